@@ -1,0 +1,3 @@
+package uapi
+
+//go:generate ./mkuapi.sh

@@ -1,0 +1,98 @@
+// Package testutil holds what the project's tests share: requirements that
+// skip on a developer's machine but fail inside the test VM (a missing device
+// there is a bug, not an excuse), and a TestMain that fails a package whose
+// tests leak kernel objects.
+package testutil
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// InVM reports whether the tests run inside the project's test VM (or
+// anywhere BOOTSPLASH_REQUIRE_DEVICES=1 is set), where every device the test
+// matrix promises must exist.
+func InVM() bool {
+	return os.Getenv("BOOTSPLASH_REQUIRE_DEVICES") == "1"
+}
+
+// Unavailable skips the test with reason, or fails it inside the VM.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if InVM() {
+		t.Fatalf("required in the VM: %s", msg)
+	}
+	t.Skip(msg)
+}
+
+// NeedPath skips (or fails inside the VM) unless path exists.
+func NeedPath(t testing.TB, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		Unavailable(t, "%s: %v", path, err)
+	}
+}
+
+// kernelObject reports whether an fd link or a maps line names memory or a
+// device this project owns: dma-bufs, memfds, DRM nodes, heaps, udmabuf.
+func kernelObject(s string) bool {
+	for _, k := range []string{"dmabuf", "memfd:", "/dev/dri/", "/dev/dma_heap/", "/dev/udmabuf", "udmabuf"} {
+		if strings.Contains(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// Objects lists the open fds and mappings of this process that refer to
+// kernel objects the project creates, one line each ("fd 7 -> anon_inode:dmabuf",
+// "map 7f..-7f.. /dmabuf:").
+func Objects() []string {
+	var out []string
+	fds, _ := filepath.Glob("/proc/self/fd/*")
+	for _, fd := range fds {
+		link, err := os.Readlink(fd)
+		if err == nil && kernelObject(link) {
+			out = append(out, "fd "+filepath.Base(fd)+" -> "+link)
+		}
+	}
+	if maps, err := os.ReadFile("/proc/self/maps"); err == nil {
+		for _, line := range strings.Split(string(maps), "\n") {
+			if kernelObject(line) {
+				f := strings.Fields(line)
+				out = append(out, "map "+f[0]+" "+strings.Join(f[5:], " "))
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// LeakCheckMain runs the tests and then fails the binary if any fd or
+// mapping of a kernel object is still open that was not open before.
+// Use it as: func TestMain(m *testing.M) { testutil.LeakCheckMain(m) }.
+func LeakCheckMain(m *testing.M) {
+	before := map[string]bool{}
+	for _, o := range Objects() {
+		before[o] = true
+	}
+	code := m.Run()
+	var leaked []string
+	for _, o := range Objects() {
+		if !before[o] {
+			leaked = append(leaked, o)
+		}
+	}
+	if len(leaked) > 0 {
+		fmt.Fprintf(os.Stderr, "LEAK: %d kernel objects still open after the tests:\n  %s\n", len(leaked), strings.Join(leaked, "\n  "))
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}

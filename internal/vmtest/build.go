@@ -1,0 +1,83 @@
+package vmtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// RepoRoot returns the directory holding the module's go.mod, searching
+// upwards from the working directory.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// BuildError is a Go build that failed; Output is the compiler's message.
+type BuildError struct {
+	Package string
+	Err     error
+	Output  string
+}
+
+func (e *BuildError) Error() string {
+	return fmt.Sprintf("%s does not build: %v\n%s", e.Package, e.Err, strings.TrimSpace(e.Output))
+}
+
+func (e *BuildError) Unwrap() error { return e.Err }
+
+func goCmd(ctx context.Context, root string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	return cmd
+}
+
+// GoBuild builds the static program pkg ("./cmd/bootsplash") of the module
+// at root into out.
+func GoBuild(ctx context.Context, root, pkg, out string) error {
+	cmd := goCmd(ctx, root, "build", "-o", out, pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return &BuildError{Package: pkg, Err: err, Output: string(b)}
+	}
+	return nil
+}
+
+// GoTestBinary builds the static test binary of pkg ("./access") into out.
+func GoTestBinary(ctx context.Context, root, pkg, out string) error {
+	cmd := goCmd(ctx, root, "test", "-c", "-o", out, pkg)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		return &BuildError{Package: pkg, Err: err, Output: string(b)}
+	}
+	if _, err := os.Stat(out); err != nil {
+		return &BuildError{Package: pkg, Err: errors.New("no test binary (no test files?)"), Output: string(b)}
+	}
+	return nil
+}
+
+// BuildGuestInit builds the guest init (internal/vmtest/guestinit) into dir
+// and returns its path.
+func BuildGuestInit(ctx context.Context, root, dir string) (string, error) {
+	out := filepath.Join(dir, "guestinit")
+	if err := GoBuild(ctx, root, "./internal/vmtest/guestinit", out); err != nil {
+		return "", err
+	}
+	return out, nil
+}

@@ -1,0 +1,620 @@
+package vmtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
+)
+
+// Device is an emulated display device of the test matrix.
+type Device string
+
+// The display devices the suite boots with.
+const (
+	// Cirrus is QEMU's cirrus-vga, driven by the cirrus DRM driver: heap
+	// buffers import over PRIME.
+	Cirrus Device = "cirrus"
+	// Bochs is QEMU's standard VGA, driven by bochs: VRAM helper, no import.
+	Bochs Device = "bochs"
+	// Virtio is virtio-gpu-pci with two outputs: dumb buffers, damage
+	// required, hotplug.
+	Virtio Device = "virtio"
+)
+
+// DisplayID is the QOM id the display device gets, for screendump's device
+// argument and for device_del.
+const DisplayID = "display0"
+
+// QEMUArgs returns the QEMU options that create the device.
+func (d Device) QEMUArgs() ([]string, error) {
+	switch d {
+	case Cirrus:
+		return []string{"-vga", "none", "-device", "cirrus-vga,id=" + DisplayID}, nil
+	case Bochs:
+		return []string{"-vga", "none", "-device", "VGA,id=" + DisplayID}, nil
+	case Virtio:
+		return []string{"-vga", "none", "-device", "virtio-gpu-pci,max_outputs=2,id=" + DisplayID}, nil
+	}
+	return nil, fmt.Errorf("unknown display device %q (want cirrus, bochs or virtio)", string(d))
+}
+
+// Modules returns the DRM driver module of the device (its dependencies
+// are found by OrderModules).
+func (d Device) Modules() []ModuleSpec {
+	switch d {
+	case Cirrus:
+		return []ModuleSpec{{Name: "cirrus"}}
+	case Bochs:
+		return []ModuleSpec{{Name: "bochs"}}
+	case Virtio:
+		return []ModuleSpec{{Name: "virtio-gpu"}}
+	}
+	return nil
+}
+
+// File is a file to put into the guest.
+type File struct {
+	// Path is the absolute path in the guest.
+	Path string
+	// HostPath is a host file to copy; Data is used when it is empty.
+	HostPath string
+	Data     []byte
+	// Mode is used with Data; 0 means 0644.
+	Mode os.FileMode
+}
+
+// HostFunc is what the host does when the plan reaches a host step: take a
+// screendump, plug a device. The guest waits until it returns; its error is
+// the step's failure.
+type HostFunc func(ctx context.Context, m *Machine) error
+
+// Config describes one boot.
+type Config struct {
+	Kernel *KernelTree
+	Device Device
+	// Modules to load in this order (dependencies are added before each);
+	// nil means the device's driver and vgem.
+	Modules []ModuleSpec
+	// Plan is what the guest runs; its Modules are filled in from Modules.
+	Plan proto.Plan
+	// Host holds the host's action for each host step, by step name.
+	Host map[string]HostFunc
+	// Files are put into the initramfs besides /init, the plan and the
+	// modules.
+	Files []File
+	// GuestInit is the static guest init binary (see BuildGuestInit).
+	GuestInit string
+	// WorkDir receives the initramfs, the console log and the transcript;
+	// a temporary directory (removed afterwards) when empty.
+	WorkDir string
+	// MemoryMB is the guest's memory; 0 means 512.
+	MemoryMB int
+	// Timeout bounds the whole boot; 0 means 3 minutes.
+	Timeout time.Duration
+	// Logf receives progress: console lines, step starts and ends, and,
+	// with StreamOutput, every line of step output.
+	Logf         func(format string, args ...any)
+	StreamOutput bool
+	// QEMU is the emulator binary; "qemu-system-x86_64" when empty.
+	QEMU string
+	// ExtraArgs are appended to QEMU's command line.
+	ExtraArgs []string
+}
+
+// Result is what became of one step.
+type Result struct {
+	Name string
+	// Started is set once the guest began the step.
+	Started bool
+	// Exited is set once the step ended; Code is then its exit status
+	// (-1 when it did not exit by itself) and Note says why when it did not
+	// exit normally.
+	Exited bool
+	Code   int
+	Note   string
+	// Output is the step's combined stdout and stderr.
+	Output []byte
+	// Waited is set when a background step's output contained WaitFor.
+	Waited bool
+	// Duration runs from start to exit (guest clock).
+	Duration time.Duration
+
+	startMs int64
+}
+
+// OK reports whether the step ran and exited with status 0.
+func (r *Result) OK() bool { return r != nil && r.Exited && r.Code == 0 }
+
+// Report is what one boot produced.
+type Report struct {
+	// Release is the guest kernel's uname -r.
+	Release string
+	// Results holds each step's result by step name.
+	Results map[string]*Result
+	// Ready is the wall time from starting QEMU to the guest being ready
+	// (modules loaded, devices present).
+	Ready time.Duration
+	// Wall is the wall time of the whole boot, QEMU start to exit.
+	Wall time.Duration
+	// Done is set when the guest ran the whole plan.
+	Done bool
+	// Fatal is the guest init's reason to give up, if it did.
+	Fatal string
+	// Console is the kernel console output.
+	Console []byte
+	// Log is the guest init's own log lines.
+	Log []string
+	// WorkDir is where the console log and transcript were written (empty
+	// when it was a removed temporary directory).
+	WorkDir string
+}
+
+// Step returns the result of the named step, or an empty one when the step
+// never started.
+func (r *Report) Step(name string) *Result {
+	if res, ok := r.Results[name]; ok {
+		return res
+	}
+	return &Result{Name: name}
+}
+
+// Machine is a running guest, as the host actions see it.
+type Machine struct {
+	cfg  Config
+	work string
+	qmp  *QMP
+}
+
+// QMP returns the machine's QMP client (for device_add, device_del, ...).
+func (m *Machine) QMP() *QMP { return m.qmp }
+
+// WorkDir is the boot's working directory on the host.
+func (m *Machine) WorkDir() string { return m.work }
+
+// Screendump captures what the display device's output head shows (head -1:
+// the default output) and returns it decoded; the PPM is kept in the work
+// directory under name.
+func (m *Machine) Screendump(name string, head int) (*image.RGBA, error) {
+	p := filepath.Join(m.work, name+".ppm")
+	if err := m.qmp.Screendump(p, "", head); err != nil {
+		return nil, err
+	}
+	return ReadPPM(p)
+}
+
+// BootError is a boot that did not run its plan to the end.
+type BootError struct {
+	Device  Device
+	Kernel  string
+	Reason  string
+	Console string // the last lines of the kernel console
+	QEMU    string // QEMU's own stderr
+}
+
+func (e *BootError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "boot %s on %s: %s", e.Kernel, e.Device, e.Reason)
+	if e.QEMU != "" {
+		fmt.Fprintf(&b, "\nqemu stderr:\n%s", strings.TrimSpace(e.QEMU))
+	}
+	if e.Console != "" {
+		fmt.Fprintf(&b, "\nlast console lines:\n%s", e.Console)
+	}
+	return b.String()
+}
+
+func tailLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]byte(nil), l.b.Bytes()...)
+}
+
+// Boot builds the initramfs, boots QEMU, runs the plan (answering host
+// steps), and returns what happened. The error is non-nil when the guest did
+// not finish its plan (a panic, a hang, a fatal error in init); the Report
+// is returned even then, with whatever results came in.
+func Boot(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 3 * time.Minute
+	}
+	if cfg.MemoryMB == 0 {
+		cfg.MemoryMB = 512
+	}
+	if cfg.QEMU == "" {
+		cfg.QEMU = "qemu-system-x86_64"
+	}
+	if cfg.Modules == nil {
+		cfg.Modules = append(cfg.Device.Modules(), ModuleSpec{Name: "vgem"})
+	}
+	devArgs, err := cfg.Device.QEMUArgs()
+	if err != nil {
+		return nil, err
+	}
+	qemu, err := exec.LookPath(cfg.QEMU)
+	if err != nil {
+		return nil, fmt.Errorf("%s not found (apt-get install qemu-system-x86): %w", cfg.QEMU, err)
+	}
+	rep := &Report{Results: map[string]*Result{}}
+	work := cfg.WorkDir
+	if work == "" {
+		if work, err = os.MkdirTemp("", "vmtest-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(work)
+	} else {
+		if err := os.MkdirAll(work, 0o755); err != nil {
+			return nil, err
+		}
+		rep.WorkDir = work
+	}
+	// Unix socket paths must stay short (108 bytes): keep them in their
+	// own short temporary directory.
+	sockDir, err := os.MkdirTemp("", "vmsock-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(sockDir)
+
+	initrd := filepath.Join(work, "initrd.cpio.gz")
+	if err := buildInitramfs(&cfg, initrd); err != nil {
+		return nil, err
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+
+	ctlSock := filepath.Join(sockDir, "ctl")
+	qmpSock := filepath.Join(sockDir, "qmp")
+	args := []string{
+		"-nodefaults", "-accel", "tcg", "-cpu", "max",
+		"-m", fmt.Sprint(cfg.MemoryMB), "-smp", "1",
+		"-kernel", cfg.Kernel.Vmlinuz, "-initrd", initrd,
+		"-append", "console=ttyS0 quiet rdinit=/init panic=-1",
+		"-display", "none", "-no-reboot",
+		"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
+		"-chardev", "socket,id=ctl,path=" + ctlSock + ",server=on,wait=on", "-serial", "chardev:ctl",
+		"-qmp", "unix:" + qmpSock + ",server=on,wait=off",
+	}
+	args = append(args, devArgs...)
+	args = append(args, cfg.ExtraArgs...)
+
+	consoleFile, err := os.Create(filepath.Join(work, "console.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer consoleFile.Close()
+	transcript, err := os.Create(filepath.Join(work, "transcript.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer transcript.Close()
+	fmt.Fprintf(transcript, "%s %s\n", qemu, strings.Join(args, " "))
+
+	cmd := exec.Command(qemu, args...)
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	conOut, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", qemu, err)
+	}
+	cfg.Logf("boot %s (%s) on %s", cfg.Kernel.Release, cfg.Kernel.Package, cfg.Device)
+	exited := make(chan error, 1)
+	var console lockedBuffer
+	consoleDone := make(chan struct{})
+	go func() {
+		defer close(consoleDone)
+		sc := bufio.NewScanner(conOut)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := strings.TrimRight(sc.Text(), "\r")
+			console.Write([]byte(line + "\n"))
+			consoleFile.WriteString(line + "\n")
+			cfg.Logf("console: %s", line)
+		}
+	}()
+	go func() {
+		<-consoleDone
+		exited <- cmd.Wait()
+	}()
+	qemuExited := false
+	finish := func(reason string) error {
+		if !qemuExited {
+			_ = cmd.Process.Kill()
+			select {
+			case <-exited:
+			case <-time.After(10 * time.Second):
+			}
+			qemuExited = true
+		}
+		rep.Wall = time.Since(start)
+		rep.Console = console.Bytes()
+		if reason == "" {
+			return nil
+		}
+		fmt.Fprintf(transcript, "FAILED: %s\n", reason)
+		return &BootError{Device: cfg.Device, Kernel: cfg.Kernel.Release, Reason: reason,
+			Console: tailLines(rep.Console, 40), QEMU: string(stderr.Bytes())}
+	}
+
+	ctl, err := dialRetry(ctx, ctlSock, exited)
+	if err != nil {
+		qemuExited = err == errQEMUExited
+		return rep, finish("control line: " + err.Error())
+	}
+	defer ctl.Close()
+	q, err := func() (*QMP, error) {
+		c, err := dialRetry(ctx, qmpSock, exited)
+		if err != nil {
+			return nil, err
+		}
+		c.Close()
+		return DialQMP(qmpSock, 30*time.Second)
+	}()
+	if err != nil {
+		return rep, finish("qmp: " + err.Error())
+	}
+	defer q.Close()
+	m := &Machine{cfg: cfg, work: work, qmp: q}
+
+	msgs := make(chan proto.Message, 64)
+	readErr := make(chan error, 1)
+	go func() {
+		dec := proto.NewDecoder(ctl)
+		dec.Noise = func(line string) { fmt.Fprintf(transcript, "noise: %q\n", line) }
+		for {
+			msg, err := dec.Next()
+			if err != nil {
+				readErr <- err
+				return
+			}
+			msgs <- msg
+		}
+	}()
+	enc := proto.NewEncoder(ctl)
+	partial := map[string][]byte{} // unfinished output line per step
+
+	for {
+		select {
+		case <-ctx.Done():
+			return rep, finish(fmt.Sprintf("timed out after %v (%v)", cfg.Timeout, ctx.Err()))
+		case err := <-exited:
+			qemuExited = true
+			// Drain what the guest said before it went away.
+			for drained := false; !drained; {
+				select {
+				case msg := <-msgs:
+					handleMessage(rep, &cfg, msg, partial, transcript, start)
+				case <-time.After(200 * time.Millisecond):
+					drained = true
+				}
+			}
+			if rep.Done {
+				return rep, finish("")
+			}
+			why := "qemu exited before the plan was done"
+			if err != nil {
+				why += " (" + err.Error() + ")"
+			}
+			if rep.Fatal != "" {
+				why = "guest init: " + rep.Fatal
+			}
+			return rep, finish(why)
+		case err := <-readErr:
+			if !errors.Is(err, io.EOF) {
+				return rep, finish("control line: " + err.Error())
+			}
+			readErr = nil // EOF: QEMU is going away; wait for it
+		case msg := <-msgs:
+			handleMessage(rep, &cfg, msg, partial, transcript, start)
+			switch msg.Kind {
+			case proto.KindHost:
+				ack := proto.Message{Kind: proto.KindAck, Step: msg.Step}
+				f := cfg.Host[msg.Step]
+				hostStart := time.Now()
+				if f == nil {
+					ack.Text = "no host action for step " + msg.Step
+				} else if err := f(ctx, m); err != nil {
+					ack.Text = err.Error()
+				}
+				cfg.Logf("host step %s: %v (%v)", msg.Step, orOK(ack.Text), time.Since(hostStart).Round(time.Millisecond))
+				if err := enc.Send(ack); err != nil {
+					return rep, finish("acknowledge host step: " + err.Error())
+				}
+			case proto.KindFatal:
+				// Power-off follows; wait for QEMU to exit.
+			case proto.KindDone:
+				cfg.Logf("plan done after %v", time.Since(start).Round(time.Millisecond))
+				select {
+				case <-exited:
+					qemuExited = true
+				case <-time.After(15 * time.Second):
+					cfg.Logf("guest did not power off within 15s of finishing; killing qemu")
+				}
+				return rep, finish("")
+			}
+		}
+	}
+}
+
+func orOK(s string) string {
+	if s == "" {
+		return "ok"
+	}
+	return s
+}
+
+func handleMessage(rep *Report, cfg *Config, msg proto.Message, partial map[string][]byte, transcript io.Writer, start time.Time) {
+	res := rep.Results[msg.Step]
+	if res == nil && msg.Step != "" {
+		res = &Result{Name: msg.Step}
+		rep.Results[msg.Step] = res
+	}
+	if msg.Kind != proto.KindOutput {
+		fmt.Fprintf(transcript, "[%6dms] %s %s code=%d %s\n", msg.Millis, msg.Kind, msg.Step, msg.Code, msg.Text)
+	}
+	switch msg.Kind {
+	case proto.KindReady:
+		rep.Release = msg.Text
+		rep.Ready = time.Since(start)
+		cfg.Logf("guest ready: kernel %s, %v after qemu start (guest uptime %dms)", msg.Text, rep.Ready.Round(time.Millisecond), msg.Millis)
+	case proto.KindLog:
+		rep.Log = append(rep.Log, msg.Text)
+		cfg.Logf("guest init: %s", msg.Text)
+	case proto.KindStart:
+		res.Started = true
+		res.startMs = msg.Millis
+		cfg.Logf("step %s: start %s", msg.Step, msg.Text)
+	case proto.KindOutput:
+		res.Output = append(res.Output, msg.Data...)
+		fmt.Fprintf(transcript, "%s| %s", msg.Step, msg.Data)
+		if cfg.StreamOutput {
+			buf := append(partial[msg.Step], msg.Data...)
+			for {
+				i := bytes.IndexByte(buf, '\n')
+				if i < 0 {
+					break
+				}
+				cfg.Logf("%s| %s", msg.Step, buf[:i])
+				buf = buf[i+1:]
+			}
+			partial[msg.Step] = append([]byte(nil), buf...)
+		}
+	case proto.KindWaited:
+		res.Waited = true
+		cfg.Logf("step %s: output contains %q after %dms", msg.Step, msg.Text, msg.Millis-res.startMs)
+	case proto.KindExit:
+		res.Exited = true
+		res.Code = msg.Code
+		res.Note = msg.Text
+		res.Duration = time.Duration(msg.Millis-res.startMs) * time.Millisecond
+		if rest := partial[msg.Step]; len(rest) > 0 {
+			cfg.Logf("%s| %s", msg.Step, rest)
+			delete(partial, msg.Step)
+		}
+		cfg.Logf("step %s: exit %d %s(%v)", msg.Step, msg.Code, noteOf(msg.Text), res.Duration)
+	case proto.KindFatal:
+		rep.Fatal = msg.Text
+		cfg.Logf("guest init FATAL: %s", msg.Text)
+	case proto.KindDone:
+		rep.Done = true
+	}
+}
+
+func noteOf(s string) string {
+	if s == "" {
+		return ""
+	}
+	return s + " "
+}
+
+var errQEMUExited = errors.New("qemu exited")
+
+// dialRetry connects to a unix socket QEMU is about to create.
+func dialRetry(ctx context.Context, path string, exited chan error) (net.Conn, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.Dial("unix", path)
+		if err == nil {
+			return c, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("connect %s: %w", path, err)
+		}
+		select {
+		case e := <-exited:
+			exited <- e
+			return nil, errQEMUExited
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func buildInitramfs(cfg *Config, out string) error {
+	if cfg.GuestInit == "" {
+		return errors.New("vmtest: Config.GuestInit is not set (see BuildGuestInit)")
+	}
+	ar := NewInitramfs()
+	if err := ar.AddHostFile("/init", cfg.GuestInit); err != nil {
+		return err
+	}
+	order, err := OrderModules(cfg.Modules, cfg.Kernel.ModuleDepends)
+	if err != nil {
+		return fmt.Errorf("kernel %s: %w", cfg.Kernel.Package, err)
+	}
+	plan := cfg.Plan
+	plan.Modules = nil
+	for _, mod := range order {
+		b, err := cfg.Kernel.Module(mod.Name)
+		if err != nil {
+			return err
+		}
+		p := "/lib/modules/" + mod.Name + ".ko"
+		if err := ar.Add(p, b, 0o644); err != nil {
+			return err
+		}
+		plan.Modules = append(plan.Modules, proto.Module{Name: mod.Name, Path: p, Params: mod.Params})
+	}
+	pb, err := plan.Encode()
+	if err != nil {
+		return err
+	}
+	if err := ar.Add(proto.PlanPath, pb, 0o644); err != nil {
+		return err
+	}
+	for _, f := range cfg.Files {
+		if f.HostPath != "" {
+			err = ar.AddHostFile(f.Path, f.HostPath)
+		} else {
+			mode := f.Mode
+			if mode == 0 {
+				mode = 0o644
+			}
+			err = ar.Add(f.Path, f.Data, mode)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return ar.WriteFile(out)
+}

@@ -5,6 +5,10 @@ import (
 	"image/color"
 )
 
+// fillChunk is the size of the pattern FillRect copies along a contiguous
+// run: small enough to stay in the L1 data cache.
+const fillChunk = 16 << 10
+
 // FillRect sets every pixel of r (clipped to the surface) to c, like
 // fbdev's fillrect with ROP_COPY. It fills one row and copies it down.
 func (s *Surface) FillRect(r image.Rectangle, c color.RGBA) {
@@ -27,12 +31,18 @@ func (s *Surface) FillRect(r image.Rectangle, c color.RGBA) {
 		}
 	}
 	n := len(first)
-	if r.Dx() == s.w && s.stride == n {
-		// Whole rows of a tight surface are one run: double the filled
-		// prefix until the run is full, so each copy is long.
+	if r.Dx() == s.w && s.stride == n && n < fillChunk {
+		// Whole rows of a tight surface are one run: grow the filled
+		// prefix to a chunk that stays in the L1 cache, then copy that
+		// chunk along the run, so the copies read hot memory and only
+		// the writes go out.
 		run := s.pix[r.Min.Y*s.stride : r.Max.Y*s.stride]
-		for done := n; done < len(run); done *= 2 {
-			copy(run[done:], run[:done])
+		chunk := min(len(run), fillChunk/n*n)
+		for done := n; done < chunk; done *= 2 {
+			copy(run[done:chunk], run[:done])
+		}
+		for o := chunk; o < len(run); o += chunk {
+			copy(run[o:], run[:chunk])
 		}
 		return
 	}
@@ -100,6 +110,13 @@ func (s *Surface) CopyArea(dr image.Rectangle, sp image.Point) {
 	n := d.Dx() * bpp
 	do := d.Min.Y*s.stride + d.Min.X*bpp
 	so := sp.Y*s.stride + sp.X*bpp
+	if n == s.stride {
+		// Whole rows of a tight surface: one memmove, which handles the
+		// overlap in either direction.
+		size := d.Dy() * s.stride
+		copy(s.pix[do:do+size], s.pix[so:so+size])
+		return
+	}
 	if sp.Y < d.Min.Y {
 		// Moving down: walk bottom-up so rows are read before they are
 		// overwritten. copy() itself handles overlap within a row.

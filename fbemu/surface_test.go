@@ -129,6 +129,17 @@ func TestFillRectEdges(t *testing.T) {
 	}
 }
 
+// TestFillRectLargeContiguous covers the chunked path for whole rows of a
+// surface bigger than the chunk.
+func TestFillRectLargeContiguous(t *testing.T) {
+	for _, r := range []image.Rectangle{image.Rect(0, 3, 1000, 37), image.Rect(-1, -1, 2000, 50)} {
+		got, want := NewSurface(1000, 40, XRGB8888), NewSurface(1000, 40, XRGB8888)
+		got.FillRect(r, green)
+		naiveFill(want, r, green)
+		equalPix(t, fmt.Sprint("FillRect ", r), got, want)
+	}
+}
+
 func TestFillRectPixelValues(t *testing.T) {
 	for _, tc := range []struct {
 		f    Format

@@ -96,3 +96,29 @@ func TestDrawTextRGB565(t *testing.T) {
 		t.Errorf("RGB565:\n%s\nXRGB8888:\n%s", a, b)
 	}
 }
+
+func TestGlyphCacheMatchesFace(t *testing.T) {
+	face := goRegular(t, 17)
+	defer face.Close()
+	cached := NewGlyphCache(face, 0)
+	for _, dot := range []image.Point{{3, 20}, {-5, 14}} {
+		a := NewSurface(120, 30, XRGB8888)
+		b := NewSurface(120, 30, XRGB8888)
+		b2 := NewSurface(120, 30, XRGB8888)
+		ea := a.DrawText(dot, face, "Quick fox, 42%", white)
+		eb := b.DrawText(dot, cached, "Quick fox, 42%", white)
+		eb2 := b2.DrawText(dot, cached, "Quick fox, 42%", white) // from the cache
+		if ea != eb || eb != eb2 {
+			t.Errorf("end dots %v %v %v", ea, eb, eb2)
+		}
+		equalPix(t, "first use of the cache", b, a)
+		equalPix(t, "cached glyphs", b2, a)
+	}
+	if n := cached.Len(); n == 0 || n > len("Quick fox, 42%") {
+		t.Errorf("%d glyphs cached", n)
+	}
+	s := NewSurface(120, 30, XRGB8888)
+	if n := testing.AllocsPerRun(20, func() { s.DrawText(image.Pt(3, 20), cached, "Quick fox, 42%", white) }); n != 0 {
+		t.Errorf("DrawText with cached glyphs allocates %v times", n)
+	}
+}

@@ -1,0 +1,162 @@
+//go:build !linux
+
+package client
+
+import (
+	"fmt"
+	"image"
+	"os"
+	"time"
+
+	"github.com/bootsplash/bootsplash/access"
+)
+
+// errNotLinux is what every kernel operation returns off Linux.
+func errNotLinux(op string) error {
+	return &Error{Op: op, Device: "DRM device", Err: fmt.Errorf("DRM/KMS needs Linux: %w", os.ErrNotExist)}
+}
+
+func formatName(uint32) string           { return "" }
+func formatByName(string) (uint32, bool) { return 0, false }
+func modifierName(m uint64) string {
+	if m == 0 {
+		return "LINEAR"
+	}
+	return ""
+}
+func modifierVendorName(uint8) string { return "" }
+
+// Open fails off Linux with an error wrapping os.ErrNotExist.
+func Open(path string, opts Options) (*Device, error) { return nil, errNotLinux("open") }
+
+// Close does nothing off Linux.
+func (d *Device) Close() error { return nil }
+
+// SetMaster fails off Linux.
+func (d *Device) SetMaster() error { return errNotLinux("set master on") }
+
+// DropMaster fails off Linux.
+func (d *Device) DropMaster() error { return errNotLinux("drop master on") }
+
+// Resources fails off Linux.
+func (d *Device) Resources() (*Resources, error) { return nil, errNotLinux("list resources of") }
+
+// Property fails off Linux.
+func (d *Device) Property(PropertyID) (*Property, error) { return nil, errNotLinux("read property of") }
+
+// Properties fails off Linux.
+func (d *Device) Properties(Object) (Properties, error) {
+	return nil, errNotLinux("read properties of")
+}
+
+// Blob fails off Linux.
+func (d *Device) Blob(BlobID) ([]byte, error) { return nil, errNotLinux("read blob of") }
+
+// CreateBlob fails off Linux.
+func (d *Device) CreateBlob([]byte) (BlobID, error) { return 0, errNotLinux("create blob on") }
+
+// DestroyBlob fails off Linux.
+func (d *Device) DestroyBlob(BlobID) error { return errNotLinux("destroy blob on") }
+
+// Connector fails off Linux.
+func (d *Device) Connector(ConnectorID) (*Connector, error) {
+	return nil, errNotLinux("read connector of")
+}
+
+// Encoder fails off Linux.
+func (d *Device) Encoder(EncoderID) (*Encoder, error) { return nil, errNotLinux("read encoder of") }
+
+// CRTC fails off Linux.
+func (d *Device) CRTC(CRTCID, int) (*CRTC, error) { return nil, errNotLinux("read CRTC of") }
+
+// PlaneIDs fails off Linux.
+func (d *Device) PlaneIDs() ([]PlaneID, error) { return nil, errNotLinux("list planes of") }
+
+// Plane fails off Linux.
+func (d *Device) Plane(PlaneID) (*Plane, error) { return nil, errNotLinux("read plane of") }
+
+// Probe fails off Linux.
+func (d *Device) Probe() (*State, error) { return nil, errNotLinux("probe") }
+
+// ParseEvents fails off Linux.
+func ParseEvents([]byte) ([]Event, error) { return nil, errNotLinux("parse events of") }
+
+// ParseInFormats fails off Linux.
+func ParseInFormats([]byte) (map[Format][]Modifier, error) {
+	return nil, errNotLinux("parse IN_FORMATS of")
+}
+
+// ConnectorName is "type<t>-<i>" off Linux.
+func ConnectorName(t, i uint32) string { return fmt.Sprintf("type%d-%d", t, i) }
+
+// ImportDmaBuf fails off Linux.
+func (d *Device) ImportDmaBuf(int) (Handle, error) { return 0, errNotLinux("import dma-buf into") }
+
+// CloseHandle fails off Linux.
+func (d *Device) CloseHandle(Handle) error { return errNotLinux("close GEM handle on") }
+
+// CreateDumb fails off Linux.
+func (d *Device) CreateDumb(int, int, int) (*Dumb, error) {
+	return nil, errNotLinux("create dumb buffer on")
+}
+
+// MapOffset fails off Linux.
+func (b *Dumb) MapOffset() (int64, error) { return 0, errNotLinux("map dumb buffer of") }
+
+// Destroy does nothing off Linux.
+func (b *Dumb) Destroy() error { return nil }
+
+// Buffer fails off Linux.
+func (b *Dumb) Buffer() (*access.Buffer, error) { return nil, errNotLinux("map dumb buffer of") }
+
+// AddFB fails off Linux.
+func (d *Device) AddFB(int, int, Format, Handle, uint32, uint32, Modifier) (*Framebuffer, error) {
+	return nil, errNotLinux("add framebuffer on")
+}
+
+// Remove does nothing off Linux.
+func (fb *Framebuffer) Remove() error { return nil }
+
+// CloseFB does nothing off Linux.
+func (fb *Framebuffer) CloseFB() error { return nil }
+
+// GetFB2 fails off Linux.
+func (d *Device) GetFB2(FBID) (*FBInfo, error) { return nil, errNotLinux("read framebuffer of") }
+
+// Release does nothing off Linux.
+func (i *FBInfo) Release() error { return nil }
+
+// Modeset fails off Linux.
+func (d *Device) Modeset(*Output, *Framebuffer) error { return errNotLinux("modeset on") }
+
+// Flip fails off Linux.
+func (d *Device) Flip(*Output, *Framebuffer, []image.Rectangle, FlipFlags) error {
+	return errNotLinux("flip on")
+}
+
+// Damage fails off Linux.
+func (d *Device) Damage(*Output, *Framebuffer, []image.Rectangle) error {
+	return errNotLinux("damage on")
+}
+
+// DirtyFB fails off Linux.
+func (d *Device) DirtyFB(*Framebuffer, []image.Rectangle) error { return errNotLinux("dirty on") }
+
+// NeedsNoDirty is false off Linux.
+func (d *Device) NeedsNoDirty() bool { return false }
+
+// ReadEvents fails off Linux.
+func (d *Device) ReadEvents(func(Event)) error { return errNotLinux("read events of") }
+
+// WaitFlip fails off Linux.
+func (d *Device) WaitFlip(time.Duration) (Event, error) {
+	return Event{}, errNotLinux("wait for a flip on")
+}
+
+// NewScanout fails off Linux.
+func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout, error) {
+	return nil, errNotLinux("scanout on")
+}
+
+// Close does nothing off Linux.
+func (s *Scanout) Close() error { return nil }

@@ -1,0 +1,222 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bootsplash/bootsplash/internal/uapi"
+)
+
+// Open opens the DRM device node at path (like "/dev/dri/card0"), or with
+// path "" the first node under /dev/dri that does modesetting (render
+// nodes are skipped). It reads the driver's name and capabilities and turns
+// on the universal planes and, unless opts.Legacy, atomic client caps.
+func Open(path string, opts Options) (*Device, error) {
+	if path != "" {
+		return openPath(path, opts)
+	}
+	cards, _ := filepath.Glob("/dev/dri/card*")
+	sort.Slice(cards, func(i, j int) bool { return cardLess(cards[i], cards[j]) })
+	if len(cards) == 0 {
+		return nil, &Error{Op: "open DRM device", Device: "/dev/dri/card*", Err: os.ErrNotExist, Hint: "no DRM card node"}
+	}
+	var tried []string
+	for _, c := range cards {
+		d, err := openPath(c, opts)
+		if err == nil {
+			return d, nil
+		}
+		tried = append(tried, err.Error())
+	}
+	return nil, fmt.Errorf("open DRM device: no modesetting node under /dev/dri: %s: %w",
+		strings.Join(tried, "; "), ErrNotSupported)
+}
+
+// cardLess orders card2 before card10.
+func cardLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func openPath(path string, opts Options) (*Device, error) {
+	fd, err := uapi.Open(path, unix.O_RDWR, 0)
+	if err != nil {
+		return nil, &Error{Op: "open", Device: path, Err: err}
+	}
+	d := &Device{path: path, fd: fd, modeBlobs: map[CRTCID]BlobID{}, propIDs: map[uint32]propMap{}}
+	if err := d.init(opts); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Device) init(opts Options) error {
+	v, err := d.version()
+	if err != nil {
+		return err
+	}
+	d.driver = v
+	// A node that cannot list resources does no modesetting (a render
+	// node, or a render-only driver like vgem).
+	var res uapi.ModeCardRes
+	if err := d.ioctl(uapi.DRM_IOCTL_MODE_GETRESOURCES, unsafe.Pointer(&res)); err != nil {
+		return &Error{Op: "list KMS resources of", Device: d.path + " (" + v.Name + ")", Err: err,
+			Hint: "not a modesetting device", Kind: ErrNotSupported}
+	}
+	if res.Count_crtcs == 0 || res.Count_connectors == 0 {
+		return &Error{Op: "list KMS resources of", Device: d.path + " (" + v.Name + ")",
+			Err: errors.New("no CRTCs or connectors"), Kind: ErrNotSupported}
+	}
+	d.readCaps()
+	d.universal = d.setClientCap(uapi.DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) == nil
+	if !opts.Legacy && d.universal {
+		d.atomic = d.setClientCap(uapi.DRM_CLIENT_CAP_ATOMIC, 1) == nil
+	}
+	return nil
+}
+
+func (d *Device) ioctl(req uint, arg unsafe.Pointer) error {
+	return uapi.Ioctl(d.fd, req, arg)
+}
+
+// errorf makes an *Error naming the driver.
+func (d *Device) err(op string, err error) *Error {
+	return &Error{Op: op, Device: d.name(), Err: err}
+}
+
+func (d *Device) name() string {
+	if d.driver.Name != "" {
+		return d.driver.Name
+	}
+	return d.path
+}
+
+// version runs DRM_IOCTL_VERSION twice: once for the string lengths, once
+// to fill them.
+func (d *Device) version() (DriverInfo, error) {
+	var v uapi.DrmVersion
+	if err := d.ioctl(uapi.DRM_IOCTL_VERSION, unsafe.Pointer(&v)); err != nil {
+		return DriverInfo{}, &Error{Op: "read driver version of", Device: d.path, Err: err}
+	}
+	name := make([]int8, v.Name_len+1)
+	date := make([]int8, v.Date_len+1)
+	desc := make([]int8, v.Desc_len+1)
+	v.Name, v.Date, v.Desc = &name[0], &date[0], &desc[0]
+	if err := d.ioctl(uapi.DRM_IOCTL_VERSION, unsafe.Pointer(&v)); err != nil {
+		return DriverInfo{}, &Error{Op: "read driver version of", Device: d.path, Err: err}
+	}
+	runtime.KeepAlive(name)
+	runtime.KeepAlive(date)
+	runtime.KeepAlive(desc)
+	return DriverInfo{
+		Name:  cstr(name[:min(uint64(len(name)-1), v.Name_len)]),
+		Date:  cstr(date[:min(uint64(len(date)-1), v.Date_len)]),
+		Desc:  cstr(desc[:min(uint64(len(desc)-1), v.Desc_len)]),
+		Major: int(v.Version_major), Minor: int(v.Version_minor), Patch: int(v.Version_patchlevel),
+	}, nil
+}
+
+// cstr converts a kernel char array, stopping at the first NUL.
+func cstr(b []int8) string {
+	s := make([]byte, 0, len(b))
+	for _, c := range b {
+		if c == 0 {
+			break
+		}
+		s = append(s, byte(c))
+	}
+	return string(s)
+}
+
+func (d *Device) getCap(c uint64) uint64 {
+	g := uapi.DrmGetCap{Capability: c}
+	if d.ioctl(uapi.DRM_IOCTL_GET_CAP, unsafe.Pointer(&g)) != nil {
+		return 0
+	}
+	return g.Value
+}
+
+func (d *Device) readCaps() {
+	prime := d.getCap(uapi.DRM_CAP_PRIME)
+	d.caps = Caps{
+		DumbBuffer:         d.getCap(uapi.DRM_CAP_DUMB_BUFFER) != 0,
+		PrimeImport:        prime&uapi.DRM_PRIME_CAP_IMPORT != 0,
+		PrimeExport:        prime&uapi.DRM_PRIME_CAP_EXPORT != 0,
+		PreferredDepth:     d.getCap(uapi.DRM_CAP_DUMB_PREFERRED_DEPTH),
+		PreferShadow:       d.getCap(uapi.DRM_CAP_DUMB_PREFER_SHADOW) != 0,
+		AddFB2Modifiers:    d.getCap(uapi.DRM_CAP_ADDFB2_MODIFIERS) != 0,
+		CRTCInVBlankEvent:  d.getCap(uapi.DRM_CAP_CRTC_IN_VBLANK_EVENT) != 0,
+		AsyncPageFlip:      d.getCap(uapi.DRM_CAP_ASYNC_PAGE_FLIP) != 0,
+		AtomicAsyncFlip:    d.getCap(uapi.DRM_CAP_ATOMIC_ASYNC_PAGE_FLIP) != 0,
+		TimestampMonotonic: d.getCap(uapi.DRM_CAP_TIMESTAMP_MONOTONIC) != 0,
+		CursorWidth:        d.getCap(uapi.DRM_CAP_CURSOR_WIDTH),
+		CursorHeight:       d.getCap(uapi.DRM_CAP_CURSOR_HEIGHT),
+	}
+}
+
+func (d *Device) setClientCap(c, v uint64) error {
+	s := uapi.DrmSetClientCap{Capability: c, Value: v}
+	return d.ioctl(uapi.DRM_IOCTL_SET_CLIENT_CAP, unsafe.Pointer(&s))
+}
+
+// Close destroys the mode blobs the Device created and closes the device
+// file. Framebuffers and GEM handles still open go with the file, as the
+// kernel releases them at close. Closing again does nothing.
+func (d *Device) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	for crtc, b := range d.modeBlobs {
+		d.destroyBlob(b)
+		delete(d.modeBlobs, crtc)
+	}
+	if err := unix.Close(d.fd); err != nil {
+		return d.err("close", err)
+	}
+	return nil
+}
+
+// SetMaster makes this file the DRM master, which modesetting needs. It
+// fails with EBUSY while another process (a compositor, another splash) is
+// master.
+func (d *Device) SetMaster() error {
+	if err := d.ioctl(uapi.DRM_IOCTL_SET_MASTER, nil); err != nil {
+		return d.masterErr("set master on", err)
+	}
+	return nil
+}
+
+// DropMaster gives up DRM master, so another process can take the display.
+func (d *Device) DropMaster() error {
+	if err := d.ioctl(uapi.DRM_IOCTL_DROP_MASTER, nil); err != nil {
+		return d.masterErr("drop master on", err)
+	}
+	return nil
+}
+
+func (d *Device) masterErr(op string, err error) error {
+	e := &Error{Op: op, Device: d.path, Err: err}
+	switch {
+	case errors.Is(err, unix.EBUSY):
+		e.Hint = "another process is DRM master"
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
+		e.Hint = "needs root or CAP_SYS_ADMIN, or to be the first opener"
+	case errors.Is(err, unix.EINVAL):
+		e.Hint = "not master"
+	}
+	return e
+}

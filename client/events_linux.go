@@ -1,0 +1,115 @@
+package client
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bootsplash/bootsplash/internal/uapi"
+)
+
+// eventBufSize is what one read takes; the kernel returns only whole
+// events, and at least one fits.
+const eventBufSize = 4096
+
+// ParseEvents decodes what a read of the DRM device returned: a sequence
+// of struct drm_event headers each followed by its payload. Vblank and
+// flip-complete events are returned; other types are skipped. Truncated or
+// malformed input is an error naming the offset.
+func ParseEvents(b []byte) ([]Event, error) {
+	le := binary.LittleEndian
+	hsize := int(unsafe.Sizeof(uapi.DrmEvent{}))
+	vsize := int(unsafe.Sizeof(uapi.DrmEventVblank{}))
+	var out []Event
+	for off := 0; off < len(b); {
+		if len(b)-off < hsize {
+			return out, fmt.Errorf("DRM events: %d stray bytes at offset %d, shorter than an event header", len(b)-off, off)
+		}
+		typ := le.Uint32(b[off:])
+		length := int(le.Uint32(b[off+4:]))
+		if length < hsize {
+			return out, fmt.Errorf("DRM events: event type %d at offset %d has length %d, less than its header", typ, off, length)
+		}
+		if length > len(b)-off {
+			return out, fmt.Errorf("DRM events: event type %d at offset %d has length %d, past the %d bytes read", typ, off, length, len(b))
+		}
+		e := b[off : off+length]
+		switch typ {
+		case uapi.DRM_EVENT_VBLANK, uapi.DRM_EVENT_FLIP_COMPLETE:
+			if length < vsize {
+				return out, fmt.Errorf("DRM events: %s event at offset %d has length %d, want %d", EventType(typ), off, length, vsize)
+			}
+			var v uapi.DrmEventVblank
+			out = append(out, Event{
+				Type:     EventType(typ),
+				UserData: le.Uint64(e[unsafe.Offsetof(v.User_data):]),
+				Sec:      le.Uint32(e[unsafe.Offsetof(v.Tv_sec):]),
+				Usec:     le.Uint32(e[unsafe.Offsetof(v.Tv_usec):]),
+				Sequence: le.Uint32(e[unsafe.Offsetof(v.Sequence):]),
+				CRTC:     CRTCID(le.Uint32(e[unsafe.Offsetof(v.Crtc_id):])),
+			})
+		}
+		off += length
+	}
+	return out, nil
+}
+
+// ReadEvents reads the events queued on the device (one read, which blocks
+// until there is one) and calls handler for each vblank and flip-complete
+// event.
+func (d *Device) ReadEvents(handler func(Event)) error {
+	buf := make([]byte, eventBufSize)
+	n, err := uapi.Read(d.fd, buf)
+	if err != nil {
+		return d.err("read events of", err)
+	}
+	evs, err := ParseEvents(buf[:n])
+	for _, e := range evs {
+		handler(e)
+	}
+	if err != nil {
+		return d.err("read events of", err)
+	}
+	return nil
+}
+
+// ErrTimeout is matched by WaitFlip's error when no event came in time.
+var ErrTimeout = errors.New("timed out")
+
+// WaitFlip waits up to timeout for a flip-complete event and returns it;
+// other events read meanwhile are dropped.
+func (d *Device) WaitFlip(timeout time.Duration) (Event, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		left := time.Until(deadline)
+		if left < 0 {
+			left = 0
+		}
+		fds := []unix.PollFd{{Fd: int32(d.fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, int(left.Milliseconds()))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return Event{}, d.err("wait for a flip on", err)
+		}
+		if n == 0 {
+			return Event{}, d.err("wait for a flip on", fmt.Errorf("no flip-complete event in %v: %w", timeout, ErrTimeout))
+		}
+		var got *Event
+		if err := d.ReadEvents(func(e Event) {
+			if e.Type == EventFlipComplete && got == nil {
+				got = &e
+			}
+		}); err != nil {
+			return Event{}, err
+		}
+		if got != nil {
+			return *got, nil
+		}
+	}
+}

@@ -1,0 +1,9 @@
+package client
+
+import (
+	"testing"
+
+	"github.com/bootsplash/bootsplash/internal/testutil"
+)
+
+func TestMain(m *testing.M) { testutil.LeakCheckMain(m) }

@@ -1,0 +1,137 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/bootsplash/bootsplash/access"
+)
+
+// pitchAlign is the row alignment of heap and udmabuf scanout buffers; 64
+// bytes suits every scanout engine's DMA.
+const pitchAlign = 64
+
+// NewScanout makes a w×h framebuffer of format f whose memory the CPU can
+// write: the userspace drm_client_buffer. With SourceAuto it tries, in
+// order, a DMA-BUF heap buffer imported over PRIME, a udmabuf imported over
+// PRIME, and a dumb buffer of the device, recording in Fallbacks why each
+// earlier path failed and in Path which one was taken. What a failed path
+// made is released before the next is tried.
+func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout, error) {
+	bpp := f.BytesPerPixel()
+	if w <= 0 || h <= 0 || bpp == 0 {
+		return nil, fmt.Errorf("scanout %dx%d %s on %s: need a positive size and a packed RGB format", w, h, f, dev.name())
+	}
+	var steps []Source
+	switch opts.Source {
+	case SourceAuto:
+		steps = []Source{SourceHeap, SourceUdmabuf, SourceDumb}
+	case SourceHeap, SourceUdmabuf, SourceDumb:
+		steps = []Source{opts.Source}
+	default:
+		return nil, fmt.Errorf("scanout on %s: unknown buffer source %v", dev.name(), opts.Source)
+	}
+	var fallbacks []string
+	var errs []error
+	for _, src := range steps {
+		s, label, err := dev.tryScanout(src, w, h, f, bpp, opts.Heap)
+		if err == nil {
+			s.Fallbacks = fallbacks
+			return s, nil
+		}
+		fallbacks = append(fallbacks, label+": "+err.Error())
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("scanout %dx%d %s on %s: every buffer source failed: %w",
+		w, h, f, dev.name(), errors.Join(errs...))
+}
+
+// tryScanout makes a scanout along one path; label names the path for a
+// fallback reason. On error everything made is released.
+func (d *Device) tryScanout(src Source, w, h int, f Format, bpp int, heap string) (s *Scanout, label string, err error) {
+	s = &Scanout{dev: d, Width: w, Height: h, Format: f}
+	defer func() {
+		if err != nil {
+			s.Close()
+			s = nil
+		}
+	}()
+	pitch := (w*bpp + pitchAlign - 1) / pitchAlign * pitchAlign
+	size := pitch * h
+	switch src {
+	case SourceHeap:
+		label = "heap"
+		if heap != "" {
+			label = fmt.Sprintf("heap %q", heap)
+		}
+		hf, err := access.OpenHeap(heap)
+		if err != nil {
+			return s, label, err
+		}
+		label = fmt.Sprintf("heap %q", hf.Name())
+		s.Buffer, err = hf.Alloc(size)
+		hf.Close()
+		if err != nil {
+			return s, label, err
+		}
+	case SourceUdmabuf:
+		label = "udmabuf"
+		if s.Buffer, err = access.AllocUdmabuf(size); err != nil {
+			return s, label, err
+		}
+	case SourceDumb:
+		label = "dumb buffer"
+		s.dumb, err = d.CreateDumb(w, h, bpp*8)
+		if err != nil {
+			return s, label, err
+		}
+		if s.Buffer, err = s.dumb.Buffer(); err != nil {
+			return s, label, err
+		}
+		s.Pitch = int(s.dumb.Pitch)
+		if s.Framebuffer, err = d.AddFB(w, h, f, s.dumb.Handle, s.dumb.Pitch, 0, ModifierInvalid); err != nil {
+			return s, label, err
+		}
+		s.Path = fmt.Sprintf("dumb buffer of %s (pitch %d)", d.name(), s.Pitch)
+		return s, label, nil
+	}
+	if !s.Buffer.IsDmaBuf() {
+		return s, label, fmt.Errorf("%s is not a dma-buf", s.Buffer.Origin())
+	}
+	s.Pitch = pitch
+	if s.handle, err = d.ImportDmaBuf(s.Buffer.Fd()); err != nil {
+		var e *Error
+		if errors.As(err, &e) && errors.Is(err, ErrImportUnsupported) {
+			return s, label, fmt.Errorf("import refused by %s: %w", d.name(), e.Err)
+		}
+		return s, label, err
+	}
+	if s.Framebuffer, err = d.AddFB(w, h, f, s.handle, uint32(pitch), 0, ModifierInvalid); err != nil {
+		return s, label, err
+	}
+	s.Path = s.Buffer.Origin() + ", imported via PRIME"
+	return s, label, nil
+}
+
+// Close removes the framebuffer, closes the imported GEM handle and closes
+// the buffer (destroying a dumb buffer). Calling it again does nothing.
+func (s *Scanout) Close() error {
+	if s == nil || s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	if s.Framebuffer != nil {
+		errs = append(errs, s.Framebuffer.Remove())
+	}
+	if s.handle != 0 {
+		errs = append(errs, s.dev.CloseHandle(s.handle))
+		s.handle = 0
+	}
+	if s.Buffer != nil {
+		errs = append(errs, s.Buffer.Close())
+	} else if s.dumb != nil {
+		errs = append(errs, s.dumb.Destroy())
+	}
+	return errors.Join(errs...)
+}

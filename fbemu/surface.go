@@ -223,3 +223,6 @@ func unpremul(v uint32) color.RGBA {
 
 // Clear fills the whole surface with c.
 func (s *Surface) Clear(c color.RGBA) { s.FillRect(s.Bounds(), c) }
+
+// ptr returns a pointer to the 4 bytes of b at o, bounds-checked.
+func ptr(b []byte, o int) unsafe.Pointer { return unsafe.Pointer(&b[o : o+4][0]) }

@@ -1,0 +1,208 @@
+package fbemu
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+
+	"github.com/bootsplash/bootsplash/access"
+)
+
+// Emulated is a display without a kernel device: its buffers are memfds,
+// what it "scans out" can be read back as an image or saved as PNG, and its
+// vblank is a clock the caller drives. It is fbemu's one fake boundary: the
+// Framebuffer on top of it is the same one that drives KMS outputs, so
+// splash's tests and `bootsplash render` draw exactly as on a device.
+//
+// The embedded *Framebuffer is what to draw on (Frame).
+type Emulated struct {
+	*Framebuffer
+	opt     EmulatedOptions
+	shown   int // buffer scanned out (-1: none yet)
+	pending int // buffer a flip waits for a vblank to show (-1: none)
+	vblanks uint64
+	flushes uint64
+	last    Present
+}
+
+// EmulatedOptions are the choices an emulated display is made with.
+type EmulatedOptions struct {
+	FramebufferOptions
+	// ScriptedVblank makes flips wait for Vblank calls; a frame started
+	// while one waits fails with ErrFlipPending. Without it every flip
+	// completes at once, as if a vblank followed immediately.
+	ScriptedVblank bool
+}
+
+// Present is one update the emulated display received: a flip or a damage
+// flush of a buffer, with the damage clips that came with it.
+type Present struct {
+	// Buffer is the index of the buffer presented.
+	Buffer int
+	// Flip is true for a page flip (double buffering), false for a damage
+	// flush of the buffer on screen (DIRTYFB / FB_DAMAGE_CLIPS).
+	Flip bool
+	// Damage holds the clips, in panel coordinates.
+	Damage [MaxDamageRects]image.Rectangle
+	// N is the number of clips in Damage.
+	N int
+}
+
+// Clips returns the damage clips of the update.
+func (p *Present) Clips() []image.Rectangle { return p.Damage[:p.N] }
+
+// NewEmulated makes a double-buffered emulated display of w x h pixels in
+// format f whose buffers are accessed with strategy. Close it when done.
+func NewEmulated(w, h int, f Format, strategy access.Strategy) (*Emulated, error) {
+	return NewEmulatedWith(w, h, f, EmulatedOptions{FramebufferOptions: FramebufferOptions{Strategy: strategy}})
+}
+
+// NewEmulatedWith makes an emulated display of a w x h panel with options.
+// With a rotation of 90 or 270 the Framebuffer is h x w.
+func NewEmulatedWith(w, h int, f Format, opt EmulatedOptions) (*Emulated, error) {
+	if !f.Valid() || w <= 0 || h <= 0 {
+		return nil, fmt.Errorf("fbemu: emulated display %dx%d %v", w, h, f)
+	}
+	n := opt.Buffers
+	if n == 0 {
+		n = 2
+	}
+	if n != 1 && n != 2 {
+		return nil, fmt.Errorf("fbemu: %d buffers (want 1 or 2)", n)
+	}
+	e := &Emulated{opt: opt, shown: -1, pending: -1}
+	stride := w * f.BytesPerPixel()
+	var bufs []*access.Buffer
+	var strides []int
+	for i := 0; i < n; i++ {
+		b, err := access.AllocMemfd(stride * h)
+		if err != nil {
+			for _, b := range bufs {
+				b.Close()
+			}
+			return nil, fmt.Errorf("fbemu: emulated display buffer: %w", err)
+		}
+		bufs = append(bufs, b)
+		strides = append(strides, stride)
+	}
+	fb, err := newFramebuffer(bufs, strides, w, h, f, opt.FramebufferOptions, e)
+	if err != nil {
+		return nil, err
+	}
+	e.Framebuffer = fb
+	return e, nil
+}
+
+func (e *Emulated) name() string { return "fbemu-emulated" }
+
+func (e *Emulated) present(i int, damage []image.Rectangle) error {
+	e.last = Present{Buffer: i, Flip: len(e.bufs) > 1}
+	e.last.N = copy(e.last.Damage[:], damage)
+	if !e.last.Flip {
+		e.shown = i
+		e.flushes++
+		return nil
+	}
+	e.pending = i
+	if !e.opt.ScriptedVblank {
+		e.Vblank()
+	}
+	return nil
+}
+
+func (e *Emulated) waitIdle() error {
+	if e.pending >= 0 {
+		return ErrFlipPending
+	}
+	return nil
+}
+
+func (e *Emulated) close() error { return nil }
+
+// Vblank advances the scripted clock by one vertical blank: a pending flip
+// completes and its buffer is shown.
+func (e *Emulated) Vblank() {
+	e.vblanks++
+	if e.pending >= 0 {
+		e.shown, e.pending = e.pending, -1
+		e.flushes++
+	}
+}
+
+// FlipPending reports whether a flip waits for the next Vblank.
+func (e *Emulated) FlipPending() bool { return e.pending >= 0 }
+
+// Updates returns how many updates (completed flips and damage flushes) the
+// display has shown.
+func (e *Emulated) Updates() uint64 { return e.flushes }
+
+// LastPresent returns the last update the display received.
+func (e *Emulated) LastPresent() Present { return e.last }
+
+// Snapshot returns what the display shows, read from the buffer memory
+// itself (not from a Shadow copy) as the panel scans it out: a rotated
+// Framebuffer shows rotated. Before the first frame it is black.
+func (e *Emulated) Snapshot() (*image.RGBA, error) {
+	img := image.NewRGBA(image.Rect(0, 0, e.pw, e.ph))
+	if e.shown < 0 {
+		for i := 3; i < len(img.Pix); i += 4 {
+			img.Pix[i] = 0xff
+		}
+		return img, nil
+	}
+	b := e.bufs[e.shown]
+	// A memfd needs no sync; a separate mapping sees the memory the way
+	// scanout would, whatever strategy the Framebuffer uses.
+	m, err := access.Map(b.buf, access.NoSync)
+	if err != nil {
+		return nil, fmt.Errorf("fbemu: snapshot: %w", err)
+	}
+	defer m.Unmap()
+	pix, err := m.Begin(access.Read)
+	if err != nil {
+		return nil, fmt.Errorf("fbemu: snapshot: %w", err)
+	}
+	defer m.End()
+	var s Surface
+	if err := s.reset(pix, e.pw, e.ph, b.stride, e.format); err != nil {
+		return nil, err
+	}
+	for y := 0; y < e.ph; y++ {
+		row := img.Pix[y*img.Stride:]
+		for x := 0; x < e.pw; x++ {
+			c := e.format.RGBA(s.pixel(x, y))
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, 0xff
+		}
+	}
+	return img, nil
+}
+
+// SavePNG writes what the display shows to path as a PNG.
+func (e *Emulated) SavePNG(path string) error {
+	img, err := e.Snapshot()
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("fbemu: save frame: %w", err)
+	}
+	err = png.Encode(f, img)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("fbemu: save frame to %s: %w", path, err)
+	}
+	return nil
+}
+
+// Close releases the buffers.
+func (e *Emulated) Close() error {
+	if e.Framebuffer == nil {
+		return errors.New("fbemu: close of an emulated display that failed to open")
+	}
+	return e.Framebuffer.Close()
+}

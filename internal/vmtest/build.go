@@ -36,8 +36,15 @@ type BuildError struct {
 	Output  string
 }
 
+// ErrNoTests is wrapped by the BuildError of a package without test files.
+var ErrNoTests = errors.New("no test files")
+
 func (e *BuildError) Error() string {
-	return fmt.Sprintf("%s does not build: %v\n%s", e.Package, e.Err, strings.TrimSpace(e.Output))
+	what := "does not build"
+	if errors.Is(e.Err, ErrNoTests) {
+		what = "has no test binary"
+	}
+	return fmt.Sprintf("%s %s: %v\n%s", e.Package, what, e.Err, strings.TrimSpace(e.Output))
 }
 
 func (e *BuildError) Unwrap() error { return e.Err }
@@ -67,7 +74,7 @@ func GoTestBinary(ctx context.Context, root, pkg, out string) error {
 		return &BuildError{Package: pkg, Err: err, Output: string(b)}
 	}
 	if _, err := os.Stat(out); err != nil {
-		return &BuildError{Package: pkg, Err: errors.New("no test binary (no test files?)"), Output: string(b)}
+		return &BuildError{Package: pkg, Err: ErrNoTests, Output: string(b)}
 	}
 	return nil
 }

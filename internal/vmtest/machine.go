@@ -185,11 +185,15 @@ func (m *Machine) QMP() *QMP { return m.qmp }
 func (m *Machine) WorkDir() string { return m.work }
 
 // Screendump captures what the display device's output head shows (head -1:
-// the default output) and returns it decoded; the PPM is kept in the work
-// directory under name.
+// the default console, normally the first output) and returns it decoded;
+// the PPM is kept in the work directory under name.
 func (m *Machine) Screendump(name string, head int) (*image.RGBA, error) {
 	p := filepath.Join(m.work, name+".ppm")
-	if err := m.qmp.Screendump(p, "", head); err != nil {
+	device := ""
+	if head >= 0 {
+		device = DisplayID // QEMU takes a head only together with a device
+	}
+	if err := m.qmp.Screendump(p, device, head); err != nil {
 		return nil, err
 	}
 	return ReadPPM(p)
@@ -371,8 +375,14 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 			return nil
 		}
 		fmt.Fprintf(transcript, "FAILED: %s\n", reason)
+		var qemuErr []string
+		for _, l := range strings.Split(string(stderr.Bytes()), "\n") {
+			if l != "" && !strings.Contains(l, "QEMU waiting for connection") {
+				qemuErr = append(qemuErr, l)
+			}
+		}
 		return &BootError{Device: cfg.Device, Kernel: cfg.Kernel.Release, Reason: reason,
-			Console: tailLines(rep.Console, 40), QEMU: string(stderr.Bytes())}
+			Console: tailLines(rep.Console, 40), QEMU: strings.Join(qemuErr, "\n")}
 	}
 
 	ctl, err := dialRetry(ctx, ctlSock, exited)
@@ -505,19 +515,19 @@ func handleMessage(rep *Report, cfg *Config, msg proto.Message, partial map[stri
 		cfg.Logf("step %s: start %s", msg.Step, msg.Text)
 	case proto.KindOutput:
 		res.Output = append(res.Output, msg.Data...)
-		fmt.Fprintf(transcript, "%s| %s", msg.Step, msg.Data)
-		if cfg.StreamOutput {
-			buf := append(partial[msg.Step], msg.Data...)
-			for {
-				i := bytes.IndexByte(buf, '\n')
-				if i < 0 {
-					break
-				}
-				cfg.Logf("%s| %s", msg.Step, buf[:i])
-				buf = buf[i+1:]
+		buf := append(partial[msg.Step], msg.Data...)
+		for {
+			i := bytes.IndexByte(buf, '\n')
+			if i < 0 {
+				break
 			}
-			partial[msg.Step] = append([]byte(nil), buf...)
+			fmt.Fprintf(transcript, "%s| %s\n", msg.Step, buf[:i])
+			if cfg.StreamOutput {
+				cfg.Logf("%s| %s", msg.Step, buf[:i])
+			}
+			buf = buf[i+1:]
 		}
+		partial[msg.Step] = append([]byte(nil), buf...)
 	case proto.KindWaited:
 		res.Waited = true
 		cfg.Logf("step %s: output contains %q after %dms", msg.Step, msg.Text, msg.Millis-res.startMs)
@@ -527,7 +537,10 @@ func handleMessage(rep *Report, cfg *Config, msg proto.Message, partial map[stri
 		res.Note = msg.Text
 		res.Duration = time.Duration(msg.Millis-res.startMs) * time.Millisecond
 		if rest := partial[msg.Step]; len(rest) > 0 {
-			cfg.Logf("%s| %s", msg.Step, rest)
+			fmt.Fprintf(transcript, "%s| %s\n", msg.Step, rest)
+			if cfg.StreamOutput {
+				cfg.Logf("%s| %s", msg.Step, rest)
+			}
 			delete(partial, msg.Step)
 		}
 		cfg.Logf("step %s: exit %d %s(%v)", msg.Step, msg.Code, noteOf(msg.Text), res.Duration)

@@ -265,6 +265,12 @@ func (g *guest) step(s proto.Step) error {
 		p := g.bg[s.Stop]
 		delete(g.bg, s.Stop)
 		g.send(proto.Message{Kind: proto.KindStart, Step: s.Name})
+		if p == nil {
+			// It already failed to start or ended early; its own
+			// result says how.
+			g.send(proto.Message{Kind: proto.KindExit, Step: s.Name, Code: 1, Text: s.Stop + " was not running"})
+			return nil
+		}
 		g.stop(s.Stop, p, "")
 		g.send(proto.Message{Kind: proto.KindExit, Step: s.Name})
 		return nil
@@ -386,7 +392,7 @@ func (g *guest) background(s proto.Step) error {
 	g.send(proto.Message{Kind: proto.KindStart, Step: s.Name, Text: strings.Join(s.Cmd, " ")})
 	if err := cmd.Start(); err != nil {
 		g.send(proto.Message{Kind: proto.KindExit, Step: s.Name, Code: -1, Text: "start: " + err.Error()})
-		return fmt.Errorf("start background command: %w", err)
+		return nil
 	}
 	p := &bgProc{cmd: cmd, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait() }()
@@ -397,13 +403,13 @@ func (g *guest) background(s proto.Step) error {
 		return nil
 	case err := <-p.done:
 		code, why := exitCode(err)
-		g.send(proto.Message{Kind: proto.KindExit, Step: s.Name, Code: code, Text: strings.TrimSpace("exited before its output contained " + fmt.Sprintf("%q", s.WaitFor) + "; " + why)})
-		return fmt.Errorf("background command exited (status %d) before printing %q", code, s.WaitFor)
+		g.send(proto.Message{Kind: proto.KindExit, Step: s.Name, Code: code, Text: strings.TrimSuffix(fmt.Sprintf("exited before its output contained %q; %s", s.WaitFor, why), "; ")})
+		return nil
 	case <-time.After(timeoutOf(s)):
 		_ = unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
 		<-p.done
-		g.send(proto.Message{Kind: proto.KindExit, Step: s.Name, Code: -1, Text: fmt.Sprintf("output did not contain %q within %v", s.WaitFor, timeoutOf(s))})
-		return fmt.Errorf("output did not contain %q within %v", s.WaitFor, timeoutOf(s))
+		g.send(proto.Message{Kind: proto.KindExit, Step: s.Name, Code: -1, Text: fmt.Sprintf("output did not contain %q within %v; killed", s.WaitFor, timeoutOf(s))})
+		return nil
 	}
 }
 

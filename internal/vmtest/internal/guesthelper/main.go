@@ -1,0 +1,121 @@
+// Command guesthelper is the guest-side fixture of the VM runner's own
+// tests: small, predictable behaviours (exit with a status, hang, print a
+// file, fill the fbdev framebuffer with a known picture and wait for
+// SIGTERM) that let the runner's plan steps, timeouts, host steps and
+// screendumps be checked without the project's code.
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: guesthelper exit N | hang | cat FILE | fill")
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "exit":
+		n, _ := strconv.Atoi(os.Args[2])
+		fmt.Println("exiting with", n)
+		os.Exit(n)
+	case "hang":
+		fmt.Println("hanging")
+		time.Sleep(time.Hour)
+	case "cat":
+		b, err := os.ReadFile(os.Args[2])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Stdout.Write(b)
+	case "fill":
+		if err := fill(); err != nil {
+			fmt.Fprintln(os.Stderr, "fill:", err)
+			os.Exit(1)
+		}
+	default:
+		fmt.Fprintln(os.Stderr, "unknown mode", os.Args[1])
+		os.Exit(2)
+	}
+}
+
+func sysInt(name string, field int) (int, error) {
+	b, err := os.ReadFile("/sys/class/graphics/fb0/" + name)
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Split(strings.TrimSpace(string(b)), ",")
+	return strconv.Atoi(f[field])
+}
+
+// Quadrant returns the colour (0xRRGGBB) the fill mode paints at (x, y) of
+// a w×h screen: red, green / blue, white quadrants.
+func quadrant(x, y, w, h int) uint32 {
+	switch {
+	case x < w/2 && y < h/2:
+		return 0xff0000
+	case y < h/2:
+		return 0x00ff00
+	case x < w/2:
+		return 0x0000ff
+	}
+	return 0xffffff
+}
+
+// fill paints the quadrants into /dev/fb0, says so, and waits for SIGTERM.
+func fill() error {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	w, err := sysInt("virtual_size", 0)
+	if err != nil {
+		return err
+	}
+	h, err := sysInt("virtual_size", 1)
+	if err != nil {
+		return err
+	}
+	bpp, err := sysInt("bits_per_pixel", 0)
+	if err != nil {
+		return err
+	}
+	stride, err := sysInt("stride", 0)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, stride*h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			c := quadrant(x, y, w, h)
+			switch bpp {
+			case 32:
+				binary.LittleEndian.PutUint32(buf[y*stride+x*4:], c)
+			case 16:
+				r, g, b := c>>16&0xff, c>>8&0xff, c&0xff
+				binary.LittleEndian.PutUint16(buf[y*stride+x*2:], uint16(r>>3<<11|g>>2<<5|b>>3))
+			default:
+				return fmt.Errorf("%d bits per pixel", bpp)
+			}
+		}
+	}
+	f, err := os.OpenFile("/dev/fb0", os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(buf, 0); err != nil {
+		return err
+	}
+	time.Sleep(300 * time.Millisecond) // let the damage worker flush
+	fmt.Printf("filled %dx%d at %d bpp\n", w, h, bpp)
+	<-sig
+	fmt.Println("terminated")
+	return nil
+}

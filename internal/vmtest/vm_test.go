@@ -1,0 +1,452 @@
+package vmtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
+)
+
+// guestPackages are the packages whose tests run inside the VM, on every
+// device of the matrix. Add a package here once it has kernel tests.
+func guestPackages() []string {
+	return []string{"access", "client"}
+}
+
+// matrix is the display devices every guest package and the end-to-end
+// test boot with, on the 6.12 kernel.
+func matrix() []Device { return []Device{Cirrus, Bochs, Virtio} }
+
+// e2eCase is one `bootsplash run` checked against `bootsplash render`.
+type e2eCase struct {
+	name string
+	mode string // --mode, "" for the preferred mode
+	// wantBuffer are texts the logged "buffer: " line must contain.
+	wantBuffer []string
+	// wantOutput are texts the whole log must contain (reasons).
+	wantOutput []string
+}
+
+func e2eCases(kernel string, d Device) []e2eCase {
+	if kernel == Kernel61 {
+		return []e2eCase{{name: "run", wantBuffer: []string{"dumb"}, wantOutput: []string{"heap", "udmabuf"}}}
+	}
+	switch d {
+	case Cirrus:
+		want := []string{"heap", "PRIME"}
+		return []e2eCase{{name: "run", wantBuffer: want}, {name: "run-800x600", mode: "800x600", wantBuffer: want}}
+	default:
+		return []e2eCase{{name: "run", wantBuffer: []string{"dumb"}}}
+	}
+}
+
+func vmEnabled(t *testing.T) {
+	t.Helper()
+	if os.Getenv("BOOTSPLASH_VM") != "1" && os.Getenv("CI") != "true" {
+		t.Skip("real-kernel VM tests are off: run with BOOTSPLASH_VM=1 (or CI=true); they need qemu-system-x86 and apt-get access to Debian's kernel packages")
+	}
+}
+
+// artefacts are the host-built programs a boot puts into the guest; a
+// build that failed is kept as its error, for the tests that need it.
+type artefacts struct {
+	root          string
+	out           string
+	guestInit     string
+	tests         map[string]string
+	testErr       map[string]error
+	bootsplash    string
+	bootsplashErr error
+}
+
+func buildArtefacts(t *testing.T, ctx context.Context) *artefacts {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	a := &artefacts{root: root, out: filepath.Join(root, "out", "vmtest"), tests: map[string]string{}, testErr: map[string]error{}}
+	start := time.Now()
+	if a.guestInit, err = BuildGuestInit(ctx, root, dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range guestPackages() {
+		bin := filepath.Join(dir, p+".test")
+		if err := GoTestBinary(ctx, root, "./"+p, bin); err != nil {
+			a.testErr[p] = err
+		} else {
+			a.tests[p] = bin
+		}
+	}
+	bin := filepath.Join(dir, "bootsplash")
+	if err := GoBuild(ctx, root, "./cmd/bootsplash", bin); err != nil {
+		a.bootsplashErr = err
+	} else {
+		a.bootsplash = bin
+	}
+	t.Logf("built guest init, %d test binaries and bootsplash in %v", len(a.tests), time.Since(start).Round(time.Millisecond))
+	return a
+}
+
+func TestVM(t *testing.T) {
+	vmEnabled(t)
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Fatalf("qemu-system-x86_64 is needed for the VM tests (apt-get install qemu-system-x86): %v", err)
+	}
+	ctx := context.Background()
+	a := buildArtefacts(t, ctx)
+	suiteStart := time.Now()
+	for _, d := range matrix() {
+		t.Run(string(d), func(t *testing.T) { runBoot(t, ctx, a, Kernel612, d, true) })
+	}
+	t.Run("linux-6.1", func(t *testing.T) {
+		t.Run(string(Cirrus), func(t *testing.T) { runBoot(t, ctx, a, Kernel61, Cirrus, false) })
+	})
+	t.Logf("all boots: %v", time.Since(suiteStart).Round(time.Millisecond))
+}
+
+func fetchKernel(t *testing.T, ctx context.Context, root, pkg string) *KernelTree {
+	t.Helper()
+	k, err := FetchKernel(ctx, CacheDir(root), pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// runBoot boots one kernel with one device, runs the guest packages' tests
+// (withPackages) and the end-to-end cases, and reports each as a subtest.
+func runBoot(t *testing.T, ctx context.Context, a *artefacts, kernel string, d Device, withPackages bool) {
+	k := fetchKernel(t, ctx, a.root, kernel)
+	name := k.Release + "-" + string(d)
+	out := filepath.Join(a.out, name)
+	if err := os.RemoveAll(out); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		Kernel:    k,
+		Device:    d,
+		GuestInit: a.guestInit,
+		WorkDir:   out,
+		Timeout:   6 * time.Minute,
+		Logf:      t.Logf,
+		Host:      map[string]HostFunc{},
+		Plan:      proto.Plan{WaitPaths: []string{"/dev/dri/card0"}},
+	}
+	var pkgs []string
+	if withPackages {
+		for _, p := range guestPackages() {
+			bin, ok := a.tests[p]
+			if !ok {
+				continue
+			}
+			pkgs = append(pkgs, p)
+			guest := "/bin/" + p + ".test"
+			cfg.Files = append(cfg.Files, File{Path: guest, HostPath: bin})
+			cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{
+				Name:    "test " + p,
+				Cmd:     []string{guest, "-test.v=test2json", "-test.count=1", "-test.timeout=150s"},
+				Env:     []string{"BOOTSPLASH_REQUIRE_DEVICES=1"},
+				Dir:     "/tmp",
+				Timeout: proto.Duration(170 * time.Second),
+			})
+		}
+	}
+	cases := e2eCases(kernel, d)
+	shots := map[string]*image.RGBA{}
+	if a.bootsplash != "" {
+		cfg.Files = append(cfg.Files, File{Path: "/bin/bootsplash", HostPath: a.bootsplash})
+		for _, c := range cases {
+			c := c
+			args := []string{"/bin/bootsplash", "run", "-v"}
+			if c.mode != "" {
+				args = append(args, "--mode", c.mode)
+			}
+			cfg.Plan.Steps = append(cfg.Plan.Steps,
+				proto.Step{Name: c.name, Cmd: args, Background: true, WaitFor: "first frame", Timeout: proto.Duration(60 * time.Second)},
+				proto.Step{Name: c.name + " screendump", Host: true},
+				proto.Step{Name: c.name + " stop", Stop: c.name},
+			)
+			cfg.Host[c.name+" screendump"] = func(ctx context.Context, m *Machine) error {
+				img, err := m.Screendump(c.name, -1)
+				if err != nil {
+					return err
+				}
+				shots[c.name] = img
+				return nil
+			}
+		}
+	}
+	if len(cfg.Plan.Steps) == 0 {
+		// Nothing built: still boot, to show the kernel and modules work.
+		cfg.Plan.Steps = []proto.Step{{Name: "booted", Write: &proto.WriteFile{Path: "/tmp/booted", Data: []byte("1")}}}
+	}
+
+	rep, bootErr := Boot(ctx, cfg)
+	if rep != nil {
+		t.Logf("boot %s: ready after %v, wall time %v; console log and transcript in %s",
+			name, rep.Ready.Round(time.Millisecond), rep.Wall.Round(time.Millisecond), out)
+	}
+	if bootErr != nil {
+		t.Errorf("%v", bootErr)
+	}
+	if rep == nil {
+		return
+	}
+	_ = os.Remove(filepath.Join(out, "initrd.cpio.gz"))
+	if rep.Release != k.Release {
+		t.Errorf("guest runs kernel %q, want %q", rep.Release, k.Release)
+	}
+	if withPackages {
+		for _, p := range guestPackages() {
+			t.Run(p, func(t *testing.T) {
+				if err := a.testErr[p]; err != nil {
+					t.Fatal(err)
+				}
+				reportGuestTests(t, a.root, p, rep.Step("test "+p))
+			})
+		}
+	}
+	t.Run("e2e", func(t *testing.T) {
+		if a.bootsplashErr != nil {
+			t.Fatal(a.bootsplashErr)
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				checkE2E(t, ctx, a, out, c, rep, shots[c.name])
+			})
+		}
+	})
+}
+
+// testEvent is one line of `go tool test2json` output.
+type testEvent struct {
+	Action string
+	Test   string
+	Output string
+}
+
+// reportGuestTests turns one guest test binary's run into host subtests,
+// one per top-level guest test. A guest skip is a failure here: in the VM
+// every device the tests ask for exists.
+func reportGuestTests(t *testing.T, root, pkg string, res *Result) {
+	if !res.Started {
+		t.Fatalf("the test binary never started in the guest (the boot failed before it)")
+	}
+	events, err := test2json(root, pkg, res.Output)
+	if err != nil {
+		t.Fatalf("decode test output: %v\n%s", err, res.Output)
+	}
+	type guestTest struct {
+		output   strings.Builder
+		result   string
+		problems []string
+	}
+	tests := map[string]*guestTest{}
+	var order []string
+	var pkgOutput strings.Builder
+	for _, e := range events {
+		if e.Test == "" {
+			if e.Action == "output" {
+				pkgOutput.WriteString(e.Output)
+			}
+			continue
+		}
+		top, sub, isSub := strings.Cut(e.Test, "/")
+		gt := tests[top]
+		if gt == nil {
+			gt = &guestTest{}
+			tests[top] = gt
+			order = append(order, top)
+		}
+		switch e.Action {
+		case "output":
+			gt.output.WriteString(e.Output)
+		case "pass", "fail", "skip":
+			if !isSub {
+				gt.result = e.Action
+			} else if e.Action != "pass" {
+				gt.problems = append(gt.problems, fmt.Sprintf("subtest %s: %s", sub, e.Action))
+			}
+		}
+	}
+	for _, name := range order {
+		gt := tests[name]
+		t.Run(name, func(t *testing.T) {
+			t.Log("guest output:\n" + gt.output.String())
+			switch gt.result {
+			case "pass":
+			case "skip":
+				t.Errorf("skipped in the VM, where every device it needs must exist")
+			case "fail":
+				t.Errorf("failed in the guest")
+			default:
+				t.Errorf("did not finish in the guest (panic or timeout; see the package output)")
+			}
+			for _, p := range gt.problems {
+				t.Errorf("%s (a skip counts as a failure in the VM)", p)
+			}
+		})
+	}
+	if !res.OK() || len(order) == 0 {
+		note := res.Note
+		if !res.Exited {
+			note = "never finished (the guest died or the boot timed out)"
+		}
+		t.Errorf("%s.test exited %d %s; %d tests reported; package output:\n%s", pkg, res.Code, note, len(order), tail(pkgOutput.String(), 60))
+	}
+}
+
+func tail(s string, n int) string { return tailLines([]byte(s), n) }
+
+// test2json converts the output of a test binary run with -test.v=test2json
+// into events, with the Go toolchain's own converter.
+func test2json(root, pkg string, output []byte) ([]testEvent, error) {
+	cmd := exec.Command("go", "tool", "test2json", "-p", pkg)
+	cmd.Dir = root
+	cmd.Stdin = strings.NewReader(string(output))
+	b, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go tool test2json: %w", err)
+	}
+	var events []testEvent
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if line == "" {
+			continue
+		}
+		var e testEvent
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			return nil, fmt.Errorf("test2json line %q: %w", line, err)
+		}
+		events = append(events, e)
+	}
+	return events, nil
+}
+
+// logLine returns the first line of out containing text.
+func logLine(out []byte, text string) (string, bool) {
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, text) {
+			return strings.TrimSpace(l), true
+		}
+	}
+	return "", false
+}
+
+func checkE2E(t *testing.T, ctx context.Context, a *artefacts, out string, c e2eCase, rep *Report, shot *image.RGBA) {
+	res := rep.Step(c.name)
+	t.Logf("bootsplash output:\n%s", res.Output)
+	if !res.Waited {
+		t.Fatalf("bootsplash run never logged \"first frame\" (exit %d %s)", res.Code, res.Note)
+	}
+	if line, ok := logLine(res.Output, "first frame"); ok {
+		t.Logf("time to first frame: %s", line)
+	}
+	if !res.OK() {
+		t.Errorf("bootsplash run did not exit 0 on SIGTERM: exit %d %s", res.Code, res.Note)
+	}
+	buf, ok := logLine(res.Output, "buffer: ")
+	if !ok {
+		t.Errorf("bootsplash run logged no \"buffer: \" line")
+	}
+	for _, w := range c.wantBuffer {
+		if !strings.Contains(buf, w) {
+			t.Errorf("buffer path %q does not contain %q", buf, w)
+		}
+	}
+	for _, w := range c.wantOutput {
+		if !strings.Contains(string(res.Output), w) {
+			t.Errorf("bootsplash run's log does not mention %q (the reason for its fallback)", w)
+		}
+	}
+	if shot == nil {
+		t.Fatalf("no screendump was taken")
+	}
+	size := shot.Bounds().Size()
+	if c.mode != "" && fmt.Sprintf("%dx%d", size.X, size.Y) != c.mode {
+		t.Errorf("screen is %dx%d, want --mode %s", size.X, size.Y, c.mode)
+	}
+	caseOut := filepath.Join(out, c.name)
+	if err := os.MkdirAll(caseOut, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	screenPNG := filepath.Join(caseOut, "screen.png")
+	if err := writePNG(screenPNG, shot); err != nil {
+		t.Fatal(err)
+	}
+	renderPNG := filepath.Join(caseOut, "render.png")
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, a.bootsplash, "render", "--size", fmt.Sprintf("%dx%d", size.X, size.Y), "--out", renderPNG)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("bootsplash render --size %dx%d: %v\n%s", size.X, size.Y, err, b)
+	}
+	want, err := readPNG(renderPNG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, first := comparePixels(shot, want); n != 0 {
+		t.Errorf("screen and bootsplash render differ in %d pixels; first: %s\n(screen: %s, render: %s)", n, strings.Join(first, "; "), screenPNG, renderPNG)
+	}
+}
+
+func writePNG(name string, img image.Image) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func readPNG(name string) (image.Image, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return img, nil
+}
+
+// comparePixels counts the pixels whose RGB differ between the screen and
+// the expected image, and describes the first few. A size mismatch counts
+// every pixel.
+func comparePixels(got *image.RGBA, want image.Image) (int, []string) {
+	gb, wb := got.Bounds(), want.Bounds()
+	if gb.Size() != wb.Size() {
+		return gb.Dx() * gb.Dy(), []string{fmt.Sprintf("size %v, want %v", gb.Size(), wb.Size())}
+	}
+	n := 0
+	var first []string
+	for y := 0; y < gb.Dy(); y++ {
+		for x := 0; x < gb.Dx(); x++ {
+			g := got.RGBAAt(gb.Min.X+x, gb.Min.Y+y)
+			r, gg, b, _ := want.At(wb.Min.X+x, wb.Min.Y+y).RGBA()
+			w := [3]uint8{uint8(r >> 8), uint8(gg >> 8), uint8(b >> 8)}
+			if g.R != w[0] || g.G != w[1] || g.B != w[2] {
+				n++
+				if len(first) < 5 {
+					first = append(first, fmt.Sprintf("(%d,%d) screen #%02x%02x%02x want #%02x%02x%02x", x, y, g.R, g.G, g.B, w[0], w[1], w[2]))
+				}
+			}
+		}
+	}
+	return n, first
+}

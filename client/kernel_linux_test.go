@@ -1,0 +1,551 @@
+package client
+
+import (
+	"errors"
+	"image"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bootsplash/bootsplash/access"
+	"github.com/bootsplash/bootsplash/internal/testutil"
+	"github.com/bootsplash/bootsplash/internal/uapi"
+)
+
+// The kernel tests run on /dev/dri/card0 of the test VM (cirrus, bochs or
+// virtio-gpu under a 6.12 kernel) and expect what each driver does there
+// (see the project's notes on the test kernel).
+
+// openCard opens the first modesetting device, closed at the test's end.
+func openCard(t *testing.T, opts Options) *Device {
+	t.Helper()
+	testutil.NeedPath(t, "/dev/dri/card0")
+	d, err := Open("", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return d
+}
+
+// driver names the emulated device behind d: "cirrus", "bochs" or "virtio".
+func driver(t *testing.T, d *Device) string {
+	t.Helper()
+	switch n := d.Driver().Name; {
+	case n == "cirrus":
+		return "cirrus"
+	case strings.HasPrefix(n, "bochs"):
+		return "bochs"
+	case n == "virtio_gpu":
+		return "virtio"
+	default:
+		if testutil.InVM() {
+			t.Fatalf("unexpected driver %q in the VM", n)
+		}
+		return n
+	}
+}
+
+func output(t *testing.T, d *Device) *Output {
+	t.Helper()
+	out, err := d.SelectOutput(OutputRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// fbGone checks that GETFB2 no longer finds id.
+func fbGone(t *testing.T, d *Device, id FBID) {
+	t.Helper()
+	info, err := d.GetFB2(id)
+	if err == nil {
+		info.Release()
+		t.Errorf("framebuffer %d still exists", id)
+	} else if !errors.Is(err, unix.ENOENT) {
+		t.Errorf("GETFB2 of removed framebuffer %d: %v, want ENOENT", id, err)
+	}
+}
+
+func TestKernelOpenProbe(t *testing.T) {
+	d := openCard(t, Options{})
+	drv := driver(t, d)
+	t.Logf("%s: %v, caps %+v, atomic %v", d.Path(), d.Driver(), d.Caps(), d.Atomic())
+	if !d.Caps().DumbBuffer || !d.UniversalPlanes() || !d.Atomic() {
+		t.Errorf("%s: dumb %v universal %v atomic %v, want all three", drv, d.Caps().DumbBuffer, d.UniversalPlanes(), d.Atomic())
+	}
+	if d.Caps().PreferredDepth > 32 {
+		t.Errorf("preferred depth %d", d.Caps().PreferredDepth)
+	}
+	s, err := d.Probe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range s.Connectors {
+		t.Logf("connector %d %s %s, %d modes, %dx%d mm, EDID %d bytes, encoders %v", c.ID, c.Name, c.Status, len(c.Modes), c.WidthMM, c.HeightMM, len(c.EDID), c.Encoders)
+	}
+	for _, p := range s.Planes {
+		t.Logf("plane %d %s crtcs %#x formats %v damage %v modifiers %v", p.ID, p.Type, p.PossibleCRTCs, p.Formats, p.DamageClips, p.Modifiers)
+	}
+	out, err := s.SelectOutput(OutputRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("output %v", out)
+	if out.Connector.Status != Connected || len(out.Connector.Modes) == 0 || out.Connector.Props.ID("CRTC_ID") == 0 {
+		t.Errorf("output connector %+v", out.Connector)
+	}
+	if out.CRTC.Props.ID("MODE_ID") == 0 || out.CRTC.Props["ACTIVE"].Property == nil {
+		t.Errorf("CRTC %d lacks MODE_ID/ACTIVE", out.CRTC.ID)
+	}
+	if p := out.Plane.Props["type"]; p.Property == nil || p.Kind != PropEnum || !p.Immutable {
+		t.Errorf("plane type property %+v", p)
+	}
+	if !out.Plane.SupportsFormat(FormatXRGB8888) {
+		t.Errorf("primary plane formats %v, want XR24", out.Plane.Formats)
+	}
+	// bochs scans out of VRAM directly and takes no damage clips.
+	if want := drv != "bochs"; out.Plane.DamageClips != want {
+		t.Errorf("%s: primary plane damage clips %v, want %v", drv, out.Plane.DamageClips, want)
+	}
+	primaries := 0
+	for _, p := range s.Planes {
+		if p.Type == PlanePrimary {
+			primaries++
+		}
+	}
+	switch drv {
+	case "cirrus":
+		if out.Connector.Name != "VGA-1" || out.Mode.Width() != 1024 || out.Mode.Height() != 768 || !out.Mode.Preferred() {
+			t.Errorf("cirrus: output %v, want VGA-1 with 1024x768 preferred", out)
+		}
+		if primaries != 1 || len(s.Planes) != 1 {
+			t.Errorf("cirrus: %d planes, %d primary; want one primary", len(s.Planes), primaries)
+		}
+		if mods, ok := out.Plane.Modifiers[FormatXRGB8888]; !ok || len(mods) == 0 || mods[0] != ModifierLinear {
+			t.Errorf("cirrus: IN_FORMATS for XR24: %v", out.Plane.Modifiers)
+		}
+	case "bochs", "virtio":
+		if out.Connector.Name != "Virtual-1" || len(out.Connector.EDID) < 128 {
+			t.Errorf("%s: output on %s with %d bytes of EDID, want Virtual-1 with QEMU's EDID", drv, out.Connector.Name, len(out.Connector.EDID))
+		}
+		if len(out.Connector.EDID) >= 8 && string(out.Connector.EDID[:8]) != "\x00\xff\xff\xff\xff\xff\xff\x00" {
+			t.Errorf("%s: EDID does not start with the EDID header: % x", drv, out.Connector.EDID[:8])
+		}
+	}
+	// An output of a size the connector lists, and a clear error for one
+	// it does not.
+	m := out.Connector.Modes[len(out.Connector.Modes)-1]
+	if o, err := s.SelectOutput(OutputRequest{Width: m.Width(), Height: m.Height()}); err != nil || o.Mode.Width() != m.Width() {
+		t.Errorf("select %dx%d: %v, %v", m.Width(), m.Height(), o, err)
+	}
+	if _, err := s.SelectOutput(OutputRequest{Width: 1234, Height: 567}); err == nil || !strings.Contains(err.Error(), "no 1234x567 mode") {
+		t.Errorf("select 1234x567: %v", err)
+	}
+}
+
+func TestKernelDumb(t *testing.T) {
+	d := openCard(t, Options{})
+	db, err := d.CreateDumb(100, 30, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Pitch < 400 || db.Size < uint64(db.Pitch)*30 {
+		t.Errorf("dumb 100x30x32: pitch %d size %d", db.Pitch, db.Size)
+	}
+	buf, err := db.Buffer()
+	if err != nil {
+		db.Destroy()
+		t.Fatal(err)
+	}
+	if buf.Kind() != access.KindDumb || !strings.HasPrefix(buf.Origin(), "dumb (") {
+		t.Errorf("buffer kind %v origin %q", buf.Kind(), buf.Origin())
+	}
+	mem, err := uapi.Mmap(buf.Fd(), buf.Offset(), buf.Size(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		buf.Close()
+		t.Fatal(err)
+	}
+	for i := range mem {
+		mem[i] = byte(i)
+	}
+	if mem[db.Size-1] != byte(db.Size-1) {
+		t.Error("dumb buffer memory did not keep what was written")
+	}
+	if err := uapi.Munmap(mem); err != nil {
+		t.Error(err)
+	}
+	if err := buf.Close(); err != nil {
+		t.Error(err)
+	}
+	if err := buf.Close(); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+	// The handle is gone: closing it again is refused.
+	if err := d.CloseHandle(db.Handle); err == nil {
+		t.Errorf("GEM handle %d still open after the dumb buffer was destroyed", db.Handle)
+	}
+}
+
+func TestKernelAddFB(t *testing.T) {
+	d := openCard(t, Options{})
+	db, err := d.CreateDumb(64, 48, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Destroy()
+	fb, err := d.AddFB(64, 48, FormatXRGB8888, db.Handle, db.Pitch, 0, ModifierInvalid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := d.GetFB2(fb.ID())
+	if err != nil {
+		fb.Remove()
+		t.Fatal(err)
+	}
+	if info.Width != 64 || info.Height != 48 || info.Format != FormatXRGB8888 || info.Pitches[0] != db.Pitch || info.Handles[0] == 0 {
+		t.Errorf("GETFB2: %+v", info)
+	}
+	if err := info.Release(); err != nil {
+		t.Error(err)
+	}
+	if err := fb.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fb.Remove(); err != nil {
+		t.Errorf("second Remove: %v", err)
+	}
+	fbGone(t, d, fb.ID())
+	// A bad pitch says what was tried.
+	_, err = d.AddFB(64, 48, FormatXRGB8888, db.Handle, 3, 0, ModifierInvalid)
+	if err == nil || !strings.Contains(err.Error(), "add 64x48 XRGB8888 framebuffer (handle") {
+		t.Errorf("AddFB with pitch 3: %v", err)
+	}
+}
+
+func TestKernelImport(t *testing.T) {
+	d := openCard(t, Options{})
+	testutil.NeedPath(t, "/dev/dma_heap/system")
+	h, err := access.OpenHeap("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	buf, err := h.Alloc(64 * 64 * 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer buf.Close()
+	handle, err := d.ImportDmaBuf(buf.Fd())
+	switch drv := driver(t, d); drv {
+	case "cirrus":
+		if err != nil {
+			t.Fatalf("cirrus: %v", err)
+		}
+		fb, err := d.AddFB(64, 64, FormatXRGB8888, handle, 256, 0, ModifierInvalid)
+		if err != nil {
+			t.Error(err)
+		} else if err := fb.Remove(); err != nil {
+			t.Error(err)
+		}
+		if err := d.CloseHandle(handle); err != nil {
+			t.Error(err)
+		}
+	case "bochs", "virtio":
+		want := map[string]unix.Errno{"bochs": unix.EINVAL, "virtio": unix.ENODEV}[drv]
+		if err == nil {
+			d.CloseHandle(handle)
+			t.Fatalf("%s imported a heap buffer; expected %v", drv, want)
+		}
+		if !errors.Is(err, ErrImportUnsupported) || !errors.Is(err, want) ||
+			!strings.Contains(err.Error(), "import dma-buf into "+d.Driver().Name) || !strings.Contains(err.Error(), "driver cannot import") {
+			t.Errorf("%s: %v, want ErrImportUnsupported wrapping %v", drv, err, want)
+		}
+		t.Log(err)
+	default:
+		t.Logf("%s: import: %v", drv, err)
+	}
+	// A closed fd is not "unsupported".
+	if _, err := d.ImportDmaBuf(-1); err == nil || errors.Is(err, ErrImportUnsupported) {
+		t.Errorf("import of fd -1: %v", err)
+	}
+}
+
+// scanout makes a scanout of the output's size, closed at the test's end.
+func scanout(t *testing.T, d *Device, out *Output, src Source) *Scanout {
+	t.Helper()
+	s, err := NewScanout(d, out.Mode.Width(), out.Mode.Height(), FormatXRGB8888, ScanoutOptions{Source: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		id := s.Framebuffer.ID()
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("second close: %v", err)
+		}
+		fbGone(t, d, id)
+	})
+	return s
+}
+
+func TestKernelScanoutAuto(t *testing.T) {
+	d := openCard(t, Options{})
+	out := output(t, d)
+	s := scanout(t, d, out, SourceAuto)
+	t.Logf("path %s; fallbacks %q", s.Path, s.Fallbacks)
+	switch drv := driver(t, d); drv {
+	case "cirrus":
+		if s.Path != `heap "system", imported via PRIME` || len(s.Fallbacks) != 0 || s.Pitch != out.Mode.Width()*4 {
+			t.Errorf("cirrus: path %q fallbacks %q pitch %d", s.Path, s.Fallbacks, s.Pitch)
+		}
+	case "bochs", "virtio":
+		if s.Buffer.Kind() != access.KindDumb || !strings.HasPrefix(s.Path, "dumb buffer") {
+			t.Errorf("%s: path %q, want a dumb buffer", drv, s.Path)
+		}
+		if len(s.Fallbacks) != 2 || !strings.HasPrefix(s.Fallbacks[0], `heap "system": import refused by `+d.Driver().Name) ||
+			!strings.HasPrefix(s.Fallbacks[1], "udmabuf: import refused by") {
+			t.Errorf("%s: fallbacks %q, want the heap and udmabuf import refusals", drv, s.Fallbacks)
+		}
+	}
+	if s.Framebuffer.Width != out.Mode.Width() || s.Buffer.Size() < s.Pitch*s.Height {
+		t.Errorf("scanout %dx%d pitch %d size %d", s.Framebuffer.Width, s.Height, s.Pitch, s.Buffer.Size())
+	}
+	// Each source can be asked for; the dumb one always works.
+	dumb := scanout(t, d, out, SourceDumb)
+	if dumb.Buffer.Kind() != access.KindDumb || len(dumb.Fallbacks) != 0 {
+		t.Errorf("dumb: %q %q", dumb.Path, dumb.Fallbacks)
+	}
+}
+
+func TestKernelScanoutFaults(t *testing.T) {
+	d := openCard(t, Options{})
+	restore := uapi.SetFaultHook(func(s uapi.Site) error {
+		if s.Call == "ioctl" && s.Req == uapi.DRM_IOCTL_MODE_ADDFB2 {
+			return unix.ENOSPC
+		}
+		return nil
+	})
+	s, err := NewScanout(d, 320, 200, FormatXRGB8888, ScanoutOptions{})
+	restore()
+	if err == nil {
+		s.Close()
+		t.Fatal("NewScanout succeeded with ADDFB2 failing")
+	}
+	if !errors.Is(err, unix.ENOSPC) || !strings.Contains(err.Error(), "every buffer source failed") {
+		t.Errorf("error %v", err)
+	}
+	// The dumb buffers of the failed tries were destroyed: a fresh one
+	// gets the lowest handle again.
+	db, err := d.CreateDumb(8, 8, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Destroy()
+	if db.Handle != 1 {
+		t.Errorf("new dumb buffer got handle %d: earlier handles leaked", db.Handle)
+	}
+}
+
+func TestKernelModesetFlipDamage(t *testing.T) {
+	d := openCard(t, Options{})
+	out := output(t, d)
+	a := scanout(t, d, out, SourceAuto)
+	b := scanout(t, d, out, SourceDumb)
+	if err := d.Modeset(out, a.Framebuffer); err != nil {
+		t.Fatal(err)
+	}
+	p, err := d.Plane(out.Plane.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.FB != a.Framebuffer.ID() || p.CRTC != out.CRTC.ID {
+		t.Errorf("after modeset the plane shows fb %d on crtc %d, want %d on %d", p.FB, p.CRTC, a.Framebuffer.ID(), out.CRTC.ID)
+	}
+	blob := d.modeBlobs[out.CRTC.ID]
+	if err := d.Modeset(out, a.Framebuffer); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Blob(blob); !errors.Is(err, unix.ENOENT) {
+		t.Errorf("replaced mode blob %d: %v, want it destroyed", blob, err)
+	}
+
+	start := time.Now()
+	if err := d.Flip(out, b.Framebuffer, []image.Rectangle{image.Rect(0, 0, 10, 10)}, FlipEvent); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := d.WaitFlip(time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("flip event %+v after %v", ev, time.Since(start))
+	if ev.Type != EventFlipComplete || ev.UserData != uint64(b.Framebuffer.ID()) {
+		t.Errorf("event %+v, want a flip to fb %d", ev, b.Framebuffer.ID())
+	}
+	if d.Caps().CRTCInVBlankEvent && ev.CRTC != out.CRTC.ID {
+		t.Errorf("event on crtc %d, want %d", ev.CRTC, out.CRTC.ID)
+	}
+	if _, err := d.WaitFlip(10 * time.Millisecond); !errors.Is(err, ErrTimeout) {
+		t.Errorf("WaitFlip with nothing pending: %v", err)
+	}
+
+	clips := []image.Rectangle{image.Rect(0, 0, 16, 16), image.Rect(-5, 100, 50, 120), image.Rect(5000, 5000, 6000, 6000)}
+	if err := d.Damage(out, b.Framebuffer, clips); err != nil {
+		t.Error(err)
+	}
+	if err := d.Damage(out, b.Framebuffer, nil); err != nil {
+		t.Error(err)
+	}
+	if err := d.Damage(out, b.Framebuffer, []image.Rectangle{image.Rect(-9, -9, -1, -1)}); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestKernelLegacy(t *testing.T) {
+	d := openCard(t, Options{Legacy: true})
+	if d.Atomic() {
+		t.Fatal("Legacy option ignored")
+	}
+	out := output(t, d)
+	a := scanout(t, d, out, SourceDumb)
+	b := scanout(t, d, out, SourceDumb)
+	if err := d.Modeset(out, a.Framebuffer); err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.CRTC(out.CRTC.ID, out.CRTC.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.FB != a.Framebuffer.ID() || !c.ModeValid || c.Mode.Width() != out.Mode.Width() {
+		t.Errorf("after SETCRTC: crtc fb %d mode %v", c.FB, c.Mode)
+	}
+	if err := d.Flip(out, b.Framebuffer, nil, FlipEvent); err != nil {
+		t.Fatal(err)
+	}
+	if ev, err := d.WaitFlip(time.Second); err != nil || ev.UserData != uint64(b.Framebuffer.ID()) {
+		t.Errorf("legacy flip: %+v %v", ev, err)
+	}
+	if err := d.Damage(out, b.Framebuffer, []image.Rectangle{image.Rect(1, 1, 20, 20)}); err != nil {
+		t.Error(err)
+	}
+	switch drv := driver(t, d); drv {
+	case "bochs":
+		if !d.NeedsNoDirty() {
+			t.Error("bochs: DIRTYFB's ENOSYS was not remembered")
+		}
+	case "cirrus", "virtio":
+		if d.NeedsNoDirty() {
+			t.Errorf("%s: DIRTYFB taken as unneeded", drv)
+		}
+	}
+	if err := d.Damage(out, b.Framebuffer, nil); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestKernelCloseFB(t *testing.T) {
+	d := openCard(t, Options{})
+	out := output(t, d)
+	db, err := d.CreateDumb(out.Mode.Width(), out.Mode.Height(), 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Destroy()
+	fb, err := d.AddFB(out.Mode.Width(), out.Mode.Height(), FormatXRGB8888, db.Handle, db.Pitch, 0, ModifierInvalid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fb.Remove()
+	if err := d.Modeset(out, fb); err != nil {
+		t.Fatal(err)
+	}
+	if err := fb.CloseFB(); err != nil {
+		t.Fatalf("CLOSEFB on Linux 6.12: %v", err)
+	}
+	// The plane keeps showing it, and GETFB2 still finds it.
+	p, err := d.Plane(out.Plane.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.FB != fb.ID() {
+		t.Errorf("after CLOSEFB the plane shows fb %d, want %d", p.FB, fb.ID())
+	}
+	info, err := d.GetFB2(fb.ID())
+	if err != nil {
+		t.Fatalf("GETFB2 after CLOSEFB: %v", err)
+	}
+	info.Release()
+	// Showing another framebuffer drops the last reference.
+	s := scanout(t, d, out, SourceDumb)
+	if err := d.Modeset(out, s.Framebuffer); err != nil {
+		t.Fatal(err)
+	}
+	fbGone(t, d, fb.ID())
+}
+
+func TestKernelMaster(t *testing.T) {
+	d := openCard(t, Options{})
+	if err := d.SetMaster(); err != nil {
+		t.Fatalf("first opener: %v", err)
+	}
+	other, err := Open(d.Path(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	err = other.SetMaster()
+	if !errors.Is(err, unix.EBUSY) || !strings.Contains(err.Error(), "set master on "+d.Path()) || !strings.Contains(err.Error(), "another process is DRM master") {
+		t.Errorf("second SetMaster: %v", err)
+	}
+	if err := d.DropMaster(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.SetMaster(); err != nil {
+		t.Errorf("SetMaster after the first dropped it: %v", err)
+	}
+	if err := other.Close(); err != nil {
+		t.Error(err)
+	}
+	if err := other.Close(); err != nil || other.Fd() != -1 {
+		t.Errorf("second Close: %v, fd %d", err, other.Fd())
+	}
+}
+
+func TestKernelFaults(t *testing.T) {
+	d := openCard(t, Options{})
+	out := output(t, d)
+	s := scanout(t, d, out, SourceDumb)
+	restore := uapi.SetFaultHook(func(st uapi.Site) error {
+		if st.Call == "ioctl" && (st.Req == uapi.DRM_IOCTL_MODE_ATOMIC || st.Req == uapi.DRM_IOCTL_MODE_SETCRTC) {
+			return unix.EINVAL
+		}
+		return nil
+	})
+	before := d.modeBlobs[out.CRTC.ID]
+	err := d.Modeset(out, s.Framebuffer)
+	restore()
+	if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "set "+out.Mode.String()+" on "+out.Connector.Name) {
+		t.Errorf("failing modeset: %v", err)
+	}
+	if d.modeBlobs[out.CRTC.ID] != before {
+		t.Error("a failed modeset replaced the mode blob")
+	}
+	restore = uapi.SetFaultHook(func(st uapi.Site) error {
+		if st.Call == "read" {
+			return unix.EIO
+		}
+		return nil
+	})
+	defer restore()
+	if err := d.ReadEvents(func(Event) {}); !errors.Is(err, unix.EIO) {
+		t.Errorf("ReadEvents with a failing read: %v", err)
+	}
+}

@@ -369,11 +369,14 @@ func (fb *Framebuffer) Close() error {
 	}
 	fb.closed = true
 	var errs []error
+	for _, b := range fb.bufs {
+		errs = append(errs, b.m.Unmap())
+	}
 	if fb.disp != nil {
 		errs = append(errs, fb.disp.close())
 	}
 	for _, b := range fb.bufs {
-		errs = append(errs, b.m.Unmap(), b.buf.Close())
+		errs = append(errs, b.buf.Close())
 	}
 	return errors.Join(errs...)
 }

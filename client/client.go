@@ -804,6 +804,7 @@ type Error struct {
 	Kind error
 }
 
+// Error says what was tried, on what, the kernel's answer and the hint.
 func (e *Error) Error() string {
 	s := e.Op
 	if e.Device != "" {

@@ -51,7 +51,11 @@ func cardLess(a, b string) bool {
 func openPath(path string, opts Options) (*Device, error) {
 	fd, err := uapi.Open(path, unix.O_RDWR, 0)
 	if err != nil {
-		return nil, &Error{Op: "open", Device: path, Err: err}
+		e := &Error{Op: "open", Device: path, Err: err}
+		if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+			e.Hint = "needs root or membership of the video group"
+		}
+		return nil, e
 	}
 	d := &Device{path: path, fd: fd, modeBlobs: map[CRTCID]BlobID{}, propIDs: map[uint32]propMap{}}
 	if err := d.init(opts); err != nil {

@@ -220,3 +220,14 @@ func TestOpenFaults(t *testing.T) {
 		t.Errorf("Open with a failing open: %v", err)
 	}
 }
+
+func TestOpenNotDRM(t *testing.T) {
+	_, err := Open("/dev/null", Options{})
+	if err == nil || !errors.Is(err, unix.ENOTTY) || !strings.Contains(err.Error(), "read driver version of /dev/null") {
+		t.Errorf("Open(/dev/null): %v", err)
+	}
+	_, err = Open("/nonexistent/card0", Options{})
+	if !errors.Is(err, unix.ENOENT) {
+		t.Errorf("Open of a missing node: %v", err)
+	}
+}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/bootsplash/bootsplash/access"
+	"github.com/bootsplash/bootsplash/client"
+)
+
+// infoReport is what `bootsplash info` prints: what drm_info and modetest
+// tell about the display devices, plus the buffer sources bootsplash uses.
+type infoReport struct {
+	Devices []deviceReport `json:"devices"`
+	// DeviceErrors are nodes that could not be opened or probed.
+	DeviceErrors []string     `json:"device_errors,omitempty"`
+	Heaps        []heapReport `json:"heaps"`
+	HeapError    string       `json:"heap_error,omitempty"`
+	Udmabuf      nodeReport   `json:"udmabuf"`
+}
+
+type deviceReport struct {
+	Path       string            `json:"path"`
+	Driver     client.DriverInfo `json:"driver"`
+	Atomic     bool              `json:"atomic"`
+	Universal  bool              `json:"universal_planes"`
+	Caps       client.Caps       `json:"caps"`
+	Connectors []connectorReport `json:"connectors"`
+	CRTCs      []crtcReport      `json:"crtcs"`
+	Planes     []planeReport     `json:"planes"`
+}
+
+type connectorReport struct {
+	ID               client.ConnectorID `json:"id"`
+	Name             string             `json:"name"`
+	Status           string             `json:"status"`
+	WidthMM          int                `json:"width_mm"`
+	HeightMM         int                `json:"height_mm"`
+	PanelOrientation string             `json:"panel_orientation,omitempty"`
+	EDIDBytes        int                `json:"edid_bytes"`
+	Modes            []modeReport       `json:"modes"`
+	Properties       []string           `json:"properties"`
+}
+
+type modeReport struct {
+	Name      string `json:"name"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
+	RefreshHz int    `json:"refresh_hz"`
+	Preferred bool   `json:"preferred"`
+}
+
+type crtcReport struct {
+	ID    client.CRTCID `json:"id"`
+	Index int           `json:"index"`
+	Mode  string        `json:"mode,omitempty"`
+	FB    client.FBID   `json:"fb"`
+}
+
+type planeReport struct {
+	ID            client.PlaneID      `json:"id"`
+	Type          string              `json:"type"`
+	PossibleCRTCs uint32              `json:"possible_crtcs"`
+	CRTC          client.CRTCID       `json:"crtc"`
+	FB            client.FBID         `json:"fb"`
+	Formats       []string            `json:"formats"`
+	Modifiers     map[string][]string `json:"modifiers,omitempty"`
+	Rotations     uint64              `json:"rotations"`
+	DamageClips   bool                `json:"damage_clips"`
+	Properties    []string            `json:"properties"`
+}
+
+type heapReport struct {
+	Name string `json:"name"`
+	nodeReport
+}
+
+type nodeReport struct {
+	Path    string `json:"path"`
+	Present bool   `json:"present"`
+	Mode    string `json:"mode,omitempty"`
+	Owner   string `json:"owner,omitempty"`
+}
+
+func gatherInfo(devicePath string) *infoReport {
+	r := &infoReport{}
+	paths := []string{devicePath}
+	if devicePath == "" {
+		paths, _ = filepath.Glob("/dev/dri/card*")
+		sort.Strings(paths)
+	}
+	for _, p := range paths {
+		d, err := probeDevice(p)
+		if err != nil {
+			r.DeviceErrors = append(r.DeviceErrors, err.Error())
+			continue
+		}
+		r.Devices = append(r.Devices, *d)
+	}
+	heaps, err := access.Heaps()
+	if err != nil {
+		r.HeapError = err.Error()
+	}
+	for _, h := range heaps {
+		r.Heaps = append(r.Heaps, heapReport{Name: h.Name, nodeReport: nodeReport{
+			Path: h.Path, Present: true, Mode: fmt.Sprintf("%04o", h.Mode.Perm()), Owner: fmt.Sprintf("%d:%d", h.UID, h.GID),
+		}})
+	}
+	r.Udmabuf = statNode("/dev/udmabuf")
+	return r
+}
+
+func statNode(path string) nodeReport {
+	n := nodeReport{Path: path}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return n
+	}
+	n.Present = true
+	n.Mode = fmt.Sprintf("%04o", fi.Mode().Perm())
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		n.Owner = fmt.Sprintf("%d:%d", st.Uid, st.Gid)
+	}
+	return n
+}
+
+func probeDevice(path string) (*deviceReport, error) {
+	dev, err := client.Open(path, client.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer dev.Close()
+	st, err := dev.Probe()
+	if err != nil {
+		return nil, err
+	}
+	d := &deviceReport{Path: dev.Path(), Driver: dev.Driver(), Atomic: dev.Atomic(), Universal: dev.UniversalPlanes(), Caps: dev.Caps()}
+	for _, c := range st.Connectors {
+		cr := connectorReport{ID: c.ID, Name: c.Name, Status: c.Status.String(), WidthMM: c.WidthMM, HeightMM: c.HeightMM,
+			PanelOrientation: c.PanelOrientation, EDIDBytes: len(c.EDID), Properties: propNames(c.Props)}
+		for _, m := range c.Modes {
+			cr.Modes = append(cr.Modes, modeReport{Name: m.Name, Width: m.Width(), Height: m.Height(), RefreshHz: m.RefreshHz(), Preferred: m.Preferred()})
+		}
+		d.Connectors = append(d.Connectors, cr)
+	}
+	for _, c := range st.CRTCs {
+		cr := crtcReport{ID: c.ID, Index: c.Index, FB: c.FB}
+		if c.ModeValid {
+			cr.Mode = c.Mode.String()
+		}
+		d.CRTCs = append(d.CRTCs, cr)
+	}
+	for _, p := range st.Planes {
+		pr := planeReport{ID: p.ID, Type: p.Type.String(), PossibleCRTCs: p.PossibleCRTCs, CRTC: p.CRTC, FB: p.FB,
+			Rotations: p.Rotations, DamageClips: p.DamageClips, Properties: propNames(p.Props)}
+		for _, f := range p.Formats {
+			pr.Formats = append(pr.Formats, f.String())
+		}
+		if len(p.Modifiers) > 0 {
+			pr.Modifiers = map[string][]string{}
+			for f, mods := range p.Modifiers {
+				for _, m := range mods {
+					pr.Modifiers[f.String()] = append(pr.Modifiers[f.String()], m.String())
+				}
+			}
+		}
+		d.Planes = append(d.Planes, pr)
+	}
+	return d, nil
+}
+
+func propNames(p client.Properties) []string {
+	names := make([]string, 0, len(p))
+	for n := range p {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (r *infoReport) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+func (r *infoReport) writeText(w io.Writer) error {
+	var b strings.Builder
+	if len(r.Devices) == 0 && len(r.DeviceErrors) == 0 {
+		b.WriteString("No DRM devices (/dev/dri/card* absent): `bootsplash run` would use the emulated display.\n")
+	}
+	for _, d := range r.Devices {
+		api := "legacy"
+		if d.Atomic {
+			api = "atomic"
+		}
+		fmt.Fprintf(&b, "%s: %s, %s\n", d.Path, d.Driver, api)
+		fmt.Fprintf(&b, "  caps: dumb=%v prime-import=%v prime-export=%v preferred-depth=%d prefer-shadow=%v addfb2-modifiers=%v async-flip=%v\n",
+			d.Caps.DumbBuffer, d.Caps.PrimeImport, d.Caps.PrimeExport, d.Caps.PreferredDepth, d.Caps.PreferShadow, d.Caps.AddFB2Modifiers, d.Caps.AsyncPageFlip)
+		for _, c := range d.Connectors {
+			fmt.Fprintf(&b, "  connector %d %s: %s, %dx%d mm", c.ID, c.Name, c.Status, c.WidthMM, c.HeightMM)
+			if c.PanelOrientation != "" {
+				fmt.Fprintf(&b, ", panel orientation %s", c.PanelOrientation)
+			}
+			if c.EDIDBytes > 0 {
+				fmt.Fprintf(&b, ", EDID %d bytes", c.EDIDBytes)
+			}
+			b.WriteString("\n")
+			if len(c.Modes) > 0 {
+				var ms []string
+				for _, m := range c.Modes {
+					s := fmt.Sprintf("%dx%d@%d", m.Width, m.Height, m.RefreshHz)
+					if m.Preferred {
+						s += "*"
+					}
+					ms = append(ms, s)
+				}
+				fmt.Fprintf(&b, "    modes (* preferred): %s\n", strings.Join(ms, " "))
+			}
+			fmt.Fprintf(&b, "    properties: %s\n", strings.Join(c.Properties, ", "))
+		}
+		for _, c := range d.CRTCs {
+			mode := c.Mode
+			if mode == "" {
+				mode = "off"
+			}
+			fmt.Fprintf(&b, "  crtc %d (index %d): %s, fb %d\n", c.ID, c.Index, mode, c.FB)
+		}
+		for _, p := range d.Planes {
+			fmt.Fprintf(&b, "  plane %d %s: crtcs %#x, on crtc %d fb %d, damage clips %v, rotations %#x\n",
+				p.ID, p.Type, p.PossibleCRTCs, p.CRTC, p.FB, p.DamageClips, p.Rotations)
+			fmt.Fprintf(&b, "    formats: %s\n", strings.Join(p.Formats, " "))
+			fs := make([]string, 0, len(p.Modifiers))
+			for f := range p.Modifiers {
+				fs = append(fs, f)
+			}
+			sort.Strings(fs)
+			for _, f := range fs {
+				fmt.Fprintf(&b, "    modifiers %s: %s\n", f, strings.Join(p.Modifiers[f], " "))
+			}
+			fmt.Fprintf(&b, "    properties: %s\n", strings.Join(p.Properties, ", "))
+		}
+	}
+	for _, e := range r.DeviceErrors {
+		fmt.Fprintf(&b, "device error: %s\n", e)
+	}
+	b.WriteString("dma-buf heaps:")
+	if r.HeapError != "" {
+		fmt.Fprintf(&b, " none (%s)\n", r.HeapError)
+	} else {
+		b.WriteString("\n")
+	}
+	for _, h := range r.Heaps {
+		fmt.Fprintf(&b, "  %s: %s mode %s owner %s\n", h.Name, h.Path, h.Mode, h.Owner)
+	}
+	if r.Udmabuf.Present {
+		fmt.Fprintf(&b, "udmabuf: %s mode %s owner %s\n", r.Udmabuf.Path, r.Udmabuf.Mode, r.Udmabuf.Owner)
+	} else {
+		fmt.Fprintf(&b, "udmabuf: %s absent (kernel without CONFIG_UDMABUF)\n", r.Udmabuf.Path)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,187 @@
+// Command bootsplash shows a splash screen on a Linux display from a dma-buf
+// heap buffer imported into KMS, the way an in-kernel DRM client would.
+//
+//	bootsplash run      show the splash until SIGTERM or SIGINT
+//	bootsplash render   write the frame `run` would show to a PNG
+//	bootsplash info     describe display devices, heaps and udmabuf
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/bootsplash/bootsplash/access"
+	"github.com/bootsplash/bootsplash/client"
+	"github.com/bootsplash/bootsplash/splash"
+)
+
+const usage = `Usage: bootsplash COMMAND [flags]
+
+Commands:
+  run      show the splash on the first connected display until SIGTERM/SIGINT
+  render   write the frame "run" would show to a PNG, with no device
+  info     describe display devices, dma-buf heaps and udmabuf
+
+Run "bootsplash COMMAND --help" for a command's flags.
+`
+
+func main() {
+	start := time.Now()
+	if err := run(start, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprintf(os.Stderr, "bootsplash: %v\n", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// errUsage marks command-line mistakes (exit status 2).
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	switch {
+	case errors.Is(err, pflag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	return 1
+}
+
+func run(start time.Time, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: no command", errUsage)
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(start, args[1:], stderr)
+	case "render":
+		return cmdRender(args[1:], stderr)
+	case "info":
+		return cmdInfo(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+}
+
+func newFlags(name string, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	return fs
+}
+
+func parse(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+func logger(w io.Writer, verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(newLineHandler(w, level))
+}
+
+func cmdRun(start time.Time, args []string, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	device := fs.String("device", "", "DRM device node (default: the first KMS-capable /dev/dri/card*)")
+	mode := fs.String("mode", "", "display mode WxH (default: the connector's preferred mode)")
+	heap := fs.String("heap", "", `dma-buf heap name (default: "system", else a CMA heap)`)
+	buffer := fs.String("buffer", "auto", "buffer source: auto, heap, udmabuf or dumb")
+	strategy := fs.String("access", "cached", "CPU access: cached, per-access, nosync, shadow or guarded")
+	backend := fs.String("backend", "auto", "auto (KMS if a display device exists, else emulated), kms or emu")
+	out := fs.String("out", "bootsplash.png", "emulated backend: PNG file the frame is written to")
+	size := fs.String("size", "1024x768", "emulated backend: display size WxH")
+	buffers := fs.Int("buffers", 1, "1 (draw in place) or 2 (double-buffered, flipped on vblank)")
+	legacy := fs.Bool("legacy", false, "use the legacy KMS ioctls even where atomic commits work")
+	duration := fs.Duration("for", 0, "quit after this long (default: run until SIGTERM or SIGINT)")
+	verbose := fs.BoolP("verbose", "v", false, "log debug detail")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg := splash.Config{Device: *device, Heap: *heap, Out: *out, Buffers: *buffers, Legacy: *legacy, Start: start, Log: logger(stderr, *verbose)}
+	if *buffers != 1 && *buffers != 2 {
+		return fmt.Errorf("%w: --buffers %d: want 1 or 2", errUsage, *buffers)
+	}
+	var err error
+	if cfg.Backend, err = splash.ParseBackend(*backend); err != nil {
+		return fmt.Errorf("%w: --backend: %v", errUsage, err)
+	}
+	if cfg.Buffer, err = client.ParseSource(*buffer); err != nil {
+		return fmt.Errorf("%w: --buffer: %v", errUsage, err)
+	}
+	if cfg.Access, err = access.ParseStrategy(*strategy); err != nil {
+		return fmt.Errorf("%w: --access: %v", errUsage, err)
+	}
+	if *mode != "" {
+		if cfg.Mode.X, cfg.Mode.Y, err = client.ParseModeSize(*mode); err != nil {
+			return fmt.Errorf("%w: --mode: %v", errUsage, err)
+		}
+	}
+	if cfg.EmuSize.X, cfg.EmuSize.Y, err = client.ParseModeSize(*size); err != nil {
+		return fmt.Errorf("%w: --size: %v", errUsage, err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	return splash.Run(ctx, cfg)
+}
+
+func cmdRender(args []string, stderr io.Writer) error {
+	fs := newFlags("render", stderr)
+	size := fs.String("size", "1024x768", "frame size WxH")
+	out := fs.StringP("out", "o", "", "PNG file to write (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return fmt.Errorf("%w: render needs --out FILE.png", errUsage)
+	}
+	w, h, err := client.ParseModeSize(*size)
+	if err != nil {
+		return fmt.Errorf("%w: --size: %v", errUsage, err)
+	}
+	return splash.Render(w, h, *out)
+}
+
+func cmdInfo(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("info", stderr)
+	device := fs.String("device", "", "describe only this DRM device node")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	r := gatherInfo(*device)
+	if *asJSON {
+		return r.writeJSON(stdout)
+	}
+	return r.writeText(stdout)
+}

@@ -88,3 +88,26 @@ func BuildGuestInit(ctx context.Context, root, dir string) (string, error) {
 	}
 	return out, nil
 }
+
+// TestdataFiles returns the files of pkg's testdata directory (if it has
+// one) placed under guestDir/testdata, so that a test binary run with
+// guestDir as its working directory finds them where `go test` would.
+func TestdataFiles(root, pkg, guestDir string) ([]File, error) {
+	src := filepath.Join(root, pkg, "testdata")
+	if _, err := os.Stat(src); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	var files []File
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		files = append(files, File{Path: filepath.ToSlash(filepath.Join(guestDir, "testdata", rel)), HostPath: p})
+		return nil
+	})
+	return files, err
+}

@@ -26,6 +26,33 @@
 // linux-image-6.1.0-56-amd64-unsigned (bookworm-security). Screendumps and
 // the frames they are compared with land in out/vmtest.
 //
+// What the suite does (vm_test.go): it builds the guest init, the static
+// test binaries of the packages listed in guestPackages, and cmd/bootsplash
+// once; then for each device of the matrix (cirrus, bochs, virtio on 6.12)
+// it boots once and runs every test binary (-test.v=test2json -test.count=1,
+// BOOTSPLASH_REQUIRE_DEVICES=1, working directory /src/PKG with the
+// package's testdata) and the end-to-end cases of e2eCases. Each guest test
+// becomes a host subtest (TestVM/cirrus/access/TestHeapAlloc); a guest skip
+// is a host failure. An end-to-end case starts `bootsplash run` in the
+// background, waits for "first frame", takes a screendump from the host,
+// sends SIGTERM and expects exit 0, then requires the screendump to equal
+// `bootsplash render` at the same size pixel for pixel and the logged
+// "buffer: " line to name the path the device must take. One more boot runs
+// the 6.1 kernel on cirrus, where the path must be a dumb buffer. TestVMRunner
+// checks the runner itself with a fixture program.
+//
+// # Adding to it
+//
+//   - A package with kernel tests: add it to guestPackages in vm_test.go.
+//   - An end-to-end case: add an e2eCase (mode, expected buffer path, texts
+//     the log must contain) in e2eCases.
+//   - A new kind of check: build a proto.Plan of steps (Cmd, Background with
+//     WaitFor, Write to a /sys file, Host, Stop) and give each Host step a
+//     HostFunc; a HostFunc gets the Machine, whose Screendump and
+//     StableScreendump take a head, and whose QMP does device_del and
+//     device_add. Module parameters go in Config.ModuleParams
+//     ({"drm_kms_helper": "fbdev_emulation=0"}).
+//
 // # Debugging a boot
 //
 // The vmrun command boots one machine by hand and streams everything:

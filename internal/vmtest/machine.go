@@ -88,6 +88,10 @@ type Config struct {
 	// Modules to load in this order (dependencies are added before each);
 	// nil means the device's driver and vgem.
 	Modules []ModuleSpec
+	// ModuleParams gives parameters to modules by name, whether asked for
+	// in Modules or pulled in as a dependency:
+	// {"drm_kms_helper": "fbdev_emulation=0"}.
+	ModuleParams map[string]string
 	// Plan is what the guest runs; its Modules are filled in from Modules.
 	Plan proto.Plan
 	// Host holds the host's action for each host step, by step name.
@@ -197,6 +201,30 @@ func (m *Machine) Screendump(name string, head int) (*image.RGBA, error) {
 		return nil, err
 	}
 	return ReadPPM(p)
+}
+
+// StableScreendump takes screendumps every interval until two in a row are
+// equal (at most tries of them), so that a frame the guest has just
+// submitted has reached the emulated display: virtio-gpu, for one, uploads
+// and flushes asynchronously. It returns the last screendump and whether it
+// was stable.
+func (m *Machine) StableScreendump(name string, head int, interval time.Duration, tries int) (*image.RGBA, bool, error) {
+	prev, err := m.Screendump(name, head)
+	if err != nil {
+		return nil, false, err
+	}
+	for i := 1; i < tries; i++ {
+		time.Sleep(interval)
+		img, err := m.Screendump(name, head)
+		if err != nil {
+			return nil, false, err
+		}
+		if img.Rect == prev.Rect && bytes.Equal(img.Pix, prev.Pix) {
+			return img, true, nil
+		}
+		prev = img
+	}
+	return prev, false, nil
 }
 
 // BootError is a boot that did not run its plan to the end.
@@ -598,6 +626,11 @@ func buildInitramfs(cfg *Config, out string) error {
 	plan := cfg.Plan
 	plan.Modules = nil
 	for _, mod := range order {
+		if p, ok := cfg.ModuleParams[mod.Name]; ok {
+			mod.Params = p
+		} else if p, ok := cfg.ModuleParams[strings.ReplaceAll(mod.Name, "_", "-")]; ok {
+			mod.Params = p
+		}
 		b, err := cfg.Kernel.Module(mod.Name)
 		if err != nil {
 			return err

@@ -16,6 +16,7 @@ type QMP struct {
 	conn    net.Conn
 	r       *bufio.Reader
 	timeout time.Duration
+	broken  error // a reply went missing; later replies would be misread
 	// Events holds the asynchronous events seen so far (raw JSON).
 	Events []json.RawMessage
 }
@@ -63,6 +64,9 @@ func DialQMP(path string, timeout time.Duration) (*QMP, error) {
 func (q *QMP) Execute(command string, args any) (json.RawMessage, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.broken != nil {
+		return nil, fmt.Errorf("qmp %s: connection unusable after an earlier failure: %w", command, q.broken)
+	}
 	req := map[string]any{"execute": command}
 	if args != nil {
 		req["arguments"] = args
@@ -78,7 +82,8 @@ func (q *QMP) Execute(command string, args any) (json.RawMessage, error) {
 	for {
 		line, err := q.r.ReadBytes('\n')
 		if err != nil {
-			return nil, fmt.Errorf("qmp %s: no reply: %w", command, err)
+			q.broken = fmt.Errorf("qmp %s: no reply: %w", command, err)
+			return nil, q.broken
 		}
 		var reply struct {
 			Return json.RawMessage `json:"return"`

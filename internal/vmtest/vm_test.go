@@ -143,21 +143,26 @@ func runBoot(t *testing.T, ctx context.Context, a *artefacts, kernel string, d D
 		Host:      map[string]HostFunc{},
 		Plan:      proto.Plan{WaitPaths: []string{"/dev/dri/card0"}},
 	}
-	var pkgs []string
 	if withPackages {
 		for _, p := range guestPackages() {
 			bin, ok := a.tests[p]
 			if !ok {
 				continue
 			}
-			pkgs = append(pkgs, p)
 			guest := "/bin/" + p + ".test"
 			cfg.Files = append(cfg.Files, File{Path: guest, HostPath: bin})
+			dir := "/src/" + p
+			data, err := TestdataFiles(a.root, p, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Files = append(cfg.Files, data...)
+			cfg.Files = append(cfg.Files, File{Path: dir + "/.keep"}) // the working directory
 			cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{
 				Name:    "test " + p,
 				Cmd:     []string{guest, "-test.v=test2json", "-test.count=1", "-test.timeout=150s"},
 				Env:     []string{"BOOTSPLASH_REQUIRE_DEVICES=1"},
-				Dir:     "/tmp",
+				Dir:     dir,
 				Timeout: proto.Duration(170 * time.Second),
 			})
 		}
@@ -178,9 +183,12 @@ func runBoot(t *testing.T, ctx context.Context, a *artefacts, kernel string, d D
 				proto.Step{Name: c.name + " stop", Stop: c.name},
 			)
 			cfg.Host[c.name+" screendump"] = func(ctx context.Context, m *Machine) error {
-				img, err := m.Screendump(c.name, -1)
+				img, stable, err := m.StableScreendump(c.name, -1, 200*time.Millisecond, 10)
 				if err != nil {
 					return err
+				}
+				if !stable {
+					t.Logf("%s: the screen kept changing over 10 screendumps 200ms apart; comparing the last", c.name)
 				}
 				shots[c.name] = img
 				return nil

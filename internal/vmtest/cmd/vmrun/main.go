@@ -88,12 +88,10 @@ func run() error {
 			fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
 		}
 	}
-	if len(*params) > 0 {
-		cfg.Modules = append(cfg.Device.Modules(), vmtest.ModuleSpec{Name: "vgem"})
-		for _, p := range *params {
-			name, val, _ := strings.Cut(p, "=")
-			cfg.Modules = append([]vmtest.ModuleSpec{{Name: name, Params: val}}, cfg.Modules...)
-		}
+	cfg.ModuleParams = map[string]string{}
+	for _, p := range *params {
+		name, val, _ := strings.Cut(p, "=")
+		cfg.ModuleParams[name] = val
 	}
 	cfg.Plan.WaitPaths = []string{"/dev/dri/card0"}
 	for _, f := range *files {

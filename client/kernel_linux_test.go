@@ -399,8 +399,25 @@ func TestKernelModesetFlipDamage(t *testing.T) {
 	}
 
 	clips := []image.Rectangle{image.Rect(0, 0, 16, 16), image.Rect(-5, 100, 50, 120), image.Rect(5000, 5000, 6000, 6000)}
-	if err := d.Damage(out, b.Framebuffer, clips); err != nil {
+	var created, destroyed int
+	restore := uapi.SetFaultHook(func(s uapi.Site) error {
+		switch s.Req {
+		case uapi.DRM_IOCTL_MODE_CREATEPROPBLOB:
+			created++
+		case uapi.DRM_IOCTL_MODE_DESTROYPROPBLOB:
+			destroyed++
+		}
+		return nil
+	})
+	err = d.Damage(out, b.Framebuffer, clips)
+	restore()
+	if err != nil {
 		t.Error(err)
+	}
+	// The damage blob is made only where the plane takes clips, and
+	// always destroyed.
+	if want := map[bool]int{true: 1, false: 0}[out.Plane.DamageClips && d.Atomic()]; created != want || destroyed != want {
+		t.Errorf("damage: %d blobs created, %d destroyed; want %d of each", created, destroyed, want)
 	}
 	if err := d.Damage(out, b.Framebuffer, nil); err != nil {
 		t.Error(err)

@@ -230,27 +230,12 @@ func AllocUdmabuf(size int) (*Buffer, error) {
 	}
 	defer unix.Close(dev)
 	create := uapi.UdmabufCreate{Memfd: uint32(memfd), Flags: uapi.UDMABUF_FLAGS_CLOEXEC, Size: uint64(size)}
-	fd, err := ioctlFd(dev, uapi.UDMABUF_CREATE, unsafe.Pointer(&create))
+	fd, err := uapi.IoctlRet(dev, uapi.UDMABUF_CREATE, unsafe.Pointer(&create))
 	if err != nil {
 		unix.Close(memfd)
 		return fail("alloc", fmt.Errorf("UDMABUF_CREATE: %w", err))
 	}
 	return &Buffer{fd: fd, backing: memfd, owned: true, size: size, kind: KindUdmabuf, origin: "udmabuf"}, nil
-}
-
-// ioctlFd issues an ioctl whose return value is a new fd (UDMABUF_CREATE),
-// retrying EINTR and EAGAIN like uapi.Ioctl. uapi.Ioctl drops the return
-// value, so this one call is made here, outside the fault-injection hook.
-func ioctlFd(fd int, req uint, arg unsafe.Pointer) (int, error) {
-	for {
-		r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(arg))
-		if e == 0 {
-			return int(r), nil
-		}
-		if e != unix.EINTR && e != unix.EAGAIN {
-			return -1, e
-		}
-	}
 }
 
 // AllocMemfd makes a Buffer of plain memory: a memfd of size bytes, which is

@@ -62,19 +62,26 @@ func retry(e error) bool { return e == unix.EINTR || e == unix.EAGAIN }
 // retrying while the kernel answers EINTR or EAGAIN. The error, if any, is a
 // unix.Errno (or what the fault hook returned).
 func Ioctl(fd int, req uint, arg unsafe.Pointer) error {
+	_, err := IoctlRet(fd, req, arg)
+	return err
+}
+
+// IoctlRet is Ioctl for the requests whose return value means something,
+// such as UDMABUF_CREATE, which returns a new dma-buf fd.
+func IoctlRet(fd int, req uint, arg unsafe.Pointer) (int, error) {
 	for {
 		if err := fault(Site{Call: "ioctl", Req: req}); err != nil {
 			if retry(err) {
 				continue
 			}
-			return err
+			return -1, err
 		}
-		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(arg))
+		r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(arg))
 		if e == 0 {
-			return nil
+			return int(r), nil
 		}
 		if !retry(e) {
-			return e
+			return -1, e
 		}
 	}
 }

@@ -286,3 +286,41 @@ func TestSteadyFrameDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestEmulatedCatchUpIsLazy checks when a double-buffered frame copies what
+// its buffer misses from the buffer shown: not at all when the frame starts
+// by overwriting everything, before the first operation that reads
+// (blending), and at the end of a frame that drew nothing.
+func TestEmulatedCatchUpIsLazy(t *testing.T) {
+	e := newEmu(t, 4, 2, XRGB8888, EmulatedOptions{})
+	frame(t, e.Framebuffer, func(s *Surface) { s.FillRect(image.Rect(0, 0, 2, 2), red) })
+	reads := func() uint64 { return e.bufs[0].m.Stats().Brackets }
+	before := reads()
+	frame(t, e.Framebuffer, func(s *Surface) {
+		s.Clear(black)
+		s.FillRect(image.Rect(3, 0, 4, 1), green)
+	})
+	if got := reads(); got != before {
+		t.Errorf("a frame that overwrote everything read the shown buffer (%d brackets, want %d)", got, before)
+	}
+	if got := asciiRGBA(snap(t, e)); got != "...G\n....\n" {
+		t.Errorf("after a full repaint:\n%s", got)
+	}
+	// Buffer 0 misses frame 2; a blend must see frame 2's pixels.
+	frame(t, e.Framebuffer, func(s *Surface) {
+		s.BlendRect(image.Rect(3, 0, 4, 2), color.RGBA{0x80, 0, 0, 0x80})
+	})
+	img := snap(t, e)
+	if got := img.RGBAAt(3, 0); got != (color.RGBA{0x80, 0x7f, 0, 0xff}) {
+		t.Errorf("50%% red over green = %v, want {128 127 0 255}", got)
+	}
+	if got := img.RGBAAt(0, 0); got != (color.RGBA{0, 0, 0, 0xff}) {
+		t.Errorf("stale frame-1 pixel %v shown: the catch-up did not happen", got)
+	}
+	// A frame that draws nothing still leaves its buffer current.
+	frame(t, e.Framebuffer, func(s *Surface) {})
+	frame(t, e.Framebuffer, func(s *Surface) { s.FillRect(image.Rect(0, 1, 1, 2), blue) })
+	if got := asciiRGBA(snap(t, e)); got != "...+\nB..+\n" {
+		t.Errorf("after an empty frame and a partial one:\n%s", got)
+	}
+}

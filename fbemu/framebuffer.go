@@ -93,6 +93,8 @@ type Framebuffer struct {
 	logical  *Surface
 	disp     display
 	closed   bool
+	deferred bool  // the back buffer's catch-up copy has not happened yet
+	deferErr error // what a deferred catch-up copy failed with
 }
 
 // FramebufferOptions are the choices a Framebuffer is made with.
@@ -245,14 +247,19 @@ func (fb *Framebuffer) Frame(draw func(*Surface) error) error {
 		return err
 	}
 	b.surf.damage = &fb.damage
-	if err := fb.bringUpToDate(b); err != nil {
-		b.surf.invalidate()
-		b.m.End()
-		return err
+	fb.missing()
+	if fb.front >= 0 && fb.front != fb.back && !fb.catchUp.Empty() {
+		fb.deferred, fb.deferErr = true, nil
+		b.surf.fb = fb
 	}
 	derr := draw(&b.surf)
+	if fb.deferred {
+		// Nothing drew: the buffer still has to become current.
+		fb.resolve(image.Rectangle{}, false)
+	}
+	derr = errors.Join(derr, fb.deferErr)
 	b.surf.invalidate()
-	b.surf.damage = nil
+	b.surf.damage, b.surf.fb = nil, nil
 	fb.tellMapping(b, &fb.damage)
 	fb.tellMapping(b, &fb.catchUp)
 	if err := b.m.End(); err != nil {
@@ -266,30 +273,44 @@ func (fb *Framebuffer) Frame(draw func(*Surface) error) error {
 	return errors.Join(derr, fb.presentBack())
 }
 
-// bringUpToDate copies into b, from the buffer shown, what changed since b
-// was last drawn (the union of the damage of the frames in between), so the
-// caller only draws this frame's changes. Single buffers are always current.
-func (fb *Framebuffer) bringUpToDate(b *buffer) error {
-	fb.missing()
-	if fb.catchUp.Empty() || fb.front < 0 || fb.front == fb.back {
-		return nil
+// resolve does the back buffer's deferred catch-up before the first
+// operation of a frame touches r: if that operation overwrites r and r
+// covers everything the buffer misses, the copy is not needed at all;
+// otherwise what the buffer misses (the union of the damage of the frames
+// since it was last drawn) is copied now from the buffer shown.
+func (fb *Framebuffer) resolve(r image.Rectangle, overwrite bool) {
+	fb.deferred = false
+	b := fb.bufs[fb.back]
+	b.surf.fb = nil
+	if overwrite {
+		covered := true
+		for _, c := range fb.catchUp.Rects() {
+			covered = covered && c.In(r)
+		}
+		if covered {
+			fb.catchUp.Reset()
+			return
+		}
 	}
 	f := fb.bufs[fb.front]
 	pix, err := f.m.Begin(access.Read)
 	if err != nil {
-		return fmt.Errorf("fbemu: read the shown buffer: %w", err)
+		fb.deferErr = fmt.Errorf("fbemu: read the shown buffer: %w", err)
+		return
 	}
 	err = f.surf.reset(pix, fb.w, fb.h, f.stride, fb.format)
 	if err == nil {
-		for _, r := range fb.catchUp.Rects() {
-			rotateCopy(&b.surf, &f.surf, r, Rotate0)
+		for _, c := range fb.catchUp.Rects() {
+			rotateCopy(&b.surf, &f.surf, c, Rotate0)
 		}
 	}
 	f.surf.invalidate()
 	if eerr := f.m.End(); err == nil && eerr != nil {
-		err = fmt.Errorf("fbemu: read the shown buffer: %w", eerr)
+		err = eerr
 	}
-	return err
+	if err != nil {
+		fb.deferErr = fmt.Errorf("fbemu: read the shown buffer: %w", err)
+	}
 }
 
 // rotatedFrame draws on the upright copy and turns the damaged rectangles
@@ -312,8 +333,11 @@ func (fb *Framebuffer) rotatedFrame(draw func(*Surface) error) error {
 		b.m.End()
 		return errors.Join(derr, err)
 	}
-	for _, d := range []*Damage{&fb.damage, &fb.catchUp} {
-		for _, r := range d.Rects() {
+	for _, r := range fb.damage.Rects() {
+		rotateCopy(&b.surf, fb.logical, r, fb.rotation)
+	}
+	for _, r := range fb.catchUp.Rects() {
+		if !coveredBy(r, &fb.damage) {
 			rotateCopy(&b.surf, fb.logical, r, fb.rotation)
 		}
 	}
@@ -329,6 +353,16 @@ func (fb *Framebuffer) rotatedFrame(draw func(*Surface) error) error {
 		return derr
 	}
 	return errors.Join(derr, fb.presentBack())
+}
+
+// coveredBy reports whether one rectangle of d contains r.
+func coveredBy(r image.Rectangle, d *Damage) bool {
+	for _, o := range d.Rects() {
+		if r.In(o) {
+			return true
+		}
+	}
+	return false
 }
 
 // tellMapping records the logical rectangles of d as damaged byte regions

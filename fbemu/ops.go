@@ -16,7 +16,7 @@ func (s *Surface) FillRect(r image.Rectangle, c color.RGBA) {
 	if r.Empty() {
 		return
 	}
-	s.record(r)
+	s.touch(r, true)
 	v := s.format.Pixel(c)
 	first := s.row(r.Min.Y, r.Min.X, r.Max.X)
 	if s.format == RGB565 {
@@ -64,7 +64,7 @@ func (s *Surface) BlendRect(r image.Rectangle, c color.RGBA) {
 	if r.Empty() || c.A == 0 && c.R|c.G|c.B == 0 {
 		return
 	}
-	s.record(r)
+	s.touch(r, false)
 	src := premul(c)
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		s.overRow(y, r.Min.X, r.Max.X, src)
@@ -102,6 +102,7 @@ func (s *Surface) CopyArea(dr image.Rectangle, sp image.Point) {
 	if d.Empty() {
 		return
 	}
+	s.prepare(s.Bounds(), false) // reads the source area too
 	s.record(d)
 	if d.Min == sp {
 		return

@@ -91,10 +91,10 @@ func (s *Surface) Blit(dr image.Rectangle, sp *Sprite, sp0 image.Point, op draw.
 		return
 	}
 	sp0 = sp0.Add(dr.Min.Sub(orig))
-	s.record(dr)
 	if sp.opaque {
 		op = draw.Src
 	}
+	s.touch(dr, op == draw.Src)
 	w := dr.Dx()
 	for y := 0; y < dr.Dy(); y++ {
 		si := (sp0.Y+y)*sp.w + sp0.X

@@ -22,6 +22,7 @@ type Surface struct {
 	w, h   int
 	format Format
 	damage *Damage
+	fb     *Framebuffer // set while a frame's catch-up copy is deferred
 }
 
 // NewSurface allocates a w x h surface of format f with a tight stride,
@@ -80,7 +81,10 @@ func (s *Surface) Height() int { return s.h }
 // Pix returns the pixel memory: row y starts at y*Stride(). Inside a frame it
 // is the mapped buffer and must not be kept after the frame; writes through
 // it record no damage (call AddDamage).
-func (s *Surface) Pix() []byte { return s.pix }
+func (s *Surface) Pix() []byte {
+	s.prepare(s.Bounds(), false)
+	return s.pix
+}
 
 // SetDamage makes s record what it draws into d (nil: record nothing).
 func (s *Surface) SetDamage(d *Damage) { s.damage = d }
@@ -90,6 +94,22 @@ func (s *Surface) Damage() *Damage { return s.damage }
 
 // AddDamage records r as changed, for writes made through Pix.
 func (s *Surface) AddDamage(r image.Rectangle) { s.record(r) }
+
+// touch prepares r for drawing (see prepare) and records it as damage.
+func (s *Surface) touch(r image.Rectangle, overwrite bool) {
+	s.prepare(r, overwrite)
+	s.record(r)
+}
+
+// prepare makes the pixels of r current before an operation reads or
+// writes them: a double-buffered frame brings its buffer up to date lazily,
+// so that a frame that starts by overwriting everything copies nothing.
+// overwrite says the operation replaces every pixel of r without reading.
+func (s *Surface) prepare(r image.Rectangle, overwrite bool) {
+	if s.fb != nil && s.fb.deferred {
+		s.fb.resolve(r, overwrite)
+	}
+}
 
 func (s *Surface) record(r image.Rectangle) {
 	if s.damage != nil {
@@ -108,6 +128,7 @@ func (s *Surface) At(x, y int) color.Color {
 	if !(image.Point{x, y}).In(s.Bounds()) {
 		return color.RGBA{}
 	}
+	s.prepare(s.Bounds(), false)
 	v := s.pixel(x, y)
 	switch s.format {
 	case XRGB8888:
@@ -123,6 +144,7 @@ func (s *Surface) RGBAAt(x, y int) color.RGBA {
 	if !(image.Point{x, y}).In(s.Bounds()) {
 		return color.RGBA{}
 	}
+	s.prepare(s.Bounds(), false)
 	return s.format.RGBA(s.pixel(x, y))
 }
 
@@ -131,8 +153,9 @@ func (s *Surface) Set(x, y int, c color.Color) {
 	if !(image.Point{x, y}).In(s.Bounds()) {
 		return
 	}
+	r := image.Rect(x, y, x+1, y+1)
+	s.touch(r, true)
 	s.setPixel(x, y, s.format.Pixel(toRGBA(c)))
-	s.record(image.Rect(x, y, x+1, y+1))
 }
 
 // pixel reads the native value at an in-bounds (x, y).
@@ -204,6 +227,7 @@ func (s *Surface) Draw(r image.Rectangle, src image.Image, sp image.Point, op dr
 		return
 	}
 	sp = sp.Add(r.Min.Sub(orig))
+	s.touch(r, false)
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
 			c := premul(toRGBA(src.At(sp.X+x-r.Min.X, sp.Y+y-r.Min.Y)))
@@ -213,7 +237,6 @@ func (s *Surface) Draw(r image.Rectangle, src image.Image, sp image.Point, op dr
 			s.setPixel(x, y, s.format.Pixel(unpremul(c)))
 		}
 	}
-	s.record(r)
 }
 
 // unpremul unpacks 0xAARRGGBB into a (premultiplied) color.RGBA.

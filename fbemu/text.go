@@ -19,6 +19,7 @@ func (s *Surface) DrawText(dot image.Point, face font.Face, text string, c color
 	var changed image.Rectangle
 	bounds := s.Bounds()
 	col := premul(c)
+	s.prepare(bounds, false)
 	for _, r := range text {
 		if prev >= 0 {
 			d.X += face.Kern(prev, r)

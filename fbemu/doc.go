@@ -13,8 +13,18 @@
 // the way the kernel's damage worker does. A frame without damage does nothing.
 //
 // Two displays sit under the same Framebuffer: a KMS output through package
-// client, and the emulated display (a memfd buffer, frames saved as PNG, a
-// scripted vblank clock), which is the package's one fake boundary.
+// client (NewKMS; NewKMSOutputs with SelectOutputs for one framebuffer per
+// connected display, each at its own mode), and the emulated display
+// (NewEmulated: memfd buffers, frames saved as PNG, a scripted vblank
+// clock), which is the package's one fake boundary.
+//
+// Double buffering flips on vblank and uses buffer age: a frame's buffer is
+// brought up to date from the buffer shown with the damage of the frames it
+// missed (lazily, so a frame that repaints everything copies nothing), and
+// the caller draws only what changed. A single buffer is updated in place.
+// Rotation (the requested one plus the connector's panel orientation) is
+// done in software at flush, from an upright copy in memory, as
+// drm_fbdev_generic blits its shadow buffer.
 //
 // Pixels are stored in the framebuffer's own format (XRGB8888, ARGB8888,
 // RGB565). Surface is a draw.Image for interop, but the hot paths are written

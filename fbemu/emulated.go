@@ -51,7 +51,7 @@ type Present struct {
 }
 
 // Clips returns the damage clips of the update.
-func (p *Present) Clips() []image.Rectangle { return p.Damage[:p.N] }
+func (p Present) Clips() []image.Rectangle { return p.Damage[:p.N] }
 
 // NewEmulated makes a double-buffered emulated display of w x h pixels in
 // format f whose buffers are accessed with strategy. Close it when done.

@@ -324,3 +324,27 @@ func TestEmulatedCatchUpIsLazy(t *testing.T) {
 		t.Errorf("after an empty frame and a partial one:\n%s", got)
 	}
 }
+
+func ExampleEmulated() {
+	e, err := NewEmulated(12, 4, XRGB8888, access.Cached)
+	if err != nil {
+		panic(err)
+	}
+	defer e.Close()
+	// One frame: one access bracket, damage flushed at the end.
+	e.Frame(func(s *Surface) error {
+		s.Clear(black)
+		s.FillRect(image.Rect(1, 1, 11, 3), white) // a progress bar's frame
+		s.FillRect(image.Rect(2, 2, 6, 3), red)    // 40% done
+		return nil
+	})
+	img, _ := e.Snapshot()
+	fmt.Print(asciiRGBA(img))
+	fmt.Println(e.LastPresent().Clips())
+	// Output:
+	// ............
+	// .##########.
+	// .#RRRR#####.
+	// ............
+	// [(0,0)-(12,4)]
+}

@@ -3,6 +3,7 @@ package fbemu
 import (
 	"fmt"
 	"image"
+	"os"
 	"strings"
 	"testing"
 
@@ -103,5 +104,65 @@ func TestKernelDamageOnlyUpdate(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestKernelSeveralOutputs forces virtio-gpu's second connector on and
+// draws on both outputs, each framebuffer at its own output's mode.
+func TestKernelSeveralOutputs(t *testing.T) {
+	testutil.NeedPath(t, "/dev/dri/card0")
+	dev, err := client.Open("", client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	if dev.Driver().Name != "virtio_gpu" {
+		t.Skipf("%s has one output; the second output is tested on virtio-gpu", dev.Driver().Name)
+	}
+	const status = "/sys/class/drm/card0-Virtual-2/status"
+	testutil.NeedPath(t, status)
+	if err := os.WriteFile(status, []byte("on"), 0); err != nil {
+		t.Fatal(err)
+	}
+	defer os.WriteFile(status, []byte("detect"), 0)
+	st, err := dev.Probe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := SelectOutputs(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 2 || outs[0].CRTC.ID == outs[1].CRTC.ID || outs[0].Plane.ID == outs[1].Plane.ID {
+		t.Fatalf("outputs %v, want two with their own CRTC and plane", outs)
+	}
+	fbs, err := NewKMSOutputs(dev, outs, KMSOptions{FramebufferOptions: FramebufferOptions{Buffers: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range fbs {
+		defer k.Close()
+		if k.Width() != outs[i].Mode.Width() || k.Height() != outs[i].Mode.Height() {
+			t.Errorf("output %d: framebuffer %dx%d, mode %v", i, k.Width(), k.Height(), outs[i].Mode)
+		}
+		for f := 0; f < 3; f++ {
+			if err := k.Frame(func(s *Surface) error {
+				s.FillRect(image.Rect(f*10, 0, f*10+10, 10), white)
+				return nil
+			}); err != nil {
+				t.Fatalf("output %d frame %d: %v", i, f, err)
+			}
+		}
+		if err := k.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		plane, err := dev.Plane(outs[i].Plane.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := k.LastPresent(); plane.FB != k.scanouts[p.Buffer].Framebuffer.ID() || plane.CRTC != outs[i].CRTC.ID {
+			t.Errorf("output %d: plane shows fb %d on crtc %d", i, plane.FB, plane.CRTC)
+		}
+		t.Logf("output %s: %d frames, last %+v", outs[i], k.Frames(), k.LastPresent().Clips())
 	}
 }

@@ -232,7 +232,7 @@ type BootError struct {
 	Device  Device
 	Kernel  string
 	Reason  string
-	Console string // the last lines of the kernel console
+	Console string // what of the kernel console explains the failure
 	QEMU    string // QEMU's own stderr
 }
 
@@ -243,9 +243,26 @@ func (e *BootError) Error() string {
 		fmt.Fprintf(&b, "\nqemu stderr:\n%s", strings.TrimSpace(e.QEMU))
 	}
 	if e.Console != "" {
-		fmt.Fprintf(&b, "\nlast console lines:\n%s", e.Console)
+		fmt.Fprintf(&b, "\nconsole:\n%s", e.Console)
 	}
 	return b.String()
+}
+
+// consoleExcerpt returns what of the console explains a failed boot: from
+// the first line of a kernel panic, oops or BUG (at most 60 lines), or else
+// the last 40 lines.
+func consoleExcerpt(b []byte) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "Kernel panic") || strings.Contains(l, "BUG:") || strings.Contains(l, "Oops:") {
+			if i > 0 {
+				i-- // the line before often says what triggered it
+			}
+			end := min(len(lines), i+60)
+			return strings.Join(lines[i:end], "\n")
+		}
+	}
+	return tailLines(b, 40)
 }
 
 func tailLines(b []byte, n int) string {
@@ -281,6 +298,22 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
+	// Nothing may log after Boot returns (testing.T panics on that).
+	var logMu sync.Mutex
+	logOpen := true
+	userLogf := cfg.Logf
+	cfg.Logf = func(format string, args ...any) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		if logOpen {
+			userLogf(format, args...)
+		}
+	}
+	defer func() {
+		logMu.Lock()
+		logOpen = false
+		logMu.Unlock()
+	}()
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 3 * time.Minute
 	}
@@ -358,6 +391,7 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 	fmt.Fprintf(transcript, "%s %s\n", qemu, strings.Join(args, " "))
 
 	cmd := exec.Command(qemu, args...)
+	dieWithParent(cmd)
 	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	conOut, err := cmd.StdoutPipe()
@@ -388,6 +422,12 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 		exited <- cmd.Wait()
 	}()
 	qemuExited := false
+	defer func() {
+		// A panicking host action must not leave QEMU behind.
+		if !qemuExited {
+			_ = cmd.Process.Kill()
+		}
+	}()
 	finish := func(reason string) error {
 		if !qemuExited {
 			_ = cmd.Process.Kill()
@@ -410,7 +450,7 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 			}
 		}
 		return &BootError{Device: cfg.Device, Kernel: cfg.Kernel.Release, Reason: reason,
-			Console: tailLines(rep.Console, 40), QEMU: strings.Join(qemuErr, "\n")}
+			Console: consoleExcerpt(rep.Console), QEMU: strings.Join(qemuErr, "\n")}
 	}
 
 	ctl, err := dialRetry(ctx, ctlSock, exited)

@@ -130,21 +130,30 @@ func benchAlpha(b *testing.B, w, h int, src *image.RGBA) {
 		func() { draw.Draw(ref, dr, src, image.Point{}, draw.Over) })
 }
 
-// BenchmarkTextLine draws one status line; the baseline is font.Drawer on
-// an *image.RGBA (image/draw DrawMask with a uniform source).
-func BenchmarkTextLine(b *testing.B) {
+// BenchmarkTextLine draws one status line through a GlyphCache; the
+// baseline is font.Drawer on an *image.RGBA (image/draw DrawMask with a
+// uniform source), which rasterizes every glyph each time.
+func BenchmarkTextLine(b *testing.B) { benchText(b, true) }
+
+// BenchmarkTextLineUncached is BenchmarkTextLine without the glyph cache:
+// both sides rasterize every glyph, so the ratio shows the blending alone.
+func BenchmarkTextLineUncached(b *testing.B) { benchText(b, false) }
+
+func benchText(b *testing.B, cache bool) {
 	forSizes(b, func(b *testing.B, w, h int) {
 		face := goRegular(b, float64(h)/30)
 		defer face.Close()
-		cached := NewGlyphCache(face, 0)
+		ours := face
+		if cache {
+			ours = NewGlyphCache(face, 0)
+		}
 		s := NewSurface(w, h, XRGB8888)
 		ref := image.NewRGBA(image.Rect(0, 0, w, h))
 		const line = "Starting Network Manager Script Dispatcher Service..."
 		dot := image.Pt(w/10, h*5/6)
 		c := color.RGBA{0xe0, 0xe0, 0xe0, 0xff}
-		src := image.NewUniform(c)
-		d := &font.Drawer{Dst: ref, Src: src, Face: face}
-		vsBaseline(b, func() { s.DrawText(dot, cached, line, c) }, func() {
+		d := &font.Drawer{Dst: ref, Src: image.NewUniform(c), Face: face}
+		vsBaseline(b, func() { s.DrawText(dot, ours, line, c) }, func() {
 			d.Dot = fixed.P(dot.X, dot.Y)
 			d.DrawString(line)
 		})

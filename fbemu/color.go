@@ -78,23 +78,24 @@ func premul(c color.RGBA) uint32 {
 }
 
 // over composites the premultiplied source s over d, both 0xAARRGGBB, with
-// exact rounding: each channel becomes s + round(d*(255-sa)/255). Two
-// channels are computed per multiply.
+// exact rounding: each channel becomes s + round(d*(255-sa)/255). All four
+// channels are computed with one 64-bit multiply.
 func over(s, d uint32) uint32 {
-	ia := 255 - s>>24
-	rb := (d&0x00ff00ff)*ia + 0x00800080
-	rb = (rb + (rb>>8)&0x00ff00ff) >> 8 & 0x00ff00ff
-	ag := (d>>8&0x00ff00ff)*ia + 0x00800080
-	ag = (ag + (ag>>8)&0x00ff00ff) & 0xff00ff00
-	return s + rb + ag
+	// Spread B, R, G, A into four 16-bit lanes: (d | d<<24) puts G and A
+	// in the upper half next to B and R in the lower one.
+	const lanes = 0x00ff00ff00ff00ff
+	x := (uint64(d) | uint64(d)<<24) & lanes
+	x = x*uint64(255-s>>24) + 0x0080008000800080
+	x = (x + (x>>8)&lanes) >> 8 & lanes
+	return s + (uint32(x) | uint32(x>>24))
 }
 
 // scale multiplies every channel of the 0xAARRGGBB value s by m/255 with
 // exact rounding.
 func scale(s, m uint32) uint32 {
-	rb := (s&0x00ff00ff)*m + 0x00800080
-	rb = (rb + (rb>>8)&0x00ff00ff) >> 8 & 0x00ff00ff
-	ag := (s>>8&0x00ff00ff)*m + 0x00800080
-	ag = (ag + (ag>>8)&0x00ff00ff) & 0xff00ff00
-	return rb | ag
+	const lanes = 0x00ff00ff00ff00ff
+	x := (uint64(s) | uint64(s)<<24) & lanes
+	x = x*uint64(m) + 0x0080008000800080
+	x = (x + (x>>8)&lanes) >> 8 & lanes
+	return uint32(x) | uint32(x>>24)
 }

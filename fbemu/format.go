@@ -150,8 +150,8 @@ func (f Format) RGBA(v uint32) color.RGBA {
 	return color.RGBA{}
 }
 
-// ColorModel returns the color model of f: XRGBModel, ARGBModel or
-// RGB565Model.
+// ColorModel returns the color model of f, which converts to XRGB, ARGB or
+// RGB565Pixel.
 func (f Format) ColorModel() color.Model {
 	switch f {
 	case ARGB8888:

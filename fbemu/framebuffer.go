@@ -76,7 +76,8 @@ const maxAge = 4
 
 // Framebuffer is an emulated fbdev framebuffer: a fixed geometry and
 // format, one or two buffers shown on a display, and a frame API that opens
-// one CPU access bracket per frame and flushes the damage at its end.
+// one CPU access bracket per frame and flushes the damage at its end. It is
+// not safe for concurrent use: one goroutine draws frames.
 type Framebuffer struct {
 	w, h     int // logical size, as drawn
 	pw, ph   int // panel size, as scanned out

@@ -152,21 +152,47 @@ func runEmulated(ctx context.Context, cfg Config) error {
 	return nil
 }
 
+type sceneResult struct {
+	scene *Scene
+	err   error
+}
+
+// stopwatch returns a function that logs, at debug level, the time since
+// its previous call (or since the process started) for each step of the
+// way to the first frame.
+func stopwatch(cfg Config) func(step string) {
+	last := cfg.Start
+	return func(step string) {
+		now := time.Now()
+		cfg.Log.Debug(step, "ms", fmt.Sprintf("%.2f", float64(now.Sub(last).Microseconds())/1000))
+		last = now
+	}
+}
+
 func logFirstFrame(cfg Config) {
 	ms := float64(time.Since(cfg.Start).Microseconds()) / 1000
 	cfg.Log.Info(fmt.Sprintf("first frame after %.1fms", ms))
 }
 
 func runKMS(ctx context.Context, cfg Config) error {
+	lap := stopwatch(cfg)
+	// Decoding the scene needs no device: do it while the kernel works.
+	scene := make(chan sceneResult, 1)
+	go func() {
+		sc, err := DefaultScene()
+		scene <- sceneResult{sc, err}
+	}()
 	dev, err := client.Open(cfg.Device, client.Options{Legacy: cfg.Legacy})
 	if err != nil {
 		return err
 	}
 	defer dev.Close()
+	lap("open " + dev.Path())
 	out, err := dev.SelectOutput(client.OutputRequest{Width: cfg.Mode.X, Height: cfg.Mode.Y})
 	if err != nil {
 		return err
 	}
+	lap("probe and select output")
 	api := "legacy"
 	if dev.Atomic() {
 		api = "atomic"
@@ -180,17 +206,20 @@ func runKMS(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer k.Close()
+	lap("allocate, import and map the scanout buffer")
 	for _, p := range k.Paths() {
 		cfg.Log.Info("buffer: "+p, "access", cfg.Access.String(), "format", k.Format().String())
 	}
-	sc, err := DefaultScene()
-	if err != nil {
+	sr := <-scene
+	if sr.err != nil {
+		return sr.err
+	}
+	p := NewPainter(sr.scene, k.Format())
+	lap("prepare the scene")
+	if err := k.Frame(func(s *fbemu.Surface) error { p.Paint(s); lap("paint"); return nil }); err != nil {
 		return err
 	}
-	p := NewPainter(sc, k.Format())
-	if err := k.Frame(func(s *fbemu.Surface) error { p.Paint(s); return nil }); err != nil {
-		return err
-	}
+	lap("commit")
 	logFirstFrame(cfg)
 	<-ctx.Done()
 	return nil

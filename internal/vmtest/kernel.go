@@ -257,6 +257,27 @@ func ParseModinfo(data []byte) map[string][]string {
 type ModuleSpec struct {
 	Name   string
 	Params string
+	// Optional modules are left out when the kernel has no such module
+	// file (it is built in: virtio_pci is a module in 6.1, built in 6.12).
+	Optional bool
+}
+
+// HasModule reports whether the kernel has the named module as a file.
+func (k *KernelTree) HasModule(name string) bool {
+	_, ok := k.index[moduleName(name)]
+	return ok
+}
+
+// present drops the optional modules the kernel does not have as files.
+func (k *KernelTree) present(specs []ModuleSpec) []ModuleSpec {
+	var out []ModuleSpec
+	for _, s := range specs {
+		if s.Optional && !k.HasModule(s.Name) {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // ErrModuleCycle is returned when modules depend on each other in a circle.

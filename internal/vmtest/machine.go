@@ -60,7 +60,7 @@ func (d Device) Modules() []ModuleSpec {
 	case Bochs:
 		return []ModuleSpec{{Name: "bochs"}}
 	case Virtio:
-		return []ModuleSpec{{Name: "virtio-gpu"}}
+		return []ModuleSpec{{Name: "virtio_pci", Optional: true}, {Name: "virtio-gpu"}}
 	}
 	return nil
 }
@@ -85,9 +85,12 @@ type HostFunc func(ctx context.Context, m *Machine) error
 type Config struct {
 	Kernel *KernelTree
 	Device Device
-	// Modules to load in this order (dependencies are added before each);
-	// nil means the device's driver and vgem.
+	// Modules to load in this order (dependencies are added before each)
+	// before waiting for Plan.WaitPaths; nil means the device's driver.
 	Modules []ModuleSpec
+	// LateModules are loaded after Plan.WaitPaths appeared; nil means
+	// vgem, which must not take card0 from the display device.
+	LateModules []ModuleSpec
 	// ModuleParams gives parameters to modules by name, whether asked for
 	// in Modules or pulled in as a dependency:
 	// {"drm_kms_helper": "fbdev_emulation=0"}.
@@ -324,7 +327,10 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.QEMU = "qemu-system-x86_64"
 	}
 	if cfg.Modules == nil {
-		cfg.Modules = append(cfg.Device.Modules(), ModuleSpec{Name: "vgem"})
+		cfg.Modules = cfg.Device.Modules()
+	}
+	if cfg.LateModules == nil {
+		cfg.LateModules = []ModuleSpec{{Name: "vgem"}}
 	}
 	devArgs, err := cfg.Device.QEMUArgs()
 	if err != nil {
@@ -577,7 +583,7 @@ func handleMessage(rep *Report, cfg *Config, msg proto.Message, partial map[stri
 	case proto.KindLog:
 		rep.Log = append(rep.Log, msg.Text)
 		cfg.Logf("guest init: %s", msg.Text)
-	case proto.KindStart:
+	case proto.KindStart, proto.KindHost:
 		res.Started = true
 		res.startMs = msg.Millis
 		cfg.Logf("step %s: start %s", msg.Step, msg.Text)
@@ -659,13 +665,23 @@ func buildInitramfs(cfg *Config, out string) error {
 	if err := ar.AddHostFile("/init", cfg.GuestInit); err != nil {
 		return err
 	}
-	order, err := OrderModules(cfg.Modules, cfg.Kernel.ModuleDepends)
+	cfg.Modules = cfg.Kernel.present(cfg.Modules)
+	cfg.LateModules = cfg.Kernel.present(cfg.LateModules)
+	early, err := OrderModules(cfg.Modules, cfg.Kernel.ModuleDepends)
 	if err != nil {
 		return fmt.Errorf("kernel %s: %w", cfg.Kernel.Package, err)
 	}
+	all, err := OrderModules(append(append([]ModuleSpec(nil), cfg.Modules...), cfg.LateModules...), cfg.Kernel.ModuleDepends)
+	if err != nil {
+		return fmt.Errorf("kernel %s: %w", cfg.Kernel.Package, err)
+	}
+	isEarly := map[string]bool{}
+	for _, m := range early {
+		isEarly[m.Name] = true
+	}
 	plan := cfg.Plan
-	plan.Modules = nil
-	for _, mod := range order {
+	plan.Modules, plan.LateModules = nil, nil
+	for _, mod := range all {
 		if p, ok := cfg.ModuleParams[mod.Name]; ok {
 			mod.Params = p
 		} else if p, ok := cfg.ModuleParams[strings.ReplaceAll(mod.Name, "_", "-")]; ok {
@@ -679,7 +695,12 @@ func buildInitramfs(cfg *Config, out string) error {
 		if err := ar.Add(p, b, 0o644); err != nil {
 			return err
 		}
-		plan.Modules = append(plan.Modules, proto.Module{Name: mod.Name, Path: p, Params: mod.Params})
+		pm := proto.Module{Name: mod.Name, Path: p, Params: mod.Params}
+		if isEarly[mod.Name] {
+			plan.Modules = append(plan.Modules, pm)
+		} else {
+			plan.LateModules = append(plan.LateModules, pm)
+		}
 	}
 	pb, err := plan.Encode()
 	if err != nil {

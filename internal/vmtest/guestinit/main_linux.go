@@ -124,6 +124,11 @@ func (g *guest) run() error {
 			return err
 		}
 	}
+	for _, m := range plan.LateModules {
+		if err := loadModule(m); err != nil {
+			return err
+		}
+	}
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
 	g.send(proto.Message{Kind: proto.KindReady, Text: unix.ByteSliceToString(uts.Release[:])})

@@ -85,9 +85,12 @@ type Step struct {
 // systems: load modules, wait for device nodes, run the steps, power off.
 type Plan struct {
 	Modules []Module `json:"modules,omitempty"`
-	// WaitPaths are device nodes that must appear before the steps run
-	// ("/dev/dri/card0").
+	// WaitPaths are device nodes that must appear after Modules are loaded
+	// and before the steps run ("/dev/dri/card0").
 	WaitPaths []string `json:"waitPaths,omitempty"`
+	// LateModules are loaded once WaitPaths exist, so that a render-only
+	// device (vgem) cannot take card0 from the display device.
+	LateModules []Module `json:"lateModules,omitempty"`
 	// WaitTimeout bounds the wait for WaitPaths; zero means 20 s.
 	WaitTimeout Duration `json:"waitTimeout,omitempty"`
 	Steps       []Step   `json:"steps"`

@@ -149,7 +149,14 @@ func run() error {
 		failed := 0
 		for _, s := range cfg.Plan.Steps {
 			r := rep.Step(s.Name)
-			fmt.Fprintf(os.Stderr, "  %-30s exit %d %s\n", s.Name, r.Code, r.Note)
+			switch {
+			case !r.Started:
+				fmt.Fprintf(os.Stderr, "  %-30s not run\n", s.Name)
+			case !r.Exited:
+				fmt.Fprintf(os.Stderr, "  %-30s did not finish\n", s.Name)
+			default:
+				fmt.Fprintf(os.Stderr, "  %-30s exit %d %s\n", s.Name, r.Code, r.Note)
+			}
 			if !r.OK() {
 				failed++
 			}

@@ -768,6 +768,11 @@ type Scanout struct {
 	Height      int
 	Pitch       int
 	Format      Format
+	// Source is the buffer source that worked (never SourceAuto), and
+	// Heap the heap's name when it is SourceHeap: more buffers for the
+	// same output can go straight there.
+	Source Source
+	Heap   string
 	// Path says which path was taken, like `heap "system", imported via PRIME`.
 	Path string
 	// Fallbacks has one reason per path tried before and failed.

@@ -308,9 +308,12 @@ func TestKernelScanoutAuto(t *testing.T) {
 		if s.Path != `heap "system", imported via PRIME` || len(s.Fallbacks) != 0 || s.Pitch != out.Mode.Width()*4 {
 			t.Errorf("cirrus: path %q fallbacks %q pitch %d", s.Path, s.Fallbacks, s.Pitch)
 		}
+		if s.Source != SourceHeap || s.Heap != "system" {
+			t.Errorf("cirrus: source %v heap %q, want the system heap", s.Source, s.Heap)
+		}
 	case "bochs", "virtio":
-		if s.Buffer.Kind() != access.KindDumb || !strings.HasPrefix(s.Path, "dumb buffer") {
-			t.Errorf("%s: path %q, want a dumb buffer", drv, s.Path)
+		if s.Buffer.Kind() != access.KindDumb || !strings.HasPrefix(s.Path, "dumb buffer") || s.Source != SourceDumb {
+			t.Errorf("%s: path %q source %v, want a dumb buffer", drv, s.Path, s.Source)
 		}
 		if len(s.Fallbacks) != 2 || !strings.HasPrefix(s.Fallbacks[0], `heap "system": import refused by `+d.Driver().Name) ||
 			!strings.HasPrefix(s.Fallbacks[1], "udmabuf: import refused by") {

@@ -36,6 +36,7 @@ func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout,
 	for _, src := range steps {
 		s, label, err := dev.tryScanout(src, w, h, f, bpp, opts.Heap)
 		if err == nil {
+			s.Source = src
 			s.Fallbacks = fallbacks
 			return s, nil
 		}
@@ -69,6 +70,7 @@ func (d *Device) tryScanout(src Source, w, h int, f Format, bpp int, heap string
 			return s, label, err
 		}
 		label = fmt.Sprintf("heap %q", hf.Name())
+		s.Heap = hf.Name()
 		s.Buffer, err = hf.Alloc(size)
 		hf.Close()
 		if err != nil {

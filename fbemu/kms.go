@@ -84,6 +84,9 @@ func NewKMS(dev *client.Device, out *client.Output, opt KMSOptions) (*KMS, error
 		k.scanouts = append(k.scanouts, s)
 		bufs = append(bufs, s.Buffer)
 		strides = append(strides, s.Pitch)
+		// The next buffer goes straight to the source that worked, rather
+		// than failing along the same fallbacks again.
+		opt.Scanout = client.ScanoutOptions{Source: s.Source, Heap: s.Heap}
 	}
 	fb, err := newFramebuffer(bufs, strides, w, h, f, opt.FramebufferOptions, k)
 	if err != nil {
@@ -105,6 +108,15 @@ func (k *KMS) Paths() []string {
 		p[i] = s.Path
 	}
 	return p
+}
+
+// Fallbacks gives, for each buffer source tried and refused before the one
+// taken, the reason it was refused (client's Scanout.Fallbacks).
+func (k *KMS) Fallbacks() []string {
+	if len(k.scanouts) == 0 {
+		return nil
+	}
+	return k.scanouts[0].Fallbacks
 }
 
 // LastPresent returns the last update sent to the device: the buffer, flip

@@ -207,9 +207,11 @@ func runKMS(ctx context.Context, cfg Config) error {
 	}
 	defer k.Close()
 	lap("allocate, import and map the scanout buffer")
-	for _, p := range k.Paths() {
-		cfg.Log.Info("buffer: "+p, "access", cfg.Access.String(), "format", k.Format().String())
+	for _, f := range k.Fallbacks() {
+		cfg.Log.Info("fallback: " + f)
 	}
+	// Every buffer takes the path the first one found.
+	cfg.Log.Info("buffer: "+k.Paths()[0], "buffers", len(k.Paths()), "access", cfg.Access.String(), "format", k.Format().String())
 	sr := <-scene
 	if sr.err != nil {
 		return sr.err

@@ -272,3 +272,31 @@ func TestComparePixels(t *testing.T) {
 		t.Errorf("size mismatch counts %d, want all 6", n)
 	}
 }
+
+func TestGroupGuestTests(t *testing.T) {
+	ev := func(action, test, out string) testEvent { return testEvent{Action: action, Test: test, Output: out} }
+	events := []testEvent{
+		ev("start", "", ""),
+		ev("run", "TestOK", ""), ev("output", "TestOK", "=== RUN   TestOK\n"), ev("pass", "TestOK", ""),
+		ev("run", "TestSub", ""), ev("run", "TestSub/a", ""), ev("output", "TestSub/a", "no device\n"),
+		ev("skip", "TestSub/a", ""), ev("pass", "TestSub", ""),
+		ev("run", "TestSkip", ""), ev("skip", "TestSkip", ""),
+		ev("run", "TestBoom", ""), ev("output", "TestBoom", "panic: boom\n"),
+		ev("output", "", "FAIL\n"), ev("fail", "", ""),
+	}
+	tests, pkgOut := groupGuestTests(events)
+	var got []string
+	for _, gt := range tests {
+		got = append(got, fmt.Sprintf("%s=%s%v", gt.name, gt.result, gt.problems))
+	}
+	want := []string{"TestOK=pass[]", "TestSub=pass[subtest a: skip]", "TestSkip=skip[]", "TestBoom=[]"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("grouped %q, want %q", got, want)
+	}
+	if !strings.Contains(tests[3].output.String(), "panic: boom") || !strings.Contains(tests[1].output.String(), "no device") {
+		t.Errorf("output not attributed to its test")
+	}
+	if pkgOut != "FAIL\n" {
+		t.Errorf("package output %q", pkgOut)
+	}
+}

@@ -255,42 +255,9 @@ func reportGuestTests(t *testing.T, root, pkg string, res *Result) {
 	if err != nil {
 		t.Fatalf("decode test output: %v\n%s", err, res.Output)
 	}
-	type guestTest struct {
-		output   strings.Builder
-		result   string
-		problems []string
-	}
-	tests := map[string]*guestTest{}
-	var order []string
-	var pkgOutput strings.Builder
-	for _, e := range events {
-		if e.Test == "" {
-			if e.Action == "output" {
-				pkgOutput.WriteString(e.Output)
-			}
-			continue
-		}
-		top, sub, isSub := strings.Cut(e.Test, "/")
-		gt := tests[top]
-		if gt == nil {
-			gt = &guestTest{}
-			tests[top] = gt
-			order = append(order, top)
-		}
-		switch e.Action {
-		case "output":
-			gt.output.WriteString(e.Output)
-		case "pass", "fail", "skip":
-			if !isSub {
-				gt.result = e.Action
-			} else if e.Action != "pass" {
-				gt.problems = append(gt.problems, fmt.Sprintf("subtest %s: %s", sub, e.Action))
-			}
-		}
-	}
-	for _, name := range order {
-		gt := tests[name]
-		t.Run(name, func(t *testing.T) {
+	tests, pkgOutput := groupGuestTests(events)
+	for _, gt := range tests {
+		t.Run(gt.name, func(t *testing.T) {
 			t.Log("guest output:\n" + gt.output.String())
 			switch gt.result {
 			case "pass":
@@ -306,13 +273,58 @@ func reportGuestTests(t *testing.T, root, pkg string, res *Result) {
 			}
 		})
 	}
-	if !res.OK() || len(order) == 0 {
+	if !res.OK() || len(tests) == 0 {
 		note := res.Note
 		if !res.Exited {
 			note = "never finished (the guest died or the boot timed out)"
 		}
-		t.Errorf("%s.test exited %d %s; %d tests reported; package output:\n%s", pkg, res.Code, note, len(order), tail(pkgOutput.String(), 60))
+		t.Errorf("%s.test exited %d %s; %d tests reported; package output:\n%s", pkg, res.Code, note, len(tests), tail(pkgOutput, 60))
 	}
+}
+
+// guestTest is one top-level guest test: its output (its subtests'
+// included), its result ("pass", "fail", "skip", or "" when it never
+// finished), and its subtests that did not pass.
+type guestTest struct {
+	name     string
+	output   strings.Builder
+	result   string
+	problems []string
+}
+
+// groupGuestTests groups test2json events by top-level test, in the order
+// the tests started, and returns them with the output that belongs to no
+// test (the package's own).
+func groupGuestTests(events []testEvent) ([]*guestTest, string) {
+	byName := map[string]*guestTest{}
+	var order []*guestTest
+	var pkgOutput strings.Builder
+	for _, e := range events {
+		if e.Test == "" {
+			if e.Action == "output" {
+				pkgOutput.WriteString(e.Output)
+			}
+			continue
+		}
+		top, sub, isSub := strings.Cut(e.Test, "/")
+		gt := byName[top]
+		if gt == nil {
+			gt = &guestTest{name: top}
+			byName[top] = gt
+			order = append(order, gt)
+		}
+		switch e.Action {
+		case "output":
+			gt.output.WriteString(e.Output)
+		case "pass", "fail", "skip":
+			if !isSub {
+				gt.result = e.Action
+			} else if e.Action != "pass" {
+				gt.problems = append(gt.problems, fmt.Sprintf("subtest %s: %s", sub, e.Action))
+			}
+		}
+	}
+	return order, pkgOutput.String()
 }
 
 func tail(s string, n int) string { return tailLines([]byte(s), n) }

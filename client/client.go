@@ -211,9 +211,13 @@ type Device struct {
 	universal bool
 	atomic    bool
 
-	mu        sync.Mutex
-	closed    bool
-	noDirty   bool               // DIRTYFB answered ENOSYS: the driver needs none
+	mu      sync.Mutex
+	closed  bool
+	noDirty bool // DIRTYFB answered ENOSYS: the driver needs none
+
+	// scratch holds what a steady frame's commit needs, reused so that
+	// flips, damage flushes and event reads allocate nothing.
+	scratch   commitScratch
 	modeBlobs map[CRTCID]BlobID  // mode blob each CRTC was last set to by us
 	propIDs   map[uint32]propMap // property ids by object id, cached
 }
@@ -834,25 +838,43 @@ func (e *Error) Is(target error) bool { return e.Kind != nil && errors.Is(e.Kind
 // DRM_MODE_FB_DIRTY_MAX_CLIPS, 256) they are merged into their bounding
 // box. A nil result means nothing to update.
 func DamageClips(w, h int, rects []image.Rectangle, max int) []image.Rectangle {
+	return AppendDamageClips(nil, w, h, rects, max)
+}
+
+// AppendDamageClips is DamageClips appending to dst, so a caller with a
+// buffer of its own allocates nothing.
+func AppendDamageClips(dst []image.Rectangle, w, h int, rects []image.Rectangle, max int) []image.Rectangle {
 	if max <= 0 {
 		max = maxDirtyClips
 	}
 	bounds := image.Rect(0, 0, w, h)
-	var out []image.Rectangle
+	start := len(dst)
 	for _, r := range rects {
 		r = r.Canon().Intersect(bounds)
 		if !r.Empty() {
-			out = append(out, r)
+			dst = append(dst, r)
 		}
 	}
-	if len(out) > max {
-		u := out[0]
-		for _, r := range out[1:] {
+	if len(dst)-start > max {
+		u := dst[start]
+		for _, r := range dst[start+1:] {
 			u = u.Union(r)
 		}
-		out = []image.Rectangle{u}
+		dst = append(dst[:start], u)
 	}
-	return out
+	return dst
+}
+
+// anyDamage reports whether any of rects covers part of a w x h
+// framebuffer.
+func anyDamage(w, h int, rects []image.Rectangle) bool {
+	bounds := image.Rect(0, 0, w, h)
+	for _, r := range rects {
+		if !r.Canon().Intersect(bounds).Empty() {
+			return true
+		}
+	}
+	return false
 }
 
 // maxDirtyClips is DRM_MODE_FB_DIRTY_MAX_CLIPS; a Linux test checks it

@@ -160,3 +160,6 @@ func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout,
 
 // Close does nothing off Linux.
 func (s *Scanout) Close() error { return nil }
+
+// commitScratch holds a Device's reusable commit memory on Linux.
+type commitScratch struct{}

@@ -5,12 +5,25 @@ import (
 	"fmt"
 	"image"
 	"runtime"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/bootsplash/bootsplash/internal/uapi"
 )
+
+// commitScratch is a Device's reusable memory for steady-frame commits
+// and event reads; its mutex serialises them.
+type commitScratch struct {
+	sync.Mutex
+	req    atomicReq
+	clips  []image.Rectangle
+	rects  []uapi.ModeRect
+	dirty  []uapi.DrmClipRect
+	evbuf  [eventBufSize]byte
+	events []Event
+}
 
 // atomicReq collects property values per object for one atomic commit.
 type atomicReq struct {
@@ -20,6 +33,12 @@ type atomicReq struct {
 	props  []uint32
 	vals   []uint64
 	err    error
+}
+
+// reset empties r for a new commit on dev, keeping its memory.
+func (r *atomicReq) reset(dev *Device) {
+	r.dev, r.err = dev, nil
+	r.objs, r.counts, r.props, r.vals = r.objs[:0], r.counts[:0], r.props[:0], r.vals[:0]
 }
 
 // set adds obj.name = v; a missing property is remembered as the error.
@@ -146,7 +165,7 @@ func (d *Device) setCRTC(op string, out *Output, fb *Framebuffer) error {
 // when it is done (WaitFlip, ReadEvents). A flip still pending makes it fail
 // with EBUSY.
 func (d *Device) Flip(out *Output, fb *Framebuffer, damage []image.Rectangle, flags FlipFlags) error {
-	op := fmt.Sprintf("flip %s to framebuffer %d on", out.Connector.Name, fb.id)
+	op := func() string { return fmt.Sprintf("flip %s to framebuffer %d on", out.Connector.Name, fb.id) }
 	if !d.atomic {
 		f := uint32(0)
 		if flags&FlipEvent != 0 {
@@ -157,7 +176,7 @@ func (d *Device) Flip(out *Output, fb *Framebuffer, damage []image.Rectangle, fl
 		}
 		p := uapi.ModeCrtcPageFlip{Crtc_id: uint32(out.CRTC.ID), Fb_id: uint32(fb.id), Flags: f, User_data: uint64(fb.id)}
 		if err := d.ioctl(uapi.DRM_IOCTL_MODE_PAGE_FLIP, unsafe.Pointer(&p)); err != nil {
-			return &Error{Op: op + " (PAGE_FLIP)", Device: d.name(), Err: err}
+			return &Error{Op: op() + " (PAGE_FLIP)", Device: d.name(), Err: err}
 		}
 		return nil
 	}
@@ -169,40 +188,43 @@ func (d *Device) Flip(out *Output, fb *Framebuffer, damage []image.Rectangle, fl
 		f |= uapi.DRM_MODE_PAGE_FLIP_ASYNC
 	}
 	if err := d.planeCommit(out, fb, damage, f); err != nil {
-		return &Error{Op: op + " (atomic)", Device: d.name(), Err: err}
+		return &Error{Op: op() + " (atomic)", Device: d.name(), Err: err}
 	}
 	return nil
 }
 
-// planeCommit commits FB_ID (and the plane's area) with a damage blob.
+// planeCommit commits FB_ID (and the plane's area) with a damage blob,
+// in the device's scratch memory.
 func (d *Device) planeCommit(out *Output, fb *Framebuffer, damage []image.Rectangle, flags uint32) error {
-	r := &atomicReq{dev: d}
+	sc := &d.scratch
+	sc.Lock()
+	defer sc.Unlock()
+	r := &sc.req
+	r.reset(d)
 	r.set(out.Plane.ID, "FB_ID", uint64(fb.id))
 	r.set(out.Plane.ID, "CRTC_ID", uint64(out.CRTC.ID))
 	r.planeArea(out.Plane.ID, fb, out.Mode)
-	var blob BlobID
-	if damage != nil && out.Plane.DamageClips {
-		clips := DamageClips(fb.Width, fb.Height, damage, 0)
-		if len(clips) == 0 {
-			// Nothing inside the framebuffer: commit without clips,
-			// which the kernel takes as full damage.
-			return r.commit(flags, uint64(fb.id))
-		}
-		rects := make([]uapi.ModeRect, len(clips))
-		for i, c := range clips {
-			rects[i] = uapi.ModeRect{X1: int32(c.Min.X), Y1: int32(c.Min.Y), X2: int32(c.Max.X), Y2: int32(c.Max.Y)}
-		}
-		var err error
-		blob, err = d.CreateBlob(unsafe.Slice((*byte)(unsafe.Pointer(&rects[0])), len(rects)*int(unsafe.Sizeof(rects[0]))))
-		runtime.KeepAlive(rects)
-		if err != nil {
-			return err
-		}
-		// The commit holds its own reference to the blob; ours goes
-		// right after.
-		defer d.destroyBlob(blob)
-		r.set(out.Plane.ID, "FB_DAMAGE_CLIPS", uint64(blob))
+	if damage == nil || !out.Plane.DamageClips {
+		return r.commit(flags, uint64(fb.id))
 	}
+	sc.clips = AppendDamageClips(sc.clips[:0], fb.Width, fb.Height, damage, 0)
+	if len(sc.clips) == 0 {
+		// Nothing inside the framebuffer: commit without clips, which
+		// the kernel takes as full damage.
+		return r.commit(flags, uint64(fb.id))
+	}
+	sc.rects = sc.rects[:0]
+	for _, c := range sc.clips {
+		sc.rects = append(sc.rects, uapi.ModeRect{X1: int32(c.Min.X), Y1: int32(c.Min.Y), X2: int32(c.Max.X), Y2: int32(c.Max.Y)})
+	}
+	blob, err := d.CreateBlob(unsafe.Slice((*byte)(unsafe.Pointer(&sc.rects[0])), len(sc.rects)*int(unsafe.Sizeof(sc.rects[0]))))
+	if err != nil {
+		return err
+	}
+	// The commit holds its own reference to the blob; ours goes right
+	// after.
+	defer d.destroyBlob(blob)
+	r.set(out.Plane.ID, "FB_DAMAGE_CLIPS", uint64(blob))
 	return r.commit(flags, uint64(fb.id))
 }
 
@@ -212,7 +234,7 @@ func (d *Device) planeCommit(out *Output, fb *Framebuffer, damage []image.Rectan
 // bochs) is remembered and later calls do nothing. Nil rects mean the
 // whole framebuffer. It blocks until the update is committed.
 func (d *Device) Damage(out *Output, fb *Framebuffer, rects []image.Rectangle) error {
-	if rects != nil && len(DamageClips(fb.Width, fb.Height, rects, 0)) == 0 {
+	if rects != nil && !anyDamage(fb.Width, fb.Height, rects) {
 		return nil
 	}
 	if d.atomic {
@@ -234,20 +256,23 @@ func (d *Device) DirtyFB(fb *Framebuffer, rects []image.Rectangle) error {
 	if skip {
 		return nil
 	}
+	sc := &d.scratch
+	sc.Lock()
+	defer sc.Unlock()
 	c := uapi.ModeFbDirtyCmd{Fb_id: uint32(fb.id)}
-	var clips []uapi.DrmClipRect
+	sc.dirty = sc.dirty[:0]
 	if rects != nil {
-		for _, r := range DamageClips(fb.Width, fb.Height, rects, uapi.DRM_MODE_FB_DIRTY_MAX_CLIPS) {
-			clips = append(clips, uapi.DrmClipRect{X1: uint16(r.Min.X), Y1: uint16(r.Min.Y), X2: uint16(r.Max.X), Y2: uint16(r.Max.Y)})
+		sc.clips = AppendDamageClips(sc.clips[:0], fb.Width, fb.Height, rects, uapi.DRM_MODE_FB_DIRTY_MAX_CLIPS)
+		for _, r := range sc.clips {
+			sc.dirty = append(sc.dirty, uapi.DrmClipRect{X1: uint16(r.Min.X), Y1: uint16(r.Min.Y), X2: uint16(r.Max.X), Y2: uint16(r.Max.Y)})
 		}
-		if len(clips) == 0 {
+		if len(sc.dirty) == 0 {
 			return nil
 		}
-		c.Num_clips = uint32(len(clips))
-		c.Clips_ptr = uapi.SlicePointer(clips)
+		c.Num_clips = uint32(len(sc.dirty))
+		c.Clips_ptr = uapi.SlicePointer(sc.dirty)
 	}
 	err := d.ioctl(uapi.DRM_IOCTL_MODE_DIRTYFB, unsafe.Pointer(&c))
-	runtime.KeepAlive(clips)
 	if errors.Is(err, unix.ENOSYS) {
 		d.mu.Lock()
 		d.noDirty = true
@@ -255,7 +280,7 @@ func (d *Device) DirtyFB(fb *Framebuffer, rects []image.Rectangle) error {
 		return nil
 	}
 	if err != nil {
-		return &Error{Op: fmt.Sprintf("flush %d damage clips of framebuffer %d (DIRTYFB) on", len(clips), fb.id), Device: d.name(), Err: err}
+		return &Error{Op: fmt.Sprintf("flush %d damage clips of framebuffer %d (DIRTYFB) on", len(sc.dirty), fb.id), Device: d.name(), Err: err}
 	}
 	return nil
 }

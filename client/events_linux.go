@@ -20,11 +20,14 @@ const eventBufSize = 4096
 // of struct drm_event headers each followed by its payload. Vblank and
 // flip-complete events are returned; other types are skipped. Truncated or
 // malformed input is an error naming the offset.
-func ParseEvents(b []byte) ([]Event, error) {
+func ParseEvents(b []byte) ([]Event, error) { return AppendEvents(nil, b) }
+
+// AppendEvents is ParseEvents appending to out, so a reader with a buffer
+// of its own allocates nothing.
+func AppendEvents(out []Event, b []byte) ([]Event, error) {
 	le := binary.LittleEndian
 	hsize := int(unsafe.Sizeof(uapi.DrmEvent{}))
 	vsize := int(unsafe.Sizeof(uapi.DrmEventVblank{}))
-	var out []Event
 	for off := 0; off < len(b); {
 		if len(b)-off < hsize {
 			return out, fmt.Errorf("DRM events: %d stray bytes at offset %d, shorter than an event header", len(b)-off, off)
@@ -62,19 +65,29 @@ func ParseEvents(b []byte) ([]Event, error) {
 // until there is one) and calls handler for each vblank and flip-complete
 // event.
 func (d *Device) ReadEvents(handler func(Event)) error {
-	buf := make([]byte, eventBufSize)
-	n, err := uapi.Read(d.fd, buf)
-	if err != nil {
-		return d.err("read events of", err)
-	}
-	evs, err := ParseEvents(buf[:n])
+	sc := &d.scratch
+	sc.Lock()
+	evs, err := d.readEvents()
+	sc.Unlock()
 	for _, e := range evs {
 		handler(e)
 	}
+	return err
+}
+
+// readEvents reads once into the scratch buffer; the events it returns are
+// valid until the next read. The caller holds d.scratch.
+func (d *Device) readEvents() ([]Event, error) {
+	sc := &d.scratch
+	n, err := uapi.Read(d.fd, sc.evbuf[:])
 	if err != nil {
-		return d.err("read events of", err)
+		return nil, d.err("read events of", err)
 	}
-	return nil
+	sc.events, err = AppendEvents(sc.events[:0], sc.evbuf[:n])
+	if err != nil {
+		return sc.events, d.err("read events of", err)
+	}
+	return sc.events, nil
 }
 
 // ErrTimeout is matched by WaitFlip's error when no event came in time.
@@ -89,8 +102,8 @@ func (d *Device) WaitFlip(timeout time.Duration) (Event, error) {
 		if left < 0 {
 			left = 0
 		}
-		fds := []unix.PollFd{{Fd: int32(d.fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, int(left.Milliseconds()))
+		fds := [1]unix.PollFd{{Fd: int32(d.fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds[:], int(left.Milliseconds()))
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
@@ -100,16 +113,21 @@ func (d *Device) WaitFlip(timeout time.Duration) (Event, error) {
 		if n == 0 {
 			return Event{}, d.err("wait for a flip on", fmt.Errorf("no flip-complete event in %v: %w", timeout, ErrTimeout))
 		}
-		var got *Event
-		if err := d.ReadEvents(func(e Event) {
-			if e.Type == EventFlipComplete && got == nil {
-				got = &e
+		d.scratch.Lock()
+		evs, err := d.readEvents()
+		var got Event
+		found := false
+		for _, e := range evs {
+			if e.Type == EventFlipComplete && !found {
+				got, found = e, true
 			}
-		}); err != nil {
+		}
+		d.scratch.Unlock()
+		if err != nil {
 			return Event{}, err
 		}
-		if got != nil {
-			return *got, nil
+		if found {
+			return got, nil
 		}
 	}
 }

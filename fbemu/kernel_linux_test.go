@@ -166,3 +166,44 @@ func TestKernelSeveralOutputs(t *testing.T) {
 		t.Logf("output %s: %d frames, last %+v", outs[i], k.Frames(), k.LastPresent().Clips())
 	}
 }
+
+// TestKernelSteadyFrameDoesNotAllocate checks that a progress-bar tick on a
+// real device allocates nothing: the bracket, the damage flush
+// (FB_DAMAGE_CLIPS or DIRTYFB) with one buffer, and the flip and the wait
+// for its event with two.
+func TestKernelSteadyFrameDoesNotAllocate(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		for _, n := range []int{1, 2} {
+			t.Run(fmt.Sprintf("legacy=%v/buffers=%d", legacy, n), func(t *testing.T) {
+				_, k := openKMS(t, client.Options{Legacy: legacy}, KMSOptions{
+					FramebufferOptions:     FramebufferOptions{Buffers: n, Strategy: access.Cached},
+					IgnorePanelOrientation: true,
+				})
+				if err := k.Frame(func(s *Surface) error { s.Clear(black); return nil }); err != nil {
+					t.Fatal(err)
+				}
+				x := 0
+				var ferr error
+				tick := func(s *Surface) error {
+					s.FillRect(image.Rect(x, 100, x+4, 110), green)
+					return nil
+				}
+				allocs := testing.AllocsPerRun(20, func() {
+					x = (x + 4) % 400
+					if err := k.Frame(tick); err != nil && ferr == nil {
+						ferr = err
+					}
+					if err := k.Wait(); err != nil && ferr == nil {
+						ferr = err
+					}
+				})
+				if ferr != nil {
+					t.Fatal(ferr)
+				}
+				if allocs != 0 {
+					t.Errorf("%v allocations per steady frame, want 0", allocs)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client is a connection to a daemon's native control socket, as
+// `bootsplash ctl` uses it.
+type Client struct {
+	path string
+	c    net.Conn
+	r    *bufio.Reader
+}
+
+// DialError says no daemon answered at a socket.
+type DialError struct {
+	Path string
+	Err  error
+}
+
+func (e *DialError) Error() string {
+	return "no bootsplash daemon at " + e.Path + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause (for a missing socket, a *os.SyscallError
+// wrapping ENOENT, which matches os.ErrNotExist).
+func (e *DialError) Unwrap() error { return e.Err }
+
+// ReplyError is a request the daemon refused, with its reason.
+type ReplyError struct {
+	Request string
+	Reason  string
+}
+
+func (e *ReplyError) Error() string { return e.Request + ": " + e.Reason }
+
+// ProtocolError is a reply the client could not understand.
+type ProtocolError struct {
+	Path string
+	What string
+}
+
+func (e *ProtocolError) Error() string { return "control protocol on " + e.Path + ": " + e.What }
+
+// Dial connects to the daemon at path ("" for DefaultSocket) and checks
+// that it speaks this protocol version. It gives up when ctx ends.
+func Dial(ctx context.Context, path string) (*Client, error) {
+	if path == "" {
+		path = DefaultSocket
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			err = op.Err
+		}
+		return nil, &DialError{Path: path, Err: err}
+	}
+	cl := &Client{path: path, c: c, r: bufio.NewReaderSize(c, MaxLine)}
+	stop := cl.deadline(ctx)
+	defer stop()
+	line, err := cl.readLine()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	if rest, ok := strings.CutPrefix(line, "err "); ok {
+		c.Close()
+		return nil, &DialError{Path: path, Err: errors.New(rest)}
+	}
+	name, ver, _ := strings.Cut(line, " ")
+	if name != greeting {
+		c.Close()
+		return nil, &ProtocolError{path, fmt.Sprintf("unexpected greeting %q", line)}
+	}
+	if v, err := strconv.Atoi(ver); err != nil || v != Version {
+		c.Close()
+		return nil, &ProtocolError{path, fmt.Sprintf("daemon speaks version %q, this client %d", ver, Version)}
+	}
+	return cl, nil
+}
+
+// deadline makes reads and writes fail when ctx ends; the returned func
+// stops that.
+func (cl *Client) deadline(ctx context.Context) func() {
+	if d, ok := ctx.Deadline(); ok {
+		cl.c.SetDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { cl.c.SetDeadline(time.Now()) })
+	return func() {
+		stop()
+		cl.c.SetDeadline(time.Time{})
+	}
+}
+
+func (cl *Client) readLine() (string, error) {
+	line, err := cl.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return "", &ProtocolError{cl.path, fmt.Sprintf("reply longer than %d bytes", MaxLine)}
+	}
+	if err != nil {
+		return "", &ProtocolError{cl.path, fmt.Sprintf("reading the reply: %v", err)}
+	}
+	return strings.TrimSuffix(string(line), "\n"), nil
+}
+
+// Do sends one request and waits for its reply. A refusal is a
+// *ReplyError; c.Reply is not used.
+func (cl *Client) Do(ctx context.Context, c Command) error {
+	line, err := FormatRequest(c)
+	if err != nil {
+		return err
+	}
+	stop := cl.deadline(ctx)
+	defer stop()
+	if _, err := cl.c.Write([]byte(line + "\n")); err != nil {
+		return &ProtocolError{cl.path, fmt.Sprintf("sending %s: %v", c.Kind, err)}
+	}
+	reply, err := cl.readLine()
+	if err != nil {
+		return err
+	}
+	if reply == "ok" {
+		return nil
+	}
+	if reason, ok := strings.CutPrefix(reply, "err "); ok {
+		return &ReplyError{Request: c.Kind.String(), Reason: reason}
+	}
+	return &ProtocolError{cl.path, fmt.Sprintf("unexpected reply %q", reply)}
+}
+
+// Close ends the connection.
+func (cl *Client) Close() error { return cl.c.Close() }

@@ -1,0 +1,37 @@
+// Package control is how boot scripts talk to a running splash: the
+// Command every front end turns its requests into, and bootsplash's own
+// control protocol over a unix socket (Server for the daemon, Client for
+// `bootsplash ctl`).
+//
+// It mirrors the control side of the boot splash daemons this project
+// replaces: plymouthd's boot server and psplash's FIFO. Those two wire
+// formats live in the sibling packages splash/plymouth and splash/psplash;
+// all three hand the daemon the same Commands.
+//
+// # Native protocol, version 1
+//
+// A stream unix socket (default /run/bootsplash/control, mode 0600, in a
+// 0700 directory). The server checks the peer's credentials (SO_PEERCRED)
+// on accept, then greets with one line:
+//
+//	bootsplash-control 1
+//
+// Each request is one line of at most MaxLine bytes including its '\n':
+// a verb, and for some verbs one space and an argument that runs to the
+// end of the line.
+//
+//	ping
+//	progress PERCENT        0 to 100, decimals allowed
+//	message TEXT            an empty TEXT clears the message
+//	hide-message
+//	status TEXT
+//	show | hide
+//	deactivate | reactivate
+//	has-active-vt
+//	quit [retain]
+//
+// Each request gets one reply line: "ok" or "err REASON". A malformed
+// request is answered with an error and the connection stays usable; a line
+// longer than MaxLine is answered "err line too long ..." and the
+// connection is closed, since the rest of it cannot be trusted.
+package control

@@ -1,0 +1,201 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultSocket is where the daemon listens and `bootsplash ctl` connects
+// unless told otherwise.
+const DefaultSocket = "/run/bootsplash/control"
+
+// Version is the native protocol's version, sent in the greeting.
+const Version = 1
+
+// greeting is the server's first line; a client checks the version in it.
+const greeting = "bootsplash-control"
+
+// MaxLine is the longest request or reply line, '\n' included.
+const MaxLine = 4096
+
+// ServerOptions tunes a native Server.
+type ServerOptions struct {
+	// AllowUIDs are the users that may connect; nil allows root and the
+	// user the daemon runs as.
+	AllowUIDs []uint32
+	// MaxConns bounds the clients served at once; 0 means DefaultMaxConns.
+	MaxConns int
+	// Log receives refusals and client errors; nil discards them.
+	Log *slog.Logger
+}
+
+// Server is the daemon's end of the native control socket.
+type Server struct {
+	path string
+	ln   *net.UnixListener
+	opts ServerOptions
+	log  *slog.Logger
+}
+
+// SocketError says what went wrong setting up a control socket, and where.
+type SocketError struct {
+	Op   string
+	Path string
+	Err  error
+}
+
+func (e *SocketError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *SocketError) Unwrap() error { return e.Err }
+
+// ErrRunning says another daemon already answers on the socket.
+var ErrRunning = errors.New("a bootsplash daemon is already listening there")
+
+// Listen creates the control socket at path with mode 0600, in a directory
+// it creates (or tightens) to mode 0700. A stale socket left by a daemon
+// that died is replaced; a live one is an error wrapping ErrRunning.
+func Listen(path string, opts ServerOptions) (*Server, error) {
+	if path == "" {
+		path = DefaultSocket
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, &SocketError{"create directory", dir, err}
+	}
+	if err := secureDir(dir); err != nil {
+		return nil, err
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != os.ModeSocket {
+			return nil, &SocketError{"listen", path, fmt.Errorf("exists and is not a socket (%v)", fi.Mode().Type())}
+		}
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, &SocketError{"listen", path, ErrRunning}
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, &SocketError{"remove stale socket", path, err}
+		}
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, &SocketError{"listen", path, err}
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, &SocketError{"chmod 0600", path, err}
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{path: path, ln: ln, opts: opts, log: log}, nil
+}
+
+// secureDir makes dir mode 0700 if this process owns it, and refuses a
+// directory others could write to.
+func secureDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return &SocketError{"stat", dir, err}
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if ok && st.Uid == uint32(os.Getuid()) {
+		if fi.Mode().Perm() != 0o700 {
+			if err := os.Chmod(dir, 0o700); err != nil {
+				return &SocketError{"chmod 0700", dir, err}
+			}
+		}
+		return nil
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return &SocketError{"use directory", dir, fmt.Errorf("owned by uid %d and writable by others (%v)", st.Uid, fi.Mode().Perm())}
+	}
+	return nil
+}
+
+// Path is the socket's file name.
+func (s *Server) Path() string { return s.path }
+
+// Close stops listening and removes the socket. It is safe to call more
+// than once and after Serve.
+func (s *Server) Close() error {
+	err := s.ln.Close()
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// Serve answers clients, handing their requests to commands, until ctx
+// ends. It returns nil then, after every client handler has returned.
+func (s *Server) Serve(ctx context.Context, commands chan<- Command) error {
+	a := &Acceptor{
+		Listener:  s.ln,
+		AllowUIDs: s.opts.AllowUIDs,
+		MaxConns:  s.opts.MaxConns,
+		Log:       s.log,
+		Refuse: func(c *net.UnixConn, err error) {
+			WriteReply(c, []byte(replyLine(err)))
+		},
+		Handle: func(ctx context.Context, c *net.UnixConn, p Peer) {
+			s.handle(ctx, c, p, commands)
+		},
+	}
+	return a.Serve(ctx)
+}
+
+func (s *Server) handle(ctx context.Context, c *net.UnixConn, p Peer, commands chan<- Command) {
+	log := s.log.With("peer_pid", p.PID, "peer_uid", p.UID)
+	if err := WriteReply(c, fmt.Appendf(nil, "%s %d\n", greeting, Version)); err != nil {
+		return
+	}
+	r := bufio.NewReaderSize(c, MaxLine)
+	for ctx.Err() == nil {
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			log.Warn("control: request line too long, closing the connection", "max", MaxLine)
+			WriteReply(c, fmt.Appendf(nil, "err line too long (more than %d bytes)\n", MaxLine))
+			return
+		}
+		if err != nil {
+			return // EOF, or the server is stopping
+		}
+		text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
+		cmd, err := ParseRequest(text)
+		if err == nil {
+			log.Debug("control: request", "cmd", cmd.String())
+			err = Send(ctx, commands, cmd)
+		}
+		if WriteReply(c, []byte(replyLine(err))) != nil {
+			return
+		}
+	}
+}
+
+// replyLine is the reply to a request that ended with err.
+func replyLine(err error) string {
+	if err == nil {
+		return "ok\n"
+	}
+	reason := strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == 0 {
+			return ' '
+		}
+		return r
+	}, err.Error())
+	if len(reason) > MaxLine-5 {
+		reason = reason[:MaxLine-5]
+	}
+	return "err " + reason + "\n"
+}

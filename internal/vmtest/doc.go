@@ -47,11 +47,14 @@
 //   - An end-to-end case: add an e2eCase (mode, expected buffer path, texts
 //     the log must contain) in e2eCases.
 //   - A new kind of check: build a proto.Plan of steps (Cmd, Background with
-//     WaitFor, Write to a /sys file, Host, Stop) and give each Host step a
-//     HostFunc; a HostFunc gets the Machine, whose Screendump and
+//     WaitFor, Write to a /sys file, WaitPath, Host, Stop) and give each Host
+//     step a HostFunc; a HostFunc gets the Machine, whose Screendump and
 //     StableScreendump take a head, and whose QMP does device_del and
 //     device_add. Module parameters go in Config.ModuleParams
-//     ({"drm_kms_helper": "fbdev_emulation=0"}).
+//     ({"drm_kms_helper": "fbdev_emulation=0"}). QEMU cannot hot-plug its
+//     display devices; connector hotplug on virtio is a Write of "on", "off"
+//     or "detect" to /sys/class/drm/card0-Virtual-2/status (see
+//     TestVMRunner).
 //
 // # Debugging a boot
 //

@@ -118,6 +118,38 @@ func TestVMRunner(t *testing.T) {
 		t.Logf("screendump %dx%d, %d pixels off", b.Dx(), b.Dy(), bad)
 	})
 
+	t.Run("hotplug", func(t *testing.T) {
+		// A PCI device plugged in and pulled out over QMP; the guest sees it
+		// come and go. (QEMU's display devices cannot be hot-plugged; a
+		// virtio-rng stands in.)
+		rep, err := Boot(ctx, Config{
+			Kernel: k, Device: Virtio, GuestInit: guestInit, Logf: t.Logf,
+			Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0"}, Steps: []proto.Step{
+				{Name: "vgem", WaitPath: "/dev/dri/card1", Timeout: proto.Duration(10 * time.Second)},
+				{Name: "plug", Host: true},
+				{Name: "appears", WaitPath: "/sys/bus/pci/devices/0000:00:10.0", Timeout: proto.Duration(20 * time.Second)},
+				{Name: "unplug", Host: true},
+				{Name: "goes", WaitPath: "/sys/bus/pci/devices/0000:00:10.0", WaitGone: true, Timeout: proto.Duration(20 * time.Second)},
+			}},
+			Host: map[string]HostFunc{
+				"plug": func(ctx context.Context, m *Machine) error {
+					return m.QMP().DeviceAdd("virtio-rng-pci", "rng1", map[string]any{"addr": "0x10"})
+				},
+				"unplug": func(ctx context.Context, m *Machine) error {
+					return m.QMP().DeviceDel("rng1")
+				},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{"vgem", "plug", "appears", "unplug", "goes"} {
+			if r := rep.Step(s); !r.OK() {
+				t.Errorf("%s: exited=%v code %d %s", s, r.Exited, r.Code, r.Note)
+			}
+		}
+	})
+
 	t.Run("crash", func(t *testing.T) {
 		start := time.Now()
 		rep, err := Boot(ctx, Config{

@@ -250,6 +250,27 @@ func (g *guest) step(s proto.Step) error {
 		}
 		g.send(m)
 		return nil
+	case s.WaitPath != "":
+		g.send(proto.Message{Kind: proto.KindStart, Step: s.Name, Text: s.WaitPath})
+		m := proto.Message{Kind: proto.KindExit, Step: s.Name}
+		deadline := time.Now().Add(timeoutOf(s))
+		for {
+			_, err := os.Stat(s.WaitPath)
+			if (err == nil) != s.WaitGone {
+				break
+			}
+			if time.Now().After(deadline) {
+				m.Code = 1
+				m.Text = fmt.Sprintf("%s did not appear within %v", s.WaitPath, timeoutOf(s))
+				if s.WaitGone {
+					m.Text = fmt.Sprintf("%s did not go away within %v", s.WaitPath, timeoutOf(s))
+				}
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		g.send(m)
+		return nil
 	case s.Host:
 		g.send(proto.Message{Kind: proto.KindHost, Step: s.Name})
 		select {

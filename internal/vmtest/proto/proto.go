@@ -47,8 +47,8 @@ type WriteFile struct {
 	Data []byte `json:"data"`
 }
 
-// Step is one thing the guest does. Exactly one of Cmd, Write, Host or Stop
-// is set.
+// Step is one thing the guest does. Exactly one of Cmd, Write, Host, Stop
+// or WaitPath is set.
 type Step struct {
 	// Name identifies the step in results and messages; unique in a plan.
 	Name string `json:"name"`
@@ -79,6 +79,12 @@ type Step struct {
 	// Stop names a background step to end with SIGTERM; its result (exit
 	// status, all its output) is reported under the background step's name.
 	Stop string `json:"stop,omitempty"`
+
+	// WaitPath waits (up to Timeout) until the path exists, or with
+	// WaitGone until it no longer does: a device node after a hotplug, a
+	// sysfs file.
+	WaitPath string `json:"waitPath,omitempty"`
+	WaitGone bool   `json:"waitGone,omitempty"`
 }
 
 // Plan is everything the guest init does after mounting the basic file
@@ -118,6 +124,9 @@ func (p *Plan) Validate() error {
 		if s.Host {
 			kinds++
 		}
+		if s.WaitPath != "" {
+			kinds++
+		}
 		if s.Stop != "" {
 			kinds++
 			if !bg[s.Stop] {
@@ -126,7 +135,7 @@ func (p *Plan) Validate() error {
 			delete(bg, s.Stop)
 		}
 		if kinds != 1 {
-			return fmt.Errorf("plan step %q must have exactly one of cmd, write, host, stop (has %d)", s.Name, kinds)
+			return fmt.Errorf("plan step %q must have exactly one of cmd, write, host, stop, waitPath (has %d)", s.Name, kinds)
 		}
 		if s.Background {
 			if len(s.Cmd) == 0 {

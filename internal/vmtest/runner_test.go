@@ -23,6 +23,7 @@ func TestVMRunner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	noteSources(t, root)
 	dir := t.TempDir()
 	guestInit, err := BuildGuestInit(ctx, root, dir)
 	if err != nil {

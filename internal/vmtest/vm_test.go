@@ -68,12 +68,40 @@ type artefacts struct {
 	bootsplashErr error
 }
 
+// noteSources opens every Go source file of the module (and go.mod,
+// go.sum) so that `go test` records them: the VM tests build other packages
+// in subprocesses, which the test cache cannot see, and a cached pass must
+// not outlive a change to the code it ran.
+func noteSources(t *testing.T, root string) {
+	t.Helper()
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "out" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() && (strings.HasSuffix(p, ".go") || d.Name() == "go.mod" || d.Name() == "go.sum") {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			f.Close()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func buildArtefacts(t *testing.T, ctx context.Context) *artefacts {
 	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
+	noteSources(t, root)
 	dir := t.TempDir()
 	a := &artefacts{root: root, out: filepath.Join(root, "out", "vmtest"), tests: map[string]string{}, testErr: map[string]error{}}
 	start := time.Now()

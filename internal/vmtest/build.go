@@ -39,6 +39,7 @@ type BuildError struct {
 // ErrNoTests is wrapped by the BuildError of a package without test files.
 var ErrNoTests = errors.New("no test files")
 
+// Error says what failed and why.
 func (e *BuildError) Error() string {
 	what := "does not build"
 	if errors.Is(e.Err, ErrNoTests) {
@@ -47,6 +48,7 @@ func (e *BuildError) Error() string {
 	return fmt.Sprintf("%s %s: %v\n%s", e.Package, what, e.Err, strings.TrimSpace(e.Output))
 }
 
+// Unwrap returns the underlying error.
 func (e *BuildError) Unwrap() error { return e.Err }
 
 func goCmd(ctx context.Context, root string, args ...string) *exec.Cmd {

@@ -62,6 +62,7 @@ type FetchError struct {
 	Output  string
 }
 
+// Error says what failed and why.
 func (e *FetchError) Error() string {
 	msg := fmt.Sprintf("kernel package %s: %s: %v", e.Package, e.Step, e.Err)
 	if e.Output != "" {
@@ -71,6 +72,7 @@ func (e *FetchError) Error() string {
 		"set BOOTSPLASH_VM_CACHE to a directory holding its .deb to work offline)", e.Package)
 }
 
+// Unwrap returns the underlying error.
 func (e *FetchError) Unwrap() error { return e.Err }
 
 // FetchKernel returns the extracted tree of the Debian package pkg, downloading

@@ -239,6 +239,7 @@ type BootError struct {
 	QEMU    string // QEMU's own stderr
 }
 
+// Error says what failed and why.
 func (e *BootError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "boot %s on %s: %s", e.Kernel, e.Device, e.Reason)

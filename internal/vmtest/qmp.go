@@ -28,6 +28,7 @@ type QMPError struct {
 	Desc    string
 }
 
+// Error says what failed and why.
 func (e *QMPError) Error() string {
 	return fmt.Sprintf("qmp %s: %s: %s", e.Command, e.Class, e.Desc)
 }

@@ -30,6 +30,7 @@ Commands:
   run      show the splash on the first connected display until SIGTERM/SIGINT
   render   write the frame "run" would show to a PNG, with no device
   info     describe display devices, dma-buf heaps and udmabuf
+  study    measure the CPU access strategies (cached, per-access, shadow, ...) on this machine
 
 Run "bootsplash COMMAND --help" for a command's flags.
 `
@@ -69,6 +70,8 @@ func run(start time.Time, args []string, stdout, stderr io.Writer) error {
 		return cmdRender(args[1:], stderr)
 	case "info":
 		return cmdInfo(args[1:], stdout, stderr)
+	case "study":
+		return cmdStudy(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/bootsplash/bootsplash/internal/study"
+)
+
+// cmdStudy measures the CPU access strategies (bootsplash study).
+func cmdStudy(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("study", stderr)
+	frames := fs.Int("frames", 50, "measured frames per cell")
+	warmup := fs.Int("warmup", 5, "frames drawn before measuring")
+	sizes := fs.String("sizes", "480x272,800x480,1280x720,1920x1080,3840x2160", "frame sizes WxH, comma-separated (a size that cannot be allocated is skipped)")
+	strategies := fs.String("strategies", "cached,per-access,nosync,shadow,guarded,dumb", "access strategies, comma-separated (dumb needs a DRM device)")
+	workloads := fs.String("workloads", "full,progress,spinner,text", "workloads, comma-separated")
+	source := fs.String("source", "auto", "buffer source: auto (heap if present, else memfd), heap, udmabuf, dumb or memfd")
+	heap := fs.String("heap", "", `dma-buf heap name for --source heap (default: "system", else a CMA heap)`)
+	device := fs.String("device", "/dev/dri/card0", "DRM device for dumb buffers")
+	jsonOut := fs.String("json", "", "write the results as JSON to this file")
+	csvOut := fs.String("csv", "", "write the results as CSV to this file")
+	report := fs.String("report", "", "write a Markdown report (with JSON, CSV and, in a -tags plots build, plots) into this directory")
+	verbose := fs.BoolP("verbose", "v", false, "print each cell as it finishes")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg := study.Config{Frames: *frames, Warmup: *warmup, Heap: *heap, Device: *device}
+	var err error
+	if cfg.Sizes, err = parseList(*sizes, study.ParseSize); err != nil {
+		return fmt.Errorf("%w: --sizes: %v", errUsage, err)
+	}
+	if cfg.Strategies, err = parseList(*strategies, study.ParseStrategy); err != nil {
+		return fmt.Errorf("%w: --strategies: %v", errUsage, err)
+	}
+	if cfg.Workloads, err = parseList(*workloads, study.ParseWorkload); err != nil {
+		return fmt.Errorf("%w: --workloads: %v", errUsage, err)
+	}
+	if *source == "auto" {
+		cfg.Source = study.AutoSource()
+	} else if cfg.Source, err = study.ParseSource(*source); err != nil {
+		return fmt.Errorf("%w: --source: %v", errUsage, err)
+	}
+	if *frames < 1 || *warmup < 0 {
+		return fmt.Errorf("%w: --frames %d --warmup %d: want at least 1 frame and no negative warm-up", errUsage, *frames, *warmup)
+	}
+	if *verbose {
+		cfg.Progress = func(c study.Cell, skip *study.Skip) {
+			if skip != nil {
+				fmt.Fprintf(stderr, "skipped: %s\n", skip)
+				return
+			}
+			fmt.Fprintf(stderr, "%s %s %s: median %v p99 %v\n", c.Size(), c.Workload, c.Strategy, c.Median, c.P99)
+		}
+	}
+	res, err := study.Run(cfg)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteTable(stdout); err != nil {
+		return err
+	}
+	for _, out := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{{*jsonOut, res.WriteJSON}, {*csvOut, res.WriteCSV}} {
+		if out.path == "" {
+			continue
+		}
+		if err := writeStudyFile(out.path, out.write); err != nil {
+			return err
+		}
+	}
+	if *report != "" {
+		rep, err := study.WriteReport(*report, res)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "report: %s\n", rep.Markdown)
+		if rep.PlotErr != nil {
+			fmt.Fprintf(stderr, "report: no plots: %v\n", rep.PlotErr)
+		}
+	}
+	return nil
+}
+
+// parseList splits a comma-separated flag and parses each item.
+func parseList[T any](s string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		v, err := parse(item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("empty list %q", s)
+	}
+	return out, nil
+}
+
+// writeStudyFile creates path and fills it with write.
+func writeStudyFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}

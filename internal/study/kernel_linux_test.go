@@ -1,0 +1,157 @@
+package study
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/bootsplash/bootsplash/access"
+	"github.com/bootsplash/bootsplash/internal/testutil"
+)
+
+// These tests need the kernel's own dma-buf heap, udmabuf and DRM device:
+// they skip here and fail inside the test VM, where those must exist.
+
+func TestStudyHeap(t *testing.T) {
+	testutil.NeedPath(t, "/dev/dma_heap/system")
+	res := shortStudy(t, SourceHeap)
+	// On a dma-buf every bracket syncs: exactly START and END a frame.
+	checkCommon(t, res, 2)
+	for _, c := range res.Cells {
+		if !c.Strategy.Dumb && c.Buffer != `heap "system"` {
+			t.Errorf("%s %s drew into %q", c.Strategy, c.Workload, c.Buffer)
+		}
+	}
+}
+
+func TestStudyUdmabuf(t *testing.T) {
+	testutil.NeedPath(t, "/dev/udmabuf")
+	checkCommon(t, shortStudy(t, SourceUdmabuf), 2)
+}
+
+func TestStudyDumb(t *testing.T) {
+	testutil.NeedPath(t, "/dev/dri/card0")
+	dumb := Strategy{Access: access.Cached, Dumb: true}
+	res := shortStudy(t, SourceMemfd, strat(access.Cached), dumb)
+	for _, w := range Workloads() {
+		c, ok := res.Find(dumb, w, Size{800, 480})
+		if !ok {
+			t.Fatalf("no dumb cell for %s; skipped: %v", w, res.Skipped)
+		}
+		if !strings.HasPrefix(c.Buffer, "dumb (") || c.Stride < 800*4 || c.Ioctls != 0 || c.Syscalls != 0 {
+			t.Errorf("dumb %s: buffer %q stride %d, %v ioctls %v syscalls a frame", w, c.Buffer, c.Stride, c.Ioctls, c.Syscalls)
+		}
+	}
+	// A whole study on dumb buffers.
+	checkCommon(t, shortStudy(t, SourceDumb, strat(access.Cached), strat(access.PerAccess), strat(access.NoSync), strat(access.Shadow), strat(access.Guarded)), 0)
+}
+
+// guardChildEnv makes the test binary the child of
+// TestGuardedStrayWriteKillsChild: the value names the buffer source.
+const guardChildEnv = "BOOTSPLASH_STUDY_GUARD_CHILD"
+
+// guardChild draws one frame through a Guarded mapping, then writes to the
+// slice after End twice: once under CatchStray, which prints the diagnostic,
+// and once bare, which must kill the process with SIGSEGV.
+func guardChild(src string) {
+	die := func(err error) {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(3)
+	}
+	var (
+		b   *access.Buffer
+		err error
+	)
+	const size = 64 * 4096
+	if src == "heap" {
+		heap, herr := access.OpenHeap("system")
+		if herr != nil {
+			die(herr)
+		}
+		defer heap.Close()
+		b, err = heap.Alloc(size)
+	} else {
+		b, err = access.AllocMemfd(size)
+	}
+	if err != nil {
+		die(err)
+	}
+	m, err := access.Map(b, access.Guarded)
+	if err != nil {
+		die(err)
+	}
+	pix, err := m.Begin(access.Write)
+	if err != nil {
+		die(err)
+	}
+	pix[100] = 1
+	if err := m.End(); err != nil {
+		die(err)
+	}
+	err = CatchStray(m, func() { pix[5000] = 2 })
+	var stray *StrayAccessError
+	if !errors.As(err, &stray) {
+		die(fmt.Errorf("the stray write was not caught: %v", err))
+	}
+	fmt.Fprintln(os.Stderr, "diagnostic:", stray)
+	pix[5000] = 2 // not caught: the runtime reports the fault and exits
+	die(errors.New("a write outside the bracket went through"))
+}
+
+func TestGuardedStrayWriteKillsChild(t *testing.T) {
+	if src := os.Getenv(guardChildEnv); src != "" {
+		guardChild(src)
+		return
+	}
+	for _, src := range []string{"memfd", "heap"} {
+		t.Run(src, func(t *testing.T) {
+			if src == "heap" {
+				testutil.NeedPath(t, "/dev/dma_heap/system")
+			}
+			cmd := exec.Command(os.Args[0], "-test.run=^TestGuardedStrayWriteKillsChild$")
+			cmd.Env = append(os.Environ(), guardChildEnv+"="+src)
+			out, err := cmd.CombinedOutput()
+			text := string(out)
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() == 0 || exit.ExitCode() == 3 {
+				t.Fatalf("child: %v, want death by fault; output:\n%s", err, text)
+			}
+			// The diagnostic names the mapping: its range, origin and strategy.
+			diag := regexp.MustCompile(`diagnostic: stray access at (0x[0-9a-f]+) outside an access bracket: mapping (0x[0-9a-f]+)-(0x[0-9a-f]+) \(262144 bytes\) of (.*), guarded, generation 0`).FindStringSubmatch(text)
+			if diag == nil {
+				t.Fatalf("no diagnostic naming the mapping in:\n%s", text)
+			}
+			wantOrigin := map[string]string{"memfd": "memfd", "heap": `heap "system"`}[src]
+			if diag[4] != wantOrigin {
+				t.Errorf("diagnostic names %q, want %q", diag[4], wantOrigin)
+			}
+			addr, lo, hi := hex(t, diag[1]), hex(t, diag[2]), hex(t, diag[3])
+			if addr != lo+5000 || hi-lo != 262144 {
+				t.Errorf("fault at %#x in %#x-%#x, want the written byte %#x", addr, lo, hi, lo+5000)
+			}
+			// The bare write: the Go runtime's fatal fault report.
+			fault := regexp.MustCompile(`unexpected fault address (0x[0-9a-f]+)`).FindStringSubmatch(text)
+			if fault == nil || !strings.Contains(text, "SIGSEGV") {
+				t.Fatalf("child did not die of SIGSEGV:\n%s", text)
+			}
+			if hex(t, fault[1]) != addr {
+				t.Errorf("the runtime reports the fault at %s, the diagnostic at %#x", fault[1], addr)
+			}
+			t.Logf("child (exit %d): %s", exit.ExitCode(), diag[0])
+		})
+	}
+}
+
+func hex(t *testing.T, s string) uint64 {
+	t.Helper()
+	v, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

@@ -1,0 +1,224 @@
+package study
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bootsplash/bootsplash/access"
+)
+
+// Plot is one chart WritePlots drew, as file names inside its directory.
+type Plot struct {
+	// Title says what the chart shows.
+	Title string
+	// PNG and SVG are the two renderings.
+	PNG, SVG string
+}
+
+// Report is what WriteReport wrote.
+type Report struct {
+	// Markdown, JSON and CSV are the paths of report.md, results.json and
+	// results.csv.
+	Markdown, JSON, CSV string
+	// Plots are the charts, empty in a build without the plots tag.
+	Plots []Plot
+	// PlotErr says why there are no plots (wraps ErrNoPlots in a default
+	// build).
+	PlotErr error
+}
+
+// WriteReport writes into dir (made if needed) report.md, results.json,
+// results.csv and, in a build with the plots tag, the charts. A build
+// without plots still writes the report, which then links the CSV and says
+// how to get the charts; only a failure to write a file is an error.
+func WriteReport(dir string, r *Result) (*Report, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("study: report directory: %w", err)
+	}
+	rep := &Report{
+		Markdown: filepath.Join(dir, "report.md"),
+		JSON:     filepath.Join(dir, "results.json"),
+		CSV:      filepath.Join(dir, "results.csv"),
+	}
+	if err := writeFile(rep.JSON, r.WriteJSON); err != nil {
+		return nil, err
+	}
+	if err := writeFile(rep.CSV, r.WriteCSV); err != nil {
+		return nil, err
+	}
+	rep.Plots, rep.PlotErr = WritePlots(dir, r)
+	if rep.PlotErr != nil && !errors.Is(rep.PlotErr, ErrNoPlots) {
+		return nil, rep.PlotErr
+	}
+	err := writeFile(rep.Markdown, func(w io.Writer) error { return r.WriteMarkdown(w, rep.Plots) })
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// writeFile creates path and fills it with write.
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("study: %w", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("study: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("study: %w", err)
+	}
+	return nil
+}
+
+// WriteMarkdown writes the report: the machine, the table, the plots (or a
+// link to the CSV when there are none), what to conclude and the limits of
+// that conclusion.
+func (r *Result) WriteMarkdown(w io.Writer, plots []Plot) error {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# CPU access study: %s buffers\n\n", r.Source)
+	p("Each frame is one access bracket (Begin, drawing with fbemu's native operations, Damage, End). ")
+	p("%d frames were measured per cell after %d warm-up frames; the study took %s.\n\n", r.Frames, r.Warmup, r.Elapsed.Round(time.Millisecond))
+	p("## Machine\n\n")
+	p("| | |\n|---|---|\n")
+	p("| kernel | %s |\n| architecture | %s |\n| CPU | %d × %s |\n| memory | %d MB |\n| virtual machine | %v |\n| Go | %s |\n| started | %s |\n\n",
+		orUnknown(r.Machine.Kernel), r.Machine.Arch, r.Machine.CPUs, orUnknown(r.Machine.CPU), r.Machine.MemoryMB,
+		r.Machine.Virtual, r.Machine.Go, r.Started.UTC().Format(time.RFC3339))
+	p("## Results\n\n")
+	p("Times are per frame; *vs nosync* is the median over NoSync's at the same workload and size, in the same run. ")
+	p("*ioctls/f* counts DMA_BUF_IOCTL_SYNC, *syscalls/f* adds mmap, munmap and mprotect, *faults/f* are the drawing thread's minor page faults (getrusage), ")
+	p("*drawn/f* the bytes the workload damaged and *copied/f* the bytes Shadow wrote back into the buffer.\n\n")
+	r.writeMarkdownTable(&b)
+	if len(r.Skipped) > 0 {
+		p("\nNot measured:\n\n")
+		for _, s := range r.Skipped {
+			p("- %s\n", s)
+		}
+	}
+	p("\n## Plots\n\n")
+	if len(plots) == 0 {
+		p("This bootsplash was built without plots: gonum/plot would add about 7 MB to a static binary that has to load at boot. ")
+		p("Rebuild with `go build -tags plots ./cmd/bootsplash` to draw them; the numbers are in [results.csv](results.csv) and [results.json](results.json).\n")
+	}
+	for _, pl := range plots {
+		p("### %s\n\n![%s](%s)\n\n[SVG](%s)\n\n", pl.Title, pl.Title, pl.PNG, pl.SVG)
+	}
+	p("\n## What to conclude\n\n")
+	for _, f := range r.Findings() {
+		p("- %s\n", f)
+	}
+	p("\n## Limits of the conclusion\n\n")
+	for _, l := range r.Limits() {
+		p("- %s\n", l)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *Result) writeMarkdownTable(b *strings.Builder) {
+	h := tableHeader()
+	b.WriteString("| " + strings.Join(h, " | ") + " |\n|")
+	for range h {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for _, c := range r.sorted() {
+		b.WriteString("| " + strings.Join(tableRow(c), " | ") + " |\n")
+	}
+}
+
+// largest returns the largest size measured for workload w.
+func (r *Result) largest(w Workload) (Size, bool) {
+	var best Size
+	for _, c := range r.Cells {
+		if c.Workload == w && c.Size().Pixels() > best.Pixels() {
+			best = c.Size()
+		}
+	}
+	return best, best.Pixels() > 0
+}
+
+// Findings states what this run's numbers say, one sentence each, for the
+// largest size of each workload.
+func (r *Result) Findings() []string {
+	var out []string
+	st := func(a access.Strategy) Strategy { return Strategy{Access: a} }
+	for _, w := range Workloads() {
+		z, ok := r.largest(w)
+		if !ok {
+			continue
+		}
+		at := fmt.Sprintf("%s at %s", w, z)
+		cached, okC := r.Find(st(access.Cached), w, z)
+		if per, ok := r.Find(st(access.PerAccess), w, z); ok && okC {
+			out = append(out, fmt.Sprintf("%s: mapping per access costs %s µs a frame against %s µs cached (%s), with %s minor faults and %s syscalls a frame against %s and %s.",
+				at, micros(per.Median), micros(cached.Median), times(per.Median, cached.Median),
+				num(per.MinorFaults), num(per.Syscalls), num(cached.MinorFaults), num(cached.Syscalls)))
+		}
+		if nosync, ok := r.Find(st(access.NoSync), w, z); ok && okC {
+			if cached.Ioctls == 0 {
+				out = append(out, fmt.Sprintf("%s: the %s buffers cannot be synced (not dma-bufs), so cached and nosync do the same work (%s and %s µs): the difference is noise.",
+					at, r.Source, micros(cached.Median), micros(nosync.Median)))
+			} else {
+				out = append(out, fmt.Sprintf("%s: the %s SYNC ioctls a frame cost %s µs (cached %s µs, nosync %s µs).",
+					at, num(cached.Ioctls), micros(cached.Median-nosync.Median), micros(cached.Median), micros(nosync.Median)))
+			}
+		}
+		if sh, ok := r.Find(st(access.Shadow), w, z); ok && okC {
+			out = append(out, fmt.Sprintf("%s: shadow copied %s of the %s drawn a frame and took %s µs against %s µs drawing in place (%s).",
+				at, bytesStr(sh.BytesCopied), bytesStr(sh.BytesWritten), micros(sh.Median), micros(cached.Median), times(sh.Median, cached.Median)))
+		}
+		if g, ok := r.Find(st(access.Guarded), w, z); ok && okC {
+			out = append(out, fmt.Sprintf("%s: guarding the mapping outside brackets adds %s syscalls a frame and takes %s µs against %s µs (%s).",
+				at, num(g.Syscalls-cached.Syscalls), micros(g.Median), micros(cached.Median), times(g.Median, cached.Median)))
+		}
+		if d, ok := r.Find(Strategy{Access: access.Cached, Dumb: true}, w, z); ok && okC {
+			out = append(out, fmt.Sprintf("%s: a cached mapping of a dumb buffer (%s) takes %s µs against %s µs on %s (%s).",
+				at, d.Buffer, micros(d.Median), micros(cached.Median), cached.Buffer, times(d.Median, cached.Median)))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "Nothing to compare: the run measured too few strategies.")
+	}
+	return out
+}
+
+// times says how a compares with b: "2.31× as long".
+func times(a, b time.Duration) string {
+	if b <= 0 {
+		return "no baseline"
+	}
+	return fmt.Sprintf("%.2f× as long", float64(a)/float64(b))
+}
+
+// Limits says what this run cannot tell, given where and how it ran.
+func (r *Result) Limits() []string {
+	var out []string
+	if r.Machine.Virtual {
+		out = append(out, "This ran in a virtual machine; under QEMU's TCG every instruction is emulated, so times are relative at best, and syscalls and page faults cost far more than on hardware.")
+	}
+	switch r.Source {
+	case SourceMemfd:
+		out = append(out, "memfd buffers are the emulated display's: not dma-bufs, so no bracket syncs and the SYNC cost does not appear at all. Run on a heap or udmabuf (a real kernel, or the test VM) to see it.")
+	case SourceDumb:
+		out = append(out, "Dumb buffers are mapped through the DRM device and cannot be synced; on hardware they are often write-combined, where reads (blending) are very slow. This run's driver decides.")
+	}
+	if r.Machine.Arch == "amd64" || r.Machine.Arch == "386" {
+		out = append(out, "On x86 the CPU caches are coherent with devices, so DMA_BUF_IOCTL_SYNC does little more than enter the kernel; a SYNC is nearly free here and the cached strategy looks as cheap as nosync.")
+	}
+	out = append(out,
+		"On arm64 with a non-coherent display engine, END|WRITE cleans the cache over the whole buffer, not the damage: there, a cached mapping pays in proportion to the buffer size even for a one-pixel progress tick, and Shadow's damage-only copy does not save that clean. This machine cannot show it.",
+		"Page faults depend on the exporter: an exporter that inserts every page at mmap time (remap_pfn_range) shows the cost of mapping per access as syscall time rather than faults; one that faults pages in on first touch (memfd, udmabuf, shmem dumb buffers) shows it as faults.",
+		fmt.Sprintf("Each cell has %d frames; with fewer than 100 the 99th percentile is the slowest frame, and a machine shared with other work adds noise to it. Medians are the figures to compare.", r.Frames),
+		"The workloads draw with fbemu's operations; a renderer that touches more memory per damaged byte (scaling, gradients) shifts the balance toward the drawing and away from the access strategy.",
+	)
+	return out
+}

@@ -21,7 +21,7 @@ func TestStudyHeap(t *testing.T) {
 	testutil.NeedPath(t, "/dev/dma_heap/system")
 	res := shortStudy(t, SourceHeap)
 	// On a dma-buf every bracket syncs: exactly START and END a frame.
-	checkCommon(t, res, 2)
+	checkCommon(t, res, 2, false)
 	for _, c := range res.Cells {
 		if !c.Strategy.Dumb && c.Buffer != `heap "system"` {
 			t.Errorf("%s %s drew into %q", c.Strategy, c.Workload, c.Buffer)
@@ -31,7 +31,7 @@ func TestStudyHeap(t *testing.T) {
 
 func TestStudyUdmabuf(t *testing.T) {
 	testutil.NeedPath(t, "/dev/udmabuf")
-	checkCommon(t, shortStudy(t, SourceUdmabuf), 2)
+	checkCommon(t, shortStudy(t, SourceUdmabuf), 2, true)
 }
 
 func TestStudyDumb(t *testing.T) {
@@ -48,7 +48,7 @@ func TestStudyDumb(t *testing.T) {
 		}
 	}
 	// A whole study on dumb buffers.
-	checkCommon(t, shortStudy(t, SourceDumb, strat(access.Cached), strat(access.PerAccess), strat(access.NoSync), strat(access.Shadow), strat(access.Guarded)), 0)
+	checkCommon(t, shortStudy(t, SourceDumb, strat(access.Cached), strat(access.PerAccess), strat(access.NoSync), strat(access.Shadow), strat(access.Guarded)), 0, true)
 }
 
 // guardChildEnv makes the test binary the child of

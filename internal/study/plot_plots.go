@@ -58,6 +58,8 @@ func WritePlots(dir string, r *Result) ([]Plot, error) {
 			p.Legend.Add(s.String(), l, pts)
 		}
 		p.Add(plotter.NewGrid())
+		// Room above the lines for the legend (a decade on the log scale).
+		p.Y.Max *= 10
 		pl, err := save(p, dir, "frame-time-"+w.String(), title)
 		if err != nil {
 			return out, err
@@ -72,7 +74,8 @@ func WritePlots(dir string, r *Result) ([]Plot, error) {
 	p.Y.Label.Text = "median frame time (µs, log scale)"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
-	p.Legend.Top, p.Legend.Left = true, true
+	// Cost grows with the damage: the bottom right corner stays empty.
+	p.Legend.Top, p.Legend.Left = false, false
 	for i, s := range strategies {
 		var xys plotter.XYs
 		for _, c := range r.Cells {

@@ -162,6 +162,10 @@ func (r *Result) Findings() []string {
 			out = append(out, fmt.Sprintf("%s: mapping per access costs %s µs a frame against %s µs cached (%s), with %s minor faults and %s syscalls a frame against %s and %s.",
 				at, micros(per.Median), micros(cached.Median), times(per.Median, cached.Median),
 				num(per.MinorFaults), num(per.Syscalls), num(cached.MinorFaults), num(cached.Syscalls)))
+			if per.MinorFaults < 1 && per.Median > cached.Median {
+				out = append(out, fmt.Sprintf("%s: the %s exporter maps every page at mmap time (no faults a frame), so mapping per access pays in the mmap call itself, in proportion to the buffer size, not to the damage.",
+					at, per.Buffer))
+			}
 		}
 		if nosync, ok := r.Find(st(access.NoSync), w, z); ok && okC {
 			if cached.Ioctls == 0 {

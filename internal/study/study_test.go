@@ -200,8 +200,12 @@ func strat(a access.Strategy) Strategy { return Strategy{Access: a} }
 
 // checkCommon asserts what holds on every source: each strategy ran every
 // workload, Shadow copied exactly the damaged bytes, and the mapping
-// syscalls per frame are the strategy's.
-func checkCommon(t *testing.T, res *Result, syncs float64) {
+// syscalls per frame are the strategy's. faultOnTouch says the exporter
+// maps pages on first touch (memfd, udmabuf, shmem dumb buffers), so that a
+// fresh mapping per frame faults its pages in again; the system heap
+// inserts every page at mmap time (remap_pfn_range), so mapping per access
+// costs it mmap time but no faults.
+func checkCommon(t *testing.T, res *Result, syncs float64, faultOnTouch bool) {
 	t.Helper()
 	z := Size{800, 480}
 	for _, w := range Workloads() {
@@ -246,16 +250,22 @@ func checkCommon(t *testing.T, res *Result, syncs float64) {
 		}
 	}
 	full := func(a access.Strategy) Cell { c, _ := res.Find(strat(a), Full, z); return c }
-	if per, cached := full(access.PerAccess), full(access.Cached); per.MinorFaults <= cached.MinorFaults {
+	// A TTM exporter (bochs's VRAM dumb buffers) faults 16 pages at a
+	// time, so "more" is all that holds everywhere.
+	per, cached := full(access.PerAccess), full(access.Cached)
+	switch {
+	case faultOnTouch && per.MinorFaults <= cached.MinorFaults:
 		t.Errorf("full frame: per-access took %v minor faults a frame, cached %v: want more", per.MinorFaults, cached.MinorFaults)
+	case !faultOnTouch && per.MinorFaults >= 1:
+		t.Errorf("full frame: per-access took %v minor faults a frame on an exporter that maps every page at mmap", per.MinorFaults)
 	}
 }
 
 func TestStudyMemfd(t *testing.T) {
 	res := shortStudy(t, SourceMemfd)
-	checkCommon(t, res, 0) // memfds are not dma-bufs: nothing to sync
+	checkCommon(t, res, 0, true) // memfds are not dma-bufs: nothing to sync
 	for _, c := range res.Cells {
-		if c.Buffer != "memfd" || c.Stride != 800*4 {
+		if !c.Strategy.Dumb && c.Buffer != "memfd" || c.Stride != 800*4 {
 			t.Errorf("%s %s: buffer %q stride %d", c.Strategy, c.Workload, c.Buffer, c.Stride)
 		}
 	}

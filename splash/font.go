@@ -1,0 +1,85 @@
+package splash
+
+import (
+	"fmt"
+	"io"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
+
+	"github.com/bootsplash/bootsplash/fbemu"
+)
+
+// maxFontBytes bounds a font file a theme names.
+const maxFontBytes = 32 << 20
+
+// fontFile is a parsed font and its faces by pixel size, each behind a
+// glyph cache so a line drawn again is not rasterized again.
+type fontFile struct {
+	f     *opentype.Font
+	faces map[float64]*fbemu.GlyphCache
+}
+
+// fontExists checks that a font file a theme names can be opened, without
+// reading it: fonts are parsed when text is first drawn.
+func (t *Theme) fontExists(name string) error {
+	f, err := t.openFile(name)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// font returns the parsed font name ("" is the embedded Go font), parsing
+// it the first time.
+func (t *Theme) font(name string) (*fontFile, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ff := t.fonts[name]; ff != nil {
+		return ff, nil
+	}
+	data := goregular.TTF
+	if name != "" {
+		r, err := t.openFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("font %w", err)
+		}
+		data, err = io.ReadAll(io.LimitReader(r, maxFontBytes+1))
+		r.Close()
+		if err != nil {
+			return nil, fmt.Errorf("font %s: %w", name, err)
+		}
+		if len(data) > maxFontBytes {
+			return nil, fmt.Errorf("font %s: larger than %d bytes", name, maxFontBytes)
+		}
+	}
+	f, err := opentype.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("font %s: not a TrueType or OpenType font: %w", name, err)
+	}
+	ff := &fontFile{f: f, faces: make(map[float64]*fbemu.GlyphCache)}
+	t.fonts[name] = ff
+	return ff, nil
+}
+
+// face returns a face of the font at px pixels per em.
+func (t *Theme) face(name string, px float64) (font.Face, error) {
+	ff, err := t.font(name)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fc := ff.faces[px]; fc != nil {
+		return fc, nil
+	}
+	// Size in points at 72 dpi is size in pixels.
+	fc, err := opentype.NewFace(ff.f, &opentype.FaceOptions{Size: px, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		return nil, fmt.Errorf("font %s at %gpx: %w", name, px, err)
+	}
+	gc := fbemu.NewGlyphCache(fc, 0)
+	ff.faces[px] = gc
+	return gc, nil
+}

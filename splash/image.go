@@ -1,0 +1,233 @@
+package splash
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"math"
+
+	"golang.org/x/image/bmp"
+
+	"github.com/bootsplash/bootsplash/fbemu"
+)
+
+// ImageError is an image a theme names that cannot be used: missing,
+// not PNG, JPEG or BMP, over the pixel budget, or corrupt.
+type ImageError struct {
+	// Name is the image's path as the theme gives it.
+	Name string
+	Err  error
+}
+
+// Error reads "logo.png: ...".
+func (e *ImageError) Error() string { return e.Name + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *ImageError) Unwrap() error { return e.Err }
+
+// ErrImageBudget is what an ImageError wraps when an image has more
+// pixels than ThemeOptions.MaxImagePixels allows.
+var ErrImageBudget = fmt.Errorf("image over the pixel budget")
+
+// imageFormat is one decoder, chosen by the file's first bytes rather than
+// through image.RegisterFormat's package-level table.
+type imageFormat struct {
+	name   string
+	magic  string
+	config func(io.Reader) (image.Config, error)
+	decode func(io.Reader) (image.Image, error)
+}
+
+var imageFormats = [...]imageFormat{
+	{"PNG", "\x89PNG\r\n\x1a\n", png.DecodeConfig, png.Decode},
+	{"JPEG", "\xff\xd8", jpeg.DecodeConfig, jpeg.Decode},
+	{"BMP", "BM", bmp.DecodeConfig, bmp.Decode},
+}
+
+// themeImage is one image file of a theme: its header, then (once drawn)
+// its pixels, and the sprites made from it per size and format.
+type themeImage struct {
+	cfg     image.Config
+	format  *imageFormat
+	img     image.Image
+	sprites map[spriteKey]*fbemu.Sprite
+}
+
+type spriteKey struct {
+	full   image.Point     // the whole image's scaled size
+	crop   image.Rectangle // the part of it kept
+	format fbemu.Format
+}
+
+// sniff picks the decoder for the data behind br.
+func sniff(br *bufio.Reader) (*imageFormat, error) {
+	head, _ := br.Peek(8)
+	for i := range imageFormats {
+		if bytes.HasPrefix(head, []byte(imageFormats[i].magic)) {
+			return &imageFormats[i], nil
+		}
+	}
+	return nil, fmt.Errorf("not a PNG, JPEG or BMP image")
+}
+
+// imageInfo reads an image's header and checks it against the budget,
+// without decoding its pixels.
+func (t *Theme) imageInfo(name string) (*themeImage, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.imageInfoLocked(name)
+}
+
+func (t *Theme) imageInfoLocked(name string) (*themeImage, error) {
+	if ti := t.images[name]; ti != nil {
+		return ti, nil
+	}
+	f, err := t.openFile(name)
+	if err != nil {
+		return nil, &ImageError{Name: name, Err: unwrapName(err, name)}
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	format, err := sniff(br)
+	if err != nil {
+		return nil, &ImageError{Name: name, Err: err}
+	}
+	cfg, err := format.config(br)
+	if err != nil {
+		return nil, &ImageError{Name: name, Err: fmt.Errorf("corrupt %s header: %w", format.name, err)}
+	}
+	if err := checkBudget(cfg, t.budget); err != nil {
+		return nil, &ImageError{Name: name, Err: err}
+	}
+	ti := &themeImage{cfg: cfg, format: format, sprites: make(map[spriteKey]*fbemu.Sprite)}
+	t.images[name] = ti
+	return ti, nil
+}
+
+// checkBudget refuses empty images and images over budget pixels.
+func checkBudget(cfg image.Config, budget int) error {
+	w, h := cfg.Width, cfg.Height
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("empty image (%dx%d)", w, h)
+	}
+	if w > budget || h > budget || w*h > budget {
+		return fmt.Errorf("%dx%d is %d pixels: %w of %d pixels", w, h, int64(w)*int64(h), ErrImageBudget, budget)
+	}
+	return nil
+}
+
+// unwrapName drops the file name an open error already carries, since
+// ImageError adds it.
+func unwrapName(err error, name string) error {
+	msg := err.Error()
+	if p := name + ": "; len(msg) > len(p) && msg[:len(p)] == p {
+		return fmt.Errorf("%s", msg[len(p):])
+	}
+	return err
+}
+
+// decoded returns the image's pixels, decoding the file the first time.
+// The header is checked against the budget before anything is decoded.
+func (t *Theme) decoded(name string) (*themeImage, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.decodedLocked(name)
+}
+
+func (t *Theme) decodedLocked(name string) (*themeImage, error) {
+	ti, err := t.imageInfoLocked(name)
+	if err != nil {
+		return nil, err
+	}
+	if ti.img != nil {
+		return ti, nil
+	}
+	f, err := t.openFile(name)
+	if err != nil {
+		return nil, &ImageError{Name: name, Err: unwrapName(err, name)}
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	format, err := sniff(br)
+	if err != nil {
+		return nil, &ImageError{Name: name, Err: err}
+	}
+	if format != ti.format {
+		return nil, &ImageError{Name: name, Err: fmt.Errorf("changed from %s to %s while loading", ti.format.name, format.name)}
+	}
+	// Read the header again, as the decoder will, and check it against
+	// the budget: the file may have changed since it was first looked at,
+	// and nothing may be allocated for a header over budget.
+	var head bytes.Buffer
+	cfg, err := format.config(io.TeeReader(br, &head))
+	if err != nil {
+		return nil, &ImageError{Name: name, Err: fmt.Errorf("corrupt %s header: %w", format.name, err)}
+	}
+	if err := checkBudget(cfg, t.budget); err != nil {
+		return nil, &ImageError{Name: name, Err: err}
+	}
+	img, err := format.decode(io.MultiReader(&head, br))
+	if err != nil {
+		return nil, &ImageError{Name: name, Err: fmt.Errorf("corrupt %s image: %w", format.name, err)}
+	}
+	if b := img.Bounds(); b.Dx() != ti.cfg.Width || b.Dy() != ti.cfg.Height {
+		return nil, &ImageError{Name: name, Err: fmt.Errorf("decoded %dx%d, header said %dx%d", b.Dx(), b.Dy(), ti.cfg.Width, ti.cfg.Height)}
+	}
+	ti.img = img
+	return ti, nil
+}
+
+// sprite returns the image scaled to w x h and converted to format f,
+// converting once per size and format: a theme shown on several outputs
+// at one scale converts each image once.
+func (t *Theme) sprite(name string, w, h int, f fbemu.Format) (*fbemu.Sprite, error) {
+	return t.croppedSprite(name, image.Pt(w, h), image.Rect(0, 0, w, h), f)
+}
+
+// croppedSprite returns the part crop of the image scaled to full,
+// converted to format f. Only the source pixels under crop are resampled.
+func (t *Theme) croppedSprite(name string, full image.Point, crop image.Rectangle, f fbemu.Format) (*fbemu.Sprite, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ti, err := t.decodedLocked(name)
+	if err != nil {
+		return nil, err
+	}
+	k := spriteKey{full, crop, f}
+	if sp := ti.sprites[k]; sp != nil {
+		return sp, nil
+	}
+	src := ti.img
+	b := src.Bounds()
+	if crop != image.Rect(0, 0, full.X, full.Y) {
+		kx, ky := float64(b.Dx())/float64(full.X), float64(b.Dy())/float64(full.Y)
+		sr := image.Rect(int(float64(crop.Min.X)*kx), int(float64(crop.Min.Y)*ky),
+			int(math.Ceil(float64(crop.Max.X)*kx)), int(math.Ceil(float64(crop.Max.Y)*ky))).Add(b.Min).Intersect(b)
+		if sub, ok := src.(interface {
+			SubImage(image.Rectangle) image.Image
+		}); ok && !sr.Empty() {
+			src = sub.SubImage(sr)
+		}
+	}
+	var sp *fbemu.Sprite
+	if sb := src.Bounds(); sb.Dx() == crop.Dx() && sb.Dy() == crop.Dy() {
+		sp = fbemu.NewSprite(src, f)
+	} else {
+		sp = fbemu.NewSprite(resample(src, crop.Dx(), crop.Dy()), f)
+	}
+	ti.sprites[k] = sp
+	return sp, nil
+}
+
+// imageSize returns the size of a theme image from its header.
+func (t *Theme) imageSize(name string) (image.Point, error) {
+	ti, err := t.imageInfo(name)
+	if err != nil {
+		return image.Point{}, err
+	}
+	return image.Pt(ti.cfg.Width, ti.cfg.Height), nil
+}

@@ -1,0 +1,661 @@
+package splash
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	toml "github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
+)
+
+//go:embed assets/default.toml assets/logo.png
+var defaultAssets embed.FS
+
+// DefaultMaxImagePixels is the pixel budget of one theme image when
+// ThemeOptions leaves it zero: 16 megapixels (4096 x 4096).
+const DefaultMaxImagePixels = 4096 * 4096
+
+// ThemeOptions are the limits a theme is loaded with.
+type ThemeOptions struct {
+	// MaxImagePixels refuses any image whose width times height is larger,
+	// before it is decoded; 0 means DefaultMaxImagePixels.
+	MaxImagePixels int
+}
+
+// Theme is a parsed and checked theme file: what the splash looks like,
+// with optional overrides for particular resolutions. Images named by the
+// theme have had their headers read (size, budget) but are decoded only
+// when first drawn, and fonts are parsed only when text is first drawn, so
+// loading a theme costs little before the first frame. A Theme may be
+// shared by several Renderers (one per output); it is safe for concurrent
+// use.
+type Theme struct {
+	// File is the theme file's path, or "" for the embedded default theme.
+	File string
+
+	open      func(name string) (io.ReadCloser, error)
+	base      sections
+	overrides map[image.Point]*sections
+	budget    int
+
+	mu     sync.Mutex
+	images map[string]*themeImage
+	fonts  map[string]*fontFile
+}
+
+// ThemeError is a mistake in a theme file: the file, the line (0 when it
+// is not known) and the key ("progress.color") it is about.
+type ThemeError struct {
+	File string
+	Line int
+	Key  string
+	Err  error
+}
+
+// Error reads "theme.toml:12: progress.color: ...".
+func (e *ThemeError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *ThemeError) Unwrap() error { return e.Err }
+
+// ThemeErrors is every mistake found in one theme file, in line order.
+type ThemeErrors []*ThemeError
+
+// Error lists the mistakes, one per line.
+func (es ThemeErrors) Error() string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Unwrap returns the individual errors.
+func (es ThemeErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// The theme file. Every value is a pointer so that "not set" can be told
+// from a zero value: unset keys take the defaults, and a resolution override
+// replaces only the keys it sets.
+type themeFile struct {
+	sections
+	Override map[string]*sections `toml:"override"`
+}
+
+type sections struct {
+	Background *backgroundFile `toml:"background"`
+	Logo       *logoFile       `toml:"logo"`
+	Progress   *progressFile   `toml:"progress"`
+	Message    *textFile       `toml:"message"`
+	Status     *textFile       `toml:"status"`
+	Spinner    *spinnerFile    `toml:"spinner"`
+}
+
+type placeFile struct {
+	Anchor *string    `toml:"anchor"`
+	X      *float64   `toml:"x"`
+	Y      *float64   `toml:"y"`
+	Offset *[]float64 `toml:"offset"`
+	Below  *string    `toml:"below"`
+}
+
+type backgroundFile struct {
+	Color  *string `toml:"color"`
+	Top    *string `toml:"top"`
+	Bottom *string `toml:"bottom"`
+	Image  *string `toml:"image"`
+	Fit    *string `toml:"fit"`
+}
+
+type logoFile struct {
+	placeFile
+	Image     *string  `toml:"image"`
+	Scale     *float64 `toml:"scale"`
+	MaxWidth  *float64 `toml:"max_width"`
+	MaxHeight *float64 `toml:"max_height"`
+}
+
+type progressFile struct {
+	placeFile
+	Width       *float64 `toml:"width"`
+	MinWidth    *float64 `toml:"min_width"`
+	MaxWidth    *float64 `toml:"max_width"`
+	Height      *float64 `toml:"height"`
+	Radius      *float64 `toml:"radius"`
+	Border      *float64 `toml:"border"`
+	Color       *string  `toml:"color"`
+	Track       *string  `toml:"track"`
+	BorderColor *string  `toml:"border_color"`
+	PulseWidth  *float64 `toml:"pulse_width"`
+	PulsePeriod *float64 `toml:"pulse_period"`
+}
+
+type textFile struct {
+	placeFile
+	Font  *string  `toml:"font"`
+	Size  *float64 `toml:"size"`
+	Color *string  `toml:"color"`
+}
+
+type spinnerFile struct {
+	placeFile
+	Frames *string  `toml:"frames"`
+	Style  *string  `toml:"style"`
+	Size   *float64 `toml:"size"`
+	Dots   *int     `toml:"dots"`
+	Color  *string  `toml:"color"`
+	FPS    *int     `toml:"fps"`
+}
+
+// DefaultTheme returns the embedded theme bootsplash shows when none is
+// given: a dark vertical gradient, the logo a little above the centre, a
+// thin rounded progress bar below it and the message and status lines
+// under the bar, in the Go font.
+func DefaultTheme() (*Theme, error) {
+	data, err := defaultAssets.ReadFile("assets/default.toml")
+	if err != nil {
+		return nil, err
+	}
+	open := func(name string) (io.ReadCloser, error) {
+		return defaultAssets.Open(path.Join("assets", name))
+	}
+	return parseTheme("(default theme)", data, open, ThemeOptions{})
+}
+
+// LoadTheme reads and checks the theme file at path. Paths inside it are
+// relative to the file's directory. Errors are ThemeErrors naming the
+// file, line and key of each mistake.
+func LoadTheme(path string, opt ThemeOptions) (*Theme, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ThemeError{File: path, Err: err}
+	}
+	dir := filepath.Dir(path)
+	open := func(name string) (io.ReadCloser, error) {
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(dir, name)
+		}
+		return os.Open(name)
+	}
+	return parseTheme(path, data, open, opt)
+}
+
+// ParseTheme reads a theme from data; file names the theme in errors and
+// dir is where the paths inside it are relative to.
+func ParseTheme(file string, data []byte, dir string, opt ThemeOptions) (*Theme, error) {
+	open := func(name string) (io.ReadCloser, error) {
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(dir, name)
+		}
+		return os.Open(name)
+	}
+	return parseTheme(file, data, open, opt)
+}
+
+func parseTheme(file string, data []byte, open func(string) (io.ReadCloser, error), opt ThemeOptions) (*Theme, error) {
+	t := &Theme{File: file, open: open, budget: opt.MaxImagePixels,
+		overrides: make(map[image.Point]*sections), images: make(map[string]*themeImage), fonts: make(map[string]*fontFile)}
+	if file == "(default theme)" {
+		t.File = ""
+	}
+	if t.budget <= 0 {
+		t.budget = DefaultMaxImagePixels
+	}
+	var tf themeFile
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&tf); err != nil {
+		return nil, decodeErrors(file, err)
+	}
+	v := &validator{t: t, file: file, lines: keyLines(data)}
+	t.base = tf.sections
+	v.sections("", &t.base)
+	keys := make([]string, 0, len(tf.Override))
+	for k := range tf.Override {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		prefix := "override." + k + "."
+		sz, err := parseSize(k)
+		if err != nil {
+			v.fail(prefix[:len(prefix)-1], err)
+			continue
+		}
+		o := tf.Override[k]
+		if o == nil {
+			o = &sections{}
+		}
+		v.sections(prefix, o)
+		t.overrides[sz] = o
+	}
+	if len(v.errs) > 0 {
+		sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Line < v.errs[j].Line })
+		return nil, v.errs
+	}
+	return t, nil
+}
+
+// decodeErrors turns the TOML library's errors into ThemeErrors.
+func decodeErrors(file string, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		var es ThemeErrors
+		for i := range strict.Errors {
+			e := &strict.Errors[i]
+			line, _ := e.Position()
+			es = append(es, &ThemeError{File: file, Line: line, Key: strings.Join(e.Key(), "."), Err: errors.New("unknown key")})
+		}
+		return es
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		line, _ := de.Position()
+		msg := strings.TrimPrefix(de.Error(), "toml: ")
+		return ThemeErrors{{File: file, Line: line, Key: strings.Join(de.Key(), "."), Err: errors.New(msg)}}
+	}
+	return ThemeErrors{{File: file, Err: err}}
+}
+
+// keyLines maps every dotted key of a TOML document ("progress.color",
+// "override.480x272.logo.y") to the line it is set on.
+func keyLines(data []byte) map[string]int {
+	lines := make(map[string]int)
+	var p unstable.Parser
+	p.Reset(data)
+	var table []string
+	for p.NextExpression() {
+		e := p.Expression()
+		var parts []string
+		it := e.Key()
+		switch e.Kind {
+		case unstable.Table, unstable.ArrayTable:
+			for it.Next() {
+				parts = append(parts, string(it.Node().Data))
+			}
+			table = parts
+			continue
+		case unstable.KeyValue:
+			parts = append(parts, table...)
+			for it.Next() {
+				parts = append(parts, string(it.Node().Data))
+			}
+		default:
+			continue
+		}
+		lines[strings.Join(parts, ".")] = 1 + bytes.Count(data[:e.Raw.Offset], []byte("\n"))
+	}
+	return lines
+}
+
+// validator checks values one by one and collects every mistake.
+type validator struct {
+	t     *Theme
+	file  string
+	lines map[string]int
+	errs  ThemeErrors
+}
+
+func (v *validator) fail(key string, err error) {
+	line := v.lines[key]
+	for k := key; line == 0 && strings.Contains(k, "."); {
+		k = k[:strings.LastIndex(k, ".")]
+		line = v.lines[k]
+	}
+	v.errs = append(v.errs, &ThemeError{File: v.file, Line: line, Key: key, Err: err})
+}
+
+func (v *validator) color(key string, s *string) {
+	if s == nil {
+		return
+	}
+	if _, err := ParseColor(*s); err != nil {
+		v.fail(key, err)
+	}
+}
+
+func (v *validator) num(key string, f *float64, lo, hi float64) {
+	if f != nil && !(*f >= lo && *f <= hi) {
+		v.fail(key, fmt.Errorf("%g is out of range [%g, %g]", *f, lo, hi))
+	}
+}
+
+func (v *validator) integer(key string, n *int, lo, hi int) {
+	if n != nil && (*n < lo || *n > hi) {
+		v.fail(key, fmt.Errorf("%d is out of range [%d, %d]", *n, lo, hi))
+	}
+}
+
+func (v *validator) oneOf(key string, s *string, allowed ...string) {
+	if s == nil {
+		return
+	}
+	for _, a := range allowed {
+		if *s == a {
+			return
+		}
+	}
+	v.fail(key, fmt.Errorf("%q is not one of %s", *s, strings.Join(allowed, ", ")))
+}
+
+func (v *validator) image(key string, name *string) {
+	if name == nil {
+		return
+	}
+	if *name == "" {
+		v.fail(key, errors.New("empty path"))
+		return
+	}
+	if _, err := v.t.imageInfo(*name); err != nil {
+		v.fail(key, err)
+	}
+}
+
+func (v *validator) place(prefix string, p *placeFile, below ...string) {
+	v.oneOf(prefix+"anchor", p.Anchor, anchorNames...)
+	v.num(prefix+"x", p.X, 0, 1)
+	v.num(prefix+"y", p.Y, 0, 1)
+	if p.Offset != nil {
+		if len(*p.Offset) != 2 {
+			v.fail(prefix+"offset", fmt.Errorf("want [x, y], got %d numbers", len(*p.Offset)))
+		}
+		for _, o := range *p.Offset {
+			if !(o >= -10000 && o <= 10000) {
+				v.fail(prefix+"offset", fmt.Errorf("%g is out of range [-10000, 10000]", o))
+				break
+			}
+		}
+	}
+	if len(below) == 0 && p.Below != nil {
+		v.fail(prefix+"below", errors.New("this element cannot be placed below another"))
+		return
+	}
+	v.oneOf(prefix+"below", p.Below, below...)
+}
+
+func (v *validator) sections(prefix string, s *sections) {
+	if b := s.Background; b != nil {
+		p := prefix + "background."
+		v.color(p+"color", b.Color)
+		v.color(p+"top", b.Top)
+		v.color(p+"bottom", b.Bottom)
+		v.image(p+"image", b.Image)
+		v.oneOf(p+"fit", b.Fit, "cover", "contain", "stretch", "center")
+		if (b.Top == nil) != (b.Bottom == nil) {
+			v.fail(p+"top", errors.New("a gradient needs both top and bottom"))
+		}
+	}
+	if l := s.Logo; l != nil {
+		p := prefix + "logo."
+		v.place(p, &l.placeFile)
+		v.image(p+"image", l.Image)
+		v.num(p+"scale", l.Scale, 0.05, 20)
+		v.num(p+"max_width", l.MaxWidth, 0.01, 1)
+		v.num(p+"max_height", l.MaxHeight, 0.01, 1)
+	}
+	if b := s.Progress; b != nil {
+		p := prefix + "progress."
+		v.place(p, &b.placeFile, "logo")
+		v.num(p+"width", b.Width, 0.01, 1)
+		v.num(p+"min_width", b.MinWidth, 0, 10000)
+		v.num(p+"max_width", b.MaxWidth, 0, 10000)
+		v.num(p+"height", b.Height, 1, 1000)
+		v.num(p+"radius", b.Radius, 0, 500)
+		v.num(p+"border", b.Border, 0, 100)
+		v.color(p+"color", b.Color)
+		v.color(p+"track", b.Track)
+		v.color(p+"border_color", b.BorderColor)
+		v.num(p+"pulse_width", b.PulseWidth, 0.05, 1)
+		v.num(p+"pulse_period", b.PulsePeriod, 0.1, 60)
+	}
+	for _, tx := range []struct {
+		name  string
+		f     *textFile
+		below []string
+	}{{"message", s.Message, []string{"logo", "progress"}}, {"status", s.Status, []string{"logo", "progress", "message"}}} {
+		if tx.f == nil {
+			continue
+		}
+		p := prefix + tx.name + "."
+		v.place(p, &tx.f.placeFile, tx.below...)
+		v.num(p+"size", tx.f.Size, 1, 500)
+		v.color(p+"color", tx.f.Color)
+		if tx.f.Font != nil {
+			if *tx.f.Font == "" {
+				v.fail(p+"font", errors.New("empty path"))
+			} else if err := v.t.fontExists(*tx.f.Font); err != nil {
+				v.fail(p+"font", err)
+			}
+		}
+	}
+	if sp := s.Spinner; sp != nil {
+		p := prefix + "spinner."
+		v.place(p, &sp.placeFile, "logo", "progress")
+		v.oneOf(p+"style", sp.Style, "dots")
+		v.num(p+"size", sp.Size, 4, 2000)
+		v.integer(p+"dots", sp.Dots, 3, 64)
+		v.color(p+"color", sp.Color)
+		v.integer(p+"fps", sp.FPS, 1, 120)
+		if sp.Frames != nil {
+			names, err := v.t.frameNames(*sp.Frames)
+			if err != nil {
+				v.fail(p+"frames", err)
+			}
+			for _, n := range names {
+				if _, err := v.t.imageInfo(n); err != nil {
+					v.fail(p+"frames", err)
+					break
+				}
+			}
+		}
+	}
+}
+
+// frameNames expands a spinner's frames pattern (a glob relative to the
+// theme) to the sorted frame file names.
+func (t *Theme) frameNames(pattern string) ([]string, error) {
+	if pattern == "" {
+		return nil, errors.New("empty pattern")
+	}
+	if t.File == "" {
+		return nil, errors.New("the embedded theme has no spinner frames")
+	}
+	dir := filepath.Dir(t.File)
+	full := pattern
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(dir, pattern)
+	}
+	names, err := filepath.Glob(full)
+	if err != nil {
+		return nil, fmt.Errorf("bad pattern %q: %w", pattern, err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s: no such files", pattern)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// anchorNames are the points an element can be placed by.
+var anchorNames = []string{"center", "top", "bottom", "left", "right", "top-left", "top-right", "bottom-left", "bottom-right"}
+
+// anchorPoint returns the anchor as fractions of a box: (0,0) top-left.
+func anchorPoint(name string) (fx, fy float64) {
+	fx, fy = 0.5, 0.5
+	if strings.HasPrefix(name, "top") {
+		fy = 0
+	}
+	if strings.HasPrefix(name, "bottom") {
+		fy = 1
+	}
+	if strings.HasSuffix(name, "left") {
+		fx = 0
+	}
+	if strings.HasSuffix(name, "right") {
+		fx = 1
+	}
+	return fx, fy
+}
+
+// parseSize reads an override's resolution, "WIDTHxHEIGHT".
+func parseSize(s string) (image.Point, error) {
+	ws, hs, ok := strings.Cut(s, "x")
+	w, err1 := strconv.Atoi(ws)
+	h, err2 := strconv.Atoi(hs)
+	if !ok || err1 != nil || err2 != nil || w <= 0 || h <= 0 || w > 16384 || h > 16384 {
+		return image.Point{}, fmt.Errorf("override %q: want a resolution WIDTHxHEIGHT such as \"800x480\"", s)
+	}
+	return image.Pt(w, h), nil
+}
+
+// ParseColor reads "#rgb", "#rrggbb" or "#rrggbbaa" (alpha last, not
+// premultiplied) and returns the premultiplied colour.
+func ParseColor(s string) (color.RGBA, error) {
+	bad := fmt.Errorf("bad colour %q (want #rgb, #rrggbb or #rrggbbaa)", s)
+	if !strings.HasPrefix(s, "#") {
+		return color.RGBA{}, bad
+	}
+	h := s[1:]
+	if len(h) == 3 {
+		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	}
+	if len(h) == 6 {
+		h += "ff"
+	}
+	if len(h) != 8 {
+		return color.RGBA{}, bad
+	}
+	v, err := strconv.ParseUint(h, 16, 32)
+	if err != nil {
+		return color.RGBA{}, bad
+	}
+	c := color.NRGBA{uint8(v >> 24), uint8(v >> 16), uint8(v >> 8), uint8(v)}
+	return color.RGBAModel.Convert(c).(color.RGBA), nil
+}
+
+// resolve returns the sections in force on a w x h screen: the base
+// theme with that resolution's override on top.
+func (t *Theme) resolve(w, h int) *sections {
+	o := t.overrides[image.Pt(w, h)]
+	if o == nil {
+		return &t.base
+	}
+	m := t.base
+	mergeInto(reflect.ValueOf(&m).Elem(), reflect.ValueOf(o).Elem())
+	return &m
+}
+
+// mergeInto copies every set (non-nil) field of src over dst, descending
+// into structs, so an override replaces exactly the keys it names.
+func mergeInto(dst, src reflect.Value) {
+	for i := 0; i < src.NumField(); i++ {
+		sf, df := src.Field(i), dst.Field(i)
+		switch {
+		case sf.Kind() == reflect.Struct:
+			mergeInto(df, sf)
+		case sf.IsNil():
+		case sf.Elem().Kind() == reflect.Struct:
+			if df.IsNil() {
+				df.Set(sf)
+				continue
+			}
+			cp := reflect.New(df.Elem().Type())
+			cp.Elem().Set(df.Elem())
+			mergeInto(cp.Elem(), sf.Elem())
+			df.Set(cp)
+		default:
+			df.Set(sf)
+		}
+	}
+}
+
+// Check loads everything the theme names (decodes every image, parses
+// every font), as `bootsplash theme check` does, and returns the first
+// problem.
+func (t *Theme) Check() error {
+	all := []*sections{&t.base}
+	for _, o := range t.overrides {
+		all = append(all, o)
+	}
+	for _, s := range all {
+		var imgs []string
+		var fonts []*string
+		if s.Background != nil && s.Background.Image != nil {
+			imgs = append(imgs, *s.Background.Image)
+		}
+		if s.Logo != nil && s.Logo.Image != nil {
+			imgs = append(imgs, *s.Logo.Image)
+		}
+		if s.Spinner != nil && s.Spinner.Frames != nil {
+			names, err := t.frameNames(*s.Spinner.Frames)
+			if err != nil {
+				return err
+			}
+			imgs = append(imgs, names...)
+		}
+		for _, tx := range []*textFile{s.Message, s.Status} {
+			if tx != nil {
+				fonts = append(fonts, tx.Font)
+			}
+		}
+		for _, n := range imgs {
+			if _, err := t.decoded(n); err != nil {
+				return err
+			}
+		}
+		for _, f := range fonts {
+			name := ""
+			if f != nil {
+				name = *f
+			}
+			if _, err := t.font(name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// openFile opens a file the theme names, as an fs.File-like reader.
+func (t *Theme) openFile(name string) (io.ReadCloser, error) {
+	f, err := t.open(name)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %w", name, pe.Err)
+		}
+		return nil, err
+	}
+	return f, nil
+}

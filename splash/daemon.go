@@ -1,0 +1,334 @@
+package splash
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/bootsplash/bootsplash/splash/control"
+)
+
+// Mode is what the daemon does with the display.
+type Mode int
+
+// Modes of the daemon.
+const (
+	// Showing draws the splash.
+	Showing Mode = iota
+	// Hidden keeps the display but shows no splash (plymouth's
+	// hide-splash): the console or whatever was there shows.
+	Hidden
+	// Deactivated stops drawing and has dropped DRM master, so another
+	// program can take the display until reactivate.
+	Deactivated
+	// Quitting refuses everything: the daemon is going away.
+	Quitting
+)
+
+var modeNames = [...]string{"showing", "hidden", "deactivated", "quitting"}
+
+// String is "showing", "hidden", "deactivated" or "quitting".
+func (m Mode) String() string {
+	if m < 0 || int(m) >= len(modeNames) {
+		return fmt.Sprintf("Mode(%d)", int(m))
+	}
+	return modeNames[m]
+}
+
+// Screen is the display side the daemon drives. The daemon calls it from
+// one goroutine, one call at a time, and only in an order that makes sense
+// (Show and Hide never while deactivated, nothing after Quit).
+type Screen interface {
+	// Show draws s and keeps the splash on the display. The daemon calls
+	// it for every new State it wants on the display; updates that come
+	// while a Show runs are merged into the next call.
+	Show(s State) error
+	// Hide takes the splash off the display.
+	Hide() error
+	// Deactivate stops drawing and drops DRM master.
+	Deactivate() error
+	// Reactivate takes master back; the daemon calls Show afterwards if the
+	// splash was showing.
+	Reactivate() error
+	// Quit releases the display; with retain the last frame stays on it.
+	Quit(retain bool) error
+}
+
+// Frontend is a control protocol the daemon listens on (the native socket,
+// psplash's FIFO, plymouth's socket). Serve hands requests to commands
+// until ctx ends, then returns after releasing all it took.
+type Frontend interface {
+	Serve(ctx context.Context, commands chan<- control.Command) error
+}
+
+// DaemonConfig is what a Daemon needs.
+type DaemonConfig struct {
+	// Screen is the display side.
+	Screen Screen
+	// Frontends are the control protocols to serve.
+	Frontends []Frontend
+	// Initial is the State the daemon starts from.
+	Initial State
+	// Shown says the screen already shows Initial (the first frame went up
+	// before the daemon started); otherwise Run shows it first.
+	Shown bool
+	// FrameInterval is the animation's frame time; while showing, the
+	// daemon advances State.Frame and redraws this often. 0 means nothing
+	// animates: an idle daemon then wakes for nothing.
+	FrameInterval time.Duration
+	// Log receives requests (debug) and errors; nil discards them.
+	Log *slog.Logger
+}
+
+// Daemon is the splash's state machine: it keeps the current State and
+// Mode, takes Commands from any number of front ends, checks that each
+// request makes sense in the current mode, and drives the Screen.
+type Daemon struct {
+	cfg      DaemonConfig
+	log      *slog.Logger
+	commands chan control.Command
+
+	state    State
+	mode     Mode
+	resume   Mode // the mode Reactivate goes back to
+	dirty    bool // state changed since the screen last showed it
+	retain   bool
+	quitSeen bool
+}
+
+// commandQueue bounds the commands waiting for the daemon; front ends
+// block (each on its own client) when it is full.
+const commandQueue = 16
+
+// maxBatch is how many waiting commands the daemon applies before it draws.
+const maxBatch = 256
+
+// NewDaemon makes a Daemon; Run starts it.
+func NewDaemon(cfg DaemonConfig) *Daemon {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Daemon{cfg: cfg, log: log, commands: make(chan control.Command, commandQueue), state: cfg.Initial}
+}
+
+// Commands is where in-process senders (a signal handler, a test) hand
+// the daemon Commands, as front ends do; control.Send waits for the answer.
+func (d *Daemon) Commands() chan<- control.Command { return d.commands }
+
+// Run serves the front ends and applies their commands until a quit
+// request or until ctx ends. It returns after every front end has stopped.
+// After a quit request the Screen's Quit was called; when ctx ends first,
+// the screen is left as it is for the caller to release (QuitRequested
+// says which happened).
+func (d *Daemon) Run(ctx context.Context) error {
+	fctx, stopFrontends := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, fe := range d.cfg.Frontends {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fe.Serve(fctx, d.commands); err != nil {
+				d.log.Error("splash: control front end stopped", "frontend", fmt.Sprintf("%T", fe), "err", err)
+			}
+		}()
+	}
+	frontendsDone := make(chan struct{})
+	go func() { wg.Wait(); close(frontendsDone) }()
+
+	if !d.cfg.Shown {
+		d.dirty = true
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var tick <-chan time.Time
+	for d.mode != Quitting {
+		d.draw()
+		// Animate only while showing; otherwise nothing wakes the daemon
+		// but a command.
+		if d.mode == Showing && d.cfg.FrameInterval > 0 {
+			if tick == nil {
+				timer.Reset(d.cfg.FrameInterval)
+				tick = timer.C
+			}
+		} else if tick != nil {
+			timer.Stop()
+			tick = nil
+		}
+		select {
+		case c := <-d.commands:
+			d.handle(c)
+			d.drain()
+		case <-tick:
+			tick = nil
+			d.state.Frame++
+			d.dirty = true
+			d.drain()
+		case <-ctx.Done():
+			d.mode = Quitting
+		}
+	}
+	timer.Stop()
+	stopFrontends()
+	// Answer whatever is still queued while the front ends wind down.
+	for {
+		select {
+		case c := <-d.commands:
+			c.Answer(d.refusal(c))
+		case <-frontendsDone:
+			for {
+				select {
+				case c := <-d.commands:
+					c.Answer(d.refusal(c))
+				default:
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// QuitRequested reports whether Run ended because of a quit request
+// (and whether it asked to retain the splash), rather than its context.
+// Call it after Run returns.
+func (d *Daemon) QuitRequested() (quit, retain bool) { return d.quitSeen, d.retain }
+
+// refusal is the answer to c once the daemon stops.
+func (d *Daemon) refusal(c control.Command) error {
+	if c.Kind == control.Ping {
+		return nil
+	}
+	if d.quitSeen {
+		return control.ErrQuitting
+	}
+	return control.ErrStopped
+}
+
+// drain applies the commands already waiting, so that a burst of updates
+// is drawn once with the newest State.
+func (d *Daemon) drain() {
+	for range maxBatch {
+		if d.mode == Quitting {
+			return
+		}
+		select {
+		case c := <-d.commands:
+			d.handle(c)
+		default:
+			return
+		}
+	}
+}
+
+// draw shows the State if it changed and the splash is showing.
+func (d *Daemon) draw() {
+	if !d.dirty || d.mode != Showing {
+		return
+	}
+	d.dirty = false
+	if err := d.cfg.Screen.Show(d.state); err != nil {
+		d.log.Error("splash: show", "err", err)
+	}
+}
+
+// handle applies one command and answers it.
+func (d *Daemon) handle(c control.Command) {
+	d.log.Debug("splash: request", "source", c.Source, "cmd", c.String(), "mode", d.mode.String())
+	err := d.apply(c)
+	if err != nil {
+		d.log.Debug("splash: request refused", "cmd", c.String(), "err", err)
+	}
+	c.Answer(err)
+}
+
+func (d *Daemon) apply(c control.Command) error {
+	if c.Kind == control.Ping {
+		return nil
+	}
+	if d.mode == Quitting {
+		return control.ErrQuitting
+	}
+	switch c.Kind {
+	case control.Progress, control.SystemUpdate:
+		v := c.Value
+		switch {
+		case math.IsNaN(v):
+			return fmt.Errorf("%s: progress is not a number", c.Kind)
+		case v < 0:
+			v = -1
+		case v > 1:
+			v = 1
+		}
+		d.setState(func(s *State) { s.Progress = v })
+	case control.Message:
+		d.setState(func(s *State) { s.Message = c.Text })
+	case control.HideMessage:
+		if c.Text == "" || c.Text == d.state.Message {
+			d.setState(func(s *State) { s.Message = "" })
+		}
+	case control.Status:
+		d.setState(func(s *State) { s.Status = c.Text })
+	case control.Show:
+		switch d.mode {
+		case Hidden:
+			if err := d.cfg.Screen.Show(d.state); err != nil {
+				return fmt.Errorf("show: %w", err)
+			}
+			d.mode, d.dirty = Showing, false
+		case Deactivated:
+			d.resume = Showing
+		}
+	case control.Hide:
+		switch d.mode {
+		case Showing:
+			if err := d.cfg.Screen.Hide(); err != nil {
+				return fmt.Errorf("hide: %w", err)
+			}
+			d.mode = Hidden
+		case Deactivated:
+			d.resume = Hidden
+		}
+	case control.Deactivate:
+		if d.mode == Deactivated {
+			return nil
+		}
+		if err := d.cfg.Screen.Deactivate(); err != nil {
+			return fmt.Errorf("deactivate: %w", err)
+		}
+		d.resume, d.mode = d.mode, Deactivated
+	case control.Reactivate:
+		if d.mode != Deactivated {
+			return fmt.Errorf("reactivate: %w (it is %s)", control.ErrNotDeactivated, d.mode)
+		}
+		if err := d.cfg.Screen.Reactivate(); err != nil {
+			return fmt.Errorf("reactivate: %w", err)
+		}
+		d.mode = d.resume
+		if d.mode == Showing {
+			d.dirty = true // drawn before the daemon waits again
+		}
+	case control.Quit:
+		d.draw() // the frame a retained splash leaves up is the newest
+		d.mode, d.quitSeen, d.retain = Quitting, true, c.Retain
+		if err := d.cfg.Screen.Quit(c.Retain); err != nil {
+			return fmt.Errorf("quit: %w", err)
+		}
+	case control.HasActiveVT:
+		if d.mode != Showing {
+			return fmt.Errorf("%w (it is %s)", control.ErrNotShowing, d.mode)
+		}
+	default:
+		return fmt.Errorf("unknown request %v", c.Kind)
+	}
+	return nil
+}
+
+// setState changes the State; the change is drawn once the waiting
+// commands are applied, if the splash is showing.
+func (d *Daemon) setState(f func(*State)) {
+	f(&d.state)
+	d.dirty = true
+}

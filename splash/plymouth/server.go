@@ -1,0 +1,264 @@
+package plymouth
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/bootsplash/bootsplash/splash/control"
+)
+
+// SocketName is the abstract socket plymouthd listens on, without the
+// leading NUL.
+const SocketName = "/org/freedesktop/plymouthd"
+
+// Replies, one byte each.
+const (
+	ack      = 0x06
+	nak      = 0x15
+	noAnswer = 0x05
+)
+
+// argumentMarker is the second byte of a request that carries an argument.
+const argumentMarker = 0x02
+
+// Options tunes a Server.
+type Options struct {
+	// Name is the abstract socket's name without the leading NUL; ""
+	// means SocketName. Tests may use another name; the plymouth client
+	// only knows SocketName.
+	Name string
+	// AllowUIDs are the users that may talk to the splash; nil allows
+	// root and the user the daemon runs as.
+	AllowUIDs []uint32
+	// MaxConns bounds the clients served at once; 0 means
+	// control.DefaultMaxConns.
+	MaxConns int
+	// Log receives refusals, ignored requests and client errors; nil
+	// discards them.
+	Log *slog.Logger
+}
+
+// Server is the daemon's end of plymouth's boot protocol.
+type Server struct {
+	name string
+	ln   *net.UnixListener
+	opts Options
+	log  *slog.Logger
+}
+
+// ListenError says the plymouth socket could not be set up.
+type ListenError struct {
+	Name string
+	Err  error
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("listen on abstract socket @%s: %v", e.Name, e.Err)
+}
+
+// Unwrap returns the cause (EADDRINUSE when plymouthd or another
+// bootsplash already listens).
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// Listen opens the abstract socket. It fails if plymouthd (or another
+// daemon) already listens there.
+func Listen(opts Options) (*Server, error) {
+	name := opts.Name
+	if name == "" {
+		name = SocketName
+	}
+	// Go writes a leading '@' as the NUL of an abstract address and sizes
+	// the address to the name: plymouth's "trimmed" abstract socket.
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: "@" + name, Net: "unix"})
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			err = op.Err
+		}
+		return nil, &ListenError{Name: name, Err: err}
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{name: name, ln: ln, opts: opts, log: log}, nil
+}
+
+// Name is the abstract socket's name, without the leading NUL.
+func (s *Server) Name() string { return s.name }
+
+// Close stops listening. It is safe to call more than once and after
+// Serve.
+func (s *Server) Close() error {
+	if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+// Serve answers plymouth clients, handing their requests to commands,
+// until ctx ends; it returns nil then, after every client handler has
+// returned.
+func (s *Server) Serve(ctx context.Context, commands chan<- control.Command) error {
+	a := &control.Acceptor{
+		Listener:  s.ln,
+		AllowUIDs: s.opts.AllowUIDs,
+		MaxConns:  s.opts.MaxConns,
+		Log:       s.log,
+		// plymouthd reads the request before it refuses; the client only
+		// needs the NAK, which it reads after sending.
+		Refuse: func(c *net.UnixConn, err error) { control.WriteReply(c, []byte{nak}) },
+		Handle: func(ctx context.Context, c *net.UnixConn, p control.Peer) {
+			s.handle(ctx, c, p, commands)
+		},
+	}
+	return a.Serve(ctx)
+}
+
+// Request is one decoded plymouth request.
+type Request struct {
+	// Type is the request letter ('P', 'U', 'Q', ...).
+	Type byte
+	// Argument is the argument without its NUL; HasArgument says whether
+	// there was one at all.
+	Argument    string
+	HasArgument bool
+}
+
+// RequestError is a request that breaks the wire format; the stream
+// cannot be trusted after it.
+type RequestError struct {
+	What string
+}
+
+func (e *RequestError) Error() string { return "malformed plymouth request: " + e.What }
+
+// ReadRequest reads one request. It never reads more than the format
+// allows (258 bytes). io.EOF means the client left between requests.
+func ReadRequest(r *bufio.Reader) (Request, error) {
+	var hdr [2]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return Request{}, &RequestError{"truncated header"}
+		}
+		return Request{}, err // io.EOF, or the server stopping
+	}
+	req := Request{Type: hdr[0]}
+	switch hdr[1] {
+	case 0:
+		return req, nil
+	case argumentMarker:
+	default:
+		return req, &RequestError{fmt.Sprintf("request %q: byte 0x%02x after the request letter, want 0x00 or 0x02", hdr[0], hdr[1])}
+	}
+	n, err := r.ReadByte()
+	if err != nil {
+		if err == io.EOF {
+			return req, &RequestError{fmt.Sprintf("request %q: no argument size", hdr[0])}
+		}
+		return req, err
+	}
+	if n == 0 {
+		return req, &RequestError{fmt.Sprintf("request %q: argument of size 0 (an argument ends with a NUL)", hdr[0])}
+	}
+	arg := make([]byte, n)
+	if got, err := io.ReadFull(r, arg); err != nil {
+		if err != io.ErrUnexpectedEOF && err != io.EOF {
+			return req, err
+		}
+		return req, &RequestError{fmt.Sprintf("request %q: argument cut short after %d of %d bytes", hdr[0], got, n)}
+	}
+	if arg[n-1] != 0 {
+		return req, &RequestError{fmt.Sprintf("request %q: argument of %d bytes not NUL-terminated", hdr[0], n)}
+	}
+	req.Argument, req.HasArgument = string(arg[:n-1]), true
+	return req, nil
+}
+
+// maxRequest is the longest request: letter, marker, size, 255 bytes.
+const maxRequest = 3 + 255
+
+func (s *Server) handle(ctx context.Context, c *net.UnixConn, p control.Peer, commands chan<- control.Command) {
+	log := s.log.With("peer_pid", p.PID, "peer_uid", p.UID)
+	r := bufio.NewReaderSize(c, maxRequest)
+	for ctx.Err() == nil {
+		req, err := ReadRequest(r)
+		if err != nil {
+			var re *RequestError
+			if errors.As(err, &re) {
+				log.Warn("plymouth: closing a client", "err", err)
+				control.WriteReply(c, []byte{nak})
+			}
+			return
+		}
+		reply := s.answer(ctx, log, req, commands)
+		if control.WriteReply(c, []byte{reply}) != nil {
+			return
+		}
+	}
+}
+
+// answer carries out one request and returns the reply byte.
+func (s *Server) answer(ctx context.Context, log *slog.Logger, req Request, commands chan<- control.Command) byte {
+	do := func(c control.Command) error {
+		c.Source = "plymouth"
+		c.Text = strings.ToValidUTF8(c.Text, "\uFFFD")
+		return control.Send(ctx, commands, c)
+	}
+	result := func(err error) byte {
+		if err != nil {
+			log.Debug("plymouth: refused", "request", string(req.Type), "err", err)
+			return nak
+		}
+		return ack
+	}
+	switch req.Type {
+	case 'P':
+		return result(do(control.Command{Kind: control.Ping}))
+	case 'U':
+		return result(do(control.Command{Kind: control.Status, Text: req.Argument}))
+	case 'u':
+		pct, err := strconv.Atoi(req.Argument)
+		if err != nil || pct < 0 || pct > 100 {
+			log.Warn("plymouth: system-update progress is not a percentage", "argument", req.Argument)
+			return nak
+		}
+		return result(do(control.Command{Kind: control.SystemUpdate, Value: float64(pct) / 100}))
+	case 'D':
+		return result(do(control.Command{Kind: control.Deactivate}))
+	case 'r':
+		err := do(control.Command{Kind: control.Reactivate})
+		if errors.Is(err, control.ErrNotDeactivated) {
+			err = nil // plymouthd ignores a reactivate it does not need
+		}
+		return result(err)
+	case 'Q':
+		retain := req.HasArgument && len(req.Argument) > 0 && req.Argument[0] != 0
+		return result(do(control.Command{Kind: control.Quit, Retain: retain}))
+	case 'M':
+		return result(do(control.Command{Kind: control.Message, Text: req.Argument}))
+	case 'm':
+		return result(do(control.Command{Kind: control.HideMessage, Text: req.Argument}))
+	case '$':
+		return result(do(control.Command{Kind: control.Show}))
+	case 'H':
+		return result(do(control.Command{Kind: control.Hide}))
+	case 'V':
+		return result(do(control.Command{Kind: control.HasActiveVT}))
+	case '*', 'c', 'W', 'K':
+		log.Info("plymouth: no keyboard input; the client is told to ask on its own", "request", string(req.Type))
+		return noAnswer
+	case 'C', 'S', 'L', 'A', 'a', 'R', '!':
+		log.Debug("plymouth: request acknowledged and ignored", "request", string(req.Type), "argument", req.Argument)
+		return ack
+	}
+	log.Warn("plymouth: unknown request", "request", fmt.Sprintf("%q", req.Type))
+	return nak
+}

@@ -206,8 +206,11 @@ func times(a, b time.Duration) string {
 // Limits says what this run cannot tell, given where and how it ran.
 func (r *Result) Limits() []string {
 	var out []string
-	if r.Machine.Virtual {
-		out = append(out, "This ran in a virtual machine; under QEMU's TCG every instruction is emulated, so times are relative at best, and syscalls and page faults cost far more than on hardware.")
+	switch {
+	case strings.Contains(r.Machine.CPU, "TCG"):
+		out = append(out, "This ran under QEMU's TCG, which emulates every instruction: times are relative at best, and syscalls, page faults and mprotect cost far more against drawing than on hardware.")
+	case r.Machine.Virtual:
+		out = append(out, "This ran in a virtual machine: page faults and mprotect go through the hypervisor's page tables, and other guests on the host add noise.")
 	}
 	switch r.Source {
 	case SourceMemfd:
@@ -216,7 +219,7 @@ func (r *Result) Limits() []string {
 		out = append(out, "Dumb buffers are mapped through the DRM device and cannot be synced; on hardware they are often write-combined, where reads (blending) are very slow. This run's driver decides.")
 	}
 	if r.Machine.Arch == "amd64" || r.Machine.Arch == "386" {
-		out = append(out, "On x86 the CPU caches are coherent with devices, so DMA_BUF_IOCTL_SYNC does little more than enter the kernel; a SYNC is nearly free here and the cached strategy looks as cheap as nosync.")
+		out = append(out, "On x86 the CPU caches are coherent with devices, so DMA_BUF_IOCTL_SYNC does no cache maintenance: a SYNC costs one kernel entry (and the exporter's locking), nearly free on hardware, and the gap between cached and nosync is that and nothing more.")
 	}
 	out = append(out,
 		"On arm64 with a non-coherent display engine, END|WRITE cleans the cache over the whole buffer, not the damage: there, a cached mapping pays in proportion to the buffer size even for a one-pixel progress tick, and Shadow's damage-only copy does not save that clean. This machine cannot show it.",

@@ -504,6 +504,14 @@ func (t *Theme) frameNames(pattern string) ([]string, error) {
 		return nil, fmt.Errorf("%s: no such files", pattern)
 	}
 	sort.Strings(names)
+	if !filepath.IsAbs(pattern) {
+		// Name the frames as the theme does: relative to its directory.
+		for i, n := range names {
+			if rel, err := filepath.Rel(dir, n); err == nil {
+				names[i] = rel
+			}
+		}
+	}
 	return names, nil
 }
 

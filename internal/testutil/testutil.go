@@ -7,6 +7,7 @@ package testutil
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -95,4 +96,25 @@ func LeakCheckMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// RequireTools reports whether host programs the tests talk to (such as
+// Debian's plymouth client) must be installed: under CI (CI=true) or with
+// BOOTSPLASH_REQUIRE_TOOLS=1, where scripts/test installs them.
+func RequireTools() bool {
+	return os.Getenv("CI") == "true" || os.Getenv("BOOTSPLASH_REQUIRE_TOOLS") == "1"
+}
+
+// NeedCommand returns the path of the program name, skipping the test when
+// it is not installed, or failing it where RequireTools says it must be.
+func NeedCommand(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if RequireTools() {
+			t.Fatalf("required under CI: %s is not installed (%v)", name, err)
+		}
+		t.Skipf("%s is not installed: %v", name, err)
+	}
+	return path
 }

@@ -38,3 +38,18 @@ func TestObjectsSeesMemfdAndItsMapping(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { LeakCheckMain(m) }
+
+func TestNeedCommandFindsAndRequires(t *testing.T) {
+	if p := NeedCommand(t, "sh"); p == "" {
+		t.Error("NeedCommand(sh) returned no path")
+	}
+	t.Setenv("CI", "true")
+	if !RequireTools() {
+		t.Error("RequireTools is false under CI=true")
+	}
+	t.Setenv("CI", "")
+	t.Setenv("BOOTSPLASH_REQUIRE_TOOLS", "")
+	if RequireTools() {
+		t.Error("RequireTools is true with neither variable set")
+	}
+}

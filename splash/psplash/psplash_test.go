@@ -1,0 +1,244 @@
+package psplash
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bootsplash/bootsplash/internal/testutil"
+	"github.com/bootsplash/bootsplash/splash/control"
+)
+
+func TestMain(m *testing.M) { testutil.LeakCheckMain(m) }
+
+func TestReader(t *testing.T) {
+	var r Reader
+	var got []string
+	for _, piece := range []string{
+		"PROGRESS 1", "0\x00MSG hello world\n", "\x00\x00\n", "QUIT\x00MSG a", "b\x00",
+	} {
+		got = append(got, r.Feed([]byte(piece))...)
+	}
+	want := []string{"PROGRESS 10", "MSG hello world", "QUIT", "MSG ab"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("commands %q, want %q", got, want)
+	}
+
+	// Overlong: dropped up to its terminator, in one piece or several;
+	// what follows is read normally.
+	long := strings.Repeat("x", MaxCommand+1)
+	got = r.Feed([]byte("MSG " + long[:100]))
+	got = append(got, r.Feed([]byte(long+"\x00PROGRESS 5\x00"))...)
+	if !reflect.DeepEqual(got, []string{"PROGRESS 5"}) {
+		t.Errorf("after an overlong command: %q, want only PROGRESS 5", got)
+	}
+	if d := r.TakeDropped(); len(d) != 1 || d[0] != 4+100+len(long) {
+		t.Errorf("dropped %v, want one command of %d bytes", d, 4+100+len(long))
+	}
+	// Exactly MaxCommand bytes is fine.
+	exact := "MSG " + strings.Repeat("y", MaxCommand-4)
+	if got := r.Feed([]byte(exact + "\x00")); len(got) != 1 || got[0] != exact {
+		t.Errorf("a command of MaxCommand bytes was not read whole")
+	}
+	if len(r.pending) != 0 || cap(r.pending) > 2*MaxCommand {
+		t.Errorf("reader holds %d bytes (cap %d) between commands", len(r.pending), cap(r.pending))
+	}
+}
+
+func TestParseCommand(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want control.Command
+		err  string
+	}{
+		{in: "QUIT", want: control.Command{Kind: control.Quit}},
+		{in: "PROGRESS 40", want: control.Command{Kind: control.Progress, Value: 0.4}},
+		{in: "PROGRESS 0", want: control.Command{Kind: control.Progress, Value: 0}},
+		{in: "PROGRESS 250", want: control.Command{Kind: control.Progress, Value: 1}},
+		{in: "PROGRESS -30", want: control.Command{Kind: control.Progress, Value: 0}},
+		{in: "MSG Starting network", want: control.Command{Kind: control.Message, Text: "Starting network"}},
+		{in: "MSG  two  spaces", want: control.Command{Kind: control.Message, Text: " two  spaces"}},
+		{in: "MSG bad\xff", want: control.Command{Kind: control.Message, Text: "bad\uFFFD"}},
+		{in: "PROGRESS", err: "whole number"},
+		{in: "PROGRESS ten", err: "whole number"},
+		{in: "MSG", err: "without text"},
+		{in: "CLEAR", err: "unknown command"},
+		{in: "progress 10", err: "unknown command"},
+	} {
+		got, err := ParseCommand(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseCommand(%q) = %v, %v; want error %q", tc.in, got, err, tc.err)
+			}
+			continue
+		}
+		tc.want.Source = "psplash"
+		if err != nil || got.Kind != tc.want.Kind || got.Text != tc.want.Text || got.Value != tc.want.Value || got.Source != "psplash" {
+			t.Errorf("ParseCommand(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestDir(t *testing.T) {
+	t.Setenv("PSPLASH_FIFO_DIR", "")
+	if d := Dir(); d != "/run" {
+		t.Errorf("Dir() = %q with PSPLASH_FIFO_DIR unset, want /run", d)
+	}
+	t.Setenv("PSPLASH_FIFO_DIR", "/mnt/.psplash")
+	if d := Dir(); d != "/mnt/.psplash" {
+		t.Errorf("Dir() = %q, want $PSPLASH_FIFO_DIR", d)
+	}
+}
+
+// psplashWrite does what psplash-write does: open the FIFO write-only
+// without blocking, write the command and its NUL, close.
+func psplashWrite(t *testing.T, path, cmd string) {
+	t.Helper()
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("psplash-write %q: open: %v", cmd, err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, append([]byte(cmd), 0)); err != nil {
+		t.Fatalf("psplash-write %q: write: %v", cmd, err)
+	}
+}
+
+func TestFIFO(t *testing.T) {
+	before := runtime.NumGoroutine()
+	dir := t.TempDir()
+	p, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.Path() != filepath.Join(dir, "psplash_fifo") {
+		t.Errorf("Path() = %q", p.Path())
+	}
+	fi, err := os.Lstat(p.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Type() != os.ModeNamedPipe || fi.Mode().Perm() != 0o600 {
+		t.Errorf("FIFO mode %v, want a named pipe with 0600", fi.Mode())
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	commands := make(chan control.Command, 64)
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(ctx, commands) }()
+
+	psplashWrite(t, p.Path(), "PROGRESS 10")
+	psplashWrite(t, p.Path(), "MSG Mounting local filesystems")
+	psplashWrite(t, p.Path(), "BOGUS command")
+	psplashWrite(t, p.Path(), "MSG "+strings.Repeat("z", MaxCommand)) // too long: dropped
+	// A shell script's way, newline-terminated, through a FIFO the
+	// writer opens blocking (it does not block: the daemon holds it open).
+	script := `echo "PROGRESS 60" > "$1"; printf 'MSG from sh\0QUIT\0' > "$1"`
+	if out, err := exec.Command("sh", "-c", script, "sh", p.Path()).CombinedOutput(); err != nil {
+		t.Fatalf("sh: %v: %s", err, out)
+	}
+	want := []control.Command{
+		{Kind: control.Progress, Value: 0.1},
+		{Kind: control.Message, Text: "Mounting local filesystems"},
+		{Kind: control.Progress, Value: 0.6},
+		{Kind: control.Message, Text: "from sh"},
+		{Kind: control.Quit},
+	}
+	for i, w := range want {
+		select {
+		case g := <-commands:
+			if g.Kind != w.Kind || g.Text != w.Text || g.Value != w.Value || g.Source != "psplash" || g.Reply != nil {
+				t.Errorf("command %d: %+v, want %+v", i, g, w)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("command %d (%v) never came", i, w)
+		}
+	}
+	select {
+	case g := <-commands:
+		t.Errorf("unexpected command %+v", g)
+	case <-time.After(20 * time.Millisecond):
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after cancel")
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if _, err := os.Lstat(p.Path()); !os.IsNotExist(err) {
+		t.Errorf("FIFO still there after Close: %v", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("goroutines: %d after, %d before", n, before)
+	}
+}
+
+func TestFIFOStopsWhileDaemonBusy(t *testing.T) {
+	p, err := Open(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	commands := make(chan control.Command) // nobody receives
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(ctx, commands) }()
+	psplashWrite(t, p.Path(), "PROGRESS 1")
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve blocked on a daemon that does not receive")
+	}
+}
+
+func TestOpenExisting(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FIFOName)
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatalf("Open over an existing FIFO: %v", err)
+	}
+	p.Close()
+
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), "not a FIFO") {
+		t.Errorf("Open over a regular file: %v", err)
+	}
+	if _, err := Open(Options{Dir: filepath.Join(dir, "missing")}); err == nil || !strings.Contains(err.Error(), "mkfifo") {
+		t.Errorf("Open in a missing directory: %v", err)
+	}
+}

@@ -31,6 +31,7 @@ Commands:
   render   write the frame "run" would show to a PNG, with no device
   info     describe display devices, dma-buf heaps and udmabuf
   study    measure the CPU access strategies (cached, per-access, shadow, ...) on this machine
+  ctl      drive a running splash: progress, message, status, show, hide, quit, ...
 
 Run "bootsplash COMMAND --help" for a command's flags.
 `
@@ -72,6 +73,8 @@ func run(start time.Time, args []string, stdout, stderr io.Writer) error {
 		return cmdInfo(args[1:], stdout, stderr)
 	case "study":
 		return cmdStudy(args[1:], stdout, stderr)
+	case "ctl":
+		return cmdCtl(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/bootsplash/bootsplash/splash/control"
+)
+
+const ctlUsage = `Usage: bootsplash ctl [flags] REQUEST [ARGUMENT...]
+
+Requests:
+  ping                  succeed if the daemon answers
+  progress PERCENT      set the progress bar (0 to 100)
+  message [TEXT...]     show TEXT on the message line (no TEXT clears it)
+  hide-message          clear the message line
+  status [TEXT...]      set the status line
+  show | hide           put the splash on the display, or take it off
+  deactivate            stop drawing and release the display
+  reactivate            take the display back
+  has-active-vt         succeed if the splash is on the display
+  quit [--retain]       end the daemon (--retain keeps the last frame up)
+
+Flags (before REQUEST):
+`
+
+// cmdCtl sends one request to a running daemon over its control socket.
+func cmdCtl(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ctl", stderr)
+	fs.SetInterspersed(false) // flags end at the request: "progress -1" is an argument
+	socket := fs.String("socket", control.DefaultSocket, "the daemon's control socket")
+	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, ctlUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return fmt.Errorf("%w: ctl needs a request", errUsage)
+	}
+	c, err := ctlCommand(fs.Arg(0), fs.Args()[1:])
+	if err != nil {
+		return fmt.Errorf("%w: ctl %v", errUsage, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	cl, err := control.Dial(ctx, *socket)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return cl.Do(ctx, c)
+}
+
+// ctlCommand turns a request and its arguments into a Command.
+func ctlCommand(verb string, args []string) (control.Command, error) {
+	c := control.Command{}
+	none := func() error {
+		if len(args) > 0 {
+			return fmt.Errorf("%s: unexpected argument %q", verb, args[0])
+		}
+		return nil
+	}
+	switch verb {
+	case "ping":
+		c.Kind = control.Ping
+		return c, none()
+	case "hide-message":
+		c.Kind = control.HideMessage
+		return c, none()
+	case "show":
+		c.Kind = control.Show
+		return c, none()
+	case "hide":
+		c.Kind = control.Hide
+		return c, none()
+	case "deactivate":
+		c.Kind = control.Deactivate
+		return c, none()
+	case "reactivate":
+		c.Kind = control.Reactivate
+		return c, none()
+	case "has-active-vt":
+		c.Kind = control.HasActiveVT
+		return c, none()
+	case "progress":
+		if len(args) != 1 {
+			return c, errors.New("progress needs one PERCENT (0 to 100)")
+		}
+		v, err := control.ParsePercent(args[0])
+		if err != nil {
+			return c, fmt.Errorf("progress: %v", err)
+		}
+		c.Kind, c.Value = control.Progress, v
+		return c, nil
+	case "message", "status":
+		c.Kind, c.Text = control.Message, strings.Join(args, " ")
+		if verb == "status" {
+			c.Kind = control.Status
+		}
+		// Check here what the wire cannot carry, to fail as a usage error.
+		if _, err := control.FormatRequest(c); err != nil {
+			return c, err
+		}
+		return c, nil
+	case "quit":
+		c.Kind = control.Quit
+		for _, a := range args {
+			if a != "--retain" && a != "--retain-splash" {
+				return c, fmt.Errorf("quit: unexpected argument %q (want --retain)", a)
+			}
+			c.Retain = true
+		}
+		return c, nil
+	}
+	return c, fmt.Errorf("unknown request %q", verb)
+}

@@ -305,6 +305,10 @@ func keyLines(data []byte) map[string]int {
 				parts = append(parts, string(it.Node().Data))
 			}
 			table = parts
+			k := strings.Join(parts, ".")
+			if _, ok := lines[k]; !ok {
+				lines[k] = 1 + bytes.Count(data[:tableOffset(e)], []byte("\n"))
+			}
 			continue
 		case unstable.KeyValue:
 			parts = append(parts, table...)
@@ -319,6 +323,15 @@ func keyLines(data []byte) map[string]int {
 	return lines
 }
 
+// tableOffset returns where a table header's first key starts.
+func tableOffset(e *unstable.Node) uint32 {
+	it := e.Key()
+	if it.Next() {
+		return it.Node().Raw.Offset
+	}
+	return 0
+}
+
 // validator checks values one by one and collects every mistake.
 type validator struct {
 	t     *Theme
@@ -329,6 +342,15 @@ type validator struct {
 
 func (v *validator) fail(key string, err error) {
 	line := v.lines[key]
+	if line == 0 {
+		// A table made only of subtables ([override.big.logo]) has no
+		// line of its own: take the first line inside it.
+		for k, l := range v.lines {
+			if strings.HasPrefix(k, key+".") && (line == 0 || l < line) {
+				line = l
+			}
+		}
+	}
 	for k := key; line == 0 && strings.Contains(k, "."); {
 		k = k[:strings.LastIndex(k, ".")]
 		line = v.lines[k]

@@ -1,0 +1,321 @@
+package splash
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/bootsplash/bootsplash/fbemu"
+)
+
+// writeTheme writes a theme file (and any extra files) to a new directory
+// and returns its path.
+func writeTheme(t *testing.T, text string, files map[string][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "t.toml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func pngBytes(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = 0xff
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// Mistakes in a theme file are reported with the file, the line and the
+// key, every one of them.
+func TestThemeErrors(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		want       []string
+	}{
+		{"unknown key", "[progress]\nheight = 4\ncolour = \"#fff\"\n",
+			[]string{"t.toml:3: progress.colour: unknown key"}},
+		{"unknown section", "[logo]\nanchor = \"top\"\n\n[banner]\ntext = \"hi\"\n",
+			[]string{"t.toml:4: banner: unknown key"}},
+		{"bad colour", "[background]\ncolor = \"#12345g\"\n",
+			[]string{`t.toml:2: background.color: bad colour "#12345g" (want #rgb, #rrggbb or #rrggbbaa)`}},
+		{"colour without hash", "[message]\ncolor = \"white\"\n",
+			[]string{`t.toml:2: message.color: bad colour "white"`}},
+		{"out of range", "[logo]\nanchor = \"top\"\ny = 1.5\n",
+			[]string{"t.toml:3: logo.y: 1.5 is out of range [0, 1]"}},
+		{"negative size", "[message]\nsize = -3\n",
+			[]string{"t.toml:2: message.size: -3 is out of range"}},
+		{"fps", "[spinner]\nfps = 1000\n",
+			[]string{"t.toml:2: spinner.fps: 1000 is out of range [1, 120]"}},
+		{"bad anchor", "[progress]\nanchor = \"middle\"\n",
+			[]string{`t.toml:2: progress.anchor: "middle" is not one of center, top`}},
+		{"below itself", "[logo]\nbelow = \"progress\"\n",
+			[]string{"t.toml:2: logo.below: this element cannot be placed below another"}},
+		{"offset", "[logo]\noffset = [1, 2, 3]\n",
+			[]string{"t.toml:2: logo.offset: want [x, y], got 3 numbers"}},
+		{"missing image", "# a comment\n[logo]\nimage = \"nope.png\"\n",
+			[]string{"t.toml:3: logo.image: nope.png: no such file or directory"}},
+		{"missing font", "[message]\nfont = \"nope.ttf\"\n",
+			[]string{"t.toml:2: message.font: nope.ttf: no such file or directory"}},
+		{"missing frames", "[spinner]\nframes = \"spin-*.png\"\n",
+			[]string{"t.toml:2: spinner.frames: spin-*.png: no such files"}},
+		{"wrong type", "[progress]\nheight = \"big\"\n",
+			[]string{"t.toml:2: progress.height:"}},
+		{"syntax", "[progress]\nheight = = 4\n",
+			[]string{"t.toml:2:"}},
+		{"half a gradient", "[background]\ntop = \"#000\"\n",
+			[]string{"t.toml:2: background.top: a gradient needs both top and bottom"}},
+		{"override resolution", "[override.big.logo]\ny = 0.5\n",
+			[]string{`t.toml:1: override.big: override "big": want a resolution WIDTHxHEIGHT`}},
+		{"override value", "[progress]\nheight = 4\n\n[override.\"480x272\".progress]\nheight = 0\n",
+			[]string{"t.toml:5: override.480x272.progress.height: 0 is out of range [1, 1000]"}},
+		{"several", "[progress]\ncolor = \"red\"\nwidth = 2\n",
+			[]string{"t.toml:2: progress.color: bad colour", "t.toml:3: progress.width: 2 is out of range"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeTheme(t, c.text, nil)
+			_, err := LoadTheme(path, ThemeOptions{})
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			msg := strings.ReplaceAll(err.Error(), filepath.Dir(path)+string(filepath.Separator), "")
+			lines := strings.Split(msg, "\n")
+			if len(lines) != len(c.want) {
+				t.Fatalf("got %d errors, want %d:\n%s", len(lines), len(c.want), msg)
+			}
+			for i, w := range c.want {
+				if !strings.HasPrefix(lines[i], w) {
+					t.Errorf("error %d:\n got %s\nwant %s…", i, lines[i], w)
+				}
+			}
+			var te *ThemeError
+			if !errors.As(err, &te) || te.File != path {
+				t.Errorf("not a ThemeError naming %s: %#v", path, err)
+			}
+		})
+	}
+}
+
+// Paths in a theme are relative to the theme file, whatever the working
+// directory.
+func TestThemePathsRelative(t *testing.T) {
+	path := writeTheme(t, "[logo]\nimage = \"l.png\"\n", map[string][]byte{"l.png": pngBytes(t, 10, 6)})
+	th, err := LoadTheme(path, ThemeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := th.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if sz, err := th.imageSize("l.png"); err != nil || sz != image.Pt(10, 6) {
+		t.Errorf("l.png is %v, %v", sz, err)
+	}
+}
+
+// An image over the pixel budget is refused by its header, before any
+// pixel is decoded, with an error naming the file.
+func TestImageBudget(t *testing.T) {
+	path := writeTheme(t, "[logo]\nimage = \"big.png\"\n", map[string][]byte{"big.png": pngBytes(t, 64, 64)})
+	if _, err := LoadTheme(path, ThemeOptions{MaxImagePixels: 64 * 64}); err != nil {
+		t.Fatalf("an image at the budget: %v", err)
+	}
+	_, err := LoadTheme(path, ThemeOptions{MaxImagePixels: 1000})
+	if !errors.Is(err, ErrImageBudget) {
+		t.Fatalf("err = %v, want ErrImageBudget", err)
+	}
+	if !strings.Contains(err.Error(), "t.toml:2: logo.image: big.png: 64x64 is 4096 pixels: image over the pixel budget of 1000 pixels") {
+		t.Errorf("message: %v", err)
+	}
+}
+
+// hugePNG is a valid PNG header for a w x h image with no pixel data: a
+// decoder that trusted it would allocate w*h*4 bytes.
+func hugePNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	small := pngBytes(t, 1, 1)
+	// Patch IHDR's width and height (bytes 16..24), then its CRC.
+	b := append([]byte(nil), small...)
+	put := func(o int, v uint32) { b[o], b[o+1], b[o+2], b[o+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v) }
+	put(16, uint32(w))
+	put(20, uint32(h))
+	put(29, crc32IEEE(b[12:29]))
+	return b
+}
+
+func crc32IEEE(b []byte) uint32 {
+	crc := ^uint32(0)
+	for _, c := range b {
+		crc ^= uint32(c)
+		for k := 0; k < 8; k++ {
+			if crc&1 != 0 {
+				crc = crc>>1 ^ 0xedb88320
+			} else {
+				crc >>= 1
+			}
+		}
+	}
+	return ^crc
+}
+
+func TestImageBudgetAllocatesNothingBig(t *testing.T) {
+	path := writeTheme(t, "[logo]\nimage = \"huge.png\"\n", map[string][]byte{"huge.png": hugePNG(t, 60000, 60000)})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := LoadTheme(path, ThemeOptions{})
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrImageBudget) || !strings.Contains(err.Error(), "huge.png: 60000x60000") {
+		t.Fatalf("err = %v, want the budget refusal naming huge.png", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Errorf("refusing the image allocated %d bytes", grew)
+	}
+}
+
+// A corrupt image whose header is fine loads, fails Check with the file's
+// name, and is left out of the frame (with the error) while the rest is
+// drawn.
+func TestCorruptImage(t *testing.T) {
+	data := pngBytes(t, 32, 32)
+	// Damage the compressed pixel data (IDAT), keep the header.
+	i := bytes.Index(data, []byte("IDAT"))
+	for j := i + 6; j < i+20 && j < len(data)-12; j++ {
+		data[j] ^= 0x5a
+	}
+	path := writeTheme(t, "[background]\ncolor = \"#204060\"\n[logo]\nimage = \"bad.png\"\n", map[string][]byte{"bad.png": data})
+	th, err := LoadTheme(path, ThemeOptions{})
+	if err != nil {
+		t.Fatalf("header is fine, yet: %v", err)
+	}
+	err = th.Check()
+	var ie *ImageError
+	if !errors.As(err, &ie) || ie.Name != "bad.png" || !strings.Contains(err.Error(), "bad.png: corrupt PNG image") {
+		t.Fatalf("Check: %v", err)
+	}
+	s := fbemu.NewSurface(64, 64, fbemu.XRGB8888)
+	err = NewRenderer(th, 1).Paint(s, State{})
+	if err == nil || !strings.Contains(err.Error(), "bad.png") {
+		t.Errorf("Paint: %v", err)
+	}
+	if got := s.RGBAAt(32, 32); got != (color.RGBA{0x20, 0x40, 0x60, 0xff}) {
+		t.Errorf("the background was not drawn: %v", got)
+	}
+}
+
+func TestNotAnImage(t *testing.T) {
+	path := writeTheme(t, "[logo]\nimage = \"l.gif\"\n", map[string][]byte{"l.gif": []byte("GIF89a....")})
+	_, err := LoadTheme(path, ThemeOptions{})
+	if err == nil || !strings.Contains(err.Error(), "t.toml:2: logo.image: l.gif: not a PNG, JPEG or BMP image") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestParseColor(t *testing.T) {
+	for in, want := range map[string]color.RGBA{
+		"#fff":      {0xff, 0xff, 0xff, 0xff},
+		"#102030":   {0x10, 0x20, 0x30, 0xff},
+		"#ff000080": {0x80, 0, 0, 0x80}, // premultiplied
+		"#00000000": {},
+	} {
+		if got, err := ParseColor(in); err != nil || got != want {
+			t.Errorf("ParseColor(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "fff", "#ff", "#fffff", "#gggggg", "#1234567"} {
+		if _, err := ParseColor(bad); err == nil {
+			t.Errorf("ParseColor(%q) accepted", bad)
+		}
+	}
+}
+
+// A resolution override replaces the keys it names and keeps the others.
+func TestOverride(t *testing.T) {
+	path := writeTheme(t, `
+[progress]
+y = 0.5
+height = 10
+color = "#ff0000"
+
+[override."320x240".progress]
+height = 4
+`, nil)
+	th, err := LoadTheme(path, ThemeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, big := th.resolve(320, 240).Progress, th.resolve(640, 480).Progress
+	if *small.Height != 4 || *big.Height != 10 {
+		t.Errorf("height: %v at 320x240, %v at 640x480", *small.Height, *big.Height)
+	}
+	if *small.Color != "#ff0000" || *small.Y != 0.5 {
+		t.Errorf("the override lost the base keys: %+v", small)
+	}
+	if *th.base.Progress.Height != 10 {
+		t.Error("resolving an override changed the base theme")
+	}
+}
+
+// The test theme in testdata loads and every file it names decodes.
+func TestTestThemeChecks(t *testing.T) {
+	if err := loadTestTheme(t).Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := defaultTheme(t).Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Text drawn over the bar: a progress tick touches the text, so the
+// update repaints the whole line once and still equals Paint.
+func TestUpdateTextOverBar(t *testing.T) {
+	path := writeTheme(t, `
+[background]
+top = "#000000"
+bottom = "#203040"
+[progress]
+y = 0.5
+height = 30
+color = "#3080ff"
+[message]
+anchor = "center"
+y = 0.5
+size = 14
+color = "#ffffffc0"
+`, nil)
+	th, err := LoadTheme(path, ThemeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := State{Progress: 0.45, Message: "WWWWWWWW"}
+	for _, b := range []State{{Progress: 0.5, Message: a.Message}, {Progress: 0.47, Message: "iiii"}} {
+		r := NewRenderer(th, 1)
+		s := fbemu.NewSurface(400, 200, fbemu.XRGB8888)
+		if err := r.Paint(s, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Update(s, a, b); err != nil {
+			t.Fatal(err)
+		}
+		if n := surfacesDiffer(s, paintOn(t, th, 400, 200, b)); n != 0 {
+			t.Errorf("%+v: %d pixels differ from Paint", b, n)
+		}
+	}
+}

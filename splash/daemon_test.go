@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -11,6 +15,8 @@ import (
 	"time"
 
 	"github.com/bootsplash/bootsplash/splash/control"
+	"github.com/bootsplash/bootsplash/splash/plymouth"
+	"github.com/bootsplash/bootsplash/splash/psplash"
 )
 
 // recordingScreen is a Screen that writes down each call. Show can be held
@@ -354,4 +360,108 @@ func TestDaemonScreenErrors(t *testing.T) {
 	}
 	cancel()
 	wait()
+}
+
+// The three front ends satisfy Frontend.
+var (
+	_ Frontend = (*control.Server)(nil)
+	_ Frontend = (*psplash.FIFO)(nil)
+	_ Frontend = (*plymouth.Server)(nil)
+)
+
+// TestDaemonWithFrontends drives one daemon through the native socket,
+// psplash's FIFO and plymouth's protocol at once, and quits it through
+// plymouth with the splash retained.
+func TestDaemonWithFrontends(t *testing.T) {
+	before := runtime.NumGoroutine()
+	dir := t.TempDir()
+	native, err := control.Listen(filepath.Join(dir, "bootsplash", "control"), control.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer native.Close()
+	fifo, err := psplash.Open(psplash.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fifo.Close()
+	ply, err := plymouth.Listen(plymouth.Options{Name: fmt.Sprintf("/bootsplash-test/%s/%d", t.Name(), os.Getpid())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ply.Close()
+
+	scr := &recordingScreen{}
+	_, cancel, wait := startDaemon(t, DaemonConfig{Screen: scr, Shown: true, Frontends: []Frontend{native, fifo, ply}})
+	defer cancel()
+
+	ctx, ctxCancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer ctxCancel()
+	cl, err := control.Dial(ctx, native.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.Do(ctx, control.Command{Kind: control.Progress, Value: 0.3}); err != nil {
+		t.Fatal(err)
+	}
+
+	f, err := os.OpenFile(fifo.Path(), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("MSG from psplash\x00"))
+	f.Close()
+	// The FIFO is not answered; wait until the message is applied.
+	for {
+		if _, shown := scr.log(); len(shown) > 0 && shown[len(shown)-1].Message == "from psplash" {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the psplash message never reached the screen")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	pc, err := net.Dial("unix", "@"+ply.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	pc.SetDeadline(time.Now().Add(5 * time.Second))
+	reply := make([]byte, 1)
+	for _, req := range []string{"U\x02\x05fsck\x00", "Q\x02\x02\x01\x00"} {
+		if _, err := pc.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(pc, reply); err != nil || reply[0] != 0x06 {
+			t.Fatalf("plymouth %q: reply %#x, %v; want ACK", req, reply[0], err)
+		}
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	calls, shown := scr.log()
+	if got := shown[len(shown)-1]; got != (State{Progress: 0.3, Message: "from psplash", Status: "fsck"}) {
+		t.Errorf("retained frame %+v", got)
+	}
+	if calls[len(calls)-1] != "quit(true)" {
+		t.Errorf("screen calls %v, want quit(true) last", calls)
+	}
+	if err := cl.Do(ctx, control.Command{Kind: control.Ping}); err == nil {
+		t.Errorf("the native socket still answers after quit")
+	}
+	if _, err := os.Stat(native.Path()); !os.IsNotExist(err) {
+		t.Errorf("control socket left behind: %v", err)
+	}
+	cl.Close()
+	pc.Close()
+	fifo.Close()
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("goroutines: %d after, %d before", n, before)
+	}
 }

@@ -145,3 +145,17 @@ func (r *Result) sizes() []Size {
 	}
 	return out
 }
+
+// ReadJSON reads a result WriteJSON wrote, so that a study measured on one
+// machine (a boot-time binary without plots, the test VM) can be reported
+// and plotted on another.
+func ReadJSON(rd io.Reader) (*Result, error) {
+	var r Result
+	if err := json.NewDecoder(rd).Decode(&r); err != nil {
+		return nil, fmt.Errorf("study: read results: %w", err)
+	}
+	if len(r.Cells) == 0 {
+		return nil, fmt.Errorf("study: read results: no cells")
+	}
+	return &r, nil
+}

@@ -160,7 +160,7 @@ func (r *Result) Findings() []string {
 		cached, okC := r.Find(st(access.Cached), w, z)
 		if per, ok := r.Find(st(access.PerAccess), w, z); ok && okC {
 			out = append(out, fmt.Sprintf("%s: mapping per access costs %s µs a frame against %s µs cached (%s), with %s minor faults and %s syscalls a frame against %s and %s.",
-				at, micros(per.Median), micros(cached.Median), times(per.Median, cached.Median),
+				at, micros(per.Median), micros(cached.Median), compare(per, cached),
 				num(per.MinorFaults), num(per.Syscalls), num(cached.MinorFaults), num(cached.Syscalls)))
 			if per.MinorFaults < 1 && per.Median > cached.Median {
 				out = append(out, fmt.Sprintf("%s: the %s exporter maps every page at mmap time (no faults a frame), so mapping per access pays in the mmap call itself, in proportion to the buffer size, not to the damage.",
@@ -171,22 +171,25 @@ func (r *Result) Findings() []string {
 			if cached.Ioctls == 0 {
 				out = append(out, fmt.Sprintf("%s: the %s buffers cannot be synced (not dma-bufs), so cached and nosync do the same work (%s and %s µs): the difference is noise.",
 					at, r.Source, micros(cached.Median), micros(nosync.Median)))
+			} else if noise(cached, nosync) || cached.Median < nosync.Median {
+				out = append(out, fmt.Sprintf("%s: the %s SYNC ioctls a frame cost too little to tell from the frame-to-frame spread (cached %s µs, nosync %s µs; p99 %s and %s µs).",
+					at, num(cached.Ioctls), micros(cached.Median), micros(nosync.Median), micros(cached.P99), micros(nosync.P99)))
 			} else {
-				out = append(out, fmt.Sprintf("%s: the %s SYNC ioctls a frame cost %s µs (cached %s µs, nosync %s µs).",
+				out = append(out, fmt.Sprintf("%s: the %s SYNC ioctls a frame cost about %s µs (cached %s µs, nosync %s µs).",
 					at, num(cached.Ioctls), micros(cached.Median-nosync.Median), micros(cached.Median), micros(nosync.Median)))
 			}
 		}
 		if sh, ok := r.Find(st(access.Shadow), w, z); ok && okC {
 			out = append(out, fmt.Sprintf("%s: shadow copied %s of the %s drawn a frame and took %s µs against %s µs drawing in place (%s).",
-				at, bytesStr(sh.BytesCopied), bytesStr(sh.BytesWritten), micros(sh.Median), micros(cached.Median), times(sh.Median, cached.Median)))
+				at, bytesStr(sh.BytesCopied), bytesStr(sh.BytesWritten), micros(sh.Median), micros(cached.Median), compare(sh, cached)))
 		}
 		if g, ok := r.Find(st(access.Guarded), w, z); ok && okC {
 			out = append(out, fmt.Sprintf("%s: guarding the mapping outside brackets adds %s syscalls a frame and takes %s µs against %s µs (%s).",
-				at, num(g.Syscalls-cached.Syscalls), micros(g.Median), micros(cached.Median), times(g.Median, cached.Median)))
+				at, num(g.Syscalls-cached.Syscalls), micros(g.Median), micros(cached.Median), compare(g, cached)))
 		}
 		if d, ok := r.Find(Strategy{Access: access.Cached, Dumb: true}, w, z); ok && okC {
 			out = append(out, fmt.Sprintf("%s: a cached mapping of a dumb buffer (%s) takes %s µs against %s µs on %s (%s).",
-				at, d.Buffer, micros(d.Median), micros(cached.Median), cached.Buffer, times(d.Median, cached.Median)))
+				at, d.Buffer, micros(d.Median), micros(cached.Median), cached.Buffer, compare(d, cached)))
 		}
 	}
 	if len(out) == 0 {
@@ -195,12 +198,33 @@ func (r *Result) Findings() []string {
 	return out
 }
 
-// times says how a compares with b: "2.31× as long".
-func times(a, b time.Duration) string {
-	if b <= 0 {
+// compare says how a's median compares with b's: "2.31× as long", or that
+// the difference is smaller than the spread of either cell's frames (99th
+// percentile less median), which a shared or emulated machine makes large.
+func compare(a, b Cell) string {
+	if b.Median <= 0 {
 		return "no baseline"
 	}
-	return fmt.Sprintf("%.2f× as long", float64(a)/float64(b))
+	s := fmt.Sprintf("%.2f× as long", float64(a.Median)/float64(b.Median))
+	if noise(a, b) {
+		s += ", within this run's frame-to-frame spread"
+	}
+	return s
+}
+
+// noise reports whether the medians of a and b are within a factor of two
+// and differ by less than the larger spread (p99 less median) of the two.
+// With few frames the p99 is the slowest frame, so a large ratio counts
+// even when one outlier frame was slower still.
+func noise(a, b Cell) bool {
+	if a.Median <= 0 || b.Median <= 0 || a.Median > 2*b.Median || b.Median > 2*a.Median {
+		return false
+	}
+	d := a.Median - b.Median
+	if d < 0 {
+		d = -d
+	}
+	return d < max(a.P99-a.Median, b.P99-b.Median)
 }
 
 // Limits says what this run cannot tell, given where and how it ran.

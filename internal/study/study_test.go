@@ -3,7 +3,6 @@ package study
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"image"
 	"image/color"
@@ -306,9 +305,12 @@ func TestOutputs(t *testing.T) {
 	if err := res.WriteJSON(&js); err != nil {
 		t.Fatal(err)
 	}
-	var back Result
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+	back, err := ReadJSON(bytes.NewReader(js.Bytes()))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := ReadJSON(strings.NewReader(`{"cells": []}`)); err == nil {
+		t.Error("ReadJSON accepted a result without cells")
 	}
 	if len(back.Cells) != len(res.Cells) || back.Source != SourceMemfd {
 		t.Fatalf("JSON round trip: %d cells source %v, want %d memfd", len(back.Cells), back.Source, len(res.Cells))

@@ -2,6 +2,7 @@ package splash
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/bootsplash/bootsplash/splash/control"
+	"github.com/bootsplash/bootsplash/splash/plymouth"
+	"github.com/bootsplash/bootsplash/splash/psplash"
 )
 
 // Mode is what the daemon does with the display.
@@ -331,4 +334,60 @@ func (d *Daemon) apply(c control.Command) error {
 func (d *Daemon) setState(f func(*State)) {
 	f(&d.state)
 	d.dirty = true
+}
+
+// ControlConfig says which control front ends OpenFrontends opens.
+type ControlConfig struct {
+	// Native opens bootsplash's own socket at Socket ("" means
+	// control.DefaultSocket).
+	Native bool
+	Socket string
+	// Psplash opens psplash's FIFO in PsplashDir ("" means psplash.Dir(),
+	// that is $PSPLASH_FIFO_DIR or /run).
+	Psplash    bool
+	PsplashDir string
+	// Plymouth listens on plymouthd's abstract socket (PlymouthName, ""
+	// meaning plymouth.SocketName).
+	Plymouth     bool
+	PlymouthName string
+	// AllowUIDs are the users the sockets accept; nil means root and the
+	// daemon's own user.
+	AllowUIDs []uint32
+	// Log receives the front ends' refusals and errors.
+	Log *slog.Logger
+}
+
+// OpenFrontends opens the front ends cfg asks for. One that cannot open
+// (plymouthd already holds its socket, /run is read-only) does not stop
+// the others: the ones that opened are returned with an error joining
+// the failures, and close releases them all (call it after Daemon.Run).
+func OpenFrontends(cfg ControlConfig) (fes []Frontend, closeAll func(), err error) {
+	var closers []func() error
+	var errs []error
+	if cfg.Native {
+		if s, err := control.Listen(cfg.Socket, control.ServerOptions{AllowUIDs: cfg.AllowUIDs, Log: cfg.Log}); err != nil {
+			errs = append(errs, err)
+		} else {
+			fes, closers = append(fes, s), append(closers, s.Close)
+		}
+	}
+	if cfg.Psplash {
+		if f, err := psplash.Open(psplash.Options{Dir: cfg.PsplashDir, Log: cfg.Log}); err != nil {
+			errs = append(errs, err)
+		} else {
+			fes, closers = append(fes, f), append(closers, f.Close)
+		}
+	}
+	if cfg.Plymouth {
+		if s, err := plymouth.Listen(plymouth.Options{Name: cfg.PlymouthName, AllowUIDs: cfg.AllowUIDs, Log: cfg.Log}); err != nil {
+			errs = append(errs, err)
+		} else {
+			fes, closers = append(fes, s), append(closers, s.Close)
+		}
+	}
+	return fes, func() {
+		for _, c := range closers {
+			c()
+		}
+	}, errors.Join(errs...)
 }

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -247,10 +248,10 @@ func TestDaemonAnimatesOnlyWhileShowing(t *testing.T) {
 	scr := &recordingScreen{}
 	d, cancel, wait := startDaemon(t, DaemonConfig{Screen: scr, Shown: true, FrameInterval: 2 * time.Millisecond})
 	defer cancel()
-	time.Sleep(40 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
 	_, shown := scr.log()
 	if len(shown) < 3 {
-		t.Fatalf("%d frames in 40ms at 2ms a frame; want the animation running", len(shown))
+		t.Fatalf("%d frames in 100ms at 2ms a frame; want the animation running", len(shown))
 	}
 	for i := 1; i < len(shown); i++ {
 		if shown[i].Frame <= shown[i-1].Frame {
@@ -266,7 +267,7 @@ func TestDaemonAnimatesOnlyWhileShowing(t *testing.T) {
 		t.Errorf("%d frames drawn while hidden", len(after)-len(hidden))
 	}
 	send(t, d, control.Command{Kind: control.Show})
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
 	if _, again := scr.log(); len(again) < len(hidden)+2 {
 		t.Errorf("animation did not resume after show")
 	}
@@ -463,5 +464,32 @@ func TestDaemonWithFrontends(t *testing.T) {
 	}
 	if n := runtime.NumGoroutine(); n > before {
 		t.Errorf("goroutines: %d after, %d before", n, before)
+	}
+}
+
+func TestOpenFrontends(t *testing.T) {
+	dir := t.TempDir()
+	cfg := ControlConfig{
+		Native: true, Socket: filepath.Join(dir, "bootsplash", "control"),
+		Psplash: true, PsplashDir: dir,
+		Plymouth: true, PlymouthName: fmt.Sprintf("/bootsplash-test/%s/%d", t.Name(), os.Getpid()),
+	}
+	fes, closeAll, err := OpenFrontends(cfg)
+	if err != nil || len(fes) != 3 {
+		t.Fatalf("OpenFrontends: %d front ends, %v", len(fes), err)
+	}
+	defer closeAll()
+	// A second daemon finds both sockets taken; the FIFO is shared, as
+	// psplash shares it.
+	fes2, closeAll2, err := OpenFrontends(cfg)
+	defer closeAll2()
+	if len(fes2) != 1 {
+		t.Errorf("second OpenFrontends opened %d front ends, want only the FIFO", len(fes2))
+	}
+	if !errors.Is(err, control.ErrRunning) || !errors.Is(err, syscall.EADDRINUSE) {
+		t.Errorf("second OpenFrontends: %v, want ErrRunning and EADDRINUSE", err)
+	}
+	if fes, _, err := OpenFrontends(ControlConfig{}); len(fes) != 0 || err != nil {
+		t.Errorf("OpenFrontends with none asked: %v, %v", fes, err)
 	}
 }

@@ -74,7 +74,7 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 	}
 	if rest, ok := strings.CutPrefix(line, "err "); ok {
 		c.Close()
-		return nil, &DialError{Path: path, Err: errors.New(rest)}
+		return nil, &ReplyError{Request: "connect to " + path, Reason: rest}
 	}
 	name, ver, _ := strings.Cut(line, " ")
 	if name != greeting {

@@ -30,6 +30,7 @@ Commands:
   run      show the splash on the first connected display until SIGTERM/SIGINT
   render   write the frame "run" would show to a PNG, with no device
   info     describe display devices, dma-buf heaps and udmabuf
+  theme    check theme files: bootsplash theme check FILE
   study    measure the CPU access strategies (cached, per-access, shadow, ...) on this machine
   ctl      drive a running splash: progress, message, status, show, hide, quit, ...
 
@@ -69,6 +70,8 @@ func run(start time.Time, args []string, stdout, stderr io.Writer) error {
 		return cmdRun(start, args[1:], stderr)
 	case "render":
 		return cmdRender(args[1:], stderr)
+	case "theme":
+		return cmdTheme(args[1:], stdout, stderr)
 	case "info":
 		return cmdInfo(args[1:], stdout, stderr)
 	case "study":
@@ -163,8 +166,15 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 
 func cmdRender(args []string, stderr io.Writer) error {
 	fs := newFlags("render", stderr)
-	size := fs.String("size", "1024x768", "frame size WxH")
+	size := fs.String("size", "1024x768", "panel size WxH")
 	out := fs.StringP("out", "o", "", "PNG file to write (required)")
+	theme := fs.String("theme", "", "theme file (default: the embedded theme)")
+	progress := fs.Float64("progress", 0, "boot progress 0..1; negative: unknown (the bar pulses)")
+	message := fs.String("message", "", "message line")
+	status := fs.String("status", "", "status line")
+	frame := fs.Int("frame", 0, "animation frame (spinner, pulse)")
+	scale := fs.Float64("scale", 0, "output scale (default: guessed from the size)")
+	rotate := fs.String("rotate", "0", "rotation on the way to the panel: 0, 90, 180 or 270")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -175,7 +185,20 @@ func cmdRender(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: --size: %v", errUsage, err)
 	}
-	return splash.Render(w, h, *out)
+	if *scale < 0 || *scale > 10 {
+		return fmt.Errorf("%w: --scale %g: want 0 (guess) or up to 10", errUsage, *scale)
+	}
+	opt := splash.FrameOptions{Width: w, Height: h, Scale: *scale,
+		State: splash.State{Progress: *progress, Message: *message, Status: *status, Frame: *frame}}
+	if opt.Rotation, err = parseRotation(*rotate); err != nil {
+		return fmt.Errorf("%w: --rotate: %v", errUsage, err)
+	}
+	if *theme != "" {
+		if opt.Theme, err = splash.LoadTheme(*theme, splash.ThemeOptions{}); err != nil {
+			return err
+		}
+	}
+	return splash.RenderFrame(*out, opt)
 }
 
 func cmdInfo(args []string, stdout, stderr io.Writer) error {

@@ -25,6 +25,7 @@ type DialError struct {
 	Err  error
 }
 
+// Error says which socket had no daemon and why.
 func (e *DialError) Error() string {
 	return "no bootsplash daemon at " + e.Path + ": " + e.Err.Error()
 }
@@ -39,6 +40,7 @@ type ReplyError struct {
 	Reason  string
 }
 
+// Error is the request and the daemon's reason.
 func (e *ReplyError) Error() string { return e.Request + ": " + e.Reason }
 
 // ProtocolError is a reply the client could not understand.
@@ -47,6 +49,7 @@ type ProtocolError struct {
 	What string
 }
 
+// Error says what the client could not understand.
 func (e *ProtocolError) Error() string { return "control protocol on " + e.Path + ": " + e.What }
 
 // Dial connects to the daemon at path ("" for DefaultSocket) and checks

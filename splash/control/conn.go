@@ -45,6 +45,7 @@ type PeerError struct {
 	Peer Peer
 }
 
+// Error names the refused user and process.
 func (e *PeerError) Error() string {
 	return fmt.Sprintf("permission denied: uid %d (pid %d) may not control the splash", e.Peer.UID, e.Peer.PID)
 }

@@ -22,6 +22,7 @@
 //
 //	ping
 //	progress PERCENT        0 to 100, decimals allowed
+//	system-update PERCENT   the same, for a system update
 //	message TEXT            an empty TEXT clears the message
 //	hide-message
 //	status TEXT

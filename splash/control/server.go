@@ -53,6 +53,7 @@ type SocketError struct {
 	Err  error
 }
 
+// Error says what was tried on which path, and why it failed.
 func (e *SocketError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
 
 // Unwrap returns the cause.

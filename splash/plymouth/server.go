@@ -59,6 +59,7 @@ type ListenError struct {
 	Err  error
 }
 
+// Error names the socket and the cause.
 func (e *ListenError) Error() string {
 	return fmt.Sprintf("listen on abstract socket @%s: %v", e.Name, e.Err)
 }
@@ -138,6 +139,7 @@ type RequestError struct {
 	What string
 }
 
+// Error says how the request breaks the format.
 func (e *RequestError) Error() string { return "malformed plymouth request: " + e.What }
 
 // ReadRequest reads one request. It never reads more than the format

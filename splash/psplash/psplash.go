@@ -57,6 +57,7 @@ type FIFOError struct {
 	Err  error
 }
 
+// Error says what was tried on the FIFO, and why it failed.
 func (e *FIFOError) Error() string {
 	return "psplash FIFO: " + e.Op + " " + e.Path + ": " + e.Err.Error()
 }

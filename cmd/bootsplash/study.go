@@ -23,7 +23,7 @@ func cmdStudy(args []string, stdout, stderr io.Writer) error {
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
 	csvOut := fs.String("csv", "", "write the results as CSV to this file")
 	report := fs.String("report", "", "write a Markdown report (with JSON, CSV and, in a -tags plots build, plots) into this directory")
-	from := fs.String("from", "", "measure nothing: print and report the results JSON a --json run wrote (to plot a run made elsewhere)")
+	from := fs.String("from", "", "measure nothing: print and report the results JSON a --json run wrote, to plot a run made elsewhere (in a -tags plots build)")
 	verbose := fs.BoolP("verbose", "v", false, "print each cell as it finishes")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -58,13 +58,7 @@ func cmdStudy(args []string, stdout, stderr io.Writer) error {
 	}
 	var res *study.Result
 	if *from != "" {
-		f, err := os.Open(*from)
-		if err != nil {
-			return err
-		}
-		res, err = study.ReadJSON(f)
-		f.Close()
-		if err != nil {
+		if res, err = readResults(*from); err != nil {
 			return err
 		}
 	} else if res, err = study.Run(cfg); err != nil {

@@ -4,6 +4,8 @@ import (
 	"image"
 	"image/draw"
 	"math"
+
+	"github.com/bootsplash/bootsplash/client"
 )
 
 // Thresholds of the output scale heuristic (see OutputScale).
@@ -57,6 +59,12 @@ func OutputScale(width, height, widthMM, heightMM int) float64 {
 		return 2
 	}
 	return 1
+}
+
+// ScaleOf returns OutputScale for a KMS output: its mode's size and its
+// connector's physical size.
+func ScaleOf(out *client.Output) float64 {
+	return OutputScale(int(out.Mode.HDisplay), int(out.Mode.VDisplay), out.Connector.WidthMM, out.Connector.HeightMM)
 }
 
 // resample scales src to w x h pixels with a triangle filter that widens

@@ -43,6 +43,36 @@ type ThemeOptions struct {
 // loading a theme costs little before the first frame. A Theme may be
 // shared by several Renderers (one per output); it is safe for concurrent
 // use.
+//
+// A theme file is TOML. Every section is optional (a missing section is
+// not drawn) and every key in it has a default; unknown keys are errors.
+// Lengths are pixels at scale 1, multiplied by the output's scale; x, y,
+// width, max_width and max_height of the logo are fractions of the screen;
+// colours are "#rgb", "#rrggbb" or "#rrggbbaa"; paths are relative to the
+// theme file.
+//
+//	[background]   color, or top + bottom (a vertical gradient), and
+//	               image (PNG, JPEG or BMP) with fit = "cover" | "contain"
+//	               | "stretch" | "center"
+//	[logo]         image, scale, max_width, max_height
+//	[progress]     width (of the screen), min_width, max_width, height,
+//	               radius (default: half the height), border, color,
+//	               track, border_color, pulse_width (of the track, for
+//	               unknown progress), pulse_period (seconds)
+//	[message]      font (TTF/OTF; default: Go Regular), size (points at
+//	[status]       96 dpi times the scale), color
+//	[spinner]      frames (a glob of PNG files, in name order) or the
+//	               procedural style = "dots" with size, dots and color;
+//	               fps
+//
+// Every element but the background is placed by anchor ("center", "top",
+// "bottom-left", ...: the point of the element and, unless x and y say
+// otherwise, of the screen), x and y (fractions of the screen) and offset
+// = [dx, dy]; or, with below = "logo" | "progress" | "message", its top
+// goes under that element, offset[1] lower.
+//
+// [override."WIDTHxHEIGHT".SECTION] tables replace the keys they set on a
+// screen of exactly that size (the rotated size on a rotated output).
 type Theme struct {
 	// File is the theme file's path, or "" for the embedded default theme.
 	File string

@@ -14,11 +14,10 @@ import (
 // maxFontBytes bounds a font file a theme names.
 const maxFontBytes = 32 << 20
 
-// fontFile is a parsed font and its faces by pixel size, each behind a
-// glyph cache so a line drawn again is not rasterized again.
+// fontFile is a parsed font. It is only read once parsed, so the
+// Renderers of several outputs can share it.
 type fontFile struct {
-	f     *opentype.Font
-	faces map[float64]*fbemu.GlyphCache
+	f *opentype.Font
 }
 
 // fontExists checks that a font file a theme names can be opened, without
@@ -58,28 +57,39 @@ func (t *Theme) font(name string) (*fontFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("font %s: not a TrueType or OpenType font: %w", name, err)
 	}
-	ff := &fontFile{f: f, faces: make(map[float64]*fbemu.GlyphCache)}
+	ff := &fontFile{f: f}
 	t.fonts[name] = ff
 	return ff, nil
 }
 
-// face returns a face of the font at px pixels per em.
-func (t *Theme) face(name string, px float64) (font.Face, error) {
-	ff, err := t.font(name)
+// faceKey names a face: a font of the theme at a pixel size.
+type faceKey struct {
+	font string
+	px   float64
+}
+
+// face returns a face of the theme's font name at px pixels per em,
+// behind a glyph cache so a line drawn again is not rasterized again.
+// Faces and their caches are not safe for concurrent use, so each
+// Renderer keeps its own.
+func (r *Renderer) face(name string, px float64) (font.Face, error) {
+	k := faceKey{name, px}
+	if fc := r.faces[k]; fc != nil {
+		return fc, nil
+	}
+	ff, err := r.theme.font(name)
 	if err != nil {
 		return nil, err
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if fc := ff.faces[px]; fc != nil {
-		return fc, nil
-	}
-	// Size in points at 72 dpi is size in pixels.
+	// A size in points at 72 dpi is a size in pixels.
 	fc, err := opentype.NewFace(ff.f, &opentype.FaceOptions{Size: px, DPI: 72, Hinting: font.HintingFull})
 	if err != nil {
 		return nil, fmt.Errorf("font %s at %gpx: %w", name, px, err)
 	}
 	gc := fbemu.NewGlyphCache(fc, 0)
-	ff.faces[px] = gc
+	if r.faces == nil {
+		r.faces = make(map[faceKey]*fbemu.GlyphCache)
+	}
+	r.faces[k] = gc
 	return gc, nil
 }

@@ -38,6 +38,8 @@ type Renderer struct {
 	barSp  *fbemu.Sprite
 	// Procedural spinner frames, per layout.
 	spin map[int]*fbemu.Sprite
+	// Faces with their glyph caches.
+	faces map[faceKey]*fbemu.GlyphCache
 }
 
 // NewRenderer returns a renderer of t at scale (see OutputScale; 0 or
@@ -436,16 +438,16 @@ func dotsFrame(size, dots, i, n int, c color.RGBA) *image.RGBA {
 	return img
 }
 
-// face returns the text line's face, loading its font the first time.
-func (r *Renderer) face(tl *textLayout) (font.Face, error) {
-	return r.theme.face(tl.font, tl.px)
+// lineFace returns the text line's face, loading its font the first time.
+func (r *Renderer) lineFace(tl *textLayout) (font.Face, error) {
+	return r.face(tl.font, tl.px)
 }
 
 // lineBox returns the line box of text (its advance by the font's ascent
 // plus descent) placed on the screen as the layout says. Its height does
 // not depend on the text.
 func (r *Renderer) lineBox(l *layout, tl *textLayout, text string) (image.Rectangle, error) {
-	face, err := r.face(tl)
+	face, err := r.lineFace(tl)
 	if err != nil {
 		return image.Rectangle{}, err
 	}
@@ -468,7 +470,7 @@ func (r *Renderer) dot(l *layout, tl *textLayout, text string) (image.Point, fon
 	if err != nil {
 		return image.Point{}, nil, err
 	}
-	face, _ := r.face(tl)
+	face, _ := r.lineFace(tl)
 	return image.Pt(box.Min.X, box.Min.Y+face.Metrics().Ascent.Ceil()), face, nil
 }
 

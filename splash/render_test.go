@@ -330,3 +330,34 @@ func writePNG(t *testing.T, path string, img image.Image) {
 		t.Fatal(err)
 	}
 }
+
+// Renderers of several outputs share one Theme and draw at the same time
+// (run with -race).
+func TestRenderersShareTheme(t *testing.T) {
+	th := loadTestTheme(t)
+	errs := make(chan error, 2)
+	surfaces := make([]*fbemu.Surface, 2)
+	for i := range surfaces {
+		surfaces[i] = fbemu.NewSurface(640, 400, fbemu.XRGB8888)
+		go func(s *fbemu.Surface) {
+			r := NewRenderer(th, 1)
+			st := State{Progress: 0.3, Message: "shared", Status: "theme"}
+			err := r.Paint(s, st)
+			for f := 1; f < 10 && err == nil; f++ {
+				next := st
+				next.Frame, next.Progress = f, st.Progress+0.01
+				err = r.Update(s, st, next)
+				st = next
+			}
+			errs <- err
+		}(surfaces[i])
+	}
+	for range surfaces {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := surfacesDiffer(surfaces[0], surfaces[1]); n != 0 {
+		t.Errorf("the two outputs differ in %d pixels", n)
+	}
+}

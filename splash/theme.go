@@ -77,6 +77,7 @@ type Theme struct {
 	// File is the theme file's path, or "" for the embedded default theme.
 	File string
 
+	dir       string // where relative paths start; "" for the embedded theme
 	open      func(name string) (io.ReadCloser, error)
 	base      sections
 	overrides map[image.Point]*sections
@@ -220,7 +221,11 @@ func DefaultTheme() (*Theme, error) {
 	open := func(name string) (io.ReadCloser, error) {
 		return defaultAssets.Open(path.Join("assets", name))
 	}
-	return parseTheme("(default theme)", data, open, ThemeOptions{})
+	t, err := parseTheme("(default theme)", "", data, open, ThemeOptions{})
+	if t != nil {
+		t.File = ""
+	}
+	return t, err
 }
 
 // LoadTheme reads and checks the theme file at path. Paths inside it are
@@ -231,14 +236,7 @@ func LoadTheme(path string, opt ThemeOptions) (*Theme, error) {
 	if err != nil {
 		return nil, &ThemeError{File: path, Err: err}
 	}
-	dir := filepath.Dir(path)
-	open := func(name string) (io.ReadCloser, error) {
-		if !filepath.IsAbs(name) {
-			name = filepath.Join(dir, name)
-		}
-		return os.Open(name)
-	}
-	return parseTheme(path, data, open, opt)
+	return ParseTheme(path, data, filepath.Dir(path), opt)
 }
 
 // ParseTheme reads a theme from data; file names the theme in errors and
@@ -250,15 +248,12 @@ func ParseTheme(file string, data []byte, dir string, opt ThemeOptions) (*Theme,
 		}
 		return os.Open(name)
 	}
-	return parseTheme(file, data, open, opt)
+	return parseTheme(file, dir, data, open, opt)
 }
 
-func parseTheme(file string, data []byte, open func(string) (io.ReadCloser, error), opt ThemeOptions) (*Theme, error) {
-	t := &Theme{File: file, open: open, budget: opt.MaxImagePixels,
+func parseTheme(file, dir string, data []byte, open func(string) (io.ReadCloser, error), opt ThemeOptions) (*Theme, error) {
+	t := &Theme{File: file, dir: dir, open: open, budget: opt.MaxImagePixels,
 		overrides: make(map[image.Point]*sections), images: make(map[string]*themeImage), fonts: make(map[string]*fontFile)}
-	if file == "(default theme)" {
-		t.File = ""
-	}
 	if t.budget <= 0 {
 		t.budget = DefaultMaxImagePixels
 	}
@@ -540,10 +535,10 @@ func (t *Theme) frameNames(pattern string) ([]string, error) {
 	if pattern == "" {
 		return nil, errors.New("empty pattern")
 	}
-	if t.File == "" {
+	if t.dir == "" {
 		return nil, errors.New("the embedded theme has no spinner frames")
 	}
-	dir := filepath.Dir(t.File)
+	dir := t.dir
 	full := pattern
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(dir, pattern)

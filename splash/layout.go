@@ -64,6 +64,9 @@ type barLayout struct {
 	radius, border    float64
 	fill, track, edge color.RGBA
 	pulseWidth        float64 // fraction of the track
+	// inner and ring are the coverage of the track and of the border
+	// ring per pixel, row-major (see coverage).
+	inner, ring []float32
 }
 
 // textLayout says where a text line goes; its box depends on the text.

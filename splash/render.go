@@ -191,7 +191,8 @@ func (r *Renderer) paintRect(s *fbemu.Surface, l *layout, st State, clip image.R
 		blit(s, fr, sp.rect, clip)
 	}
 	if b := l.bar; b != nil && b.rect.Overlaps(clip) {
-		blit(s, r.barSprite(l, st), b.rect, clip)
+		part := b.rect.Intersect(clip)
+		blit(s, r.barPart(l, st, part.Sub(b.rect.Min)), part, clip)
 	}
 	for _, tx := range []struct {
 		tl   *textLayout
@@ -267,21 +268,26 @@ func frameIndex(frame, n int) int {
 	return (frame%n + n) % n
 }
 
-// barKey is what a bar sprite depends on: the filled span of the track,
-// in track pixels.
-type barKey struct {
+// barSpanKey is the filled span of the bar's track, in bar pixels.
+type barSpanKey struct {
 	lo, hi float64
+}
+
+// barKey names a drawn part of the bar.
+type barKey struct {
+	span barSpanKey
+	part image.Rectangle
 }
 
 // barSpan returns the filled span of the bar's track for st: from the
 // left to the progress, or the pulse's segment when progress is unknown.
-func barSpan(l *layout, st State) barKey {
+func barSpan(l *layout, st State) barSpanKey {
 	b := l.bar
 	x0 := b.border
 	tw := float64(b.rect.Dx()) - 2*b.border
 	if st.Progress >= 0 {
 		p := math.Min(st.Progress, 1)
-		return barKey{x0, x0 + p*tw}
+		return barSpanKey{x0, x0 + p*tw}
 	}
 	// The pulse sweeps across and back over pulseLen frames, easing at
 	// the ends.
@@ -291,7 +297,7 @@ func barSpan(l *layout, st State) barKey {
 	u = u * u * (3 - 2*u)                              // smoothstep
 	pw := b.pulseWidth * tw
 	lo := x0 + u*(tw-pw)
-	return barKey{lo, lo + pw}
+	return barSpanKey{lo, lo + pw}
 }
 
 // barChange returns the part of the bar that differs between two states.
@@ -314,40 +320,30 @@ func (r *Renderer) barChange(l *layout, old, new State) image.Rectangle {
 	return image.Rect(rect.Min.X+x0, rect.Min.Y, rect.Min.X+x1, rect.Max.Y).Intersect(rect)
 }
 
-// barSprite returns the bar drawn for st, reusing the last one while the
-// filled span is the same.
-func (r *Renderer) barSprite(l *layout, st State) *fbemu.Sprite {
-	k := barSpan(l, st)
+// barPart returns the part (in bar coordinates) of the bar drawn for
+// st, reusing the last one while the filled span and the part hold, so a
+// tick draws only the few columns it changes.
+func (r *Renderer) barPart(l *layout, st State, part image.Rectangle) *fbemu.Sprite {
+	k := barKey{span: barSpan(l, st), part: part}
 	if r.barSp != nil && r.barKey == k {
 		return r.barSp
 	}
 	b := l.bar
-	w, h := b.rect.Dx(), b.rect.Dy()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	fw, fh := float64(w), float64(h)
-	bd := b.border
-	for y := 0; y < h; y++ {
-		cy := float64(y) + 0.5
-		for x := 0; x < w; x++ {
-			cx := float64(x) + 0.5
-			outer := roundRectCover(cx, cy, 0, 0, fw, fh, b.radius)
-			if outer == 0 {
-				continue
-			}
-			inner := outer
-			if bd > 0 {
-				inner = roundRectCover(cx, cy, bd, bd, fw-bd, fh-bd, math.Max(0, b.radius-bd))
-			}
+	b.coverage()
+	w := b.rect.Dx()
+	img := image.NewRGBA(image.Rect(0, 0, part.Dx(), part.Dy()))
+	for y := part.Min.Y; y < part.Max.Y; y++ {
+		for x := part.Min.X; x < part.Max.X; x++ {
+			inner := float64(b.inner[y*w+x])
 			var px [4]float64 // premultiplied, 0..255
-			if ring := outer - inner; ring > 0 {
+			if ring := float64(b.ring[y*w+x]); ring > 0 {
 				px = overF(px, b.edge, ring)
 			}
 			px = overF(px, b.track, inner)
-			span := math.Min(float64(x+1), k.hi) - math.Max(float64(x), k.lo)
-			if span > 0 {
+			if span := math.Min(float64(x+1), k.span.hi) - math.Max(float64(x), k.span.lo); span > 0 {
 				px = overF(px, b.fill, inner*math.Min(span, 1))
 			}
-			o := img.PixOffset(x, y)
+			o := img.PixOffset(x-part.Min.X, y-part.Min.Y)
 			for c := 0; c < 4; c++ {
 				img.Pix[o+c] = uint8(math.Min(255, math.Round(px[c])))
 			}
@@ -355,6 +351,29 @@ func (r *Renderer) barSprite(l *layout, st State) *fbemu.Sprite {
 	}
 	r.barKey, r.barSp = k, fbemu.NewSprite(img, l.format)
 	return r.barSp
+}
+
+// coverage computes, once per layout, how much of each pixel of the bar
+// the border ring and the track inside it cover.
+func (b *barLayout) coverage() {
+	if b.inner != nil {
+		return
+	}
+	w, h := b.rect.Dx(), b.rect.Dy()
+	b.inner, b.ring = make([]float32, w*h), make([]float32, w*h)
+	fw, fh, bd := float64(w), float64(h), b.border
+	for y := 0; y < h; y++ {
+		cy := float64(y) + 0.5
+		for x := 0; x < w; x++ {
+			cx := float64(x) + 0.5
+			outer := roundRectCover(cx, cy, 0, 0, fw, fh, b.radius)
+			inner := outer
+			if bd > 0 {
+				inner = roundRectCover(cx, cy, bd, bd, fw-bd, fh-bd, math.Max(0, b.radius-bd))
+			}
+			b.inner[y*w+x], b.ring[y*w+x] = float32(inner), float32(max(0, outer-inner))
+		}
+	}
 }
 
 // overF composites the premultiplied colour c, scaled by coverage k, over

@@ -361,3 +361,20 @@ func TestRenderersShareTheme(t *testing.T) {
 		t.Errorf("the two outputs differ in %d pixels", n)
 	}
 }
+
+// DecodeFirstFrame decodes the logo and background, and nothing else.
+func TestDecodeFirstFrame(t *testing.T) {
+	th := loadTestTheme(t)
+	if err := th.DecodeFirstFrame(); err != nil {
+		t.Fatal(err)
+	}
+	for name, im := range th.images {
+		first := name == "bg.jpg" || name == "logo.bmp"
+		if (im.img != nil) != first {
+			t.Errorf("%s decoded: %v", name, im.img != nil)
+		}
+	}
+	if len(th.fonts) != 0 {
+		t.Error("a font was parsed")
+	}
+}

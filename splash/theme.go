@@ -655,15 +655,48 @@ func mergeInto(dst, src reflect.Value) {
 	}
 }
 
+// DecodeFirstFrame decodes the images the first frame shows (the
+// background and logo images, of the base theme and of every override),
+// so that a caller can do it while it waits for the display; Paint would
+// otherwise decode them itself. Fonts and spinner frames are left for
+// later.
+func (t *Theme) DecodeFirstFrame() error {
+	var errs []error
+	for _, s := range t.all() {
+		if s.Background != nil && s.Background.Image != nil {
+			_, err := t.decoded(*s.Background.Image)
+			errs = append(errs, err)
+		}
+		if s.Logo != nil && s.Logo.Image != nil {
+			_, err := t.decoded(*s.Logo.Image)
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// all returns the base sections and every override's, overrides in
+// resolution order.
+func (t *Theme) all() []*sections {
+	keys := make([]image.Point, 0, len(t.overrides))
+	for k := range t.overrides {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].X < keys[j].X || keys[i].X == keys[j].X && keys[i].Y < keys[j].Y
+	})
+	out := []*sections{&t.base}
+	for _, k := range keys {
+		out = append(out, t.overrides[k])
+	}
+	return out
+}
+
 // Check loads everything the theme names (decodes every image, parses
 // every font), as `bootsplash theme check` does, and returns the first
 // problem.
 func (t *Theme) Check() error {
-	all := []*sections{&t.base}
-	for _, o := range t.overrides {
-		all = append(all, o)
-	}
-	for _, s := range all {
+	for _, s := range t.all() {
 		var imgs []string
 		var fonts []*string
 		if s.Background != nil && s.Background.Image != nil {

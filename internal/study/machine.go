@@ -62,8 +62,8 @@ func ReadMachine() Machine {
 	return m
 }
 
-// String reads like "linux 6.12.107+deb12-amd64 amd64, 1 × QEMU Virtual CPU
-// (virtual), 481 MB".
+// String reads like "kernel 6.12.107+deb12-amd64 amd64, 1 × QEMU TCG CPU
+// version 2.5+ (virtual machine), 462 MB".
 func (m Machine) String() string {
 	var b strings.Builder
 	b.WriteString("kernel " + orUnknown(m.Kernel) + " " + m.Arch)

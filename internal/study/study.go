@@ -242,6 +242,7 @@ func (c Config) withDefaults() (Config, error) {
 
 // Cell is what one strategy did on one workload at one size.
 type Cell struct {
+	// Strategy, Workload, Width and Height say which cell this is.
 	Strategy Strategy `json:"strategy"`
 	Workload Workload `json:"workload"`
 	Width    int      `json:"width"`
@@ -303,15 +304,21 @@ func (s Skip) String() string {
 
 // Result is a whole study: where it ran, what it ran, and every cell.
 type Result struct {
-	Machine Machine   `json:"machine"`
-	Source  Source    `json:"source"`
-	Frames  int       `json:"frames"`
-	Warmup  int       `json:"warmup"`
+	// Machine is where the study ran.
+	Machine Machine `json:"machine"`
+	// Source is where the buffers of all but the dumb cells came from.
+	Source Source `json:"source"`
+	// Frames and Warmup are the measured and the warm-up frames per cell.
+	Frames int `json:"frames"`
+	Warmup int `json:"warmup"`
+	// Started is when the study began.
 	Started time.Time `json:"started"`
 	// Elapsed is the wall time of the whole study.
 	Elapsed time.Duration `json:"elapsed_ns"`
-	Cells   []Cell        `json:"cells"`
-	Skipped []Skip        `json:"skipped,omitempty"`
+	// Cells are the measurements, in the order they ran.
+	Cells []Cell `json:"cells"`
+	// Skipped are the cells that did not run, and why.
+	Skipped []Skip `json:"skipped,omitempty"`
 }
 
 // Find returns the cell of strategy s, workload w and size z.

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"os"
+	"path/filepath"
 
 	"github.com/bootsplash/bootsplash/access"
 )
@@ -185,7 +186,9 @@ func (e *Emulated) SavePNG(path string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Create(path)
+	// Write beside path and rename over it, so a reader watching path
+	// (a theme author's viewer, a test) never sees half a frame.
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("fbemu: save frame: %w", err)
 	}
@@ -193,7 +196,14 @@ func (e *Emulated) SavePNG(path string) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
 	if err != nil {
+		os.Remove(f.Name())
 		return fmt.Errorf("fbemu: save frame to %s: %w", path, err)
 	}
 	return nil

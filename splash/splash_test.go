@@ -2,6 +2,7 @@ package splash
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/access"
 	"github.com/bootsplash/bootsplash/internal/testutil"
+	"github.com/bootsplash/bootsplash/splash/control"
 )
 
 func TestMain(m *testing.M) { testutil.LeakCheckMain(m) }
@@ -35,59 +37,6 @@ func rgba(c color.Color) color.RGBA {
 	return color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)}
 }
 
-func TestRenderDefaultScene(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "frame.png")
-	const w, h = 400, 300
-	if err := Render(w, h, out); err != nil {
-		t.Fatal(err)
-	}
-	img := readPNG(t, out)
-	if img.Bounds() != image.Rect(0, 0, w, h) {
-		t.Fatalf("bounds %v", img.Bounds())
-	}
-	sc, err := DefaultScene()
-	if err != nil {
-		t.Fatal(err)
-	}
-	accent := color.RGBA{0x5a, 0xb0, 0xff, 0xff}
-	for _, c := range []struct {
-		name string
-		x, y int
-		want color.RGBA
-	}{
-		{"top-left is the gradient's top", 0, 0, sc.Top},
-		{"top-right is the gradient's top", w - 1, 0, sc.Top},
-		{"bottom-left is the gradient's bottom", 0, h - 1, sc.Bottom},
-		{"the centre is background, inside the ring", w / 2, h / 2, lerp(sc.Top, sc.Bottom, h/2, h-1)},
-		// The logo (192 px) is centred: its ring's left edge crosses the
-		// middle row about 0.40*192 px left of the centre, and its dot sits
-		// in the gap at the top.
-		{"the ring's left side", w/2 - 77, h / 2, accent},
-		{"the ring's right side", w/2 + 77, h / 2, accent},
-		{"the dot in the gap", w / 2, h/2 - 77, accent},
-		{"just inside the gap beside the dot", w/2 - 30, h/2 - 77, lerp(sc.Top, sc.Bottom, h/2-77, h-1)},
-	} {
-		if got := rgba(img.At(c.x, c.y)); got != c.want {
-			t.Errorf("%s: (%d,%d) = %v, want %v", c.name, c.x, c.y, got, c.want)
-		}
-	}
-}
-
-func TestLerpEnds(t *testing.T) {
-	a, b := color.RGBA{0, 100, 255, 255}, color.RGBA{255, 0, 1, 255}
-	if lerp(a, b, 0, 10) != a || lerp(a, b, 10, 10) != b {
-		t.Errorf("lerp ends: %v %v", lerp(a, b, 0, 10), lerp(a, b, 10, 10))
-	}
-	if got := lerp(a, b, 5, 10); got != (color.RGBA{128, 50, 128, 255}) {
-		t.Errorf("lerp middle = %v", got)
-	}
-	if lerp(a, b, 0, 0) != a {
-		t.Error("lerp over one row is not the top colour")
-	}
-}
-
-// Run on the emulated backend shows exactly what Render writes, for every
-// access strategy.
 func TestRunEmulatedEqualsRender(t *testing.T) {
 	dir := t.TempDir()
 	want := filepath.Join(dir, "render.png")
@@ -96,19 +45,21 @@ func TestRunEmulatedEqualsRender(t *testing.T) {
 	}
 	wantImg := readPNG(t, want)
 	for _, s := range access.Strategies() {
-		t.Run(s.String(), func(t *testing.T) {
-			out := filepath.Join(dir, s.String()+".png")
-			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-			defer cancel()
-			err := Run(ctx, Config{Backend: BackendEmu, EmuSize: image.Pt(320, 200), Out: out, Access: s})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := readPNG(t, out)
-			if n := differing(got, wantImg); n != 0 {
-				t.Errorf("%d pixels differ from Render", n)
-			}
-		})
+		for _, n := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%v/buffers=%d", s, n), func(t *testing.T) {
+				out := filepath.Join(dir, fmt.Sprintf("%v-%d.png", s, n))
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				defer cancel()
+				err := Run(ctx, Config{Backend: BackendEmu, EmuSize: image.Pt(320, 200), Out: out, Access: s, Buffers: n})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := readPNG(t, out)
+				if n := differing(got, wantImg); n != 0 {
+					t.Errorf("%d pixels differ from Render", n)
+				}
+			})
+		}
 	}
 }
 
@@ -138,4 +89,90 @@ func TestParseBackend(t *testing.T) {
 	if _, err := ParseBackend("fbdev"); err == nil {
 		t.Error("ParseBackend accepted an unknown name")
 	}
+}
+
+// TestRunFollowsControl drives Run on the emulated display through the
+// native socket and psplash's FIFO, as boot scripts would, and checks that
+// the PNG it rewrites after each frame shows exactly what RenderFrame
+// draws for the State sent.
+func TestRunFollowsControl(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run.png")
+	sock := filepath.Join(dir, "control")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{Backend: BackendEmu, EmuSize: image.Pt(480, 272), Out: out, Buffers: 2,
+			Control: ControlConfig{Native: true, Socket: sock, Psplash: true, PsplashDir: dir}})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	var cl *control.Client
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var err error
+		if cl, err = control.Dial(ctx, sock); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon never listened: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	defer cl.Close()
+
+	// shows waits until the PNG Run rewrites shows st as RenderFrame draws
+	// it: front ends hand requests to the daemon, which draws on its own
+	// goroutine.
+	shows := func(st State) {
+		t.Helper()
+		ref := filepath.Join(dir, "want.png")
+		if err := RenderFrame(ref, FrameOptions{Width: 480, Height: 272, State: st}); err != nil {
+			t.Fatal(err)
+		}
+		wantImg := readPNG(t, ref)
+		n := -1
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if got, err := readPNGFile(out); err == nil {
+				if n = differing(got, wantImg); n == 0 {
+					return
+				}
+			}
+		}
+		t.Errorf("the display never showed %+v (%d pixels differ)", st, n)
+	}
+	shows(State{})
+	if err := cl.Do(ctx, control.Command{Kind: control.Progress, Value: 0.4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Do(ctx, control.Command{Kind: control.Message, Text: "Checking file systems"}); err != nil {
+		t.Fatal(err)
+	}
+	shows(State{Progress: 0.4, Message: "Checking file systems"})
+
+	// psplash-write sends the command and a NUL.
+	fifo, err := os.OpenFile(filepath.Join(dir, "psplash_fifo"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = fifo.Write([]byte("PROGRESS 75\x00MSG Starting services\x00"))
+	fifo.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shows(State{Progress: 0.75, Message: "Starting services"})
+}
+
+// readPNGFile reads a PNG that another goroutine may be rewriting.
+func readPNGFile(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return png.Decode(f)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/bootsplash/bootsplash/access"
 	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/splash"
+	"github.com/bootsplash/bootsplash/splash/control"
 )
 
 const usage = `Usage: bootsplash COMMAND [flags]
@@ -126,12 +127,21 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	size := fs.String("size", "1024x768", "emulated backend: display size WxH")
 	buffers := fs.Int("buffers", 1, "1 (draw in place) or 2 (double-buffered, flipped on vblank)")
 	legacy := fs.Bool("legacy", false, "use the legacy KMS ioctls even where atomic commits work")
+	theme := fs.String("theme", "", "theme file (default: the embedded theme)")
+	scale := fs.Float64("scale", 0, "output scale (default: from the display's physical size)")
+	rotate := fs.String("rotate", "0", "rotation on the way to the panel, on top of its orientation: 0, 90, 180 or 270")
+	socket := fs.String("socket", control.DefaultSocket, `bootsplash's control socket ("" for none)`)
+	psplashFIFO := fs.Bool("psplash", true, "accept psplash commands on $PSPLASH_FIFO_DIR/psplash_fifo")
+	psplashDir := fs.String("psplash-dir", "", "directory of psplash_fifo (default: $PSPLASH_FIFO_DIR or /run)")
+	plymouthSock := fs.Bool("plymouth", true, "accept plymouth's boot protocol on its abstract socket")
 	duration := fs.Duration("for", 0, "quit after this long (default: run until SIGTERM or SIGINT)")
 	verbose := fs.BoolP("verbose", "v", false, "log debug detail")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg := splash.Config{Device: *device, Heap: *heap, Out: *out, Buffers: *buffers, Legacy: *legacy, Start: start, Log: logger(stderr, *verbose)}
+	cfg := splash.Config{Device: *device, Heap: *heap, Out: *out, Buffers: *buffers, Legacy: *legacy, Theme: *theme, Scale: *scale,
+		Control: splash.ControlConfig{Native: *socket != "", Socket: *socket, Psplash: *psplashFIFO, PsplashDir: *psplashDir, Plymouth: *plymouthSock},
+		Start:   start, Log: logger(stderr, *verbose)}
 	if *buffers != 1 && *buffers != 2 {
 		return fmt.Errorf("%w: --buffers %d: want 1 or 2", errUsage, *buffers)
 	}
@@ -152,6 +162,12 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	}
 	if cfg.EmuSize.X, cfg.EmuSize.Y, err = client.ParseModeSize(*size); err != nil {
 		return fmt.Errorf("%w: --size: %v", errUsage, err)
+	}
+	if cfg.Rotation, err = parseRotation(*rotate); err != nil {
+		return fmt.Errorf("%w: --rotate: %v", errUsage, err)
+	}
+	if *scale < 0 {
+		return fmt.Errorf("%w: --scale %v: want a positive scale, or 0 to derive it", errUsage, *scale)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

@@ -35,6 +35,8 @@ func TestUsageErrors(t *testing.T) {
 		{"run", "--mode", "1024"},
 		{"info", "extra"},
 		{"run", "--buffers", "3"},
+		{"run", "--rotate", "45"},
+		{"run", "--scale", "-1"},
 	} {
 		_, _, err := runArgs(t, args...)
 		if !errors.Is(err, errUsage) || exitCode(err) != 2 {
@@ -74,7 +76,8 @@ func TestRenderWritesPNG(t *testing.T) {
 
 func TestRunEmulatedLogsPathAndFirstFrame(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run.png")
-	_, stderr, err := runArgs(t, "run", "--backend", "emu", "--size", "320x240", "--out", out, "--for", "50ms")
+	_, stderr, err := runArgs(t, "run", "--backend", "emu", "--size", "320x240", "--out", out, "--for", "50ms",
+		"--socket", "", "--psplash=false", "--plymouth=false")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}

@@ -19,7 +19,7 @@ import (
 // guestPackages are the packages whose tests run inside the VM, on every
 // device of the matrix. Add a package here once it has kernel tests.
 func guestPackages() []string {
-	return []string{"access", "client", "fbemu"}
+	return []string{"access", "client", "fbemu", "internal/study"}
 }
 
 // matrix is the display devices every guest package and the end-to-end

@@ -86,16 +86,11 @@ func (t *Theme) imageInfoLocked(name string) (*themeImage, error) {
 	if ti := t.images[name]; ti != nil {
 		return ti, nil
 	}
-	f, err := t.openFile(name)
+	f, br, format, err := t.openImage(name)
 	if err != nil {
-		return nil, &ImageError{Name: name, Err: unwrapName(err, name)}
+		return nil, err
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
-	format, err := sniff(br)
-	if err != nil {
-		return nil, &ImageError{Name: name, Err: err}
-	}
 	cfg, err := format.config(br)
 	if err != nil {
 		return nil, &ImageError{Name: name, Err: fmt.Errorf("corrupt %s header: %w", format.name, err)}
@@ -106,6 +101,21 @@ func (t *Theme) imageInfoLocked(name string) (*themeImage, error) {
 	ti := &themeImage{cfg: cfg, format: format, sprites: make(map[spriteKey]*fbemu.Sprite)}
 	t.images[name] = ti
 	return ti, nil
+}
+
+// openImage opens a theme image and tells its format from its first bytes.
+// The caller closes f; br reads the file from its start.
+func (t *Theme) openImage(name string) (f io.ReadCloser, br *bufio.Reader, format *imageFormat, err error) {
+	file, err := t.openFile(name)
+	if err != nil {
+		return nil, nil, nil, &ImageError{Name: name, Err: unwrapName(err, name)}
+	}
+	br = bufio.NewReader(file)
+	if format, err = sniff(br); err != nil {
+		file.Close()
+		return nil, nil, nil, &ImageError{Name: name, Err: err}
+	}
+	return file, br, format, nil
 }
 
 // checkBudget refuses empty images and images over budget pixels.
@@ -146,16 +156,11 @@ func (t *Theme) decodedLocked(name string) (*themeImage, error) {
 	if ti.img != nil {
 		return ti, nil
 	}
-	f, err := t.openFile(name)
+	f, br, format, err := t.openImage(name)
 	if err != nil {
-		return nil, &ImageError{Name: name, Err: unwrapName(err, name)}
+		return nil, err
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
-	format, err := sniff(br)
-	if err != nil {
-		return nil, &ImageError{Name: name, Err: err}
-	}
 	if format != ti.format {
 		return nil, &ImageError{Name: name, Err: fmt.Errorf("changed from %s to %s while loading", ti.format.name, format.name)}
 	}

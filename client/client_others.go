@@ -163,3 +163,11 @@ func (s *Scanout) Close() error { return nil }
 
 // commitScratch holds a Device's reusable commit memory on Linux.
 type commitScratch struct{}
+
+// ProbeCurrent fails off Linux.
+func (d *Device) ProbeCurrent() (*State, error) { return nil, errNotLinux("probe") }
+
+// ConnectorCurrent fails off Linux.
+func (d *Device) ConnectorCurrent(ConnectorID) (*Connector, error) {
+	return nil, errNotLinux("read connector")
+}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -588,5 +589,46 @@ func TestKernelFaults(t *testing.T) {
 	defer restore()
 	if err := d.ReadEvents(func(Event) {}); !errors.Is(err, unix.EIO) {
 		t.Errorf("ReadEvents with a failing read: %v", err)
+	}
+}
+
+// TestKernelProbeCurrent checks that reading connectors as the kernel last
+// probed them (what the first frame uses, to skip a new detect and EDID
+// read) finds what a full probe finds, and picks the same output.
+func TestKernelProbeCurrent(t *testing.T) {
+	d := openCard(t, Options{})
+	full, err := d.Probe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := d.ProbeCurrent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cur.Connectors) != len(full.Connectors) {
+		t.Fatalf("%d connectors, a full probe found %d", len(cur.Connectors), len(full.Connectors))
+	}
+	for i, c := range cur.Connectors {
+		f := full.Connectors[i]
+		if c.Name != f.Name || c.Status != f.Status || len(c.Modes) != len(f.Modes) || c.WidthMM != f.WidthMM || !bytes.Equal(c.EDID, f.EDID) {
+			t.Errorf("%s: current %v with %d modes, probed %v with %d modes", c.Name, c.Status, len(c.Modes), f.Status, len(f.Modes))
+			continue
+		}
+		for j := range c.Modes {
+			if c.Modes[j] != f.Modes[j] {
+				t.Errorf("%s mode %d: current %v, probed %v", c.Name, j, c.Modes[j], f.Modes[j])
+			}
+		}
+	}
+	want, err := full.SelectOutput(OutputRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.SelectOutput(OutputRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("SelectOutput chose %v, a full probe chooses %v", got, want)
 	}
 }

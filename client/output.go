@@ -5,13 +5,20 @@ import (
 	"strings"
 )
 
-// SelectOutput probes the device and picks an output the way
-// drm_client_modeset_probe does: the requested (else the first connected)
-// connector, the requested-size (else preferred, else first) mode, a CRTC
-// one of its encoders can drive, and the primary plane of that CRTC.
+// SelectOutput picks an output the way drm_client_modeset_probe does: the
+// requested (else the first connected) connector, the requested-size (else
+// preferred, else first) mode, a CRTC one of its encoders can drive, and
+// the primary plane of that CRTC. It reads the connectors as the kernel
+// last probed them, and probes them again only when that finds no output.
 func (d *Device) SelectOutput(req OutputRequest) (*Output, error) {
-	s, err := d.Probe()
+	s, err := d.ProbeCurrent()
 	if err != nil {
+		return nil, err
+	}
+	if out, err := s.SelectOutput(req); err == nil {
+		return out, nil
+	}
+	if s, err = d.Probe(); err != nil {
 		return nil, err
 	}
 	return s.SelectOutput(req)

@@ -309,15 +309,44 @@ func modeToKernel(m Mode) uapi.ModeModeinfo {
 // Connector reads a connector: its state, modes, encoders and properties.
 // Like GETCONNECTOR itself, it may probe the display (read its EDID).
 func (d *Device) Connector(id ConnectorID) (*Connector, error) {
+	return d.connector(id, true)
+}
+
+// ConnectorCurrent reads a connector as the kernel last probed it, without
+// probing it again. A DRM master asking GETCONNECTOR for the mode count
+// makes the kernel detect the display and read its EDID anew (tens of
+// milliseconds over DDC); at boot the driver has just done that, so the
+// first frame need not wait for it (libdrm's drmModeGetConnectorCurrent).
+func (d *Device) ConnectorCurrent(id ConnectorID) (*Connector, error) {
+	return d.connector(id, false)
+}
+
+func (d *Device) connector(id ConnectorID, probe bool) (*Connector, error) {
 	op := fmt.Sprintf("read connector %d of", id)
 	var g uapi.ModeGetConnector
 	var modes []uapi.ModeModeinfo
 	var encs []uint32
+	var one [1]uapi.ModeModeinfo
 	ok := false
 	for try := 0; try < maxRetries && !ok; try++ {
 		g = uapi.ModeGetConnector{Connector_id: uint32(id)}
-		if err := d.ioctl(uapi.DRM_IOCTL_MODE_GETCONNECTOR, unsafe.Pointer(&g)); err != nil {
+		if !probe {
+			// A non-zero mode count is what keeps the kernel from
+			// probing.
+			g.Count_modes = 1
+			g.Modes_ptr = uapi.SlicePointer(one[:])
+		}
+		err := d.ioctl(uapi.DRM_IOCTL_MODE_GETCONNECTOR, unsafe.Pointer(&g))
+		runtime.KeepAlive(&one)
+		if err != nil {
 			return nil, d.err(op, err)
+		}
+		if !probe && g.Count_modes == 0 && ConnectorStatus(g.Connection) != Disconnected {
+			// Never probed, or connected without modes: only a probe
+			// can tell more.
+			probe = true
+			try--
+			continue
 		}
 		nm, ne := g.Count_modes, g.Count_encoders
 		modes = make([]uapi.ModeModeinfo, nm)
@@ -325,7 +354,7 @@ func (d *Device) Connector(id ConnectorID) (*Connector, error) {
 		g.Modes_ptr = uapi.SlicePointer(modes)
 		g.Encoders_ptr = uapi.SlicePointer(encs)
 		g.Count_props = 0 // properties are read with OBJ_GETPROPERTIES
-		err := d.ioctl(uapi.DRM_IOCTL_MODE_GETCONNECTOR, unsafe.Pointer(&g))
+		err = d.ioctl(uapi.DRM_IOCTL_MODE_GETCONNECTOR, unsafe.Pointer(&g))
 		runtime.KeepAlive(modes)
 		runtime.KeepAlive(encs)
 		if err != nil {
@@ -529,14 +558,21 @@ func ParseInFormats(b []byte) (map[Format][]Modifier, error) {
 }
 
 // Probe reads all connectors, encoders, CRTCs and planes.
-func (d *Device) Probe() (*State, error) {
+func (d *Device) Probe() (*State, error) { return d.probe(true) }
+
+// ProbeCurrent is Probe reading the connectors as the kernel last probed
+// them (see ConnectorCurrent): what the first frame needs, without waiting
+// for displays to be detected again.
+func (d *Device) ProbeCurrent() (*State, error) { return d.probe(false) }
+
+func (d *Device) probe(force bool) (*State, error) {
 	res, err := d.Resources()
 	if err != nil {
 		return nil, err
 	}
 	s := &State{Resources: res}
 	for _, id := range res.Connectors {
-		c, err := d.Connector(id)
+		c, err := d.connector(id, force)
 		if err != nil {
 			return nil, err
 		}

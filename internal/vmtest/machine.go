@@ -138,6 +138,8 @@ type Result struct {
 	Waited bool
 	// Duration runs from start to exit (guest clock).
 	Duration time.Duration
+	// Start is the guest's uptime when the step started.
+	Start time.Duration
 
 	startMs int64
 }
@@ -183,6 +185,22 @@ type Machine struct {
 	cfg  Config
 	work string
 	qmp  *QMP
+	rep  *Report
+	// The current host step's message: the guest's uptime when it sent it
+	// and the host's time when it arrived.
+	stepGuest time.Duration
+	stepHost  time.Time
+}
+
+// Result returns what has become of the named step so far (the steps
+// before the current host step have finished).
+func (m *Machine) Result(step string) *Result { return m.rep.Step(step) }
+
+// GuestUptime estimates the guest's uptime at the host's time t, from
+// when the current host step's message was sent and when it arrived (the
+// control line's delay is counted as none).
+func (m *Machine) GuestUptime(t time.Time) time.Duration {
+	return m.stepGuest + t.Sub(m.stepHost)
 }
 
 // QMP returns the machine's QMP client (for device_add, device_del, ...).
@@ -478,7 +496,7 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, finish("qmp: " + err.Error())
 	}
 	defer q.Close()
-	m := &Machine{cfg: cfg, work: work, qmp: q}
+	m := &Machine{cfg: cfg, work: work, qmp: q, rep: rep}
 
 	msgs := make(chan proto.Message, 64)
 	readErr := make(chan error, 1)
@@ -535,6 +553,7 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 				ack := proto.Message{Kind: proto.KindAck, Step: msg.Step}
 				f := cfg.Host[msg.Step]
 				hostStart := time.Now()
+				m.stepGuest, m.stepHost = time.Duration(msg.Millis)*time.Millisecond, hostStart
 				if f == nil {
 					ack.Text = "no host action for step " + msg.Step
 				} else if err := f(ctx, m); err != nil {
@@ -587,6 +606,7 @@ func handleMessage(rep *Report, cfg *Config, msg proto.Message, partial map[stri
 	case proto.KindStart, proto.KindHost:
 		res.Started = true
 		res.startMs = msg.Millis
+		res.Start = time.Duration(msg.Millis) * time.Millisecond
 		cfg.Logf("step %s: start %s", msg.Step, msg.Text)
 	case proto.KindOutput:
 		res.Output = append(res.Output, msg.Data...)

@@ -14,7 +14,8 @@ import (
 
 // TestVMRunner checks the runner itself on a real boot, with a fixture
 // program instead of the project's code: exit statuses, timeouts, missing
-// programs, sysfs writes, a background command stopped with SIGTERM, a host
+// programs, sysfs writes, a background command stopped with SIGTERM, one
+// waited for (that exits by itself, and that does not), a host
 // step taking a screendump of a known picture, and a guest that crashes.
 func TestVMRunner(t *testing.T) {
 	vmEnabled(t)
@@ -55,6 +56,10 @@ func TestVMRunner(t *testing.T) {
 				{Name: "stop fill", Stop: "fill"},
 				{Name: "early", Cmd: []string{h, "exit", "0"}, Background: true, WaitFor: "never printed"},
 				{Name: "stop early", Stop: "early"},
+				{Name: "exits", Cmd: []string{h, "exit", "4"}, Background: true},
+				{Name: "wait exits", Wait: "exits", Timeout: proto.Duration(10 * time.Second)},
+				{Name: "lingers", Cmd: []string{h, "hang"}, Background: true, WaitFor: "hanging"},
+				{Name: "wait lingers", Wait: "lingers", Timeout: proto.Duration(time.Second)},
 			}},
 			Host: map[string]HostFunc{
 				"shot": func(ctx context.Context, m *Machine) error {
@@ -96,6 +101,10 @@ func TestVMRunner(t *testing.T) {
 		check("stop fill", 0, "", "")
 		check("early", 0, "exiting with 0", "exited before its output contained")
 		check("stop early", 1, "", "not running")
+		check("exits", 4, "exiting with 4", "")
+		check("wait exits", 0, "", "")
+		check("lingers", -1, "hanging", "did not exit by itself within 1s")
+		check("wait lingers", 0, "", "")
 		if !rep.Step("fill").Waited || rep.Step("early").Waited {
 			t.Errorf("waited: fill %v (want true), early %v (want false)", rep.Step("fill").Waited, rep.Step("early").Waited)
 		}

@@ -3,6 +3,7 @@ package vmtest
 import (
 	"bytes"
 	"compress/gzip"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"image"
@@ -298,5 +299,66 @@ func TestGroupGuestTests(t *testing.T) {
 	}
 	if pkgOut != "FAIL\n" {
 		t.Errorf("package output %q", pkgOut)
+	}
+}
+
+// ProgramFiles finds a dynamic host program's interpreter and libraries
+// where the loader will look for them, and refuses what is not ELF.
+func TestProgramFiles(t *testing.T) {
+	prog := "/bin/ls"
+	if _, err := os.Stat(prog); err != nil {
+		t.Skipf("no %s on this host: %v", prog, err)
+	}
+	files, err := ProgramFiles(prog, "/bin/ls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	interp, err := elfInterpreter(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if interp == "" {
+		t.Skipf("%s is static here", prog)
+	}
+	paths := map[string]bool{}
+	for _, f := range files {
+		paths[f.Path] = true
+		if f.HostPath == "" {
+			t.Errorf("%s has no host file", f.Path)
+		}
+	}
+	if files[0].Path != "/bin/ls" || files[0].HostPath != prog {
+		t.Errorf("first file %+v, want the program", files[0])
+	}
+	if !paths[interp] {
+		t.Errorf("interpreter %s missing from %v", interp, paths)
+	}
+	libc := false
+	for p := range paths {
+		if filepath.Base(p) == "libc.so.6" {
+			libc = true
+		}
+	}
+	if !libc {
+		t.Errorf("libc.so.6 missing from %v", paths)
+	}
+	if len(paths) != len(files) {
+		t.Errorf("a path is listed twice: %v", files)
+	}
+
+	notELF := filepath.Join(t.TempDir(), "script")
+	if err := os.WriteFile(notELF, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ProgramFiles(notELF, "/bin/script"); err == nil {
+		t.Error("a shell script was taken for an ELF program")
+	}
+	if _, err := findLibrary("libdoesnotexist.so.9", LibraryDirs, elf.EM_X86_64, elf.ELFCLASS64); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("a missing library gave %v", err)
 	}
 }

@@ -300,6 +300,17 @@ func (g *guest) step(s proto.Step) error {
 		g.stop(s.Stop, p, "")
 		g.send(proto.Message{Kind: proto.KindExit, Step: s.Name})
 		return nil
+	case s.Wait != "":
+		p := g.bg[s.Wait]
+		delete(g.bg, s.Wait)
+		g.send(proto.Message{Kind: proto.KindStart, Step: s.Name})
+		if p == nil {
+			g.send(proto.Message{Kind: proto.KindExit, Step: s.Name, Code: 1, Text: s.Wait + " was not running"})
+			return nil
+		}
+		g.wait(s.Wait, p, timeoutOf(s))
+		g.send(proto.Message{Kind: proto.KindExit, Step: s.Name})
+		return nil
 	case s.Background:
 		return g.background(s)
 	default:
@@ -457,4 +468,16 @@ func (g *guest) stop(name string, p *bgProc, why string) {
 		how = strings.TrimPrefix(note+"; "+how, "; ")
 	}
 	g.send(proto.Message{Kind: proto.KindExit, Step: name, Code: code, Text: strings.TrimSuffix(how, "; ")})
+}
+
+// wait lets a background command exit by itself within timeout and reports
+// how it ended; one still running then is stopped, and its result says so.
+func (g *guest) wait(name string, p *bgProc, timeout time.Duration) {
+	select {
+	case err := <-p.done:
+		code, how := exitCode(err)
+		g.send(proto.Message{Kind: proto.KindExit, Step: name, Code: code, Text: how})
+	case <-time.After(timeout):
+		g.stop(name, p, fmt.Sprintf("did not exit by itself within %v", timeout))
+	}
 }

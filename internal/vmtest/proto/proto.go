@@ -47,8 +47,8 @@ type WriteFile struct {
 	Data []byte `json:"data"`
 }
 
-// Step is one thing the guest does. Exactly one of Cmd, Write, Host, Stop
-// or WaitPath is set.
+// Step is one thing the guest does. Exactly one of Cmd, Write, Host, Stop,
+// Wait or WaitPath is set.
 type Step struct {
 	// Name identifies the step in results and messages; unique in a plan.
 	Name string `json:"name"`
@@ -79,6 +79,12 @@ type Step struct {
 	// Stop names a background step to end with SIGTERM; its result (exit
 	// status, all its output) is reported under the background step's name.
 	Stop string `json:"stop,omitempty"`
+
+	// Wait names a background step that must exit by itself (after a quit
+	// request, say) within Timeout; one that does not is ended as Stop
+	// ends it, and its result notes that it had to be. Its result is
+	// reported under the background step's name, as with Stop.
+	Wait string `json:"wait,omitempty"`
 
 	// WaitPath waits (up to Timeout) until the path exists, or with
 	// WaitGone until it no longer does: a device node after a hotplug, a
@@ -127,15 +133,18 @@ func (p *Plan) Validate() error {
 		if s.WaitPath != "" {
 			kinds++
 		}
-		if s.Stop != "" {
-			kinds++
-			if !bg[s.Stop] {
-				return fmt.Errorf("plan step %q stops %q, which is not an earlier background step", s.Name, s.Stop)
+		for _, end := range []struct{ verb, name string }{{"stops", s.Stop}, {"waits for", s.Wait}} {
+			if end.name == "" {
+				continue
 			}
-			delete(bg, s.Stop)
+			kinds++
+			if !bg[end.name] {
+				return fmt.Errorf("plan step %q %s %q, which is not an earlier background step", s.Name, end.verb, end.name)
+			}
+			delete(bg, end.name)
 		}
 		if kinds != 1 {
-			return fmt.Errorf("plan step %q must have exactly one of cmd, write, host, stop, waitPath (has %d)", s.Name, kinds)
+			return fmt.Errorf("plan step %q must have exactly one of cmd, write, host, stop, wait, waitPath (has %d)", s.Name, kinds)
 		}
 		if s.Background {
 			if len(s.Cmd) == 0 {

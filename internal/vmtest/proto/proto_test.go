@@ -50,11 +50,19 @@ func TestPlanValidate(t *testing.T) {
 		"stop foreground":    {{Name: "a", Cmd: []string{"/x"}}, {Name: "b", Stop: "a"}},
 		"stop twice":         {{Name: "a", Cmd: []string{"/x"}, Background: true}, {Name: "b", Stop: "a"}, {Name: "c", Stop: "a"}},
 		"background nothing": {{Name: "a", Background: true, Host: true}},
+		"wait unknown":       {{Name: "a", Wait: "b"}},
+		"wait foreground":    {{Name: "a", Cmd: []string{"/x"}}, {Name: "b", Wait: "a"}},
+		"wait after stop":    {{Name: "a", Cmd: []string{"/x"}, Background: true}, {Name: "b", Stop: "a"}, {Name: "c", Wait: "a"}},
+		"wait and stop":      {{Name: "a", Cmd: []string{"/x"}, Background: true}, {Name: "b", Stop: "a", Wait: "a"}},
 	} {
 		p := Plan{Steps: steps}
 		if _, err := p.Encode(); err == nil {
 			t.Errorf("%s: plan encoded, want an error", name)
 		}
+	}
+	ok := Plan{Steps: []Step{{Name: "a", Cmd: []string{"/x"}, Background: true}, {Name: "b", Wait: "a"}}}
+	if _, err := ok.Encode(); err != nil {
+		t.Errorf("a wait for a background step: %v", err)
 	}
 	if _, err := DecodePlan([]byte(`{"steps":[{"name":"a","cmd":["/x"],"timeout":5}]}`)); err == nil {
 		t.Error("a numeric timeout was accepted")

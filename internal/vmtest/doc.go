@@ -41,15 +41,37 @@
 // the 6.1 kernel on cirrus, where the path must be a dumb buffer. TestVMRunner
 // checks the runner itself with a fixture program.
 //
+// The themed case (themed_test.go, TestVM/{cirrus,virtio}/e2e/themed) runs
+// in the same boots on cirrus (heap + PRIME) and virtio (dumb buffers,
+// damage required): `bootsplash run --theme /theme/test.toml` with
+// splash/testdata/theme copied to /theme, then requests over each control
+// front end in turn: `bootsplash ctl progress 40` and `ctl message`, a
+// write of "PROGRESS 75\0MSG ...\0" to /run/psplash_fifo, and Debian's
+// own plymouth client (system-update, display-message, then quit). After
+// the first frame and after each front end, the host polls screendumps
+// until the screen equals `bootsplash render --theme ... --progress P
+// --message M` for some spinner frame (the spinner keeps turning; the
+// spinner's period is found by rendering frames until one repeats), within
+// 10 s; the initial check also waits for the spinner to move to another
+// frame that is exactly as rendered. After `plymouth quit`, run must exit
+// 0 by itself (a Wait step). The plymouth client and the libraries it
+// needs (ProgramFiles, from its ELF headers) go into every 6.12 boot at
+// their host paths, for guest tests that drive it too; without plymouth
+// on the host its checks skip, or fail under CI
+// (testutil.NeedCommand). A mismatch leaves the screen and the closest
+// rendered frame under out/vmtest/RELEASE-DEVICE/themed/CHECK.
+//
 // # Adding to it
 //
 //   - A package with kernel tests: add it to guestPackages in vm_test.go.
 //   - An end-to-end case: add an e2eCase (mode, expected buffer path, texts
 //     the log must contain) in e2eCases.
 //   - A new kind of check: build a proto.Plan of steps (Cmd, Background with
-//     WaitFor, Write to a /sys file, WaitPath, Host, Stop) and give each Host
+//     WaitFor, Write to a /sys file, WaitPath, Host, Stop, Wait for a
+//     background command to exit by itself) and give each Host
 //     step a HostFunc; a HostFunc gets the Machine, whose Screendump and
-//     StableScreendump take a head, and whose QMP does device_del and
+//     StableScreendump take a head, whose Result and GuestUptime tell
+//     when earlier steps ran on the guest's clock, and whose QMP does device_del and
 //     device_add. Module parameters go in Config.ModuleParams
 //     ({"drm_kms_helper": "fbdev_emulation=0"}). QEMU cannot hot-plug its
 //     display devices; connector hotplug on virtio is a Write of "on", "off"

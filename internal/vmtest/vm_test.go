@@ -19,7 +19,7 @@ import (
 // guestPackages are the packages whose tests run inside the VM, on every
 // device of the matrix. Add a package here once it has kernel tests.
 func guestPackages() []string {
-	return []string{"access", "client", "fbemu", "internal/study"}
+	return []string{"access", "client", "fbemu", "internal/study", "splash"}
 }
 
 // matrix is the display devices every guest package and the end-to-end
@@ -195,8 +195,21 @@ func runBoot(t *testing.T, ctx context.Context, a *artefacts, kernel string, d D
 			})
 		}
 	}
+	// The plymouth client (Debian's), for the themed case and for guest
+	// tests that drive it: at the same paths as on the host.
+	plymouth := false
+	if host, err := exec.LookPath("plymouth"); err == nil && (withPackages || themedDevices(kernel, d)) {
+		files, err := ProgramFiles(host, plymouthBin)
+		if err != nil {
+			t.Errorf("the plymouth client cannot go into the guest: %v", err)
+		} else {
+			cfg.Files = append(cfg.Files, files...)
+			plymouth = true
+		}
+	}
 	cases := e2eCases(kernel, d)
 	shots := map[string]*image.RGBA{}
+	var themed *themedRun
 	if a.bootsplash != "" {
 		cfg.Files = append(cfg.Files, File{Path: "/bin/bootsplash", HostPath: a.bootsplash})
 		for _, c := range cases {
@@ -221,6 +234,9 @@ func runBoot(t *testing.T, ctx context.Context, a *artefacts, kernel string, d D
 				shots[c.name] = img
 				return nil
 			}
+		}
+		if themedDevices(kernel, d) {
+			themed = addThemed(t, a, &cfg, out, plymouth)
 		}
 	}
 	if len(cfg.Plan.Steps) == 0 {
@@ -261,6 +277,9 @@ func runBoot(t *testing.T, ctx context.Context, a *artefacts, kernel string, d D
 			t.Run(c.name, func(t *testing.T) {
 				checkE2E(t, ctx, a, out, c, rep, shots[c.name])
 			})
+		}
+		if themed != nil {
+			t.Run("themed", func(t *testing.T) { themed.report(t, rep, cases[0].wantBuffer) })
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -91,25 +92,65 @@ func BuildGuestInit(ctx context.Context, root, dir string) (string, error) {
 	return out, nil
 }
 
-// TestdataFiles returns the files of pkg's testdata directory (if it has
-// one) placed under guestDir/testdata, so that a test binary run with
-// guestDir as its working directory finds them where `go test` would.
-func TestdataFiles(root, pkg, guestDir string) ([]File, error) {
-	src := filepath.Join(root, pkg, "testdata")
-	if _, err := os.Stat(src); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+// PackageFiles returns the files a test binary of pkg may read relative
+// to its working directory, placed under guestDir, so that the binary run
+// with guestDir as its working directory finds them where `go test` would
+// (it runs tests in the package's source directory): the package
+// directory's files, its testdata tree whole, and the files of its other
+// subdirectories except those that are packages of their own (holding .go
+// files) and those the go tool ignores (names starting with "." or "_").
+// Symbolic links and special files are left out.
+func PackageFiles(root, pkg, guestDir string) ([]File, error) {
+	src := filepath.Join(root, pkg)
 	var files []File
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
+		if err != nil {
 			return err
 		}
 		rel, err := filepath.Rel(src, p)
 		if err != nil {
 			return err
 		}
-		files = append(files, File{Path: filepath.ToSlash(filepath.Join(guestDir, "testdata", rel)), HostPath: p})
+		if d.IsDir() {
+			if p == src {
+				return nil
+			}
+			if n := d.Name(); strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") {
+				return filepath.SkipDir
+			}
+			if inTestdata(rel) {
+				return nil
+			}
+			if isPackage, err := hasGoFiles(p); err != nil {
+				return err
+			} else if isPackage {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() {
+			files = append(files, File{Path: path.Join(guestDir, filepath.ToSlash(rel)), HostPath: p})
+		}
 		return nil
 	})
 	return files, err
+}
+
+// inTestdata reports whether rel (relative to a package directory) is its
+// testdata directory or below it.
+func inTestdata(rel string) bool {
+	return rel == "testdata" || strings.HasPrefix(filepath.ToSlash(rel), "testdata/")
+}
+
+func hasGoFiles(dir string) (bool, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range ents {
+		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".go") {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -30,8 +30,10 @@
 // test binaries of the packages listed in guestPackages, and cmd/bootsplash
 // once; then for each device of the matrix (cirrus, bochs, virtio on 6.12)
 // it boots once and runs every test binary (-test.v=test2json -test.count=1,
-// BOOTSPLASH_REQUIRE_DEVICES=1, working directory /src/PKG with the
-// package's testdata) and the end-to-end cases of e2eCases. Each guest test
+// BOOTSPLASH_REQUIRE_DEVICES=1, working directory /src/PKG holding what
+// `go test` would let it read: the package directory's files, testdata
+// included, less the packages below it; see PackageFiles) and the
+// end-to-end cases of e2eCases. Each guest test
 // becomes a host subtest (TestVM/cirrus/access/TestHeapAlloc); a guest skip
 // is a host failure. An end-to-end case starts `bootsplash run` in the
 // background, waits for "first frame", takes a screendump from the host,

@@ -362,3 +362,44 @@ func TestProgramFiles(t *testing.T) {
 		t.Errorf("a missing library gave %v", err)
 	}
 }
+
+// PackageFiles gives a guest test binary what `go test` lets it read in
+// its package directory: the package's own files and non-package
+// subdirectories, all of testdata, but not the packages below it.
+func TestPackageFiles(t *testing.T) {
+	root := t.TempDir()
+	for _, f := range []string{
+		"pkg/a.go", "pkg/a_test.go", "pkg/data.txt", "pkg/assets/default.toml", "pkg/assets/img/logo.png",
+		"pkg/sub/b.go", "pkg/sub/b.txt", "pkg/testdata/t.txt", "pkg/testdata/gen/main.go",
+		"pkg/.hidden/h", "pkg/_skip/s", "other/c.txt",
+	} {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("data.txt", filepath.Join(root, "pkg", "link.txt")); err != nil {
+		t.Fatal(err)
+	}
+	files, err := PackageFiles(root, "pkg", "/src/pkg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range files {
+		got[f.Path] = f.HostPath
+	}
+	want := map[string]string{}
+	for _, f := range []string{"a.go", "a_test.go", "data.txt", "assets/default.toml", "assets/img/logo.png", "testdata/t.txt", "testdata/gen/main.go"} {
+		want["/src/pkg/"+f] = filepath.Join(root, "pkg", filepath.FromSlash(f))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("PackageFiles:\n got %v\nwant %v", got, want)
+	}
+	if files, err := PackageFiles(root, "missing", "/src/missing"); err == nil {
+		t.Errorf("a missing package gave %v and no error", files)
+	}
+}

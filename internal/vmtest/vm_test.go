@@ -180,7 +180,7 @@ func runBoot(t *testing.T, ctx context.Context, a *artefacts, kernel string, d D
 			guest := "/bin/" + p + ".test"
 			cfg.Files = append(cfg.Files, File{Path: guest, HostPath: bin})
 			dir := "/src/" + p
-			data, err := TestdataFiles(a.root, p, dir)
+			data, err := PackageFiles(a.root, p, dir)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -146,7 +146,13 @@ func Run(ctx context.Context, cfg Config) error {
 		<-theme
 		return err
 	}
-	defer disp.close()
+	defer func() {
+		// The splash was shown; a failure to release it is reported,
+		// not returned.
+		if err := disp.close(); err != nil {
+			cfg.Log.Warn(fmt.Sprintf("release the display: %v", err))
+		}
+	}()
 
 	tr := <-theme
 	if tr.theme == nil {

@@ -38,7 +38,7 @@ type sweepRecord struct {
 	panicked   any
 	logs       []string
 	firstFrame bool
-	fallback   bool
+	fallbacks  []string    // the "fallback:" lines of the log
 	sites      []uapi.Site // every call the hook saw, in order
 	file       int         // a duplicate of Run's DRM fd, or -1
 }
@@ -124,7 +124,9 @@ func sweepRun(t *testing.T, decide func(i int, s uapi.Site) error) (rec sweepRec
 	h.mu.Unlock()
 	for _, m := range rec.logs {
 		rec.firstFrame = rec.firstFrame || strings.HasPrefix(m, "first frame")
-		rec.fallback = rec.fallback || strings.HasPrefix(m, "fallback:")
+		if strings.HasPrefix(m, "fallback:") {
+			rec.fallbacks = append(rec.fallbacks, m)
+		}
 	}
 	return rec
 }
@@ -297,6 +299,13 @@ func difference[T comparable](now, before []T) []T {
 type sweepCounts struct {
 	runs, fallbacks, errs, absorbed, leaks, releaseResidue int
 	absorbedAt                                             map[string]bool
+	// bySite tallies outcomes per distinct call, with one error's text.
+	bySite map[string]*siteTally
+}
+
+type siteTally struct {
+	fallback, absorbed, errs int
+	sample                   string
 }
 
 // checkRun checks one faulted run: a first frame (with the fallback it
@@ -305,22 +314,43 @@ type sweepCounts struct {
 func checkRun(t *testing.T, name string, rec sweepRecord, injected error, site uapi.Site, before sweepState, ref sweepRef, c *sweepCounts) {
 	t.Helper()
 	c.runs++
+	if c.bySite == nil {
+		c.bySite = map[string]*siteTally{}
+	}
+	st := c.bySite[site.String()]
+	if st == nil {
+		st = &siteTally{}
+		c.bySite[site.String()] = st
+	}
 	if rec.panicked != nil {
 		t.Errorf("%s: Run panicked: %v", name, rec.panicked)
 	}
 	switch {
 	case rec.err == nil && rec.firstFrame:
-		if rec.fallback {
+		if len(difference(rec.fallbacks, ref.fallbacks)) > 0 {
 			c.fallbacks++
+			st.fallback++
 		} else {
 			c.absorbed++
+			st.absorbed++
 			c.absorbedAt[site.String()] = true
+		}
+		// Device.Close destroys its mode blobs just before it closes the
+		// file, which destroys them anyway, as it documents.
+		if injected != nil && releaseSite(site) && site.Req != uapi.DRM_IOCTL_MODE_DESTROYPROPBLOB && !slices.ContainsFunc(rec.logs, func(m string) bool {
+			return strings.HasPrefix(m, "release the display: ") && strings.Contains(m, injected.Error())
+		}) {
+			t.Errorf("%s: Run returned nil and its log does not report the failed release: %q", name, rec.logs)
 		}
 	case rec.err == nil:
 		t.Errorf("%s: Run returned nil without a first frame; log: %q", name, rec.logs)
 	default:
 		c.errs++
+		st.errs++
 		msg := rec.err.Error()
+		if st.sample == "" {
+			st.sample = msg
+		}
 		if injected != nil && !capSite(site) && !errors.Is(rec.err, injected) && !strings.Contains(msg, injected.Error()) {
 			t.Errorf("%s: error %q does not carry the injected %v", name, msg, injected)
 		}
@@ -378,6 +408,9 @@ func checkRun(t *testing.T, name string, rec sweepRecord, injected error, site u
 type sweepRef struct {
 	sites []uapi.Site
 	maxID int
+	// fallbacks are the ones the device always takes (bochs cannot
+	// import a dma-buf, so every run ends up on a dumb buffer).
+	fallbacks []string
 }
 
 // TestFaultSweep makes every kernel call on Run's way to the first frame
@@ -409,7 +442,7 @@ func TestFaultSweep(t *testing.T) {
 	if rec.file < 0 {
 		t.Fatal("reference run: did not see Run's DRM fd")
 	}
-	ref := sweepRef{sites: rec.sites, maxID: maxID + 256}
+	ref := sweepRef{sites: rec.sites, maxID: maxID + 256, fallbacks: rec.fallbacks}
 	c := &sweepCounts{absorbedAt: map[string]bool{}}
 	unix.Close(rec.file)
 	rec.file = -1
@@ -503,6 +536,12 @@ func TestFaultSweep(t *testing.T) {
 	}
 	checkRun(t, "EINTR storm", rec, nil, uapi.Site{}, stormBefore, ref, &sweepCounts{absorbedAt: map[string]bool{}})
 
+	var tally []string
+	for name, st := range c.bySite {
+		tally = append(tally, fmt.Sprintf("  %-36s fallback %3d  without %3d  error %3d  %s", name, st.fallback, st.absorbed, st.errs, st.sample))
+	}
+	sort.Strings(tally)
+	t.Logf("outcomes per call:\n%s", strings.Join(tally, "\n"))
 	var absorbed []string
 	for s := range c.absorbedAt {
 		absorbed = append(absorbed, s)

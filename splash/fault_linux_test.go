@@ -436,8 +436,15 @@ func TestFaultSweep(t *testing.T) {
 	// The reference run lists the calls.
 	base := takeState()
 	rec := sweepRun(t, func(int, uapi.Site) error { return nil })
-	if rec.err != nil || !rec.firstFrame || rec.panicked != nil {
-		t.Fatalf("reference run: %v (panic %v); log %q", rec.err, rec.panicked, rec.logs)
+	if rec.panicked != nil {
+		t.Fatalf("reference run panicked: %v", rec.panicked)
+	}
+	if rec.err != nil || !rec.firstFrame {
+		if rec.file >= 0 {
+			unix.Close(rec.file)
+		}
+		// Outside the VM a display server may hold the display.
+		testutil.Unavailable(t, "reference run: %v; log %q", rec.err, rec.logs)
 	}
 	if rec.file < 0 {
 		t.Fatal("reference run: did not see Run's DRM fd")

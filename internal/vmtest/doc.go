@@ -35,7 +35,8 @@
 // included, less the packages below it; see PackageFiles) and the
 // end-to-end cases of e2eCases. Each guest test
 // becomes a host subtest (TestVM/cirrus/access/TestHeapAlloc); a guest skip
-// is a host failure. An end-to-end case starts `bootsplash run` in the
+// is a host failure. A package's deviceFree tests (slow, device-independent:
+// golden images, fuzz seeds) run on cirrus only. An end-to-end case starts `bootsplash run` in the
 // background, waits for "first frame", takes a screendump from the host,
 // sends SIGTERM and expects exit 0, then requires the screendump to equal
 // `bootsplash render` at the same size pixel for pixel and the logged
@@ -65,7 +66,9 @@
 //
 // # Adding to it
 //
-//   - A package with kernel tests: add it to guestPackages in vm_test.go.
+//   - A package with kernel tests: add it to guestPackages in vm_test.go;
+//     its deviceFree pattern names slow tests that do not need the
+//     display device, run on the first device of the matrix only.
 //   - An end-to-end case: add an e2eCase (mode, expected buffer path, texts
 //     the log must contain) in e2eCases.
 //   - A new kind of check: build a proto.Plan of steps (Cmd, Background with

@@ -1,10 +1,18 @@
 package control
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"math"
+	"net"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -147,6 +155,104 @@ func FuzzReplyLine(f *testing.F) {
 		}
 		if ok := replyLine(nil); ok != "ok\n" {
 			t.Fatalf("replyLine(nil) = %q", ok)
+		}
+	})
+}
+
+// expectedReplies is what the server answers to a client that sends data
+// and then shuts its side down, with a daemon that grants every request:
+// the greeting, then one reply per complete line; a line longer than
+// MaxLine gets "err line too long" and ends the connection, and an
+// unfinished last line gets nothing.
+func expectedReplies(data []byte) string {
+	out := fmt.Sprintf("%s %d\n", greeting, Version)
+	for len(data) > 0 {
+		i := bytes.IndexByte(data[:min(len(data), MaxLine)], '\n')
+		if i < 0 {
+			if len(data) >= MaxLine {
+				out += fmt.Sprintf("err line too long (more than %d bytes)\n", MaxLine)
+			}
+			break
+		}
+		_, err := ParseRequest(strings.TrimSuffix(string(data[:i]), "\r"))
+		out += replyLine(err)
+		data = data[i+1:]
+	}
+	return out
+}
+
+// FuzzServer sends arbitrary bytes to a native control server over its
+// socket. The server must frame them into lines as the protocol says,
+// answer each line with exactly the reply its request deserves, refuse a
+// line longer than MaxLine (its buffer) and hang up, and hand the daemon
+// only requests that parse.
+func FuzzServer(f *testing.F) {
+	for _, s := range []string{
+		"ping\n", "progress 40\r\nmessage hi\nquit retain\n", "bogus\n\n\nping", "ping",
+		"message " + strings.Repeat("x", MaxLine-9) + "\nping\n", // exactly MaxLine with its '\n'
+		"message " + strings.Repeat("x", MaxLine-8) + "\nping\n", // one byte too long
+		strings.Repeat("y", MaxLine-1), strings.Repeat("y", 3*MaxLine), "\x00\xff\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	path := filepath.Join(f.TempDir(), "control")
+	srv, err := Listen(path, ServerOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	commands := make(chan Command)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, commands) }()
+	bad := make(chan Command, 1)
+	go func() {
+		for {
+			select {
+			case c := <-commands:
+				if c.Source != "native" || c.Kind < 0 || int(c.Kind) >= len(kindNames) {
+					select {
+					case bad <- c:
+					default:
+					}
+				}
+				c.Answer(nil)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	f.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			f.Errorf("Serve: %v", err)
+		}
+		srv.Close()
+	})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		go func() {
+			// The server may hang up before it has read everything.
+			c.Write(data)
+			c.CloseWrite()
+		}()
+		got, err := io.ReadAll(c)
+		// A server that hangs up on a line too long leaves the rest
+		// unread, and the kernel tells the client with a reset.
+		if err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("reading the replies: %v (got %q)", err, got)
+		}
+		if want := expectedReplies(data); string(got) != want {
+			t.Fatalf("sent %q\ngot replies  %q\nwant replies %q", data, got, want)
+		}
+		select {
+		case c := <-bad:
+			t.Fatalf("the daemon was handed %+v", c)
+		default:
 		}
 	})
 }

@@ -102,49 +102,57 @@ func Open(path string, flags int, mode uint32) (int, error) {
 	}
 }
 
-// Mmap maps length bytes of fd at offset.
-func Mmap(fd int, offset int64, length int, prot, flags int) ([]byte, error) {
-	if err := fault(Site{Call: "mmap"}); err != nil {
-		return nil, err
-	}
+// retried makes one call of f at site s, retrying while the fault hook or
+// the kernel answers EINTR or EAGAIN.
+func retried[T any](s Site, f func() (T, error)) (T, error) {
 	for {
-		b, err := unix.Mmap(fd, offset, length, prot, flags)
+		if err := fault(s); err != nil {
+			if retry(err) {
+				continue
+			}
+			var zero T
+			return zero, err
+		}
+		v, err := f()
 		if err == nil || !retry(err) {
-			return b, err
+			return v, err
 		}
 	}
 }
 
+// Mmap maps length bytes of fd at offset.
+func Mmap(fd int, offset int64, length int, prot, flags int) ([]byte, error) {
+	return retried(Site{Call: "mmap"}, func() ([]byte, error) { return unix.Mmap(fd, offset, length, prot, flags) })
+}
+
 // Munmap removes a mapping made by Mmap.
 func Munmap(b []byte) error {
-	if err := fault(Site{Call: "munmap"}); err != nil {
-		return err
-	}
-	return unix.Munmap(b)
+	_, err := retried(Site{Call: "munmap"}, func() (struct{}, error) { return struct{}{}, unix.Munmap(b) })
+	return err
 }
 
 // Mprotect changes the protection of a mapping made by Mmap.
 func Mprotect(b []byte, prot int) error {
-	if err := fault(Site{Call: "mprotect"}); err != nil {
-		return err
-	}
-	return unix.Mprotect(b, prot)
+	_, err := retried(Site{Call: "mprotect"}, func() (struct{}, error) { return struct{}{}, unix.Mprotect(b, prot) })
+	return err
 }
 
 // MemfdCreate creates an anonymous file with MFD_CLOEXEC added.
 func MemfdCreate(name string, flags int) (int, error) {
-	if err := fault(Site{Call: "memfd_create"}); err != nil {
-		return -1, err
-	}
-	return unix.MemfdCreate(name, flags|unix.MFD_CLOEXEC)
+	return retried(Site{Call: "memfd_create"}, func() (int, error) { return unix.MemfdCreate(name, flags|unix.MFD_CLOEXEC) })
 }
 
-// Read reads from fd (DRM events), retrying EINTR.
+// Read reads from fd (DRM events), retrying EINTR. It is written out, not
+// made with retried, because a steady frame's flip wait calls it and must
+// not allocate.
 func Read(fd int, p []byte) (int, error) {
-	if err := fault(Site{Call: "read"}); err != nil {
-		return 0, err
-	}
 	for {
+		if err := fault(Site{Call: "read"}); err != nil {
+			if retry(err) {
+				continue
+			}
+			return 0, err
+		}
 		n, err := unix.Read(fd, p)
 		if err != unix.EINTR {
 			return n, err

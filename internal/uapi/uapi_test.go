@@ -193,3 +193,43 @@ func TestSlicePointer(t *testing.T) {
 		t.Error("SlicePointer does not point at the first element")
 	}
 }
+
+// Every wrapper retries an EINTR the hook stages, as the hook's doc says.
+func TestEveryWrapperRetriesHookEINTR(t *testing.T) {
+	var failed map[string]int
+	restore := SetFaultHook(func(s Site) error {
+		if failed[s.Call] < 3 {
+			failed[s.Call]++
+			return unix.EINTR
+		}
+		return nil
+	})
+	defer restore()
+	failed = map[string]int{}
+	fd, err := MemfdCreate("uapi-retry", 0)
+	if err != nil {
+		t.Fatalf("MemfdCreate: %v", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Ftruncate(fd, 4096); err != nil {
+		t.Fatal(err)
+	}
+	mem, err := Mmap(fd, 0, 4096, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatalf("Mmap: %v", err)
+	}
+	if err := Mprotect(mem, unix.PROT_NONE); err != nil {
+		t.Fatalf("Mprotect: %v", err)
+	}
+	if err := Munmap(mem); err != nil {
+		t.Fatalf("Munmap: %v", err)
+	}
+	if _, err := Read(fd, make([]byte, 1)); err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	for _, c := range []string{"memfd_create", "mmap", "mprotect", "munmap", "read"} {
+		if failed[c] != 3 {
+			t.Errorf("%s: the hook's EINTR was seen %d times, want 3 retries", c, failed[c])
+		}
+	}
+}

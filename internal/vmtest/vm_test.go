@@ -215,7 +215,7 @@ func runBoot(t *testing.T, ctx context.Context, a *artefacts, kernel string, d D
 			}
 			cfg.Files = append(cfg.Files, data...)
 			cfg.Files = append(cfg.Files, File{Path: dir + "/.keep"}) // the working directory
-			args := []string{guest, "-test.v=test2json", "-test.count=1", "-test.timeout=150s"}
+			args := []string{guest, "-test.v=test2json", "-test.count=1", "-test.timeout=240s"}
 			if packages == packagesDeviceBound && gp.deviceFree != "" {
 				args = append(args, "-test.skip="+gp.deviceFree)
 			}
@@ -224,7 +224,7 @@ func runBoot(t *testing.T, ctx context.Context, a *artefacts, kernel string, d D
 				Cmd:     args,
 				Env:     []string{"BOOTSPLASH_REQUIRE_DEVICES=1"},
 				Dir:     dir,
-				Timeout: proto.Duration(170 * time.Second),
+				Timeout: proto.Duration(260 * time.Second),
 			})
 		}
 	}

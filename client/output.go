@@ -21,7 +21,12 @@ func (d *Device) SelectOutput(req OutputRequest) (*Output, error) {
 	if s, err = d.Probe(); err != nil {
 		return nil, err
 	}
-	return s.SelectOutput(req)
+	out, err := s.SelectOutput(req)
+	if err != nil && !d.UniversalPlanes() {
+		// Without the cap the kernel hides primary planes.
+		err = fmt.Errorf("%w (the kernel refused DRM_CLIENT_CAP_UNIVERSAL_PLANES, so primary planes are not listed)", err)
+	}
+	return out, err
 }
 
 // SelectOutput picks an output from an already probed state; see

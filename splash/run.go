@@ -167,7 +167,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if scale <= 0 {
 		scale = disp.scale
 	}
-	scr := &screen{disp: disp, r: NewRenderer(tr.theme, scale), log: cfg.Log}
+	r := NewRenderer(tr.theme, scale)
+	scr := NewScreen(disp.fb, r, ScreenOptions{Device: disp.dev, After: disp.after, Log: cfg.Log})
 	lap("load the theme")
 	if err := scr.Show(cfg.Initial); err != nil {
 		return err
@@ -182,8 +183,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer closeFrontends()
 	var interval time.Duration
-	if scr.r.Animated(cfg.Initial) {
-		interval = time.Second / time.Duration(max(scr.r.FPS(), 1))
+	if r.Animated(cfg.Initial) {
+		interval = time.Second / time.Duration(max(r.FPS(), 1))
 	}
 	d := NewDaemon(DaemonConfig{Screen: scr, Frontends: fes, Initial: cfg.Initial, Shown: true, FrameInterval: interval, Log: cfg.Log})
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -286,11 +287,39 @@ func openKMS(cfg Config, lap func(string)) (*display, error) {
 	}, nil
 }
 
-// screen is the Screen the daemon drives: the renderer on the display's
-// framebuffer, repainting only what changed between States.
+// ScreenOptions are what a Screen over a framebuffer needs besides it.
+type ScreenOptions struct {
+	// Device is the DRM device the framebuffer is shown on, whose master
+	// Deactivate drops and Reactivate takes back; nil for the emulated
+	// display.
+	Device *client.Device
+	// After runs after every frame (the emulated display writes its PNG,
+	// a KMS display waits for its flip, a preview window uploads damage);
+	// nil does nothing.
+	After func() error
+	// Log receives paint problems; nil discards them.
+	Log *slog.Logger
+}
+
+// NewScreen makes the Screen a Daemon drives from a renderer on a
+// framebuffer: the first State and every State after Hide are painted in
+// full, the others only where they differ from the one on screen.
+func NewScreen(fb *fbemu.Framebuffer, r *Renderer, opt ScreenOptions) Screen {
+	if opt.After == nil {
+		opt.After = func() error { return nil }
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	return &screen{fb: fb, r: r, dev: opt.Device, after: opt.After, log: opt.Log, master: true}
+}
+
+// screen is NewScreen's Screen.
 type screen struct {
-	disp   *display
+	fb     *fbemu.Framebuffer
 	r      *Renderer
+	dev    *client.Device
+	after  func() error
 	log    *slog.Logger
 	shown  State
 	drawn  bool // the framebuffer holds shown (false at first and after Hide)
@@ -302,7 +331,7 @@ type screen struct {
 // what differs from the State on screen.
 func (s *screen) Show(st State) error {
 	var paintErr error
-	err := s.disp.fb.Frame(func(surf *fbemu.Surface) error {
+	err := s.fb.Frame(func(surf *fbemu.Surface) error {
 		if !s.drawn {
 			paintErr = s.r.Paint(surf, st)
 		} else {
@@ -319,12 +348,12 @@ func (s *screen) Show(st State) error {
 		s.warned = true
 	}
 	s.shown, s.drawn = st, true
-	return s.disp.after()
+	return s.after()
 }
 
 // Hide blanks the display.
 func (s *screen) Hide() error {
-	err := s.disp.fb.Frame(func(surf *fbemu.Surface) error {
+	err := s.fb.Frame(func(surf *fbemu.Surface) error {
 		surf.Clear(color.RGBA{A: 0xff})
 		return nil
 	})
@@ -332,16 +361,16 @@ func (s *screen) Hide() error {
 		return err
 	}
 	s.drawn = false
-	return s.disp.after()
+	return s.after()
 }
 
 // Deactivate drops DRM master so another program (a display manager) can
 // take the display; nothing is drawn until Reactivate.
 func (s *screen) Deactivate() error {
-	if s.disp.dev == nil {
+	if s.dev == nil {
 		return nil
 	}
-	if err := s.disp.dev.DropMaster(); err != nil {
+	if err := s.dev.DropMaster(); err != nil {
 		return err
 	}
 	s.master = false
@@ -350,8 +379,8 @@ func (s *screen) Deactivate() error {
 
 // Reactivate takes master back; the next Show repaints everything.
 func (s *screen) Reactivate() error {
-	if s.disp.dev != nil {
-		if err := s.disp.dev.SetMaster(); err != nil {
+	if s.dev != nil {
+		if err := s.dev.SetMaster(); err != nil {
 			return err
 		}
 	}

@@ -468,7 +468,9 @@ type sentinel struct {
 	wrap error
 }
 
+// Error is the sentinel's message.
 func (s *sentinel) Error() string { return s.msg }
+// Unwrap gives the standard error the sentinel also matches.
 func (s *sentinel) Unwrap() error { return s.wrap }
 
 // Errors the package's operations wrap; test for them with errors.Is.

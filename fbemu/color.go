@@ -37,6 +37,7 @@ func (p RGB565Pixel) RGBA() (r, g, b, a uint32) {
 
 type xrgbModel struct{}
 
+// Convert turns any colour into an XRGB pixel.
 func (xrgbModel) Convert(c color.Color) color.Color {
 	if p, ok := c.(XRGB); ok {
 		return p
@@ -46,6 +47,7 @@ func (xrgbModel) Convert(c color.Color) color.Color {
 
 type argbModel struct{}
 
+// Convert turns any colour into an ARGB pixel.
 func (argbModel) Convert(c color.Color) color.Color {
 	if p, ok := c.(ARGB); ok {
 		return p
@@ -55,6 +57,7 @@ func (argbModel) Convert(c color.Color) color.Color {
 
 type rgb565Model struct{}
 
+// Convert turns any colour into an RGB565 pixel.
 func (rgb565Model) Convert(c color.Color) color.Color {
 	if p, ok := c.(RGB565Pixel); ok {
 		return p

@@ -22,8 +22,10 @@ func newLineHandler(w io.Writer, level slog.Leveler) *lineHandler {
 	return &lineHandler{mu: new(sync.Mutex), w: w, level: level}
 }
 
+// Enabled reports whether records at level l are written.
 func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
 
+// Handle writes one record as one line.
 func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
 	b.WriteString("bootsplash: ")
@@ -54,6 +56,7 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	return err
 }
 
+// WithAttrs returns a handler that adds attrs to every line.
 func (h *lineHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	n := *h
 	n.attrs = append(append([]slog.Attr(nil), h.attrs...), attrs...)

@@ -470,6 +470,7 @@ type sentinel struct {
 
 // Error is the sentinel's message.
 func (s *sentinel) Error() string { return s.msg }
+
 // Unwrap gives the standard error the sentinel also matches.
 func (s *sentinel) Unwrap() error { return s.wrap }
 

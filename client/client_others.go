@@ -161,6 +161,9 @@ func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout,
 // Close does nothing off Linux.
 func (s *Scanout) Close() error { return nil }
 
+// CloseRetained does nothing off Linux.
+func (s *Scanout) CloseRetained() error { return nil }
+
 // commitScratch holds a Device's reusable commit memory on Linux.
 type commitScratch struct{}
 

@@ -117,14 +117,28 @@ func (d *Device) tryScanout(src Source, w, h int, f Format, bpp int, heap string
 
 // Close removes the framebuffer, closes the imported GEM handle and closes
 // the buffer (destroying a dumb buffer). Calling it again does nothing.
-func (s *Scanout) Close() error {
+func (s *Scanout) Close() error { return s.release(false) }
+
+// CloseRetained is Close with the framebuffer closed by CloseFB instead of
+// removed, so a plane showing it keeps showing it after this process lets
+// go (the framebuffer holds its own reference to the buffer, which outlives
+// the handle and the buffer released here). On kernels before 6.8 the
+// framebuffer is left to the device file (which removes it when closed)
+// and the error matches ErrNotSupported; the rest is released either way.
+func (s *Scanout) CloseRetained() error { return s.release(true) }
+
+func (s *Scanout) release(retain bool) error {
 	if s == nil || s.closed {
 		return nil
 	}
 	s.closed = true
 	var errs []error
 	if s.Framebuffer != nil {
-		errs = append(errs, s.Framebuffer.Remove())
+		if retain {
+			errs = append(errs, s.Framebuffer.CloseFB())
+		} else {
+			errs = append(errs, s.Framebuffer.Remove())
+		}
 	}
 	if s.handle != 0 {
 		errs = append(errs, s.dev.CloseHandle(s.handle))

@@ -25,6 +25,7 @@ type KMS struct {
 	shown    int // scanout on screen (-1: none; the mode is not set yet)
 	pending  int // scanout a flip waits for (-1: none)
 	last     Present
+	retain   bool // close with CloseFB: the shown framebuffer stays up
 }
 
 // KMSOptions are the choices a KMS framebuffer is made with.
@@ -180,8 +181,12 @@ func (k *KMS) close() error {
 	if k.pending >= 0 {
 		errs = append(errs, k.waitIdle())
 	}
-	for _, s := range k.scanouts {
-		errs = append(errs, s.Close())
+	for i, s := range k.scanouts {
+		if k.retain && i == k.shown {
+			errs = append(errs, s.CloseRetained())
+		} else {
+			errs = append(errs, s.Close())
+		}
 	}
 	k.scanouts = nil
 	return errors.Join(errs...)
@@ -194,4 +199,33 @@ func (k *KMS) Close() error {
 		return k.close()
 	}
 	return k.Framebuffer.Close()
+}
+
+// CloseRetained is Close, except that the framebuffer on screen is closed
+// with CLOSEFB rather than removed: the plane keeps showing the last frame
+// for whoever takes the device next. On kernels before 6.8 the error
+// matches client.ErrNotSupported; everything is released all the same and
+// the framebuffer goes when the device file is closed.
+func (k *KMS) CloseRetained() error {
+	k.retain = true
+	return k.Close()
+}
+
+// Restore sets the mode again with the buffer on screen (the full commit of
+// the first frame), for when another master may have changed the CRTC in
+// the meantime; before the first frame it does nothing.
+func (k *KMS) Restore() error {
+	if err := k.waitIdle(); err != nil {
+		return err
+	}
+	if k.shown < 0 {
+		return nil
+	}
+	fb := k.scanouts[k.shown].Framebuffer
+	if err := k.dev.Modeset(k.out, fb); err != nil {
+		return err
+	}
+	k.last = Present{Buffer: k.shown, N: 1}
+	k.last.Damage[0] = fb.Bounds()
+	return nil
 }

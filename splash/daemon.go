@@ -82,6 +82,10 @@ type DaemonConfig struct {
 	// daemon advances State.Frame and redraws this often. 0 means nothing
 	// animates: an idle daemon then wakes for nothing.
 	FrameInterval time.Duration
+	// Reload hands the daemon changes to make on its own goroutine between
+	// frames (Run's theme reload swaps the renderer); after one that
+	// succeeds the State is drawn again. nil: none come.
+	Reload <-chan func() error
 	// Log receives requests (debug) and errors; nil discards them.
 	Log *slog.Logger
 }
@@ -169,6 +173,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 			tick = nil
 			d.state.Frame++
 			d.dirty = true
+			d.drain()
+		case f := <-d.cfg.Reload:
+			if err := f(); err != nil {
+				d.log.Error("splash: reload", "err", err)
+			} else {
+				d.dirty = true
+			}
 			d.drain()
 		case <-ctx.Done():
 			d.mode = Quitting

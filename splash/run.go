@@ -8,6 +8,8 @@ import (
 	"image/color"
 	"log/slog"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bootsplash/bootsplash/access"
@@ -78,6 +80,13 @@ type Config struct {
 	// Rotation turns the splash on its way to the panel, on top of the
 	// panel's own orientation.
 	Rotation fbemu.Rotation
+	// MasterWait bounds the wait for DRM master while another process
+	// holds it (KMS only); 0 tries once.
+	MasterWait time.Duration
+	// Reload asks for the theme to be loaded again (cmd sends on SIGHUP):
+	// a new renderer then repaints the whole screen; a theme that fails to
+	// load leaves the old one up. nil: no reloads.
+	Reload <-chan struct{}
 	// Initial is the State shown first.
 	Initial State
 	// Control says which control front ends to open once the first frame
@@ -103,6 +112,33 @@ type display struct {
 	scale float64        // from the output's physical size
 	after func() error   // after each frame (the emulated display writes Out)
 	close func() error
+	// closeRetained releases like close but leaves the last frame on
+	// the plane (quit --retain); nil where nothing outlives the process.
+	closeRetained func() error
+	// restore sets the mode again after master comes back; nil: nothing.
+	restore func() error
+	retain  bool // quit asked to retain the splash
+}
+
+// release closes the display, leaving the last frame up if retain asked.
+func (d *display) release(log *slog.Logger) {
+	if d.retain && d.closeRetained != nil {
+		err := d.closeRetained()
+		switch {
+		case errors.Is(err, client.ErrNotSupported):
+			log.Warn(fmt.Sprintf("retain the splash: %v: the framebuffer goes when the device is closed, so the splash stays only on kernels with CLOSEFB (6.8+)", err))
+		case err != nil:
+			log.Warn(fmt.Sprintf("release the display: %v", err))
+		default:
+			log.Info("left the last frame on the display (CLOSEFB)")
+		}
+		return
+	}
+	// The splash was shown; a failure to release it is reported, not
+	// returned.
+	if err := d.close(); err != nil {
+		log.Warn(fmt.Sprintf("release the display: %v", err))
+	}
 }
 
 // Run shows the splash, then serves the control front ends until a quit
@@ -146,13 +182,7 @@ func Run(ctx context.Context, cfg Config) error {
 		<-theme
 		return err
 	}
-	defer func() {
-		// The splash was shown; a failure to release it is reported,
-		// not returned.
-		if err := disp.close(); err != nil {
-			cfg.Log.Warn(fmt.Sprintf("release the display: %v", err))
-		}
-	}()
+	defer disp.release(cfg.Log)
 
 	tr := <-theme
 	if tr.theme == nil {
@@ -168,7 +198,7 @@ func Run(ctx context.Context, cfg Config) error {
 		scale = disp.scale
 	}
 	r := NewRenderer(tr.theme, scale)
-	scr := NewScreen(disp.fb, r, ScreenOptions{Device: disp.dev, After: disp.after, Log: cfg.Log})
+	scr := NewScreen(disp.fb, r, ScreenOptions{Device: disp.dev, After: disp.after, Restore: disp.restore, Log: cfg.Log})
 	lap("load the theme")
 	if err := scr.Show(cfg.Initial); err != nil {
 		return err
@@ -186,14 +216,57 @@ func Run(ctx context.Context, cfg Config) error {
 	if r.Animated(cfg.Initial) {
 		interval = time.Second / time.Duration(max(r.FPS(), 1))
 	}
-	d := NewDaemon(DaemonConfig{Screen: scr, Frontends: fes, Initial: cfg.Initial, Shown: true, FrameInterval: interval, Log: cfg.Log})
+	reload := make(chan func() error)
+	done := make(chan struct{})
+	var reloads sync.WaitGroup
+	if cfg.Reload != nil {
+		reloads.Add(1)
+		go func() {
+			defer reloads.Done()
+			reloadThemes(cfg, scr.(*screen), scale, reload, done)
+		}()
+	}
+	defer func() {
+		close(done)
+		reloads.Wait()
+	}()
+	d := NewDaemon(DaemonConfig{Screen: scr, Frontends: fes, Initial: cfg.Initial, Shown: true, FrameInterval: interval, Reload: reload, Log: cfg.Log})
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	if quit, retain := d.QuitRequested(); quit {
 		cfg.Log.Info("quit", "retain", retain)
+		disp.retain = retain
 	}
 	return nil
+}
+
+// reloadThemes loads the theme again on each request of cfg.Reload, away
+// from the daemon, and hands the daemon the swap to a new renderer; a
+// theme that fails to load is logged and the current one kept.
+func reloadThemes(cfg Config, s *screen, scale float64, to chan<- func() error, done <-chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case <-cfg.Reload:
+		}
+		th, err := loadTheme(cfg.Theme)
+		if th == nil {
+			cfg.Log.Warn(fmt.Sprintf("reload the theme: %v (keeping the current one)", err))
+			continue
+		}
+		if err != nil {
+			cfg.Log.Warn(fmt.Sprintf("theme: %v", err))
+		}
+		r := NewRenderer(th, scale)
+		select {
+		case <-done:
+			return
+		case to <- func() error { s.setRenderer(r); return nil }:
+			cfg.Log.Info("reloaded the theme")
+		}
+	}
 }
 
 type themeResult struct {
@@ -253,6 +326,10 @@ func openKMS(cfg Config, lap func(string)) (*display, error) {
 		return nil, err
 	}
 	lap("open " + dev.Path())
+	if err := takeMaster(dev, cfg.MasterWait, cfg.Log); err != nil {
+		dev.Close()
+		return nil, err
+	}
 	out, err := dev.SelectOutput(client.OutputRequest{Width: cfg.Mode.X, Height: cfg.Mode.Y})
 	if err != nil {
 		dev.Close()
@@ -284,7 +361,49 @@ func openKMS(cfg Config, lap func(string)) (*display, error) {
 		scale: ScaleOf(out),
 		after: k.Wait,
 		close: func() error { return errors.Join(k.Close(), dev.Close()) },
+		closeRetained: func() error {
+			err := k.CloseRetained()
+			return errors.Join(err, dev.Close())
+		},
+		restore: k.Restore,
 	}, nil
+}
+
+// masterBusy says whether a SET_MASTER error means another process holds
+// master (worth waiting for) rather than a lasting refusal.
+func masterBusy(err error) bool {
+	return errors.Is(err, syscall.EBUSY) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
+}
+
+// takeMaster makes dev's file DRM master, waiting up to wait while another
+// process holds it and saying so.
+func takeMaster(dev *client.Device, wait time.Duration, log *slog.Logger) error {
+	err := dev.SetMaster()
+	if err == nil || !masterBusy(err) {
+		return err
+	}
+	if wait <= 0 {
+		return fmt.Errorf("%w (not waiting: --master-wait is 0)", err)
+	}
+	log.Info("waiting for DRM master (held by another process)", "device", dev.Path(), "max", wait.String())
+	start := time.Now()
+	deadline := start.Add(wait)
+	pause := 20 * time.Millisecond
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("no DRM master after waiting %v: %w", wait, err)
+		}
+		time.Sleep(min(pause, left))
+		pause = min(2*pause, 250*time.Millisecond)
+		if err = dev.SetMaster(); err == nil {
+			log.Info("took DRM master", "waited", time.Since(start).Round(time.Millisecond).String())
+			return nil
+		}
+		if !masterBusy(err) {
+			return err
+		}
+	}
 }
 
 // ScreenOptions are what a Screen over a framebuffer needs besides it.
@@ -297,6 +416,10 @@ type ScreenOptions struct {
 	// a KMS display waits for its flip, a preview window uploads damage);
 	// nil does nothing.
 	After func() error
+	// Restore runs after Reactivate takes master back, before the next
+	// Show: a KMS display commits its mode and plane again, in case
+	// another master changed the CRTC meanwhile. nil does nothing.
+	Restore func() error
 	// Log receives paint problems; nil discards them.
 	Log *slog.Logger
 }
@@ -311,20 +434,24 @@ func NewScreen(fb *fbemu.Framebuffer, r *Renderer, opt ScreenOptions) Screen {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	return &screen{fb: fb, r: r, dev: opt.Device, after: opt.After, log: opt.Log, master: true}
+	if opt.Restore == nil {
+		opt.Restore = func() error { return nil }
+	}
+	return &screen{fb: fb, r: r, dev: opt.Device, after: opt.After, restore: opt.Restore, log: opt.Log, master: true}
 }
 
 // screen is NewScreen's Screen.
 type screen struct {
-	fb     *fbemu.Framebuffer
-	r      *Renderer
-	dev    *client.Device
-	after  func() error
-	log    *slog.Logger
-	shown  State
-	drawn  bool // the framebuffer holds shown (false at first and after Hide)
-	master bool // false while deactivated
-	warned bool // a paint error was logged
+	fb      *fbemu.Framebuffer
+	r       *Renderer
+	dev     *client.Device
+	after   func() error
+	restore func() error
+	log     *slog.Logger
+	shown   State
+	drawn   bool // the framebuffer holds shown (false at first and after Hide)
+	master  bool // false while deactivated
+	warned  bool // a paint error was logged
 }
 
 // Show draws st: in full the first time and after Hide, otherwise only
@@ -332,6 +459,9 @@ type screen struct {
 func (s *screen) Show(st State) error {
 	var paintErr error
 	err := s.fb.Frame(func(surf *fbemu.Surface) error {
+		if testHookFrame != nil {
+			testHookFrame()
+		}
 		if !s.drawn {
 			paintErr = s.r.Paint(surf, st)
 		} else {
@@ -377,7 +507,9 @@ func (s *screen) Deactivate() error {
 	return nil
 }
 
-// Reactivate takes master back; the next Show repaints everything.
+// Reactivate takes master back and commits the mode and plane again (as
+// Plymouth does: whoever had master may have changed the CRTC); the next
+// Show repaints everything.
 func (s *screen) Reactivate() error {
 	if s.dev != nil {
 		if err := s.dev.SetMaster(); err != nil {
@@ -385,11 +517,20 @@ func (s *screen) Reactivate() error {
 		}
 	}
 	s.master, s.drawn = true, false
-	return nil
+	return s.restore()
 }
 
-// Quit lets Run release the display. The last frame stays on a KMS plane
-// until the device is closed.
+// setRenderer draws with r from now on; the next Show paints in full.
+func (s *screen) setRenderer(r *Renderer) {
+	s.r, s.drawn = r, false
+}
+
+// testHookFrame, when set by a test, runs inside every frame Show draws.
+var testHookFrame func()
+
+// Quit lets Run release the display; Run reads retain from the daemon
+// (QuitRequested) and then closes the shown KMS framebuffer with CLOSEFB
+// so the last frame stays on the plane, or removes it.
 func (s *screen) Quit(retain bool) error { return nil }
 
 // stopwatch returns a function that logs, at debug level, the time since

@@ -134,6 +134,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	psplashFIFO := fs.Bool("psplash", true, "accept psplash commands on $PSPLASH_FIFO_DIR/psplash_fifo")
 	psplashDir := fs.String("psplash-dir", "", "directory of psplash_fifo (default: $PSPLASH_FIFO_DIR or /run)")
 	plymouthSock := fs.Bool("plymouth", true, "accept plymouth's boot protocol on its abstract socket")
+	masterWait := fs.Duration("master-wait", 5*time.Second, "how long to wait for DRM master while another process holds it (0: fail at once)")
 	duration := fs.Duration("for", 0, "quit after this long (default: run until SIGTERM or SIGINT)")
 	verbose := fs.BoolP("verbose", "v", false, "log debug detail")
 	if err := parse(fs, args); err != nil {
@@ -141,7 +142,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	}
 	cfg := splash.Config{Device: *device, Heap: *heap, Out: *out, Buffers: *buffers, Legacy: *legacy, Theme: *theme, Scale: *scale,
 		Control: splash.ControlConfig{Native: *socket != "", Socket: *socket, Psplash: *psplashFIFO, PsplashDir: *psplashDir, Plymouth: *plymouthSock},
-		Start:   start, Log: logger(stderr, *verbose)}
+		Start:   start, Log: logger(stderr, *verbose), MasterWait: *masterWait}
 	if *buffers != 1 && *buffers != 2 {
 		return fmt.Errorf("%w: --buffers %d: want 1 or 2", errUsage, *buffers)
 	}
@@ -170,8 +171,27 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 		return fmt.Errorf("%w: --scale %v: want a positive scale, or 0 to derive it", errUsage, *scale)
 	}
 
+	if *masterWait < 0 {
+		return fmt.Errorf("%w: --master-wait %v: want a duration of 0 or more", errUsage, *masterWait)
+	}
+
+	// SIGTERM and SIGINT end the run after the frame being drawn; SIGHUP
+	// reloads the theme.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	cfg.Reload = reload
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default: // a reload is already asked for
+			}
+		}
+	}()
 	if *duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *duration)

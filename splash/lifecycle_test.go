@@ -1,0 +1,167 @@
+package splash
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bootsplash/bootsplash/internal/testutil"
+)
+
+// syncBuffer is a log sink Run's goroutines can share with the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// pixelAt reads one pixel of the PNG Run rewrites; ok is false while the
+// file is missing or being rewritten.
+func pixelAt(path string, x, y int) (color.RGBA, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return color.RGBA{}, false
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return color.RGBA{}, false
+	}
+	return rgba(img.At(x, y)), true
+}
+
+// waitFor polls cond until it holds or 10 s have passed.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func putTheme(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRunReloadsTheme checks Config.Reload (SIGHUP in cmd): the theme file
+// is read again and the screen repainted with it; a theme that no longer
+// loads is logged and the one on screen kept.
+func TestRunReloadsTheme(t *testing.T) {
+	dir := t.TempDir()
+	theme := filepath.Join(dir, "theme.toml")
+	out := filepath.Join(dir, "run.png")
+	putTheme(t, theme, "[background]\ncolor = \"#c01020\"\n")
+	var logs syncBuffer
+	reload := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{Backend: BackendEmu, EmuSize: image.Pt(160, 120), Out: out, Theme: theme,
+			Reload: reload, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	}()
+	is := func(want color.RGBA) func() bool {
+		return func() bool { c, ok := pixelAt(out, 1, 1); return ok && c == want }
+	}
+	red := color.RGBA{0xc0, 0x10, 0x20, 0xff}
+	blue := color.RGBA{0x10, 0x20, 0xc0, 0xff}
+	waitFor(t, "the first frame in the first theme's colour", is(red))
+
+	putTheme(t, theme, "[background]\ncolor = \"#1020c0\"\n")
+	reload <- struct{}{}
+	waitFor(t, "the reloaded theme's colour", is(blue))
+	if !strings.Contains(logs.String(), "reloaded the theme") {
+		t.Errorf("log does not say the theme was reloaded:\n%s", logs.String())
+	}
+
+	putTheme(t, theme, "[background\ncolor = 7\n")
+	reload <- struct{}{}
+	waitFor(t, "the broken theme to be refused in the log", func() bool {
+		return strings.Contains(logs.String(), "keeping the current one")
+	})
+	// A reload that works afterwards proves the broken one was handled
+	// (and drawn nothing) before it.
+	putTheme(t, theme, "[background]\ncolor = \"#c01020\"\n")
+	reload <- struct{}{}
+	waitFor(t, "the theme after the broken one", is(red))
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+// TestRunCancelInsideFrame ends Run's context (SIGTERM in cmd) while a
+// frame is being drawn, the first one or a later one, and checks that Run
+// returns cleanly with every fd and mapping it took released: a frame
+// always closes its access bracket before the context is looked at.
+func TestRunCancelInsideFrame(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		frame int // the frame (1-based) in which the context ends
+	}{{"first", 1}, {"reload", 2}} {
+		for _, n := range []int{1, 2} {
+			t.Run(tc.name+"/buffers="+string(rune('0'+n)), func(t *testing.T) {
+				dir := t.TempDir()
+				before := testutil.Objects()
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				reload := make(chan struct{}, 1)
+				frames := 0
+				var inFrame bool
+				testHookFrame = func() {
+					frames++
+					if frames == 1 && tc.frame > 1 {
+						reload <- struct{}{}
+					}
+					if frames == tc.frame {
+						inFrame = len(testutil.Objects()) > len(before)
+						cancel()
+					}
+				}
+				defer func() { testHookFrame = nil }()
+				err := Run(ctx, Config{Backend: BackendEmu, EmuSize: image.Pt(160, 120), Buffers: n,
+					Out: filepath.Join(dir, "run.png"), Reload: reload})
+				if err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+				if frames != tc.frame {
+					t.Errorf("%d frames drawn, want the context to end Run after frame %d", frames, tc.frame)
+				}
+				if !inFrame {
+					t.Error("the frame the context ended in held no buffer: the check proves nothing")
+				}
+				if after := testutil.Objects(); !slices.Equal(before, after) {
+					t.Errorf("kernel objects left after Run:\nbefore %q\nafter  %q", before, after)
+				}
+			})
+		}
+	}
+}

@@ -79,6 +79,8 @@ func run(start time.Time, args []string, stdout, stderr io.Writer) error {
 		return cmdStudy(args[1:], stdout, stderr)
 	case "ctl":
 		return cmdCtl(args[1:], stdout, stderr)
+	case "preview":
+		return cmdPreview(args[1:], stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

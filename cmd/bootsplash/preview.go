@@ -1,0 +1,64 @@
+//go:build preview
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/bootsplash/bootsplash/client"
+	"github.com/bootsplash/bootsplash/internal/preview"
+	"github.com/bootsplash/bootsplash/splash"
+	"github.com/bootsplash/bootsplash/splash/control"
+)
+
+// cmdPreview shows the emulated display in a window, driven live by the
+// same control front ends as run.
+func cmdPreview(args []string, stderr io.Writer) error {
+	fs := newFlags("preview", stderr)
+	theme := fs.String("theme", "", "theme file (default: the embedded theme)")
+	size := fs.String("size", "1024x768", "window and emulated display size WxH (resizing the window picks a new one)")
+	scale := fs.Float64("scale", 0, "output scale (default: guessed from the size)")
+	progress := fs.Float64("progress", 0, "boot progress shown first, 0..1; negative: unknown (the bar pulses)")
+	message := fs.String("message", "", "message line shown first")
+	socket := fs.String("socket", control.DefaultSocket, `bootsplash's control socket ("" for none)`)
+	psplashFIFO := fs.Bool("psplash", true, "accept psplash commands on $PSPLASH_FIFO_DIR/psplash_fifo")
+	psplashDir := fs.String("psplash-dir", "", "directory of psplash_fifo (default: $PSPLASH_FIFO_DIR or /run)")
+	plymouthSock := fs.Bool("plymouth", true, "accept plymouth's boot protocol on its abstract socket")
+	still := fs.Bool("still", false, "do not animate (the spinner stays on its first frame)")
+	verbose := fs.BoolP("verbose", "v", false, "log debug detail")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	opt := preview.Options{Scale: *scale, Still: *still, Log: logger(stderr, *verbose),
+		Initial: splash.State{Progress: *progress, Message: *message},
+		Control: splash.ControlConfig{Native: *socket != "", Socket: *socket, Psplash: *psplashFIFO, PsplashDir: *psplashDir, Plymouth: *plymouthSock}}
+	var err error
+	if opt.Size.X, opt.Size.Y, err = client.ParseModeSize(*size); err != nil {
+		return fmt.Errorf("%w: --size: %v", errUsage, err)
+	}
+	if *scale < 0 || *scale > 10 {
+		return fmt.Errorf("%w: --scale %g: want 0 (guess) or up to 10", errUsage, *scale)
+	}
+	if *theme != "" {
+		if opt.Theme, err = splash.LoadTheme(*theme, splash.ThemeOptions{}); err != nil {
+			return err
+		}
+	}
+
+	// OpenGL and the window system want one thread for the window's whole
+	// life: this one, while the daemon runs on others.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	w, err := preview.Open(opt)
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx)
+}

@@ -64,6 +64,14 @@
 // (testutil.NeedCommand). A mismatch leaves the screen and the closest
 // rendered frame under out/vmtest/RELEASE-DEVICE/themed/CHECK.
 //
+// The lifecycle case (lifecycle_test.go, TestVMLifecycle) boots cirrus on
+// 6.12 once more, with a second DRM client (internal/drmholder) next to
+// bootsplash: run waits for DRM master while the client holds it;
+// reactivate sets bootsplash's mode again after the client showed its own;
+// a plain quit takes the splash off the primary plane; and with a
+// successor holding the card, `ctl quit --retain` leaves the plane's
+// framebuffer (read back with GETFB2 and PRIME) equal to the splash.
+//
 // # Adding to it
 //
 //   - A package with kernel tests: add it to guestPackages in vm_test.go;

@@ -191,4 +191,3 @@ func compareSplash(t *testing.T, out, name string, shot *image.RGBA) {
 		t.Logf("%s: the screen (%dx%d) is the splash, pixel for pixel", name, size.X, size.Y)
 	}
 }
-

@@ -71,6 +71,8 @@
 // a plain quit takes the splash off the primary plane; and with a
 // successor holding the card, `ctl quit --retain` leaves the plane's
 // framebuffer (read back with GETFB2 and PRIME) equal to the splash.
+// TestVMRetainOldKernel runs the retained quit on 6.1, which lacks CLOSEFB:
+// bootsplash must say so, exit 0, and leave no framebuffer on the plane.
 //
 // # Adding to it
 //

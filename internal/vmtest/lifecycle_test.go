@@ -74,6 +74,9 @@ func TestVMLifecycle(t *testing.T) {
 		Kernel: k, Device: Cirrus, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 6 * time.Minute,
 		Files: []File{{Path: bs, HostPath: filepath.Join(dir, "bootsplash")}, {Path: h, HostPath: filepath.Join(dir, "drmholder")}},
 		Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0"}, Steps: []proto.Step{
+			{Name: "hog", Cmd: []string{h, "hold"}, Background: true, WaitFor: "holding", Timeout: long},
+			{Name: "run refused", Cmd: []string{bs, "run", "-v", "--master-wait", "700ms"}, Timeout: long},
+			{Name: "stop hog", Stop: "hog"},
 			{Name: "master holder", Cmd: []string{h, "hold", "-release-after", "1s"}, Background: true, WaitFor: "holding", Timeout: long},
 			{Name: "run", Cmd: []string{bs, "run", "-v", "--master-wait", "20s"}, Background: true, WaitFor: "first frame", Timeout: long},
 			{Name: "deactivate", Cmd: []string{bs, "ctl", "deactivate"}, Timeout: long},
@@ -110,6 +113,14 @@ func TestVMLifecycle(t *testing.T) {
 		if r := rep.Step(step); !r.OK() {
 			t.Errorf("%s: exit %d %s\n%s", step, r.Code, r.Note, r.Output)
 		}
+	}
+
+	// Master wait, bounded.
+	if r := rep.Step("hog"); !strings.Contains(string(r.Output), "master true") {
+		t.Errorf("the hog was not master:\n%s", r.Output)
+	}
+	if r := rep.Step("run refused"); !r.Exited || r.Code == 0 || !strings.Contains(string(r.Output), "no DRM master after waiting 700ms") {
+		t.Errorf("bootsplash run --master-wait 700ms next to a master that never lets go: exit %d %s, want a failure saying so\n%s", r.Code, r.Note, r.Output)
 	}
 
 	// Master wait.
@@ -158,6 +169,63 @@ func TestVMLifecycle(t *testing.T) {
 	}
 	compareSplash(t, out, "retained", shots["retained"])
 	ok("successor")
+}
+
+// TestVMRetainOldKernel checks quit --retain on 6.1, which lacks CLOSEFB:
+// bootsplash says the splash cannot outlive it there and still exits 0,
+// and the framebuffer goes with its device file.
+func TestVMRetainOldKernel(t *testing.T) {
+	vmEnabled(t)
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Fatalf("qemu-system-x86_64 is needed for the VM tests (apt-get install qemu-system-x86): %v", err)
+	}
+	ctx := context.Background()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	guestInit, err := BuildGuestInit(ctx, root, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins := map[string]string{"bootsplash": "./cmd/bootsplash", "drmholder": "./internal/vmtest/internal/drmholder"}
+	for name, pkg := range bins {
+		if err := GoBuild(ctx, root, pkg, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := fetchKernel(t, ctx, root, Kernel61)
+	const bs, h = "/bin/bootsplash", "/bin/drmholder"
+	long := proto.Duration(60 * time.Second)
+	cfg := Config{
+		Kernel: k, Device: Cirrus, GuestInit: guestInit, Logf: t.Logf, Timeout: 3 * time.Minute,
+		WorkDir: filepath.Join(root, "out", "vmtest", "retain-6.1"),
+		Files:   []File{{Path: bs, HostPath: filepath.Join(dir, "bootsplash")}, {Path: h, HostPath: filepath.Join(dir, "drmholder")}},
+		Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0"}, Steps: []proto.Step{
+			{Name: "successor", Cmd: []string{h, "hold", "-drop"}, Background: true, WaitFor: "holding", Timeout: long},
+			{Name: "run retained", Cmd: []string{bs, "run", "-v"}, Background: true, WaitFor: "first frame", Timeout: long},
+			{Name: "quit retain", Cmd: []string{bs, "ctl", "quit", "--retain"}, Timeout: long},
+			{Name: "wait run retained", Wait: "run retained", Timeout: long},
+			{Name: "compare", Cmd: []string{h, "compare"}, Timeout: long},
+			{Name: "stop successor", Stop: "successor"},
+		}},
+	}
+	rep, err := Boot(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Step("run retained")
+	t.Logf("bootsplash run:\n%s", r.Output)
+	if !r.OK() {
+		t.Errorf("bootsplash run: exit %d %s", r.Code, r.Note)
+	}
+	if !strings.Contains(string(r.Output), "kernels with CLOSEFB (6.8+)") {
+		t.Errorf("bootsplash run --retain on 6.1 does not say the splash cannot be retained without CLOSEFB")
+	}
+	if c := rep.Step("compare"); c.Code != 3 {
+		t.Errorf("on 6.1 the framebuffer should go with bootsplash's device file; drmholder compare: exit %d %s\n%s", c.Code, c.Note, c.Output)
+	}
 }
 
 // compareSplash requires a screendump to equal the splash's first frame

@@ -29,6 +29,7 @@ func cmdPreview(args []string, stderr io.Writer) error {
 	psplashFIFO := fs.Bool("psplash", true, "accept psplash commands on $PSPLASH_FIFO_DIR/psplash_fifo")
 	psplashDir := fs.String("psplash-dir", "", "directory of psplash_fifo (default: $PSPLASH_FIFO_DIR or /run)")
 	plymouthSock := fs.Bool("plymouth", true, "accept plymouth's boot protocol on its abstract socket")
+	duration := fs.Duration("for", 0, "close the window after this long (default: until closed, a quit request, SIGTERM or SIGINT)")
 	still := fs.Bool("still", false, "do not animate (the spinner stays on its first frame)")
 	verbose := fs.BoolP("verbose", "v", false, "log debug detail")
 	if err := parse(fs, args); err != nil {
@@ -56,6 +57,11 @@ func cmdPreview(args []string, stderr io.Writer) error {
 	defer runtime.UnlockOSThread()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
 	w, err := preview.Open(opt)
 	if err != nil {
 		return err

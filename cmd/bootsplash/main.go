@@ -34,6 +34,7 @@ Commands:
   theme    check theme files: bootsplash theme check FILE
   study    measure the CPU access strategies (cached, per-access, shadow, ...) on this machine
   ctl      drive a running splash: progress, message, status, show, hide, quit, ...
+  preview  show the splash in a desktop window (a build with -tags preview)
 
 Run "bootsplash COMMAND --help" for a command's flags.
 `

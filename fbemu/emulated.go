@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -147,37 +148,65 @@ func (e *Emulated) LastPresent() Present { return e.last }
 // Framebuffer shows rotated. Before the first frame it is black.
 func (e *Emulated) Snapshot() (*image.RGBA, error) {
 	img := image.NewRGBA(image.Rect(0, 0, e.pw, e.ph))
+	if err := e.SnapshotInto(img, img.Bounds()); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// SnapshotInto copies the rectangles rects (panel coordinates) of what the
+// display shows into dst, which must be the panel's size; the rest of dst
+// is left as it was. A viewer that follows the display's damage
+// (LastPresent) converts only what changed.
+func (e *Emulated) SnapshotInto(dst *image.RGBA, rects ...image.Rectangle) error {
+	panel := image.Rect(0, 0, e.pw, e.ph)
+	if dst.Bounds() != panel {
+		return fmt.Errorf("fbemu: snapshot into a %v image of a %v panel", dst.Bounds(), panel)
+	}
 	if e.shown < 0 {
-		for i := 3; i < len(img.Pix); i += 4 {
-			img.Pix[i] = 0xff
+		// Nothing shown yet: the panel is black.
+		for _, r := range rects {
+			draw.Draw(dst, r.Intersect(panel), image.Black, image.Point{}, draw.Src)
 		}
-		return img, nil
+		return nil
 	}
 	b := e.bufs[e.shown]
 	// A memfd needs no sync; a separate mapping sees the memory the way
 	// scanout would, whatever strategy the Framebuffer uses.
 	m, err := access.Map(b.buf, access.NoSync)
 	if err != nil {
-		return nil, fmt.Errorf("fbemu: snapshot: %w", err)
+		return fmt.Errorf("fbemu: snapshot: %w", err)
 	}
 	defer m.Unmap()
 	pix, err := m.Begin(access.Read)
 	if err != nil {
-		return nil, fmt.Errorf("fbemu: snapshot: %w", err)
+		return fmt.Errorf("fbemu: snapshot: %w", err)
 	}
 	defer m.End()
 	var s Surface
 	if err := s.reset(pix, e.pw, e.ph, b.stride, e.format); err != nil {
-		return nil, err
+		return err
 	}
-	for y := 0; y < e.ph; y++ {
-		row := img.Pix[y*img.Stride:]
-		for x := 0; x < e.pw; x++ {
-			c := e.format.RGBA(s.pixel(x, y))
-			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, 0xff
+	for _, r := range rects {
+		r = r.Intersect(panel)
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			out := dst.Pix[dst.PixOffset(r.Min.X, y):dst.PixOffset(r.Max.X, y)]
+			if e.format == XRGB8888 {
+				// B, G, R, X in memory: shuffle bytes, no colour math.
+				in := s.row(y, r.Min.X, r.Max.X)
+				for i := 0; i < len(out); i += 4 {
+					out[i], out[i+1], out[i+2], out[i+3] = in[i+2], in[i+1], in[i], 0xff
+				}
+				continue
+			}
+			for x := r.Min.X; x < r.Max.X; x++ {
+				c := e.format.RGBA(s.pixel(x, y))
+				o := 4 * (x - r.Min.X)
+				out[o], out[o+1], out[o+2], out[o+3] = c.R, c.G, c.B, 0xff
+			}
 		}
 	}
-	return img, nil
+	return nil
 }
 
 // SavePNG writes what the display shows to path as a PNG.

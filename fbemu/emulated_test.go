@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -347,4 +348,51 @@ func ExampleEmulated() {
 	// .#RRRR#####.
 	// ............
 	// [(0,0)-(12,4)]
+}
+
+// SnapshotInto converts only the rectangles asked for, each exactly as
+// Snapshot shows it, in every format.
+func TestSnapshotIntoOnlyTheRects(t *testing.T) {
+	for _, f := range Formats() {
+		t.Run(f.String(), func(t *testing.T) {
+			e, err := NewEmulated(40, 30, f, access.Cached)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			if err := e.Frame(func(s *Surface) error {
+				s.Clear(color.RGBA{0x10, 0x20, 0x30, 0xff})
+				s.FillRect(image.Rect(5, 5, 20, 15), color.RGBA{0xff, 0x80, 0x00, 0xff})
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			full, err := e.Snapshot()
+			if err != nil {
+				t.Fatal(err)
+			}
+			marker := color.RGBA{1, 2, 3, 4}
+			dst := image.NewRGBA(full.Bounds())
+			draw.Draw(dst, dst.Bounds(), image.NewUniform(marker), image.Point{}, draw.Src)
+			r := image.Rect(3, 4, 12, 9)
+			if err := e.SnapshotInto(dst, r); err != nil {
+				t.Fatal(err)
+			}
+			for y := 0; y < 30; y++ {
+				for x := 0; x < 40; x++ {
+					got := dst.RGBAAt(x, y)
+					want := marker
+					if image.Pt(x, y).In(r) {
+						want = full.RGBAAt(x, y)
+					}
+					if got != want {
+						t.Fatalf("(%d,%d) = %v, want %v", x, y, got, want)
+					}
+				}
+			}
+			if err := e.SnapshotInto(image.NewRGBA(image.Rect(0, 0, 10, 10)), r); err == nil {
+				t.Error("SnapshotInto accepted an image of the wrong size")
+			}
+		})
+	}
 }

@@ -57,15 +57,17 @@ func (d *display) open(size image.Point) error {
 	r := splash.NewRenderer(d.theme, scale)
 	first := true
 	after := func() error {
-		pix, err := e.Snapshot()
-		if err != nil {
-			return err
-		}
+		// Only the damage is converted (and later uploaded); the
+		// rest of the image is never read.
+		pix := image.NewRGBA(image.Rect(0, 0, size.X, size.Y))
 		u := update{pix: pix, full: first}
 		if first {
 			u.clips = []image.Rectangle{pix.Bounds()}
 		} else {
 			u.clips = append(u.clips, e.LastPresent().Clips()...)
+		}
+		if err := e.SnapshotInto(pix, u.clips...); err != nil {
+			return err
 		}
 		first = false
 		d.send(u)

@@ -11,10 +11,10 @@ import (
 )
 
 // BenchmarkProgressTick measures the daemon's side of a progress tick:
-// the partial repaint and the hand-over of its damage (which reads the
-// whole emulated frame back with Snapshot, for want of a way to read only
-// the damaged rectangles). It reports the ratio to copying the whole
-// frame once, the floor of a full-frame read.
+// the partial repaint and the hand-over of its damage (only the damaged
+// rectangles are read back, with SnapshotInto). It reports the ratio to
+// copying the whole frame once, what reading the whole frame would cost
+// at the least.
 func BenchmarkProgressTick(b *testing.B) {
 	th, err := splash.DefaultTheme()
 	if err != nil {

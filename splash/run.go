@@ -130,7 +130,10 @@ func (d *display) release(log *slog.Logger) {
 		case err != nil:
 			log.Warn(fmt.Sprintf("release the display: %v", err))
 		default:
-			log.Info("left the last frame on the display (CLOSEFB)")
+			// With the kernel's fbdev emulation on, the last close of the
+			// device still brings its console back: the frame stays for a
+			// successor that already holds the device.
+			log.Info("left the last frame on the display (CLOSEFB); it stays while another process holds the device, or with fbdev emulation off")
 		}
 		return
 	}

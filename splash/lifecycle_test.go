@@ -1,7 +1,6 @@
 package splash
 
 import (
-	"bytes"
 	"context"
 	"image"
 	"image/color"
@@ -11,30 +10,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bootsplash/bootsplash/internal/testutil"
 )
-
-// syncBuffer is a log sink Run's goroutines can share with the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // pixelAt reads one pixel of the PNG Run rewrites; ok is false while the
 // file is missing or being rewritten.
@@ -78,7 +58,7 @@ func TestRunReloadsTheme(t *testing.T) {
 	theme := filepath.Join(dir, "theme.toml")
 	out := filepath.Join(dir, "run.png")
 	putTheme(t, theme, "[background]\ncolor = \"#c01020\"\n")
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	reload := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

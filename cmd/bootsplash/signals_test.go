@@ -8,29 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bootsplash/bootsplash/internal/testutil"
 )
-
-// lockedBuffer is a stderr the run's goroutines and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -71,7 +54,7 @@ func TestRunSignals(t *testing.T) {
 		}
 	}
 	setColour("#a03010")
-	var stderr lockedBuffer
+	var stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(time.Now(), []string{"run", "--backend", "emu", "--size", "64x48", "--out", out, "--theme", theme,

@@ -5,12 +5,14 @@
 package testutil
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -117,4 +119,25 @@ func NeedCommand(t testing.TB, name string) string {
 		t.Skipf("%s is not installed: %v", name, err)
 	}
 	return path
+}
+
+// SyncBuffer is a bytes.Buffer that goroutines under test (a logger, a
+// daemon) and the test itself may use at once.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns everything written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

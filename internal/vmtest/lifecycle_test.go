@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/color"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,28 +28,18 @@ import (
 //     `ctl quit --retain` run exits 0 by itself, the primary plane's
 //     framebuffer (GETFB2, mapped over PRIME) equals the splash pixel for
 //     pixel, and so does a screendump taken after the exit.
+//
+// lifecyclePrograms are the guest programs of the lifecycle tests: the
+// splash and a second DRM client.
+func lifecyclePrograms() map[string]string {
+	return map[string]string{"bootsplash": "./cmd/bootsplash", "drmholder": "./internal/vmtest/internal/drmholder"}
+}
+
 func TestVMLifecycle(t *testing.T) {
 	vmEnabled(t)
-	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Fatalf("qemu-system-x86_64 is needed for the VM tests (apt-get install qemu-system-x86): %v", err)
-	}
 	ctx := context.Background()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	noteSources(t, root)
-	dir := t.TempDir()
-	guestInit, err := BuildGuestInit(ctx, root, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bins := map[string]string{"bootsplash": "./cmd/bootsplash", "drmholder": "./internal/vmtest/internal/drmholder"}
-	for name, pkg := range bins {
-		if err := GoBuild(ctx, root, pkg, filepath.Join(dir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	root, dir, guestInit := guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, root, dir, lifecyclePrograms())
 	k := fetchKernel(t, ctx, root, Kernel612)
 	out := filepath.Join(root, "out", "vmtest", "lifecycle")
 	if err := os.RemoveAll(out); err != nil {
@@ -176,25 +165,9 @@ func TestVMLifecycle(t *testing.T) {
 // and the framebuffer goes with its device file.
 func TestVMRetainOldKernel(t *testing.T) {
 	vmEnabled(t)
-	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Fatalf("qemu-system-x86_64 is needed for the VM tests (apt-get install qemu-system-x86): %v", err)
-	}
 	ctx := context.Background()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	guestInit, err := BuildGuestInit(ctx, root, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bins := map[string]string{"bootsplash": "./cmd/bootsplash", "drmholder": "./internal/vmtest/internal/drmholder"}
-	for name, pkg := range bins {
-		if err := GoBuild(ctx, root, pkg, filepath.Join(dir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	root, dir, guestInit := guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, root, dir, lifecyclePrograms())
 	k := fetchKernel(t, ctx, root, Kernel61)
 	const bs, h = "/bin/bootsplash", "/bin/drmholder"
 	long := proto.Duration(60 * time.Second)

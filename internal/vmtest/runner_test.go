@@ -20,20 +20,9 @@ import (
 func TestVMRunner(t *testing.T) {
 	vmEnabled(t)
 	ctx := context.Background()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	noteSources(t, root)
-	dir := t.TempDir()
-	guestInit, err := BuildGuestInit(ctx, root, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, dir, guestInit := guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, root, dir, map[string]string{"guesthelper": "./internal/vmtest/internal/guesthelper"})
 	helper := filepath.Join(dir, "guesthelper")
-	if err := GoBuild(ctx, root, "./internal/vmtest/internal/guesthelper", helper); err != nil {
-		t.Fatal(err)
-	}
 	k := fetchKernel(t, ctx, root, Kernel612)
 	h := "/bin/guesthelper"
 

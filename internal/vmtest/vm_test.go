@@ -63,10 +63,42 @@ func e2eCases(kernel string, d Device) []e2eCase {
 	}
 }
 
+// vmEnabled skips the test unless the VM tests are asked for; when they
+// are, a missing QEMU fails it.
 func vmEnabled(t *testing.T) {
 	t.Helper()
 	if os.Getenv("BOOTSPLASH_VM") != "1" && os.Getenv("CI") != "true" {
 		t.Skip("real-kernel VM tests are off: run with BOOTSPLASH_VM=1 (or CI=true); they need qemu-system-x86 and apt-get access to Debian's kernel packages")
+	}
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Fatalf("qemu-system-x86_64 is needed for the VM tests (apt-get install qemu-system-x86): %v", err)
+	}
+}
+
+// guestBase finds the repository, marks its sources for go test's cache,
+// and builds the guest init into a temporary directory.
+func guestBase(t *testing.T, ctx context.Context) (root, dir, guestInit string) {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	noteSources(t, root)
+	dir = t.TempDir()
+	if guestInit, err = BuildGuestInit(ctx, root, dir); err != nil {
+		t.Fatal(err)
+	}
+	return root, dir, guestInit
+}
+
+// buildGuestPrograms builds each package of bins (name: package path) into
+// dir/name, as a static guest program.
+func buildGuestPrograms(t *testing.T, ctx context.Context, root, dir string, bins map[string]string) {
+	t.Helper()
+	for name, pkg := range bins {
+		if err := GoBuild(ctx, root, pkg, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -111,17 +143,9 @@ func noteSources(t *testing.T, root string) {
 
 func buildArtefacts(t *testing.T, ctx context.Context) *artefacts {
 	t.Helper()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	noteSources(t, root)
-	dir := t.TempDir()
-	a := &artefacts{root: root, out: filepath.Join(root, "out", "vmtest"), tests: map[string]string{}, testErr: map[string]error{}}
 	start := time.Now()
-	if a.guestInit, err = BuildGuestInit(ctx, root, dir); err != nil {
-		t.Fatal(err)
-	}
+	root, dir, guestInit := guestBase(t, ctx)
+	a := &artefacts{root: root, guestInit: guestInit, out: filepath.Join(root, "out", "vmtest"), tests: map[string]string{}, testErr: map[string]error{}}
 	for _, gp := range guestPackages() {
 		p := gp.path
 		bin := filepath.Join(dir, p+".test")
@@ -143,9 +167,6 @@ func buildArtefacts(t *testing.T, ctx context.Context) *artefacts {
 
 func TestVM(t *testing.T) {
 	vmEnabled(t)
-	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Fatalf("qemu-system-x86_64 is needed for the VM tests (apt-get install qemu-system-x86): %v", err)
-	}
 	ctx := context.Background()
 	a := buildArtefacts(t, ctx)
 	suiteStart := time.Now()

@@ -209,6 +209,8 @@ func Run(ctx context.Context, cfg Config) error {
 	logFirstFrame(cfg)
 
 	// Everything not needed for the first frame comes after it.
+	releaseVT := takeVT(cfg.Log)
+	defer func() { releaseVT(!disp.retain) }()
 	cfg.Control.Log = cfg.Log
 	fes, closeFrontends, err := OpenFrontends(cfg.Control)
 	if err != nil {

@@ -4,7 +4,7 @@
 // mkuapi.sh (run `go generate ./internal/uapi`).
 //
 // Every kernel call the project makes goes through this package's wrappers
-// (Ioctl, Open, Mmap, Munmap, Mprotect, MemfdCreate, Read). They retry EINTR
+// (Ioctl, IoctlInt, Open, Mmap, Munmap, Mprotect, MemfdCreate, Read). They retry EINTR
 // and EAGAIN the way libdrm's drmIoctl does, and they consult one
 // fault-injection hook (SetFaultHook) so tests can make any call site fail.
 //

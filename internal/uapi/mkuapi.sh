@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the kernel ABI in this directory (go generate ./internal/uapi).
 #
-# The DRM, dma-buf, dma-heap and udmabuf headers come from the uapi of the
+# The DRM, dma-buf, dma-heap, udmabuf, kd and vt headers come from the uapi of the
 # kernel the VM tests boot (Debian's linux-headers-$KVER-common), layered over
 # the machine's linux-libc-dev for <linux/types.h> and <asm/...>. Needs
 # apt-get, gcc, and gcc-aarch64-linux-gnu with libc6-dev-arm64-cross for arm64.
@@ -26,7 +26,7 @@ install_header() { # SRC DST
 		s@#(ifndef|define|endif[[:space:]]*/[*])[[:space:]]*_UAPI@#\1 @
 	' "$1" >"$2"
 }
-for h in drm/drm.h drm/drm_mode.h drm/drm_fourcc.h linux/dma-buf.h linux/dma-heap.h linux/udmabuf.h; do
+for h in drm/drm.h drm/drm_mode.h drm/drm_fourcc.h linux/dma-buf.h linux/dma-heap.h linux/udmabuf.h linux/kd.h linux/vt.h; do
 	install_header "$uapi/$h" "$work/inc/$h"
 done
 
@@ -60,7 +60,7 @@ rm -rf _obj _cgo_*.o
 	echo "// defines, or its number in hex."
 	echo "func IoctlName(req uint) string {"
 	echo "	switch req {"
-	grep -oE '^\s+[A-Z_]+IOCTL[A-Z0-9_]*|^\s+UDMABUF_CREATE(_LIST)?\b|^\s+DMA_BUF_SET_NAME_B' ztypes_linux_amd64.go | tr -d '\t ' | sort -u |
+	grep -oE '^\s+[A-Z_]+IOCTL[A-Z0-9_]*|^\s+UDMABUF_CREATE(_LIST)?\b|^\s+DMA_BUF_SET_NAME_B|^\s+KD[GS]ETMODE\b|^\s+VT_GETSTATE\b' ztypes_linux_amd64.go | tr -d '\t ' | sort -u |
 		while read -r n; do printf '\tcase %s:\n\t\treturn "%s"\n' "$n" "$n"; done
 	echo "	}"
 	echo '	return "ioctl " + hex(uint64(req))'

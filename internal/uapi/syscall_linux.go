@@ -86,6 +86,26 @@ func IoctlRet(fd int, req uint, arg unsafe.Pointer) (int, error) {
 	}
 }
 
+// IoctlInt is Ioctl for the requests that take an integer value rather than
+// a pointer, such as KDSETMODE.
+func IoctlInt(fd int, req uint, arg uintptr) error {
+	for {
+		if err := fault(Site{Call: "ioctl", Req: req}); err != nil {
+			if retry(err) {
+				continue
+			}
+			return err
+		}
+		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), arg)
+		if e == 0 {
+			return nil
+		}
+		if !retry(e) {
+			return e
+		}
+	}
+}
+
 // Open opens path with O_CLOEXEC added, retrying EINTR.
 func Open(path string, flags int, mode uint32) (int, error) {
 	for {

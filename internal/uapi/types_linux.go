@@ -1,7 +1,7 @@
 //go:build ignore
 
-// Input to cgo -godefs; see mkuapi.sh. The DRM, dma-buf, dma-heap and udmabuf
-// headers are the 6.12 kernel's uapi headers (Debian's
+// Input to cgo -godefs; see mkuapi.sh. The DRM, dma-buf, dma-heap, udmabuf,
+// kd and vt headers are the 6.12 kernel's uapi headers (Debian's
 // linux-headers-6.12.*-common), layered over linux-libc-dev.
 
 package uapi
@@ -16,6 +16,8 @@ package uapi
 #include <drm/drm.h>
 #include <drm/drm_mode.h>
 #include <drm/drm_fourcc.h>
+#include <linux/kd.h>
+#include <linux/vt.h>
 */
 import "C"
 
@@ -264,4 +266,18 @@ const (
 
 	DRM_FORMAT_MOD_INVALID = C.DRM_FORMAT_MOD_INVALID
 	DRM_FORMAT_BIG_ENDIAN  = C.DRM_FORMAT_BIG_ENDIAN
+)
+
+// Virtual terminals: the console's text or graphics mode, and which VT is in
+// the foreground.
+type VtStat C.struct_vt_stat
+
+const (
+	KDSETMODE   = C.KDSETMODE
+	KDGETMODE   = C.KDGETMODE
+	KD_TEXT     = C.KD_TEXT
+	KD_GRAPHICS = C.KD_GRAPHICS
+
+	VT_GETSTATE     = C.VT_GETSTATE
+	MAX_NR_CONSOLES = C.MAX_NR_CONSOLES
 )

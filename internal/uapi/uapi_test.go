@@ -86,6 +86,7 @@ func TestFixedLayouts(t *testing.T) {
 		{"drm_format_modifier_blob", unsafe.Sizeof(FormatModifierBlob{}), 24},
 		{"drm_format_modifier", unsafe.Sizeof(FormatModifier{}), 24},
 		{"Pointer", unsafe.Sizeof(Pointer{}), 8},
+		{"vt_stat", unsafe.Sizeof(VtStat{}), 6},
 	} {
 		if c.got != c.want {
 			t.Errorf("sizeof(%s) = %d, want %d", c.name, c.got, c.want)
@@ -128,6 +129,9 @@ func TestFourcc(t *testing.T) {
 func TestIoctlName(t *testing.T) {
 	if got := IoctlName(DRM_IOCTL_MODE_ADDFB2); got != "DRM_IOCTL_MODE_ADDFB2" {
 		t.Errorf("IoctlName(ADDFB2) = %q", got)
+	}
+	if got := IoctlName(KDSETMODE); got != "KDSETMODE" {
+		t.Errorf("IoctlName(KDSETMODE) = %q", got)
 	}
 	if got := IoctlName(0xdead); got != "ioctl 0xdead" {
 		t.Errorf("IoctlName(0xdead) = %q", got)

@@ -86,10 +86,16 @@ func IoctlName(req uint) string {
 		return "DRM_IOCTL_SET_MASTER"
 	case DRM_IOCTL_VERSION:
 		return "DRM_IOCTL_VERSION"
+	case KDGETMODE:
+		return "KDGETMODE"
+	case KDSETMODE:
+		return "KDSETMODE"
 	case UDMABUF_CREATE:
 		return "UDMABUF_CREATE"
 	case UDMABUF_CREATE_LIST:
 		return "UDMABUF_CREATE_LIST"
+	case VT_GETSTATE:
+		return "VT_GETSTATE"
 	}
 	return "ioctl " + hex(uint64(req))
 }

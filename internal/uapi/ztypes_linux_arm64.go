@@ -507,3 +507,19 @@ const (
 	DRM_FORMAT_MOD_INVALID = 0xffffffffffffff
 	DRM_FORMAT_BIG_ENDIAN  = 0x80000000
 )
+
+type VtStat struct {
+	Active uint16
+	Signal uint16
+	State  uint16
+}
+
+const (
+	KDSETMODE   = 0x4b3a
+	KDGETMODE   = 0x4b3b
+	KD_TEXT     = 0x0
+	KD_GRAPHICS = 0x1
+
+	VT_GETSTATE     = 0x5603
+	MAX_NR_CONSOLES = 0x3f
+)

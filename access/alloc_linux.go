@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bootsplash/bootsplash/internal/devperm"
 	"github.com/bootsplash/bootsplash/internal/uapi"
 )
 
@@ -71,8 +72,9 @@ func DefaultHeapName() (string, error) {
 }
 
 // OpenHeap opens the heap called name ("" for DefaultHeapName). A node the
-// caller may not open gives an error naming the node, its mode and owner and
-// the caller's uid.
+// caller may not open gives an error wrapping fs.ErrPermission that names
+// the node, its mode and owner, the caller's ids, the read access needed
+// and a udev rule that would grant it.
 func OpenHeap(name string) (*HeapFile, error) {
 	if name == "" {
 		n, err := DefaultHeapName()
@@ -100,9 +102,8 @@ func openHeapAt(dir, name string) (*HeapFile, error) {
 			} else {
 				err = fmt.Errorf("%w: %w (heaps here: %s)", err, ErrNoHeaps, heapNames(dir))
 			}
-		case errors.Is(err, fs.ErrPermission):
-			fi, _ := os.Stat(path)
-			err = fmt.Errorf("%w: %s", err, permissionHint(fi, os.Getuid(), os.Getgid()))
+		case devperm.Denied(err):
+			err = fmt.Errorf("%w: %s", err, devperm.Explain(path, heapNeed(name)))
 		}
 		return nil, &OpError{Op: "open", Origin: origin, Path: path, Err: err}
 	}
@@ -122,34 +123,25 @@ func heapNames(dir string) string {
 	return strings.Join(names, ", ")
 }
 
-// permissionHint explains an EACCES on a device node: who owns it, its mode,
-// and who we are.
-func permissionHint(fi fs.FileInfo, uid, gid int) string {
-	who := fmt.Sprintf("this process runs as uid %d gid %d", uid, gid)
-	if fi == nil {
-		return "the node's mode and owner are unknown; " + who
+// heapNeed says what allocating from the heap called name needs of its
+// node.
+func heapNeed(name string) devperm.Need {
+	return devperm.Need{
+		Access: devperm.Read,
+		For:    "allocating a buffer",
+		Why:    "heaps are opened read-only; the allocation needs no write access",
+		Rule:   fmt.Sprintf(`SUBSYSTEM=="dma_heap", KERNEL=="%s", GROUP="video", MODE="0660"`, name),
 	}
-	owner := ""
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		owner = fmt.Sprintf(" owned by uid %d gid %d", st.Uid, st.Gid)
-	}
-	return fmt.Sprintf("the node is %s (%#o)%s and %s; a udev rule or group membership must grant access",
-		lsMode(fi.Mode()), uint32(fi.Mode().Perm()), owner, who)
 }
 
-// lsMode writes a mode the way ls -l does ("crw-------"), not the way
-// fs.FileMode does ("Dcrw-------").
-func lsMode(m fs.FileMode) string {
-	t := "-"
-	switch {
-	case m&fs.ModeCharDevice != 0:
-		t = "c"
-	case m&fs.ModeDevice != 0:
-		t = "b"
-	case m.IsDir():
-		t = "d"
+// udmabufNeed says what creating a udmabuf needs of /dev/udmabuf, which
+// is opened read-write.
+func udmabufNeed() devperm.Need {
+	return devperm.Need{
+		Access: devperm.ReadWrite,
+		For:    "creating a udmabuf",
+		Rule:   `SUBSYSTEM=="misc", KERNEL=="udmabuf", GROUP="video", MODE="0660"`,
 	}
-	return t + m.Perm().String()[1:]
 }
 
 // Alloc allocates a dma-buf of size bytes, rounded up to the page size, with
@@ -221,9 +213,12 @@ func AllocUdmabuf(size int) (*Buffer, error) {
 	dev, err := uapi.Open(udmabufPath, unix.O_RDWR, 0)
 	if err != nil {
 		unix.Close(memfd)
-		if errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			err = fmt.Errorf("open %s: %w: %w: the kernel lacks CONFIG_UDMABUF", udmabufPath, err, ErrNoUdmabuf)
-		} else {
+		case devperm.Denied(err):
+			err = fmt.Errorf("open %s: %w: %s", udmabufPath, err, devperm.Explain(udmabufPath, udmabufNeed()))
+		default:
 			err = fmt.Errorf("open %s: %w", udmabufPath, err)
 		}
 		return fail("alloc", err)

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bootsplash/bootsplash/internal/devperm"
 	"github.com/bootsplash/bootsplash/internal/uapi"
 )
 
@@ -28,17 +29,32 @@ func Open(path string, opts Options) (*Device, error) {
 	if len(cards) == 0 {
 		return nil, &Error{Op: "open DRM device", Device: "/dev/dri/card*", Err: os.ErrNotExist, Hint: "no DRM card node"}
 	}
-	var tried []string
+	var errs []error
 	for _, c := range cards {
 		d, err := openPath(c, opts)
 		if err == nil {
 			return d, nil
 		}
-		tried = append(tried, err.Error())
+		errs = append(errs, err)
 	}
-	return nil, fmt.Errorf("open DRM device: no modesetting node under /dev/dri: %s: %w",
-		strings.Join(tried, "; "), ErrNotSupported)
+	tried := make([]string, len(errs))
+	for i, err := range errs {
+		tried[i] = err.Error()
+	}
+	// A refused node is not an unsupported one: the error matches what
+	// each node answered (fs.ErrPermission, ErrNotSupported).
+	return nil, &openAllError{msg: "open DRM device: no modesetting node under /dev/dri: " + strings.Join(tried, "; "), errs: errs}
 }
+
+// openAllError is Open's error when no card node would do: each node's
+// error, joined so that errors.Is sees every one.
+type openAllError struct {
+	msg  string
+	errs []error
+}
+
+func (e *openAllError) Error() string   { return e.msg }
+func (e *openAllError) Unwrap() []error { return e.errs }
 
 // cardLess orders card2 before card10.
 func cardLess(a, b string) bool {
@@ -52,8 +68,8 @@ func openPath(path string, opts Options) (*Device, error) {
 	fd, err := uapi.Open(path, unix.O_RDWR, 0)
 	if err != nil {
 		e := &Error{Op: "open", Device: path, Err: err}
-		if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
-			e.Hint = "needs root or membership of the video group"
+		if devperm.Denied(err) {
+			e.Hint = devperm.Explain(path, cardNeed(path))
 		}
 		return nil, e
 	}
@@ -63,6 +79,38 @@ func openPath(path string, opts Options) (*Device, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// cardNeed says what showing a splash needs of the card node at path, and
+// why its render node will not do.
+func cardNeed(path string) devperm.Need {
+	why := "mode setting, planes and DRM master are only on the primary node, not on render nodes (/dev/dri/renderD*), which a non-root user can usually open"
+	if r := renderNodeOf(path); r != "" {
+		why = "mode setting, planes and DRM master are only on the primary node, not on its render node " + r + ", which a non-root user can usually open"
+	}
+	return devperm.Need{
+		Access: devperm.ReadWrite,
+		For:    "showing a splash",
+		Why:    why,
+		Seat:   true,
+		Rule:   `SUBSYSTEM=="drm", KERNEL=="card[0-9]*", GROUP="video", MODE="0660"`,
+	}
+}
+
+// renderNodeOf finds the render node of the device whose primary node is
+// path (through sysfs: /sys/dev/char/MAJ:MIN/device/drm/renderD*), or "".
+func renderNodeOf(path string) string {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR {
+		return ""
+	}
+	dir := fmt.Sprintf("/sys/dev/char/%d:%d/device/drm", unix.Major(st.Rdev), unix.Minor(st.Rdev))
+	nodes, _ := filepath.Glob(filepath.Join(dir, "renderD*"))
+	if len(nodes) == 0 {
+		return ""
+	}
+	sort.Slice(nodes, func(i, j int) bool { return cardLess(nodes[i], nodes[j]) })
+	return "/dev/dri/" + filepath.Base(nodes[0])
 }
 
 func (d *Device) init(opts Options) error {

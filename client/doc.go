@@ -18,6 +18,9 @@
 //     PAGE_FLIP and DIRTYFB when atomic is not available) with damage clips.
 //   - ReadEvents, ParseEvents and WaitFlip read the vblank and flip-complete
 //     events the kernel queues on the device file.
+//   - ListenUevents and ParseUevent read the kernel's uevents (what
+//     drm_sysfs_hotplug_event and the card's add and remove send), which
+//     the in-kernel client receives as its hotplug callback.
 //   - NewScanout chains it all for a CPU-drawn picture: a buffer from a
 //     DMA-BUF heap imported over PRIME, falling back to udmabuf and then to
 //     a dumb buffer, saying which path was taken and why.

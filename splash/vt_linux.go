@@ -1,6 +1,25 @@
 package splash
 
-import "log/slog"
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bootsplash/bootsplash/internal/uapi"
+)
+
+// vtControl is where the foreground VT is found: VT_GETSTATE on any VT
+// answers for all of them, and /dev/tty0 is the one always there when the
+// kernel has VTs at all.
+const vtControl = "/dev/tty0"
+
+// vtNeeds says what switching a VT's mode takes, for the log line that
+// says why it did not happen.
+const vtNeeds = "KDSETMODE needs root (CAP_SYS_TTY_CONFIG) or the VT as controlling terminal, and opening it write access to the device node (its owner or the tty group)"
 
 // takeVT switches the foreground virtual terminal to graphics mode
 // (KDSETMODE KD_GRAPHICS) so the console does not draw over the splash.
@@ -8,6 +27,132 @@ import "log/slog"
 // true (a plain quit), and leaves it in graphics mode otherwise (a
 // retained quit: the successor takes over a quiet VT). Without a VT, or
 // without the right to open it, it logs why and does nothing.
+//
+// The terminal is found as Plymouth's ply-terminal finds it: VT_GETSTATE
+// names the foreground VT, which is then opened as /dev/ttyN. Its fd, not
+// /dev/tty0, is kept, so release restores that VT even if another one came
+// to the front meanwhile: the mode is the VT's own, and a VT in the
+// background only records it until it is shown again. (While a VT is in
+// graphics mode under VT_AUTO the kernel ignores switches away from it, so
+// that takes a VT_PROCESS controller such as logind.)
+//
+// A VT that was already in graphics mode (a display server, or a splash
+// before this one that quit with --retain) is left so on either release:
+// its mode belongs to whoever set it.
+//
+// The release must come before the last DRM fd closes: with the kernel's
+// fbdev emulation, that close restores the fbdev console, which draws only
+// on a VT in text mode; back in text mode first, the console comes back
+// at once (KDSETMODE KD_TEXT makes fbdev restore its mode).
+//
+// Only the display mode changes; the keyboard mode, echo and cursor stay
+// as they are.
 func takeVT(log *slog.Logger) (release func(text bool)) {
-	return func(bool) {}
+	nothing := func(bool) {}
+	n, err := foregroundVT()
+	if err != nil {
+		logVT(log, err)
+		return nothing
+	}
+	path := "/dev/tty" + strconv.Itoa(n)
+	// Write access is all the ioctls need, and all the tty group has on
+	// the VT device nodes (0620).
+	fd, err := uapi.Open(path, unix.O_WRONLY|unix.O_NOCTTY, 0)
+	if err != nil {
+		logVT(log, &vtError{Op: "open", Path: path, Err: err})
+		return nothing
+	}
+	var mode int32
+	if err := uapi.Ioctl(fd, uapi.KDGETMODE, unsafe.Pointer(&mode)); err != nil {
+		unix.Close(fd)
+		logVT(log, &vtError{Op: "KDGETMODE", Path: path, Err: err})
+		return nothing
+	}
+	if mode == uapi.KD_GRAPHICS {
+		unix.Close(fd)
+		log.Debug("vt: " + path + " is already in graphics mode (another program set it); leaving its mode alone")
+		return nothing
+	}
+	if err := uapi.IoctlInt(fd, uapi.KDSETMODE, uapi.KD_GRAPHICS); err != nil {
+		unix.Close(fd)
+		logVT(log, &vtError{Op: "KDSETMODE KD_GRAPHICS", Path: path, Err: err})
+		return nothing
+	}
+	log.Debug("vt: " + path + " in graphics mode while the splash shows (was " + kdModeName(mode) + ")")
+	done := false
+	return func(text bool) {
+		if done {
+			return
+		}
+		done = true
+		defer unix.Close(fd)
+		if !text {
+			log.Debug("vt: leaving " + path + " in graphics mode for the successor")
+			return
+		}
+		if err := uapi.IoctlInt(fd, uapi.KDSETMODE, uintptr(mode)); err != nil {
+			log.Warn(fmt.Sprintf("vt: %v: the console stays blank until something puts the VT back in text mode", &vtError{Op: "KDSETMODE " + kdModeName(mode), Path: path, Err: err}))
+			return
+		}
+		log.Debug("vt: " + path + " back in " + kdModeName(mode) + " mode")
+	}
+}
+
+// foregroundVT returns the number of the VT in front (1 for /dev/tty1).
+func foregroundVT() (int, error) {
+	fd, err := uapi.Open(vtControl, unix.O_WRONLY|unix.O_NOCTTY, 0)
+	if err != nil {
+		return 0, &vtError{Op: "open", Path: vtControl, Err: err}
+	}
+	defer unix.Close(fd)
+	var st uapi.VtStat
+	if err := uapi.Ioctl(fd, uapi.VT_GETSTATE, unsafe.Pointer(&st)); err != nil {
+		return 0, &vtError{Op: "VT_GETSTATE", Path: vtControl, Err: err}
+	}
+	if st.Active < 1 || st.Active > uapi.MAX_NR_CONSOLES {
+		return 0, &vtError{Op: "VT_GETSTATE", Path: vtControl, Err: fmt.Errorf("foreground VT %d out of range 1..%d", st.Active, uapi.MAX_NR_CONSOLES)}
+	}
+	return int(st.Active), nil
+}
+
+// vtError is a failed VT call: what was tried, on which device, and the
+// kernel's answer.
+type vtError struct {
+	Op   string // "open", "VT_GETSTATE", "KDSETMODE KD_GRAPHICS", ...
+	Path string
+	Err  error
+}
+
+func (e *vtError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
+func (e *vtError) Unwrap() error { return e.Err }
+
+// noVT reports whether err means the kernel has no VTs here (CONFIG_VT
+// off, or no device nodes for them), rather than a VT that failed.
+func noVT(err error) bool {
+	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENXIO) || errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENOTTY)
+}
+
+// logVT says why takeVT leaves the VT alone: at debug level where there is
+// no VT to take, otherwise so a person can see why console text may show
+// through the splash.
+func logVT(log *slog.Logger, err error) {
+	switch {
+	case noVT(err):
+		log.Debug(fmt.Sprintf("vt: no virtual terminal (%v); nothing to switch to graphics mode", err))
+	case errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM):
+		log.Info(fmt.Sprintf("vt: %v: the console may draw over the splash; %s", err, vtNeeds))
+	default:
+		log.Warn(fmt.Sprintf("vt: %v: the console may draw over the splash", err))
+	}
+}
+
+// kdModeName names a KDGETMODE answer.
+func kdModeName(mode int32) string {
+	switch mode {
+	case uapi.KD_TEXT:
+		return "text"
+	case uapi.KD_GRAPHICS:
+		return "graphics"
+	}
+	return "mode " + strconv.Itoa(int(mode))
 }

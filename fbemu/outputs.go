@@ -12,12 +12,32 @@ import (
 // drm_client_modeset_probe lights up all displays for fbdev. Connectors for
 // which no free CRTC is left are skipped; it fails only if none is usable.
 func SelectOutputs(s *client.State) ([]*client.Output, error) {
+	return SelectOutputsWith(s, OutputsRequest{})
+}
+
+// OutputsRequest narrows SelectOutputsWith.
+type OutputsRequest struct {
+	// Busy are outputs already lit (after a hotplug, the ones kept): their
+	// connectors are not picked again and their CRTCs and planes not
+	// reused.
+	Busy []*client.Output
+}
+
+// SelectOutputsWith is SelectOutputs beside the outputs already lit: it
+// picks the connected connectors req.Busy does not cover, on CRTCs and
+// planes they do not use. Its error matches client.ErrNoDisplay when
+// there is nothing more to light.
+func SelectOutputsWith(s *client.State, req OutputsRequest) ([]*client.Output, error) {
 	used := map[client.CRTCID]bool{}
 	usedPlane := map[client.PlaneID]bool{}
+	lit := map[client.ConnectorID]bool{}
+	for _, o := range req.Busy {
+		used[o.CRTC.ID], usedPlane[o.Plane.ID], lit[o.Connector.ID] = true, true, true
+	}
 	var outs []*client.Output
 	var skipped []string
 	for _, conn := range s.Connectors {
-		if conn.Status != client.Connected || len(conn.Modes) == 0 {
+		if lit[conn.ID] || conn.Status != client.Connected || len(conn.Modes) == 0 {
 			continue
 		}
 		mode, err := client.PickMode(conn.Modes, 0, 0)

@@ -27,6 +27,15 @@ func TestSelectOutputsGivesEachItsOwnCRTC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Beside the first output (a hotplug keeping it), only the second is
+	// new, on the CRTC and plane the first leaves free.
+	more, err := SelectOutputsWith(st, OutputsRequest{Busy: outs[:1]})
+	if err != nil || len(more) != 1 || more[0].Connector.ID != 2 || more[0].CRTC.ID != 21 || more[0].Plane.ID != 31 {
+		t.Errorf("beside %v: %v, %v; want Virtual-2 on CRTC 21, plane 31", outs[0], more, err)
+	}
+	if _, err := SelectOutputsWith(st, OutputsRequest{Busy: outs}); !errors.Is(err, client.ErrNoDisplay) {
+		t.Errorf("beside both outputs: %v, want ErrNoDisplay", err)
+	}
 	if len(outs) != 2 {
 		t.Fatalf("%d outputs, want 2 (the disconnected one skipped)", len(outs))
 	}

@@ -62,6 +62,11 @@ func (d *Device) tryScanout(src Source, w, h int, f Format, bpp int, heap string
 	switch src {
 	case SourceHeap:
 		label = "heap"
+		if heap == "" {
+			// Name the default heap in the fallback reason; if it
+			// cannot be found, OpenHeap says why.
+			heap, _ = access.DefaultHeapName()
+		}
 		if heap != "" {
 			label = fmt.Sprintf("heap %q", heap)
 		}

@@ -2,7 +2,9 @@
 // tests: small, predictable behaviours (exit with a status, hang, print a
 // file, fill the fbdev framebuffer with a known picture and wait for
 // SIGTERM) that let the runner's plan steps, timeouts, host steps and
-// screendumps be checked without the project's code.
+// screendumps be checked without the project's code; and one probe of
+// kernel state other programs leave behind (kdmode: the foreground VT's
+// text or graphics mode, as KDGETMODE reads it).
 package main
 
 import (
@@ -18,7 +20,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: guesthelper exit N | hang | cat FILE | fill")
+		fmt.Fprintln(os.Stderr, "usage: guesthelper exit N | hang | cat FILE | fill | kdmode")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -39,6 +41,11 @@ func main() {
 	case "fill":
 		if err := fill(); err != nil {
 			fmt.Fprintln(os.Stderr, "fill:", err)
+			os.Exit(1)
+		}
+	case "kdmode":
+		if err := kdmode(); err != nil {
+			fmt.Fprintln(os.Stderr, "kdmode:", err)
 			os.Exit(1)
 		}
 	default:

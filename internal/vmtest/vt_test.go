@@ -1,0 +1,97 @@
+package vmtest
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
+)
+
+// TestVMVT boots cirrus on 6.12 and reads the foreground VT's mode
+// (KDGETMODE, from guesthelper kdmode) around the real bootsplash:
+//
+//   - text before; graphics while `bootsplash run` shows; text after
+//     `ctl quit`;
+//   - graphics while a second run shows, and still graphics after its
+//     `ctl quit --retain` (the successor takes over a quiet VT);
+//   - a third run finds the VT in graphics mode, says so, and leaves it
+//     in graphics mode after a plain quit: that mode was not its own.
+func TestVMVT(t *testing.T) {
+	vmEnabled(t)
+	ctx := context.Background()
+	root, dir, guestInit := guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, root, dir, map[string]string{
+		"bootsplash":  "./cmd/bootsplash",
+		"guesthelper": "./internal/vmtest/internal/guesthelper",
+	})
+	k := fetchKernel(t, ctx, root, Kernel612)
+
+	const bs, h = "/bin/bootsplash", "/bin/guesthelper"
+	const took = "in graphics mode while the splash shows"
+	long := proto.Duration(60 * time.Second)
+	mode := func(name string) proto.Step {
+		return proto.Step{Name: name, Cmd: []string{h, "kdmode"}, Timeout: long}
+	}
+	cfg := Config{
+		Kernel: k, Device: Cirrus, GuestInit: guestInit, Logf: t.Logf, Timeout: 4 * time.Minute,
+		WorkDir: filepath.Join(root, "out", "vmtest", "vt"),
+		Files:   []File{{Path: bs, HostPath: filepath.Join(dir, "bootsplash")}, {Path: h, HostPath: filepath.Join(dir, "guesthelper")}},
+		Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0", "/dev/tty0"}, Steps: []proto.Step{
+			mode("before"),
+			{Name: "run", Cmd: []string{bs, "run", "-v"}, Background: true, WaitFor: took, Timeout: long},
+			mode("showing"),
+			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+			{Name: "wait run", Wait: "run", Timeout: long},
+			mode("after quit"),
+
+			{Name: "run retained", Cmd: []string{bs, "run", "-v"}, Background: true, WaitFor: took, Timeout: long},
+			mode("showing retained"),
+			{Name: "quit retain", Cmd: []string{bs, "ctl", "quit", "--retain"}, Timeout: long},
+			{Name: "wait run retained", Wait: "run retained", Timeout: long},
+			mode("after retained quit"),
+
+			{Name: "run over graphics", Cmd: []string{bs, "run", "-v"}, Background: true, WaitFor: "already in graphics mode", Timeout: long},
+			{Name: "quit over graphics", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+			{Name: "wait run over graphics", Wait: "run over graphics", Timeout: long},
+			mode("after quit over graphics"),
+		}},
+	}
+	rep, err := Boot(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cfg.Plan.Steps {
+		r := rep.Step(s.Name)
+		t.Logf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 20))
+	}
+	for _, s := range cfg.Plan.Steps {
+		if r := rep.Step(s.Name); !r.OK() {
+			t.Errorf("%s: exit %d %s\n%s", s.Name, r.Code, r.Note, r.Output)
+		}
+	}
+	for step, want := range map[string]string{
+		"before":                   "text",
+		"showing":                  "graphics",
+		"after quit":               "text",
+		"showing retained":         "graphics",
+		"after retained quit":      "graphics",
+		"after quit over graphics": "graphics",
+	} {
+		out := strings.TrimSpace(string(rep.Step(step).Output))
+		if f := strings.Fields(out); len(f) != 3 || f[0] != "kdmode" || f[2] != want {
+			t.Errorf("%s: the foreground VT's mode is %q, want %s", step, out, want)
+		}
+	}
+	for step, want := range map[string]string{
+		"run":               "back in text mode",
+		"run retained":      "leaving /dev/tty1 in graphics mode for the successor",
+		"run over graphics": "leaving its mode alone",
+	} {
+		if r := rep.Step(step); !strings.Contains(string(r.Output), want) {
+			t.Errorf("bootsplash %s's log does not say %q:\n%s", step, want, r.Output)
+		}
+	}
+}

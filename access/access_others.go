@@ -36,6 +36,17 @@ func OpenHeap(name string) (*HeapFile, error) {
 	return nil, err
 }
 
+// CheckHeap fails off Linux with an error wrapping ErrNoHeaps.
+func CheckHeap(name string) error {
+	_, err := Heaps()
+	return err
+}
+
+// CheckUdmabuf fails off Linux with an error wrapping ErrNoUdmabuf.
+func CheckUdmabuf() error {
+	return &OpError{Op: "open", Origin: "udmabuf", Err: fmt.Errorf("%w: %w", ErrNoUdmabuf, errNotLinux)}
+}
+
 // Alloc fails off Linux.
 func (h *HeapFile) Alloc(size int) (*Buffer, error) { return nil, notLinux("alloc") }
 

@@ -110,6 +110,44 @@ func openHeapAt(dir, name string) (*HeapFile, error) {
 	return &HeapFile{fd: fd, name: name, path: path}, nil
 }
 
+// CheckHeap reports whether this process may open the heap called name
+// ("" for DefaultHeapName) the way OpenHeap does, by the kernel's own check
+// and without opening it. A refusal reads like OpenHeap's and matches
+// fs.ErrPermission.
+func CheckHeap(name string) error {
+	if name == "" {
+		n, err := DefaultHeapName()
+		if err != nil {
+			return err
+		}
+		name = n
+	}
+	path := filepath.Join(heapDir, name)
+	if err := devperm.Check(path, devperm.Read); err != nil {
+		if devperm.Denied(err) {
+			err = fmt.Errorf("%w: %s", err, devperm.Explain(path, heapNeed(name)))
+		}
+		return &OpError{Op: "open", Origin: fmt.Sprintf("heap %q", name), Path: path, Err: err}
+	}
+	return nil
+}
+
+// CheckUdmabuf reports whether this process may open /dev/udmabuf the way
+// AllocUdmabuf does (read-write), by the kernel's own check and without
+// opening it. A refusal reads like AllocUdmabuf's and matches
+// fs.ErrPermission.
+func CheckUdmabuf() error {
+	if err := devperm.Check(udmabufPath, devperm.ReadWrite); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: %w: the kernel lacks CONFIG_UDMABUF", err, ErrNoUdmabuf)
+		} else if devperm.Denied(err) {
+			err = fmt.Errorf("%w: %s", err, devperm.Explain(udmabufPath, udmabufNeed()))
+		}
+		return &OpError{Op: "open", Origin: "udmabuf", Path: udmabufPath, Err: err}
+	}
+	return nil
+}
+
 // heapNames lists the heaps in dir for an error message.
 func heapNames(dir string) string {
 	heaps, err := listHeaps(dir)

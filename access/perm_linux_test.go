@@ -46,8 +46,14 @@ func TestUnprivileged(t *testing.T) {
 	}
 	_, err := OpenHeap("system")
 	want(`OpenHeap("system")`, err, heapMsg...)
+	opened := err
 	_, err = OpenHeap("") // the default heap is found (the directory is readable), then refused
 	want(`OpenHeap("")`, err, heapMsg...)
+	err = CheckHeap("system") // what bootsplash info reports
+	want(`CheckHeap("system")`, err, heapMsg...)
+	if err.Error() != opened.Error() {
+		t.Errorf("CheckHeap and OpenHeap disagree:\n%v\n%v", err, opened)
+	}
 
 	_, err = AllocUdmabuf(4096)
 	want("AllocUdmabuf", err,
@@ -55,6 +61,11 @@ func TestUnprivileged(t *testing.T) {
 			"the node is crw------- root:root and this process runs as uid 65534 gid 65534; "+
 			"creating a udmabuf needs read-write access to /dev/udmabuf",
 		`SUBSYSTEM=="misc", KERNEL=="udmabuf", GROUP="video", MODE="0660"`)
+
+	err = CheckUdmabuf()
+	want("CheckUdmabuf", err, "access: open udmabuf (/dev/udmabuf): permission denied: "+
+		"the node is crw------- root:root and this process runs as uid 65534 gid 65534; "+
+		"creating a udmabuf needs read-write access to /dev/udmabuf")
 
 	b, err := AllocMemfd(4096)
 	if err != nil {

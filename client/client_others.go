@@ -29,6 +29,9 @@ func modifierVendorName(uint8) string { return "" }
 // Open fails off Linux with an error wrapping os.ErrNotExist.
 func Open(path string, opts Options) (*Device, error) { return nil, errNotLinux("open") }
 
+// CheckAccess fails off Linux with an error wrapping os.ErrNotExist.
+func CheckAccess(path string) error { return errNotLinux("open") }
+
 // Close does nothing off Linux.
 func (d *Device) Close() error { return nil }
 

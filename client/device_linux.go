@@ -67,11 +67,7 @@ func cardLess(a, b string) bool {
 func openPath(path string, opts Options) (*Device, error) {
 	fd, err := uapi.Open(path, unix.O_RDWR, 0)
 	if err != nil {
-		e := &Error{Op: "open", Device: path, Err: err}
-		if devperm.Denied(err) {
-			e.Hint = devperm.Explain(path, cardNeed(path))
-		}
-		return nil, e
+		return nil, openErr(path, err)
 	}
 	d := &Device{path: path, fd: fd, modeBlobs: map[CRTCID]BlobID{}, propIDs: map[uint32]propMap{}}
 	if err := d.init(opts); err != nil {
@@ -79,6 +75,27 @@ func openPath(path string, opts Options) (*Device, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// CheckAccess reports whether this process may open the DRM node at path
+// the way Open does (read-write), by the kernel's own check (ACLs and
+// capabilities included) and without opening it. A refusal reads like
+// Open's and matches fs.ErrPermission.
+func CheckAccess(path string) error {
+	if err := devperm.Check(path, devperm.ReadWrite); err != nil {
+		return openErr(path, err)
+	}
+	return nil
+}
+
+// openErr is the error of opening the card node at path; a refusal says
+// why and what would grant access.
+func openErr(path string, err error) error {
+	e := &Error{Op: "open", Device: path, Err: err}
+	if devperm.Denied(err) {
+		e.Hint = devperm.Explain(path, cardNeed(path))
+	}
+	return e
 }
 
 // cardNeed says what showing a splash needs of the card node at path, and

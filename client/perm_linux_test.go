@@ -123,6 +123,10 @@ func unprivilegedChild(t *testing.T, card, copyPath string) {
 		t.Errorf("error %q does not say the render node will not do", err)
 	}
 
+	if cerr := CheckAccess(card); !errors.Is(cerr, fs.ErrPermission) || cerr.Error() != err.Error() {
+		t.Errorf("CheckAccess(%q) = %v, want the error Open gave", card, cerr)
+	}
+
 	// The first card that does modesetting: each card's refusal is kept.
 	_, err = Open("", Options{})
 	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), card+": permission denied") {
@@ -131,6 +135,9 @@ func unprivilegedChild(t *testing.T, card, copyPath string) {
 
 	// A card node this user may open: the scanout falls back past the
 	// refused heap and udmabuf nodes to a dumb buffer.
+	if err := CheckAccess(copyPath); err != nil {
+		t.Errorf("CheckAccess of a node owned by uid %d: %v", unpriv.UID, err)
+	}
 	dev, err := Open(copyPath, Options{})
 	if err != nil {
 		t.Fatalf("Open of a node owned by uid %d: %v", unpriv.UID, err)

@@ -7,17 +7,20 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/bootsplash/bootsplash/access"
 	"github.com/bootsplash/bootsplash/client"
+	"github.com/bootsplash/bootsplash/internal/devperm"
 )
 
 // infoReport is what `bootsplash info` prints: what drm_info and modetest
 // tell about the display devices, plus the buffer sources bootsplash uses.
 type infoReport struct {
 	Devices []deviceReport `json:"devices"`
+	// Nodes are the DRM nodes: primary (card*) and render (renderD*).
+	Nodes []nodeReport `json:"nodes"`
 	// DeviceErrors are nodes that could not be opened or probed.
 	DeviceErrors []string     `json:"device_errors,omitempty"`
 	Heaps        []heapReport `json:"heaps"`
@@ -83,9 +86,16 @@ type heapReport struct {
 
 type nodeReport struct {
 	Path    string `json:"path"`
+	Kind    string `json:"kind,omitempty"` // DRM nodes: "primary" or "render"
 	Present bool   `json:"present"`
 	Mode    string `json:"mode,omitempty"`
 	Owner   string `json:"owner,omitempty"`
+	// Ls is the mode and owner the way ls -l shows them.
+	Ls string `json:"ls,omitempty"`
+	// Accessible says whether this process may open the node the way
+	// bootsplash does; Denied says why not.
+	Accessible bool   `json:"accessible"`
+	Denied     string `json:"denied,omitempty"`
 }
 
 func gatherInfo(devicePath string) *infoReport {
@@ -108,26 +118,57 @@ func gatherInfo(devicePath string) *infoReport {
 		r.HeapError = err.Error()
 	}
 	for _, h := range heaps {
-		r.Heaps = append(r.Heaps, heapReport{Name: h.Name, nodeReport: nodeReport{
-			Path: h.Path, Present: true, Mode: fmt.Sprintf("%04o", h.Mode.Perm()), Owner: fmt.Sprintf("%d:%d", h.UID, h.GID),
-		}})
+		r.Heaps = append(r.Heaps, heapReport{Name: h.Name, nodeReport: statNode(h.Path, access.CheckHeap(h.Name))})
 	}
-	r.Udmabuf = statNode("/dev/udmabuf")
+	r.Udmabuf = statNode("/dev/udmabuf", access.CheckUdmabuf())
+	r.Nodes = drmNodes(paths)
 	return r
 }
 
-func statNode(path string) nodeReport {
+// drmNodes reports the card nodes (as client.Open needs them) and the
+// render nodes (which offer no mode setting).
+func drmNodes(cards []string) []nodeReport {
+	var nodes []nodeReport
+	for _, p := range cards {
+		n := statNode(p, client.CheckAccess(p))
+		n.Kind = "primary"
+		nodes = append(nodes, n)
+	}
+	renders, _ := filepath.Glob("/dev/dri/renderD*")
+	sort.Strings(renders)
+	for _, p := range renders {
+		n := statNode(p, devperm.Check(p, devperm.ReadWrite))
+		n.Kind = "render"
+		nodes = append(nodes, n)
+	}
+	return nodes
+}
+
+// statNode describes the node at path; checkErr is why this process may
+// not open it, or nil.
+func statNode(path string, checkErr error) nodeReport {
 	n := nodeReport{Path: path}
-	fi, err := os.Stat(path)
-	if err != nil {
+	st := devperm.Stat(path)
+	if st.Err != nil {
 		return n
 	}
 	n.Present = true
-	n.Mode = fmt.Sprintf("%04o", fi.Mode().Perm())
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		n.Owner = fmt.Sprintf("%d:%d", st.Uid, st.Gid)
+	n.Mode = fmt.Sprintf("%04o", st.Mode.Perm())
+	n.Owner = fmt.Sprintf("%d:%d", st.UID, st.GID)
+	n.Ls = st.String()
+	n.Accessible = checkErr == nil
+	if checkErr != nil {
+		n.Denied = checkErr.Error()
 	}
 	return n
+}
+
+// access says whether the node may be opened, and why not.
+func (n nodeReport) access() string {
+	if n.Accessible {
+		return "accessible"
+	}
+	return "not accessible: " + n.Denied
 }
 
 func probeDevice(path string) (*deviceReport, error) {
@@ -247,6 +288,19 @@ func (r *infoReport) writeText(w io.Writer) error {
 			fmt.Fprintf(&b, "    properties: %s\n", strings.Join(p.Properties, ", "))
 		}
 	}
+	if len(r.Nodes) > 0 {
+		b.WriteString("DRM nodes (as this process, uid " + strconv.Itoa(os.Geteuid()) + "):\n")
+	}
+	for _, n := range r.Nodes {
+		switch {
+		case n.Kind == "render":
+			fmt.Fprintf(&b, "  %s (render node: no mode setting) %s, %s\n", n.Path, n.Ls, n.access())
+		case n.Accessible:
+			fmt.Fprintf(&b, "  %s (primary node) %s, accessible\n", n.Path, n.Ls)
+		default:
+			fmt.Fprintf(&b, "  %s (primary node) %s, not accessible (see the device error)\n", n.Path, n.Ls)
+		}
+	}
 	for _, e := range r.DeviceErrors {
 		fmt.Fprintf(&b, "device error: %s\n", e)
 	}
@@ -257,10 +311,10 @@ func (r *infoReport) writeText(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	for _, h := range r.Heaps {
-		fmt.Fprintf(&b, "  %s: %s mode %s owner %s\n", h.Name, h.Path, h.Mode, h.Owner)
+		fmt.Fprintf(&b, "  %s: %s %s, %s\n", h.Name, h.Path, h.Ls, h.access())
 	}
 	if r.Udmabuf.Present {
-		fmt.Fprintf(&b, "udmabuf: %s mode %s owner %s\n", r.Udmabuf.Path, r.Udmabuf.Mode, r.Udmabuf.Owner)
+		fmt.Fprintf(&b, "udmabuf: %s %s, %s\n", r.Udmabuf.Path, r.Udmabuf.Ls, r.Udmabuf.access())
 	} else {
 		fmt.Fprintf(&b, "udmabuf: %s absent (kernel without CONFIG_UDMABUF)\n", r.Udmabuf.Path)
 	}

@@ -83,8 +83,9 @@ type DaemonConfig struct {
 	// animates: an idle daemon then wakes for nothing.
 	FrameInterval time.Duration
 	// Reload hands the daemon changes to make on its own goroutine between
-	// frames (Run's theme reload swaps the renderer); after one that
-	// succeeds the State is drawn again. nil: none come.
+	// frames (Run's theme reload swaps the renderer, a hotplug lights or
+	// puts out outputs); after one that succeeds the State is drawn again.
+	// nil: none come.
 	Reload <-chan func() error
 	// Log receives requests (debug) and errors; nil discards them.
 	Log *slog.Logger

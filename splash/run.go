@@ -104,44 +104,12 @@ func Render(w, h int, out string) error {
 	return RenderFrame(out, FrameOptions{Width: w, Height: h})
 }
 
-// display is the framebuffer Run draws on, with what differs between KMS
-// and the emulated display.
+// display is the emulated display Run draws on when there is no KMS.
 type display struct {
 	fb    *fbemu.Framebuffer
-	dev   *client.Device // nil on the emulated display
-	scale float64        // from the output's physical size
-	after func() error   // after each frame (the emulated display writes Out)
+	scale float64      // from the display's size
+	after func() error // after each frame: write Out
 	close func() error
-	// closeRetained releases like close but leaves the last frame on
-	// the plane (quit --retain); nil where nothing outlives the process.
-	closeRetained func() error
-	// restore sets the mode again after master comes back; nil: nothing.
-	restore func() error
-	retain  bool // quit asked to retain the splash
-}
-
-// release closes the display, leaving the last frame up if retain asked.
-func (d *display) release(log *slog.Logger) {
-	if d.retain && d.closeRetained != nil {
-		err := d.closeRetained()
-		switch {
-		case errors.Is(err, client.ErrNotSupported):
-			log.Warn(fmt.Sprintf("retain the splash: %v: the framebuffer goes when the device is closed, so the splash stays only on kernels with CLOSEFB (6.8+)", err))
-		case err != nil:
-			log.Warn(fmt.Sprintf("release the display: %v", err))
-		default:
-			// With the kernel's fbdev emulation on, the last close of the
-			// device still brings its console back: the frame stays for a
-			// successor that already holds the device.
-			log.Info("left the last frame on the display (CLOSEFB); it stays while another process holds the device, or with fbdev emulation off")
-		}
-		return
-	}
-	// The splash was shown; a failure to release it is reported, not
-	// returned.
-	if err := d.close(); err != nil {
-		log.Warn(fmt.Sprintf("release the display: %v", err))
-	}
 }
 
 // Run shows the splash, then serves the control front ends until a quit
@@ -174,18 +142,30 @@ func Run(ctx context.Context, cfg Config) error {
 			}
 		}
 	}
-	var disp *display
+	var disp *display // the emulated display, or
+	var ks *kmsScreen // the KMS device's outputs
+	retain := false   // quit asked to leave the splash up
 	var err error
 	if backend == BackendEmu {
 		disp, err = openEmulated(cfg)
 	} else {
-		disp, err = openKMS(cfg, lap)
+		ks, err = openKMSScreen(cfg, lap)
 	}
 	if err != nil {
 		<-theme
 		return err
 	}
-	defer disp.release(cfg.Log)
+	if disp != nil {
+		defer func() {
+			// The splash was shown; a failure to release it is
+			// reported, not returned.
+			if err := disp.close(); err != nil {
+				cfg.Log.Warn(fmt.Sprintf("release the display: %v", err))
+			}
+		}()
+	} else {
+		defer func() { ks.release(retain) }()
+	}
 
 	tr := <-theme
 	if tr.theme == nil {
@@ -196,21 +176,58 @@ func Run(ctx context.Context, cfg Config) error {
 		// out of the boot.
 		cfg.Log.Warn(fmt.Sprintf("theme: %v", tr.err))
 	}
-	scale := cfg.Scale
-	if scale <= 0 {
-		scale = disp.scale
+	var scr Screen
+	var setTheme func(*Theme)
+	if disp != nil {
+		scale := cfg.Scale
+		if scale <= 0 {
+			scale = disp.scale
+		}
+		s := NewScreen(disp.fb, NewRenderer(tr.theme, scale), ScreenOptions{After: disp.after, Log: cfg.Log}).(*screen)
+		scr, setTheme = s, func(th *Theme) { s.setRenderer(NewRenderer(th, scale)) }
+	} else {
+		ks.setTheme(tr.theme)
+		scr, setTheme = ks, ks.setTheme
 	}
-	r := NewRenderer(tr.theme, scale)
-	scr := NewScreen(disp.fb, r, ScreenOptions{Device: disp.dev, After: disp.after, Restore: disp.restore, Log: cfg.Log})
 	lap("load the theme")
 	if err := scr.Show(cfg.Initial); err != nil {
 		return err
 	}
-	logFirstFrame(cfg)
+	if disp != nil {
+		logFirstFrame(cfg) // a KMS screen says so when a device shows it
+	}
 
 	// Everything not needed for the first frame comes after it.
 	releaseVT := takeVT(cfg.Log)
-	defer func() { releaseVT(!disp.retain) }()
+	defer func() { releaseVT(!retain) }()
+	// Changes the daemon makes between frames: theme reloads, hotplug.
+	changes := make(chan func() error, 1)
+	done := make(chan struct{})
+	var workers sync.WaitGroup
+	var uevents *client.UeventListener
+	defer func() {
+		close(done)
+		if uevents != nil {
+			uevents.Close()
+		}
+		workers.Wait()
+	}()
+	if ks != nil {
+		if uevents, err = client.ListenUevents(); err != nil {
+			cfg.Log.Warn(fmt.Sprintf("hotplug: %v: outputs will not follow the connectors", err))
+			uevents = nil
+		} else {
+			workers.Add(1)
+			go func() {
+				defer workers.Done()
+				watchUevents(uevents, ks, changes, done, cfg.Log)
+			}()
+		}
+		// The daemon's first change lights the other connected outputs,
+		// the way hotplug does (listening started first: nothing is
+		// missed in between).
+		changes <- ks.refresh
+	}
 	cfg.Control.Log = cfg.Log
 	fes, closeFrontends, err := OpenFrontends(cfg.Control)
 	if err != nil {
@@ -218,30 +235,23 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer closeFrontends()
 	var interval time.Duration
-	if r.Animated(cfg.Initial) {
+	if r := NewRenderer(tr.theme, 1); r.Animated(cfg.Initial) {
 		interval = time.Second / time.Duration(max(r.FPS(), 1))
 	}
-	reload := make(chan func() error)
-	done := make(chan struct{})
-	var reloads sync.WaitGroup
 	if cfg.Reload != nil {
-		reloads.Add(1)
+		workers.Add(1)
 		go func() {
-			defer reloads.Done()
-			reloadThemes(cfg, scr.(*screen), scale, reload, done)
+			defer workers.Done()
+			reloadThemes(cfg, setTheme, changes, done)
 		}()
 	}
-	defer func() {
-		close(done)
-		reloads.Wait()
-	}()
-	d := NewDaemon(DaemonConfig{Screen: scr, Frontends: fes, Initial: cfg.Initial, Shown: true, FrameInterval: interval, Reload: reload, Log: cfg.Log})
+	d := NewDaemon(DaemonConfig{Screen: scr, Frontends: fes, Initial: cfg.Initial, Shown: true, FrameInterval: interval, Reload: changes, Log: cfg.Log})
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	if quit, retain := d.QuitRequested(); quit {
-		cfg.Log.Info("quit", "retain", retain)
-		disp.retain = retain
+	if quit, r := d.QuitRequested(); quit {
+		cfg.Log.Info("quit", "retain", r)
+		retain = r
 	}
 	return nil
 }
@@ -249,7 +259,7 @@ func Run(ctx context.Context, cfg Config) error {
 // reloadThemes loads the theme again on each request of cfg.Reload, away
 // from the daemon, and hands the daemon the swap to a new renderer; a
 // theme that fails to load is logged and the current one kept.
-func reloadThemes(cfg Config, s *screen, scale float64, to chan<- func() error, done <-chan struct{}) {
+func reloadThemes(cfg Config, set func(*Theme), to chan<- func() error, done <-chan struct{}) {
 	for {
 		select {
 		case <-done:
@@ -264,11 +274,10 @@ func reloadThemes(cfg Config, s *screen, scale float64, to chan<- func() error, 
 		if err != nil {
 			cfg.Log.Warn(fmt.Sprintf("theme: %v", err))
 		}
-		r := NewRenderer(th, scale)
 		select {
 		case <-done:
 			return
-		case to <- func() error { s.setRenderer(r); return nil }:
+		case to <- func() error { set(th); return nil }:
 			cfg.Log.Info("reloaded the theme")
 		}
 	}
@@ -323,55 +332,6 @@ func openEmulated(cfg Config) (*display, error) {
 		}
 	}
 	return d, nil
-}
-
-func openKMS(cfg Config, lap func(string)) (*display, error) {
-	dev, err := client.Open(cfg.Device, client.Options{Legacy: cfg.Legacy})
-	if err != nil {
-		return nil, err
-	}
-	lap("open " + dev.Path())
-	if err := takeMaster(dev, cfg.MasterWait, cfg.Log); err != nil {
-		dev.Close()
-		return nil, err
-	}
-	out, err := dev.SelectOutput(client.OutputRequest{Width: cfg.Mode.X, Height: cfg.Mode.Y})
-	if err != nil {
-		dev.Close()
-		return nil, err
-	}
-	lap("probe and select output")
-	api := "legacy"
-	if dev.Atomic() {
-		api = "atomic"
-	}
-	cfg.Log.Info("output: "+out.String(), "device", dev.Path(), "driver", dev.Driver().Name, "api", api)
-	k, err := fbemu.NewKMS(dev, out, fbemu.KMSOptions{
-		FramebufferOptions: fbemu.FramebufferOptions{Buffers: cfg.Buffers, Strategy: cfg.Access, Rotation: cfg.Rotation},
-		Scanout:            client.ScanoutOptions{Source: cfg.Buffer, Heap: cfg.Heap},
-	})
-	if err != nil {
-		dev.Close()
-		return nil, err
-	}
-	lap("allocate, import and map the scanout buffer")
-	for _, f := range k.Fallbacks() {
-		cfg.Log.Info("fallback: " + f)
-	}
-	// Every buffer takes the path the first one found.
-	cfg.Log.Info("buffer: "+k.Paths()[0], "buffers", len(k.Paths()), "access", cfg.Access.String(), "format", k.Format().String())
-	return &display{
-		fb:    k.Framebuffer,
-		dev:   dev,
-		scale: ScaleOf(out),
-		after: k.Wait,
-		close: func() error { return errors.Join(k.Close(), dev.Close()) },
-		closeRetained: func() error {
-			err := k.CloseRetained()
-			return errors.Join(err, dev.Close())
-		},
-		restore: k.Restore,
-	}, nil
 }
 
 // masterBusy says whether a SET_MASTER error means another process holds

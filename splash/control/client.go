@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +26,13 @@ type DialError struct {
 	Err  error
 }
 
-// Error says which socket had no daemon and why.
+// Error says which socket had no daemon and why, or that this user may
+// not reach it.
 func (e *DialError) Error() string {
+	if errors.Is(e.Err, os.ErrPermission) {
+		return "may not connect to the bootsplash daemon at " + e.Path + ": " + e.Err.Error() +
+			" (only root and the daemon's user may use its socket)"
+	}
 	return "no bootsplash daemon at " + e.Path + ": " + e.Err.Error()
 }
 

@@ -71,7 +71,7 @@ func Listen(path string, opts ServerOptions) (*Server, error) {
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, &SocketError{"create directory", dir, err}
+		return nil, socketError("create directory", dir, err)
 	}
 	if err := secureDir(dir); err != nil {
 		return nil, err
@@ -90,7 +90,7 @@ func Listen(path string, opts ServerOptions) (*Server, error) {
 	}
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
-		return nil, &SocketError{"listen", path, err}
+		return nil, socketError("listen", path, err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
@@ -101,6 +101,15 @@ func Listen(path string, opts ServerOptions) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Server{path: path, ln: ln, opts: opts, log: log}, nil
+}
+
+// socketError is a SocketError; a refusal also says what a user who may
+// not create the socket there can do.
+func socketError(op, path string, err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		err = fmt.Errorf("%w (this user may not create the socket there: run as root, or give a path it may create with --socket, \"\" for none)", err)
+	}
+	return &SocketError{op, path, err}
 }
 
 // secureDir makes dir mode 0700 if this process owns it, and refuses a

@@ -8,6 +8,7 @@ package unpriv
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -29,7 +30,7 @@ const childEnv = "BOOTSPLASH_UNPRIV_CHILD"
 // then does the unprivileged part and returns.
 func Child() bool { return os.Getenv(childEnv) == "1" }
 
-// Run starts the test binary again as UID:GID with no supplementary groups,
+// Run starts (a copy of) the test binary again as UID:GID with no supplementary groups,
 // running only the current top-level test, and returns the child's output
 // (its -test.v log). It fails t when the child fails or does not run the
 // test. Only root can start a child as another user: elsewhere the test is
@@ -41,7 +42,8 @@ func Run(t *testing.T, prepare func(*exec.Cmd)) string {
 		testutil.Unavailable(t, "starting a test as uid %d needs root (running as uid %d)", UID, os.Geteuid())
 	}
 	name, _, _ := strings.Cut(t.Name(), "/")
-	cmd := exec.Command(os.Args[0], "-test.run=^"+regexp.QuoteMeta(name)+"$", "-test.v", "-test.count=1")
+	bin := copyBinary(t)
+	cmd := exec.Command(bin, "-test.run=^"+regexp.QuoteMeta(name)+"$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: UID, Gid: GID, Groups: []uint32{}}}
 	if prepare != nil {
@@ -55,4 +57,31 @@ func Run(t *testing.T, prepare func(*exec.Cmd)) string {
 		t.Fatalf("the test as uid %d did not run %s; its output:\n%s", UID, name, out)
 	}
 	return string(out)
+}
+
+// copyBinary copies the test binary where UID may run it: `go test` keeps
+// it in a directory only its owner may enter.
+func copyBinary(t *testing.T) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "unpriv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin := filepath.Join(dir, filepath.Base(self))
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }

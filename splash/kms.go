@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/fbemu"
@@ -35,7 +36,10 @@ type kmsScreen struct {
 	asked  bool  // Show or Hide was called: new heads have something to draw
 	master bool  // false while deactivated: nothing is drawn or lit
 	stale  bool  // a hotplug came while deactivated: probe on reactivate
-	first  bool  // the first frame was logged
+	// first is when the first frame went up (since cfg.Start; 0: not
+	// yet); loud says it is logged as it happens (see announce).
+	first time.Duration
+	loud  bool
 }
 
 // head is one lit output: its KMS framebuffer and the screen drawing on it.
@@ -182,11 +186,21 @@ func (ks *kmsScreen) Show(st State) error {
 		return nil
 	}
 	err := ks.each("show", func(h *head) error { return h.s.Show(st) })
-	if err == nil && !ks.first && len(ks.heads) > 0 {
-		ks.first = true
-		logFirstFrame(ks.cfg)
+	if err == nil && ks.first == 0 && len(ks.heads) > 0 {
+		ks.first = time.Since(ks.cfg.Start)
+		if ks.loud {
+			logFirstFrame(ks.cfg, ks.first)
+		}
 	}
 	return err
+}
+
+// announce returns when the first frame went up (0 if no device showed
+// one yet) and has later first frames logged as they happen: Run logs
+// the first one itself once its front ends serve.
+func (ks *kmsScreen) announce() time.Duration {
+	ks.loud = true
+	return ks.first
 }
 
 // Hide blanks every head.

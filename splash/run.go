@@ -92,6 +92,10 @@ type Config struct {
 	// Control says which control front ends to open once the first frame
 	// is up.
 	Control ControlConfig
+	// Ready is called once the first frame is up (or, with no display
+	// device yet, Run waits for one) and the control front ends serve:
+	// cmd tells systemd (sd_notify READY=1). nil: nothing.
+	Ready func()
 	// Start is when the process started, for the time to first frame.
 	Start time.Time
 	// Log receives what Run does; nil discards it.
@@ -193,8 +197,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := scr.Show(cfg.Initial); err != nil {
 		return err
 	}
+	var firstFrame time.Duration
 	if disp != nil {
-		logFirstFrame(cfg) // a KMS screen says so when a device shows it
+		firstFrame = time.Since(cfg.Start)
 	}
 
 	// Everything not needed for the first frame comes after it.
@@ -234,6 +239,15 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Log.Warn(fmt.Sprintf("control: %v", err))
 	}
 	defer closeFrontends()
+	if ks != nil {
+		firstFrame = ks.announce()
+	}
+	if firstFrame > 0 {
+		logFirstFrame(cfg, firstFrame)
+	}
+	if cfg.Ready != nil {
+		cfg.Ready()
+	}
 	var interval time.Duration
 	if r := NewRenderer(tr.theme, 1); r.Animated(cfg.Initial) {
 		interval = time.Second / time.Duration(max(r.FPS(), 1))
@@ -510,7 +524,9 @@ func stopwatch(cfg Config) func(step string) {
 	}
 }
 
-func logFirstFrame(cfg Config) {
-	ms := float64(time.Since(cfg.Start).Microseconds()) / 1000
-	cfg.Log.Info(fmt.Sprintf("first frame after %.1fms", ms))
+// logFirstFrame says when the first frame went up, d after the process
+// started. Run says it once the control front ends serve too, so whoever
+// waits for this line can talk to the splash at once.
+func logFirstFrame(cfg Config, d time.Duration) {
+	cfg.Log.Info(fmt.Sprintf("first frame after %.1fms", float64(d.Microseconds())/1000))
 }

@@ -177,6 +177,11 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	if *masterWait < 0 {
 		return fmt.Errorf("%w: --master-wait %v: want a duration of 0 or more", errUsage, *masterWait)
 	}
+	cfg.Ready = func() {
+		if err := sdNotify("READY=1"); err != nil {
+			cfg.Log.Warn(err.Error())
+		}
+	}
 
 	// SIGTERM and SIGINT end the run after the frame being drawn; SIGHUP
 	// reloads the theme.

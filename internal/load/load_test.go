@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -46,7 +47,12 @@ func startDaemon(tb testing.TB, size image.Point) *daemon {
 	opts.Socket = filepath.Join(dir, "control")
 	opts.PsplashDir = dir
 	opts.PlymouthName = fmt.Sprintf("/org/bootsplash/load-test/%d/%d", os.Getpid(), plymouthSeq.Add(1))
-	d := &daemon{opts: opts, out: filepath.Join(dir, "screen.png"), size: size, done: make(chan error, 1)}
+	outDir := dir
+	if shm, err := os.MkdirTemp("/dev/shm", "load-"); err == nil {
+		outDir = shm
+		tb.Cleanup(func() { os.RemoveAll(shm) })
+	}
+	d := &daemon{opts: opts, out: filepath.Join(outDir, "screen.png"), size: size, done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.stop = cancel
 	cfg := splash.Config{Backend: splash.BackendEmu, EmuSize: size, Out: d.out, Control: splash.ControlConfig{
@@ -148,6 +154,7 @@ func differing(a, b image.Image) int {
 // answered, each front end carried its share, and the screen ends in the
 // final state. The timing figures are the benchmark's business.
 func TestRun(t *testing.T) {
+	before := runtime.NumGoroutine()
 	d := startDaemon(t, image.Pt(320, 240))
 	opts := d.opts
 	opts.Messages = 2000
@@ -163,6 +170,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("the screen is not the final state %+v: %d pixels differ", rep.Final, n)
 	}
 	d.quit(t)
+	goroutinesLeft(t, before)
 	var table strings.Builder
 	rep.WriteTable(&table)
 	t.Logf("report:\n%s", table.String())

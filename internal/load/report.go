@@ -121,16 +121,12 @@ func newPings(limit time.Duration) *pings { return &pings{limit: limit} }
 // slow.
 const pingTimeout = 10 * time.Second
 
-// run pings over cl, pausing every between pings, until stop is closed.
+// run pings over cl, pausing every between pings, until stop is closed;
+// it pings at least once.
 func (p *pings) run(ctx context.Context, cl *control.Client, every time.Duration, stop <-chan struct{}) error {
-	pause := time.NewTimer(0)
+	pause := time.NewTimer(every)
 	defer pause.Stop()
 	for {
-		select {
-		case <-stop:
-			return nil
-		case <-pause.C:
-		}
 		pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 		t0 := time.Now()
 		err := cl.Do(pctx, control.Command{Kind: control.Ping})
@@ -143,6 +139,11 @@ func (p *pings) run(ctx context.Context, cl *control.Client, every time.Duration
 		p.rtts = append(p.rtts, rtt)
 		p.mu.Unlock()
 		pause.Reset(every)
+		select {
+		case <-stop:
+			return nil
+		case <-pause.C:
+		}
 	}
 }
 

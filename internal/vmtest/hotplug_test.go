@@ -27,7 +27,10 @@ import (
 //     (/sys/bus/pci/devices/.../remove), the daemon keeps answering on its
 //     socket and takes updates; after a PCI rescan brings the device back,
 //     the splash comes back on it with the state sent while it was gone;
-//     `ctl quit` then ends run with status 0.
+//     `ctl quit` then ends run with status 0;
+//   - a driver that binds late: `run --backend kms` started while there is
+//     no card waits for one, takes a message meanwhile, and shows the
+//     splash with it once the device appears.
 //
 // Two stand-ins for what QEMU cannot do here, both measured: the 6.12
 // virtio-gpu driver does not poll connectors, so a sysfs force changes
@@ -97,6 +100,15 @@ func TestVMHotplug(t *testing.T) {
 			{Name: "splash back", Host: true},
 			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
 			{Name: "wait run", Wait: "run", Timeout: long},
+
+			write("remove before run", pci+"/remove", "1"),
+			{Name: "no card", WaitPath: "/dev/dri/card0", WaitGone: true, Timeout: long},
+			{Name: "run early", Cmd: []string{bs, "run", "-v", "--backend", "kms"}, Background: true, WaitFor: "no display device yet", Timeout: long},
+			{Name: "message before the device", Cmd: []string{bs, "ctl", "message", "early"}, Timeout: long},
+			write("driver binds", "/sys/bus/pci/rescan", "1"),
+			{Name: "late device", Host: true},
+			{Name: "quit early", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+			{Name: "wait run early", Wait: "run early", Timeout: long},
 		}},
 		Host: map[string]HostFunc{
 			"head 0":       screen("head0", 0, splash.State{}, false),
@@ -106,6 +118,7 @@ func TestVMHotplug(t *testing.T) {
 			"head 1 dark":  screen("head1-dark", 1, progress(0.3), true),
 			"head 0 kept":  screen("head0-kept", 0, progress(0.3), false),
 			"splash back":  screen("back", 0, progress(0.6), false),
+			"late device":  screen("late", 0, splash.State{Message: "early"}, false),
 		},
 	}
 	rep, err := Boot(ctx, cfg)
@@ -135,7 +148,12 @@ func TestVMHotplug(t *testing.T) {
 	if n := strings.Count(run, "output: Virtual-1"); n != 2 {
 		t.Errorf("Virtual-1 was lit %d times, want 2 (at the start and when the device returned)", n)
 	}
-	for _, n := range []string{"head1-lit", "back"} {
+	early := string(rep.Step("run early").Output)
+	t.Logf("bootsplash run -v --backend kms (before the device):\n%s", early)
+	if !strings.Contains(early, "display device /dev/dri/card0 appeared") || !strings.Contains(early, "first frame after") {
+		t.Errorf("bootsplash run started before the device does not say it appeared and showed the first frame")
+	}
+	for _, n := range []string{"head1-lit", "back", "late"} {
 		if d := frames.waited[n]; d > 0 {
 			t.Logf("%s: on screen %v after the step began (host clock, screendump polling)", n, d.Round(time.Millisecond))
 		}

@@ -1,0 +1,47 @@
+package splash
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/bootsplash/bootsplash/client"
+)
+
+func TestHeadGone(t *testing.T) {
+	m := func(w, h int, hz uint32) client.Mode {
+		return client.Mode{HDisplay: uint16(w), VDisplay: uint16(h), HTotal: uint16(w), VTotal: uint16(h), Clock: uint32(w) * uint32(h) * hz / 1000}
+	}
+	shown := m(1280, 800, 60)
+	h := &head{out: &client.Output{Connector: &client.Connector{ID: 7, Name: "Virtual-2"}, Mode: shown}}
+	for _, c := range []struct {
+		name string
+		conn *client.Connector
+		want string
+	}{
+		{"still there", &client.Connector{ID: 7, Name: "Virtual-2", Status: client.Connected, Modes: []client.Mode{m(1920, 1080, 60), shown}}, ""},
+		{"disconnected", &client.Connector{ID: 7, Name: "Virtual-2", Status: client.Disconnected, Modes: []client.Mode{shown}}, "Virtual-2 is disconnected"},
+		{"no modes", &client.Connector{ID: 7, Name: "Virtual-2", Status: client.Connected}, "Virtual-2 is connected"},
+		{"mode withdrawn", &client.Connector{ID: 7, Name: "Virtual-2", Status: client.Connected, Modes: []client.Mode{m(1024, 768, 60)}}, "no longer offers 1280x800"},
+		{"other connector", &client.Connector{ID: 8, Name: "Virtual-3", Status: client.Connected, Modes: []client.Mode{shown}}, "its connector is gone"},
+	} {
+		got := headGone(&client.State{Connectors: []*client.Connector{c.conn}}, h)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s: headGone = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestGone(t *testing.T) {
+	if !gone(fmt.Errorf("commit: %w", syscall.ENODEV)) || gone(syscall.EBUSY) || !gone(errDeviceGone) {
+		t.Error("gone does not tell ENODEV from EBUSY")
+	}
+	// Panics that are not memory faults are not hidden.
+	defer func() {
+		if r := recover(); r != "not a fault" {
+			t.Errorf("recovered %v", r)
+		}
+	}()
+	guard(func() error { panic("not a fault") })
+}

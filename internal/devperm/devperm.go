@@ -213,6 +213,11 @@ func explain(n Node, who Cred, need Need) string {
 	if need.Why != "" {
 		b.WriteString(" (" + need.Why + ")")
 	}
+	if who.UID == 0 {
+		// Mode bits do not stop root (CAP_DAC_OVERRIDE): something else did.
+		b.WriteString("; root was refused, so a security module (SELinux, AppArmor) or a user namespace without the capability denied it")
+		return b.String()
+	}
 	ways := []string{"run as root"}
 	if n.Err == nil && n.GID != 0 && (n.Mode.Perm()>>3)&need.Access.modeBits() == need.Access.modeBits() {
 		ways = append(ways, "add the user to group "+groupName(n.GID))

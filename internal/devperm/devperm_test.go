@@ -106,6 +106,10 @@ func TestExplain(t *testing.T) {
 	if got := explain(ro, who, Need{Access: Read}); !strings.Contains(got, "add the user to group") {
 		t.Errorf("does not suggest the group that may read: %s", got)
 	}
+	if got := explain(heap, Cred{}, Need{Access: Read, Rule: "R"}); !strings.HasSuffix(got, "root was refused, so a security module (SELinux, AppArmor) or a user namespace without the capability denied it") ||
+		strings.Contains(got, "run as root") {
+		t.Errorf("a refusal of root: %s", got)
+	}
 	gone := Node{Path: "/dev/udmabuf", Err: fs.ErrNotExist}
 	if got := explain(gone, who, Need{Access: ReadWrite}); !strings.HasPrefix(got, "the node's mode and owner are unknown (file does not exist) and this process runs as uid 1000") {
 		t.Errorf("a node that cannot be stat'ed: %s", got)

@@ -501,9 +501,14 @@ func TestSystemdUnitsPromises(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"systemd/bootsplash.service", "systemd/bootsplash-shutdown.service"} {
-		exec := unitKeys(t, name)["Service.ExecStart"]
+		keys := unitKeys(t, name)
+		exec := keys["Service.ExecStart"]
 		if len(exec) != 1 || !strings.HasPrefix(exec[0], "@/usr/bin/bootsplash @bootsplash run --backend kms ") {
 			t.Errorf("%s ExecStart = %q, want argv[0] @bootsplash and the KMS backend", name, exec)
+		}
+		// run sends READY=1 once the first frame is up and it answers.
+		if got := keys["Service.Type"]; len(got) != 1 || got[0] != "notify" {
+			t.Errorf("%s Type = %q, want notify", name, got)
 		}
 	}
 	quit := unitKeys(t, "systemd/bootsplash-quit.service")

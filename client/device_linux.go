@@ -19,7 +19,9 @@ import (
 // Open opens the DRM device node at path (like "/dev/dri/card0"), or with
 // path "" the first node under /dev/dri that does modesetting (render
 // nodes are skipped). It reads the driver's name and capabilities and turns
-// on the universal planes and, unless opts.Legacy, atomic client caps.
+// on the universal planes and, unless opts.Legacy, atomic client caps. A
+// node this process may not open gives an error matching fs.ErrPermission
+// that shows the node's mode and owner and says how access is granted.
 func Open(path string, opts Options) (*Device, error) {
 	if path != "" {
 		return openPath(path, opts)

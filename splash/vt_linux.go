@@ -28,6 +28,12 @@ const vtNeeds = "KDSETMODE needs root (CAP_SYS_TTY_CONFIG) or the VT as controll
 // retained quit: the successor takes over a quiet VT). Without a VT, or
 // without the right to open it, it logs why and does nothing.
 //
+// It is for a splash on a real display: with nothing on the screen (the
+// emulated display) it would only freeze the console. A splash that handed
+// the display over (deactivate) and was not reactivated should release
+// with text false even on a plain quit: the VT is the successor's then,
+// as Plymouth ignores mode changes after deactivate.
+//
 // The terminal is found as Plymouth's ply-terminal finds it: VT_GETSTATE
 // names the foreground VT, which is then opened as /dev/ttyN. Its fd, not
 // /dev/tty0, is kept, so release restores that VT even if another one came

@@ -1,0 +1,235 @@
+package vmtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bootsplash/bootsplash/internal/testutil"
+	"github.com/bootsplash/bootsplash/splash"
+)
+
+// TestVMInitramfsTools boots the pinned 6.12 kernel with an initramfs that
+// Debian's own mkinitramfs built with the packaging's hook and scripts
+// (packaging/initramfs-tools): no guest init of ours, only initramfs-tools'
+// init, its udev loading cirrus, and packaging's init-top script starting
+// the splash. The screen must become the splash's frame, pixel for pixel,
+// while the init waits for a root device that never comes; when it gives
+// up, packaging's panic script must take the splash down for the shell.
+func TestVMInitramfsTools(t *testing.T) {
+	vmEnabled(t)
+	mk := testutil.NeedCommand(t, "mkinitramfs")
+	unshare := testutil.NeedCommand(t, "unshare")
+	if os.Geteuid() != 0 {
+		if testutil.RequireTools() {
+			t.Fatal("required under CI: root, to build an initramfs against the pinned kernel in a private mount namespace")
+		}
+		t.Skip("not root: cannot build an initramfs against the pinned kernel in a private mount namespace")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kernel := fetchKernel(t, ctx, root, Kernel612)
+	out := filepath.Join(root, "out", "vmtest", "initramfs-tools")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	bin := filepath.Join(work, "bootsplash")
+	if err := GoBuild(ctx, root, "./cmd/bootsplash", bin); err != nil {
+		t.Fatal(err)
+	}
+
+	// A local initramfs-tools configuration holding packaging's hook and
+	// scripts; the driver is named in its modules list.
+	pkg := filepath.Join(root, "packaging")
+	conf := filepath.Join(work, "conf")
+	copies := map[string]string{
+		"initramfs-tools/hooks/bootsplash":               "hooks/bootsplash",
+		"initramfs-tools/scripts/init-top/bootsplash":    "scripts/init-top/bootsplash",
+		"initramfs-tools/scripts/init-bottom/bootsplash": "scripts/init-bottom/bootsplash",
+		"initramfs-tools/scripts/panic/bootsplash":       "scripts/panic/bootsplash",
+	}
+	for from, to := range copies {
+		b, err := os.ReadFile(filepath.Join(pkg, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(conf, to)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(conf, to), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		"initramfs.conf": "MODULES=list\nBUSYBOX=auto\nCOMPRESS=gzip\n",
+		"modules":        "cirrus\n",
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(conf, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defaults := filepath.Join(work, "default")
+	if err := os.WriteFile(defaults, []byte("BOOTSPLASH_THEME=\"\"\nBOOTSPLASH_OPTS=\"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// mkinitramfs reads /lib/modules/RELEASE and /boot/config-RELEASE: show
+	// it the pinned kernel's in a private mount namespace.
+	for _, d := range []string{"upper", "ovwork", "boot"} {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := os.ReadFile(filepath.Join(kernel.Dir, "boot", "config-"+kernel.Release))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "boot", "config-"+kernel.Release), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(work, "initrd.img")
+	script := fmt.Sprintf(`set -e
+mount -t overlay overlay -o lowerdir=/usr/lib:%s,upperdir=%s,workdir=%s /usr/lib
+mount --bind %s /boot
+%s -d %s -o %s %s
+`, filepath.Join(kernel.Dir, "lib"), filepath.Join(work, "upper"), filepath.Join(work, "ovwork"),
+		filepath.Join(work, "boot"), mk, conf, img, kernel.Release)
+	cmd := exec.CommandContext(ctx, unshare, "--mount", "--propagation", "private", "sh", "-c", script)
+	cmd.Env = append(os.Environ(),
+		"BOOTSPLASH="+bin,
+		"BOOTSPLASH_HELPER="+filepath.Join(pkg, "bootsplash-helper"),
+		"BOOTSPLASH_DEFAULTS="+defaults)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mkinitramfs: %v\n%s", err, b)
+	}
+
+	// The frame the splash shows first, at cirrus's preferred size.
+	want := renderSplash(t, out, 1024, 768)
+
+	sockDir, err := os.MkdirTemp("", "vmsock-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(sockDir)
+	qmpSock := filepath.Join(sockDir, "qmp")
+	console := filepath.Join(out, "console.log")
+	devArgs, err := Cirrus.QEMUArgs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{
+		"-nodefaults", "-accel", "tcg", "-cpu", "max", "-m", "512", "-smp", "1",
+		"-kernel", kernel.Vmlinuz, "-initrd", img,
+		// No root device: the init waits for it (30 s) and then panics.
+		"-append", "console=ttyS0 splash root=/dev/vdz",
+		"-display", "none", "-no-reboot",
+		"-serial", "file:" + console,
+		"-qmp", "unix:" + qmpSock + ",server=on,wait=off",
+	}, devArgs...)
+	qemu := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
+	dieWithParent(qemu)
+	var stderr bytes.Buffer
+	qemu.Stderr = &stderr
+	if err := qemu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		qemu.Process.Kill()
+		qemu.Wait()
+	}()
+	var q *QMP
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if q, err = DialQMP(qmpSock, 10*time.Second); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("QMP: %v\n%s", err, stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	defer q.Close()
+
+	shotPath := filepath.Join(out, "screen.ppm")
+	shot := func() *image.RGBA {
+		if err := q.Screendump(shotPath, "", -1); err != nil {
+			t.Fatalf("screendump: %v\n%s", err, stderr.String())
+		}
+		s, err := ReadPPM(shotPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	consoleText := func() string {
+		b, _ := os.ReadFile(console)
+		return string(b)
+	}
+
+	// The splash comes up from init-top, long before the root wait ends.
+	start := time.Now()
+	var last *image.RGBA
+	for {
+		last = shot()
+		if n, _ := comparePixels(last, want); n == 0 {
+			t.Logf("the splash is on the screen %v after QEMU started", time.Since(start).Round(time.Second))
+			break
+		}
+		if strings.Contains(consoleText(), "Gave up waiting for root") || time.Since(start) > 4*time.Minute {
+			writePNG(filepath.Join(out, "screen.png"), last)
+			n, first := comparePixels(last, want)
+			t.Fatalf("the splash never showed before the init gave up on the root (%d pixels differ; first: %s); screen in %s, console:\n%s",
+				n, strings.Join(first, "; "), out, tail(consoleText(), 40))
+		}
+		time.Sleep(time.Second)
+	}
+	if strings.Contains(consoleText(), "bootsplash did not start") {
+		t.Errorf("init-top warned although the splash shows:\n%s", tail(consoleText(), 40))
+	}
+
+	// No root: the init panics, runs packaging's panic script, and the
+	// splash leaves the screen to the console.
+	for !strings.Contains(consoleText(), "Gave up waiting for root") {
+		if time.Since(start) > 5*time.Minute {
+			t.Fatalf("the init never gave up on the missing root; console:\n%s", tail(consoleText(), 40))
+		}
+		time.Sleep(time.Second)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		last = shot()
+		if n, _ := comparePixels(last, want); n != 0 {
+			t.Logf("after the panic the screen is no longer the splash (%d pixels differ)", n)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the splash is still on the screen 30 s after the init panicked; console:\n%s", tail(consoleText(), 40))
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// renderSplash renders the built-in theme's first frame at w×h into out.
+func renderSplash(t *testing.T, out string, w, h int) image.Image {
+	t.Helper()
+	name := filepath.Join(out, "render.png")
+	if err := splash.RenderFrame(name, splash.FrameOptions{Width: w, Height: h}); err != nil {
+		t.Fatal(err)
+	}
+	img, err := readPNG(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}

@@ -159,12 +159,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		defer close(sampleDone)
 		sample(opts, &sent, mem, stopSampling)
 	}()
-	pings := newPings(opts.PingLimit)
+	start := time.Now()
+	pings := newPings(opts.PingLimit, start)
 	pingErr := make(chan error, 1)
 	stopPinging := make(chan struct{})
 	go func() { pingErr <- pings.run(ctx, pinger, opts.PingEvery, stopPinging) }()
 
-	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(clients))
 	for i, c := range clients {

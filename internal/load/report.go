@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -37,6 +38,10 @@ type Report struct {
 	// SlowPings is how many round trips took longer than PingLimit.
 	SlowPings int           `json:"slow_pings"`
 	PingLimit time.Duration `json:"ping_limit"`
+	// SlowPingsAt says when the first slow pings were sent, from the
+	// start of the load (at most maxSlowAt of them): whether they come
+	// in a burst or spread over the load.
+	SlowPingsAt []time.Duration `json:"slow_pings_at,omitempty"`
 
 	// Memory is the daemon's memory during the load; nil when no PID
 	// was given.
@@ -98,6 +103,13 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("ping p99", "%s", ms(r.PingP99))
 	row("ping max", "%s", ms(r.PingMax))
 	row("pings over "+r.PingLimit.String(), "%d", r.SlowPings)
+	if len(r.SlowPingsAt) > 0 {
+		at := make([]string, len(r.SlowPingsAt))
+		for i, d := range r.SlowPingsAt {
+			at[i] = d.Round(time.Millisecond).String()
+		}
+		row("slow pings sent at", "%s", strings.Join(at, " "))
+	}
 	if m := r.Memory; m != nil {
 		row("daemon pid", "%d (%d samples)", m.PID, m.Samples)
 		row("VmRSS start/end", "%d / %d KiB", m.RSSStart, m.RSSEnd)
@@ -112,10 +124,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 type pings struct {
 	limit time.Duration
 	mu    sync.Mutex
+	start time.Time // the load's start, for slowAt
 	rtts  []time.Duration
+	// slowAt are the first round trips over limit, as offsets from start.
+	slowAt []time.Duration
 }
 
-func newPings(limit time.Duration) *pings { return &pings{limit: limit} }
+// maxSlowAt bounds Report.SlowPingsAt.
+const maxSlowAt = 32
+
+func newPings(limit time.Duration, start time.Time) *pings {
+	return &pings{limit: limit, start: start}
+}
 
 // pingTimeout bounds one ping: a daemon that takes longer is stuck, not
 // slow.
@@ -137,6 +157,9 @@ func (p *pings) run(ctx context.Context, cl *control.Client, every time.Duration
 		}
 		p.mu.Lock()
 		p.rtts = append(p.rtts, rtt)
+		if rtt > p.limit && len(p.slowAt) < maxSlowAt {
+			p.slowAt = append(p.slowAt, t0.Sub(p.start))
+		}
 		p.mu.Unlock()
 		pause.Reset(every)
 		select {
@@ -151,6 +174,7 @@ func (p *pings) summarise(r *Report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r.Pings = len(p.rtts)
+	r.SlowPingsAt = slices.Clone(p.slowAt)
 	r.PingP50, r.PingP99 = percentile(p.rtts, 50), percentile(p.rtts, 99)
 	for _, d := range p.rtts {
 		r.PingMax = max(r.PingMax, d)

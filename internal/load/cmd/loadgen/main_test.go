@@ -79,9 +79,20 @@ func TestLoadgenSlow(t *testing.T) {
 	}()
 	defer func() { cancel(); <-done }()
 	var out strings.Builder
-	err := run(ctx, []string{"--socket", sock, "--plymouth", "0", "--psplash", "0", "-c", "2", "-n", "50", "--ping-limit", "1ns"}, &out, &out)
+	err := run(ctx, []string{"--socket", sock, "--plymouth", "0", "--psplash", "0", "-c", "2", "-n", "50", "--ping-limit", "1ns", "--json"}, &out, &out)
 	if !errors.Is(err, errSlow) {
 		t.Errorf("loadgen --ping-limit 1ns: %v, want errSlow\n%s", err, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var rep load.Report
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("the last line is not the JSON report: %v\n%s", err, out.String())
+	}
+	if rep.SlowPings != rep.Pings || len(rep.SlowPingsAt) != min(rep.Pings, 32) {
+		t.Errorf("%d pings, %d slow, %d times of slow ones; want all slow and the first 32 times", rep.Pings, rep.SlowPings, len(rep.SlowPingsAt))
+	}
+	if !strings.Contains(out.String(), "slow pings sent at") {
+		t.Errorf("the table does not say when the slow pings were sent:\n%s", out.String())
 	}
 }
 

@@ -24,10 +24,9 @@ const vmLoadMessages = 50000
 
 // TestVMLoad boots cirrus on 6.12 and puts the load of issue #6 on a real
 // `bootsplash run` (KMS, all three front ends at their default places):
-// loadgen's 8 clients send vmLoadMessages (50000, not 100000: see there)
-// requests over the native
-// socket, plymouth's socket and psplash's FIFO while it pings the daemon
-// every 5 ms and samples its /proc/PID/status. Then the host takes a
+// loadgen's 8 clients send vmLoadMessages requests (50000, not 100000:
+// see there) over the native socket, plymouth's socket and psplash's FIFO
+// while it pings the daemon every 5 ms and samples its /proc/PID/status. Then the host takes a
 // screendump and bootsplash quits. It checks that loadgen exited 0 and
 // its report has no ping over 100 ms and no growth of the daemon's RSS in
 // the second half of the load, that the screen is splash.RenderFrame of

@@ -97,6 +97,7 @@ func controlLoad(b *testing.B) {
 	opts.PID = os.Getpid()
 	heap := newHeapPeaks(opts.Messages)
 	opts.Sample = heap.observe
+	opts.SampleEvery = 5 * time.Millisecond // runtime/metrics reads without stopping the world
 
 	b.StartTimer()
 	rep, err := Run(context.Background(), opts)

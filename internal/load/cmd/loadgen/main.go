@@ -76,6 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pingLimit := fs.Duration("ping-limit", def.PingLimit, "the round trip every ping must stay under")
 	pid := fs.Int("pid", 0, "the daemon's process, whose memory is sampled from /proc/PID/status")
 	pidOf := fs.String("pid-of", "", "find the daemon's process by its command name, as pidof does (bootsplash)")
+	sampleEvery := fs.Duration("sample-every", def.SampleEvery, "how often to read the daemon's /proc/PID/status")
 	wait := fs.Duration("wait", def.Wait, "how long to wait for the daemon's sockets and FIFO to appear")
 	asJSON := fs.Bool("json", false, "print the report as one line of JSON after the table")
 	if err := fs.Parse(args); err != nil {
@@ -93,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opts := def
 	opts.Socket, opts.PsplashDir, opts.PlymouthName = *socket, *psplashDir, *plymouthName
 	opts.Clients, opts.Plymouth, opts.Psplash, opts.Messages = *clients, *plymouthClients, *psplashClients, *messages
-	opts.PingEvery, opts.PingLimit, opts.Wait, opts.PID = *pingEvery, *pingLimit, *wait, *pid
+	opts.PingEvery, opts.PingLimit, opts.Wait, opts.PID, opts.SampleEvery = *pingEvery, *pingLimit, *wait, *pid, *sampleEvery
 	if *pidOf != "" {
 		var err error
 		if opts.PID, err = load.FindPID(*pidOf); err != nil {

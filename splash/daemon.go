@@ -154,6 +154,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	timer.Stop()
 	var tick <-chan time.Time
 	for d.mode != Quitting {
+		if ctx.Err() != nil {
+			// An ended context wins over work still waiting.
+			d.mode = Quitting
+			break
+		}
 		d.draw()
 		// Animate only while showing; otherwise nothing wakes the daemon
 		// but a command.

@@ -64,6 +64,18 @@ func (h *sweepLog) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
+// resetVT puts the foreground VT back in text mode, past the fault hook:
+// a run whose restore was made to fail leaves it in graphics mode, where
+// the next run would leave it alone and make other calls.
+func resetVT() {
+	fd, err := unix.Open("/dev/tty0", unix.O_WRONLY|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	unix.IoctlSetInt(fd, uapi.KDSETMODE, uapi.KD_TEXT)
+}
+
 // openFds returns the fds open on path.
 func openFds(path string) []int {
 	var fds []int
@@ -84,6 +96,7 @@ func openFds(path string) []int {
 // it and can be counted; the caller closes rec.file.
 func sweepRun(t *testing.T, legacy bool, decide func(i int, s uapi.Site) error) (rec sweepRecord) {
 	t.Helper()
+	resetVT()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h := &sweepLog{cancel: cancel}

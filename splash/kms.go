@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/fbemu"
 )
@@ -153,13 +155,39 @@ func (ks *kmsScreen) each(op string, f func(*head) error) error {
 		if err == nil {
 			continue
 		}
-		if gone(err) {
+		if gone(err) && ks.vanished() {
 			ks.lose(fmt.Sprintf("%s %s: %v", op, h.out, err))
 			return nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", h.out, err))
 	}
 	return errors.Join(errs...)
+}
+
+// vanishWait bounds how long vanished waits for the node of a device
+// that answered ENODEV to go: the kernel marks the device unplugged before
+// it unregisters the node.
+const vanishWait = 500 * time.Millisecond
+
+// vanished says whether the device file open is no longer the device at
+// its path (the node is gone, or another device has it): an ENODEV from a
+// device that is still there is an error, not a departure.
+func (ks *kmsScreen) vanished() bool {
+	var st unix.Stat_t
+	if err := unix.Fstat(ks.dev.Fd(), &st); err != nil {
+		return true
+	}
+	deadline := time.Now().Add(vanishWait)
+	for {
+		var node unix.Stat_t
+		if err := unix.Stat(ks.dev.Path(), &node); err != nil || node.Rdev != st.Rdev {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // guard runs f and turns a memory fault in it (a buffer mapping the kernel
@@ -216,7 +244,7 @@ func (ks *kmsScreen) Hide() error {
 func (ks *kmsScreen) Deactivate() error {
 	if ks.dev != nil {
 		if err := ks.dev.DropMaster(); err != nil {
-			if gone(err) {
+			if gone(err) && ks.vanished() {
 				ks.lose(fmt.Sprintf("drop master: %v", err))
 				return nil
 			}
@@ -233,7 +261,7 @@ func (ks *kmsScreen) Deactivate() error {
 func (ks *kmsScreen) Reactivate() error {
 	if ks.dev != nil {
 		if err := ks.dev.SetMaster(); err != nil {
-			if !gone(err) {
+			if !gone(err) || !ks.vanished() {
 				return err
 			}
 			ks.lose(fmt.Sprintf("set master: %v", err))
@@ -324,7 +352,7 @@ func (ks *kmsScreen) refresh() error {
 	}
 	st, err := ks.dev.Probe()
 	if err != nil {
-		if gone(err) {
+		if gone(err) && ks.vanished() {
 			ks.lose(fmt.Sprintf("probe: %v", err))
 			return nil
 		}
@@ -354,7 +382,7 @@ func (ks *kmsScreen) refresh() error {
 	}
 	for _, out := range outs {
 		if err := ks.light(out); err != nil {
-			if gone(err) {
+			if gone(err) && ks.vanished() {
 				ks.lose(fmt.Sprintf("light %s: %v", out, err))
 				return nil
 			}

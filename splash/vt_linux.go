@@ -23,9 +23,9 @@ const vtNeeds = "KDSETMODE needs root (CAP_SYS_TTY_CONFIG) or the VT as controll
 
 // takeVT switches the foreground virtual terminal to graphics mode
 // (KDSETMODE KD_GRAPHICS) so the console does not draw over the splash.
-// release(text) puts the terminal back in the mode it was in when text is
-// true (a plain quit), and leaves it in graphics mode otherwise (a
-// retained quit: the successor takes over a quiet VT). Without a VT, or
+// release(text) puts the terminal in text mode when text is true (a plain
+// quit: the console comes back), and leaves it in graphics mode otherwise
+// (a retained quit: the successor takes over a quiet VT). Without a VT, or
 // without the right to open it, it logs why and does nothing.
 //
 // It is for a splash on a real display: with nothing on the screen (the
@@ -36,15 +36,18 @@ const vtNeeds = "KDSETMODE needs root (CAP_SYS_TTY_CONFIG) or the VT as controll
 //
 // The terminal is found as Plymouth's ply-terminal finds it: VT_GETSTATE
 // names the foreground VT, which is then opened as /dev/ttyN. Its fd, not
-// /dev/tty0, is kept, so release restores that VT even if another one came
-// to the front meanwhile: the mode is the VT's own, and a VT in the
-// background only records it until it is shown again. (While a VT is in
-// graphics mode under VT_AUTO the kernel ignores switches away from it, so
-// that takes a VT_PROCESS controller such as logind.)
+// /dev/tty0, is kept, so release puts that VT back in text mode even if
+// another one came to the front meanwhile: the mode is the VT's own, and a
+// VT in the background only records it until it is shown again. (While a
+// VT is in graphics mode under VT_AUTO the kernel ignores switches away
+// from it, so that takes a VT_PROCESS controller such as logind.)
 //
-// A VT that was already in graphics mode (a display server, or a splash
-// before this one that quit with --retain) is left so on either release:
-// its mode belongs to whoever set it.
+// A plain quit means text mode even for a VT found in graphics mode, as
+// with Plymouth: a splash shows only as DRM master, so no display server
+// draws on that VT at the time, and the graphics mode is a leftover (a
+// splash before this one that quit with --retain and no successor, a
+// program that died, a failed switch back). Restoring it would keep the
+// console dark for good. The mode found is logged at debug level.
 //
 // The release must come before the last DRM fd closes: with the kernel's
 // fbdev emulation, that close restores the fbdev console, which draws only
@@ -74,17 +77,16 @@ func takeVT(log *slog.Logger) (release func(text bool)) {
 		logVT(log, &vtError{Op: "KDGETMODE", Path: path, Err: err})
 		return nothing
 	}
-	if mode == uapi.KD_GRAPHICS {
-		unix.Close(fd)
-		log.Debug("vt: " + path + " is already in graphics mode (another program set it); leaving its mode alone")
-		return nothing
-	}
 	if err := uapi.IoctlInt(fd, uapi.KDSETMODE, uapi.KD_GRAPHICS); err != nil {
 		unix.Close(fd)
 		logVT(log, &vtError{Op: "KDSETMODE KD_GRAPHICS", Path: path, Err: err})
 		return nothing
 	}
-	log.Debug("vt: " + path + " in graphics mode while the splash shows (was " + kdModeName(mode) + ")")
+	if mode == uapi.KD_GRAPHICS {
+		log.Debug("vt: " + path + " was already in graphics mode (left by another program); a plain quit puts it in text mode")
+	} else {
+		log.Debug("vt: " + path + " in graphics mode while the splash shows (was " + kdModeName(mode) + ")")
+	}
 	done := false
 	return func(text bool) {
 		if done {
@@ -96,11 +98,11 @@ func takeVT(log *slog.Logger) (release func(text bool)) {
 			log.Debug("vt: leaving " + path + " in graphics mode for the successor")
 			return
 		}
-		if err := uapi.IoctlInt(fd, uapi.KDSETMODE, uintptr(mode)); err != nil {
-			log.Warn(fmt.Sprintf("vt: %v: the console stays blank until something puts the VT back in text mode", &vtError{Op: "KDSETMODE " + kdModeName(mode), Path: path, Err: err}))
+		if err := uapi.IoctlInt(fd, uapi.KDSETMODE, uapi.KD_TEXT); err != nil {
+			log.Warn(fmt.Sprintf("vt: %v: the console stays blank until something puts the VT back in text mode", &vtError{Op: "KDSETMODE KD_TEXT", Path: path, Err: err}))
 			return
 		}
-		log.Debug("vt: " + path + " back in " + kdModeName(mode) + " mode")
+		log.Debug("vt: " + path + " back in text mode")
 	}
 }
 

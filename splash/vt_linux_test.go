@@ -303,25 +303,34 @@ func TestVTGraphicsWhileShowing(t *testing.T) {
 	t.Logf("log:\n%s", out.String())
 }
 
-// TestVTAlreadyGraphics: a VT another program put in graphics mode (a
-// display server, an earlier splash retained) stays in graphics mode, and
-// takeVT does not touch it.
-func TestVTAlreadyGraphics(t *testing.T) {
+// TestVTLeftInGraphics: a VT found in graphics mode (left so by a splash
+// that quit with --retain and no successor, or by a program that died)
+// is switched all the same, goes to text mode on a plain quit, and stays
+// in graphics mode on a retained one.
+func TestVTLeftInGraphics(t *testing.T) {
 	tty := switchesVT(t)
-	setKDMode(t, tty, uapi.KD_GRAPHICS)
 	for _, text := range []bool{true, false} {
+		setKDMode(t, tty, uapi.KD_GRAPHICS)
 		var rec vtSites
 		restore := uapi.SetFaultHook(rec.hook(nil))
 		log, out := vtLog()
 		takeVT(log)(text)
 		restore()
-		if slices.Contains(rec.names(), "KDSETMODE") {
-			t.Errorf("release(%v): takeVT set the mode of a VT already in graphics mode; calls %q", text, rec.names())
+		want := []string{"open /dev/tty0", "VT_GETSTATE", "open " + tty, "KDGETMODE", "KDSETMODE"}
+		if text {
+			want = append(want, "KDSETMODE")
 		}
-		if m := kdMode(t, tty); m != uapi.KD_GRAPHICS {
-			t.Errorf("release(%v): %s in %s mode, want graphics as it was", text, tty, kdModeName(m))
+		if got := rec.names(); !slices.Equal(got, want) {
+			t.Errorf("release(%v): calls %q, want %q (the same as from text mode)", text, got, want)
 		}
-		if !strings.Contains(out.String(), "already in graphics mode") {
+		wantMode := int32(uapi.KD_GRAPHICS)
+		if text {
+			wantMode = uapi.KD_TEXT
+		}
+		if m := kdMode(t, tty); m != wantMode {
+			t.Errorf("release(%v): %s in %s mode, want %s", text, tty, kdModeName(m), kdModeName(wantMode))
+		}
+		if !strings.Contains(out.String(), "was already in graphics mode") {
 			t.Errorf("release(%v): log does not say the VT was already in graphics mode:\n%s", text, out.String())
 		}
 	}
@@ -342,7 +351,7 @@ func TestVTRestoreFails(t *testing.T) {
 	})
 	release(true)
 	restore()
-	if s := out.String(); !strings.Contains(s, "level=WARN") || !strings.Contains(s, "KDSETMODE text "+tty) || !strings.Contains(s, unix.EIO.Error()) {
+	if s := out.String(); !strings.Contains(s, "level=WARN") || !strings.Contains(s, "KDSETMODE KD_TEXT "+tty) || !strings.Contains(s, unix.EIO.Error()) {
 		t.Errorf("log does not warn that KDSETMODE text failed:\n%s", s)
 	}
 	if after := ttyFds(); !slices.Equal(after, before) {

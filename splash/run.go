@@ -248,6 +248,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Ready != nil {
 		cfg.Ready()
 	}
+	// From here on drawing opens no theme file: an initramfs emptied by
+	// switch_root under the daemon takes nothing from the splash.
+	if err := tr.theme.Preload(); err != nil {
+		cfg.Log.Warn(fmt.Sprintf("theme: %v", err))
+	}
 	var interval time.Duration
 	if r := NewRenderer(tr.theme, 1); r.Animated(cfg.Initial) {
 		interval = time.Second / time.Duration(max(r.FPS(), 1))
@@ -286,6 +291,9 @@ func reloadThemes(cfg Config, set func(*Theme), to chan<- func() error, done <-c
 			continue
 		}
 		if err != nil {
+			cfg.Log.Warn(fmt.Sprintf("theme: %v", err))
+		}
+		if err := th.Preload(); err != nil {
 			cfg.Log.Warn(fmt.Sprintf("theme: %v", err))
 		}
 		select {

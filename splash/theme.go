@@ -83,9 +83,13 @@ type Theme struct {
 	overrides map[image.Point]*sections
 	budget    int
 
-	mu     sync.Mutex
-	images map[string]*themeImage
-	fonts  map[string]*fontFile
+	mu sync.Mutex
+	// preloaded: open serves the theme's files from memory and globs
+	// the spinner's frame names (Preload).
+	preloaded bool
+	globs     map[string][]string
+	images    map[string]*themeImage
+	fonts     map[string]*fontFile
 }
 
 // ThemeError is a mistake in a theme file: the file, the line (0 when it
@@ -535,6 +539,9 @@ func (t *Theme) frameNames(pattern string) ([]string, error) {
 	if pattern == "" {
 		return nil, errors.New("empty pattern")
 	}
+	if names, ok := t.globs[pattern]; ok {
+		return names, nil
+	}
 	if t.dir == "" {
 		return nil, errors.New("the embedded theme has no spinner frames")
 	}
@@ -692,13 +699,11 @@ func (t *Theme) all() []*sections {
 	return out
 }
 
-// Check loads everything the theme names (decodes every image, parses
-// every font), as `bootsplash theme check` does, and returns the first
-// problem.
-func (t *Theme) Check() error {
+// names lists the files the theme names in every section: images (the
+// spinner's frames expanded) and fonts ("" for the embedded one).
+func (t *Theme) names() (imgs, fonts []string, globs map[string][]string, err error) {
+	globs = map[string][]string{}
 	for _, s := range t.all() {
-		var imgs []string
-		var fonts []*string
 		if s.Background != nil && s.Background.Image != nil {
 			imgs = append(imgs, *s.Background.Image)
 		}
@@ -708,30 +713,96 @@ func (t *Theme) Check() error {
 		if s.Spinner != nil && s.Spinner.Frames != nil {
 			names, err := t.frameNames(*s.Spinner.Frames)
 			if err != nil {
-				return err
+				return nil, nil, nil, err
 			}
 			imgs = append(imgs, names...)
+			globs[*s.Spinner.Frames] = names
 		}
 		for _, tx := range []*textFile{s.Message, s.Status} {
-			if tx != nil {
-				fonts = append(fonts, tx.Font)
+			if tx == nil {
+				continue
 			}
-		}
-		for _, n := range imgs {
-			if _, err := t.decoded(n); err != nil {
-				return err
-			}
-		}
-		for _, f := range fonts {
 			name := ""
-			if f != nil {
-				name = *f
+			if tx.Font != nil {
+				name = *tx.Font
 			}
-			if _, err := t.font(name); err != nil {
-				return err
-			}
+			fonts = append(fonts, name)
 		}
 	}
+	return imgs, fonts, globs, nil
+}
+
+// Check loads everything the theme names (decodes every image, parses
+// every font), as `bootsplash theme check` does, and returns the first
+// problem.
+func (t *Theme) Check() error {
+	imgs, fonts, _, err := t.names()
+	if err != nil {
+		return err
+	}
+	for _, n := range imgs {
+		if _, err := t.decoded(n); err != nil {
+			return err
+		}
+	}
+	for _, n := range fonts {
+		if _, err := t.font(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxPreload bounds the bytes Preload keeps: the theme's files together.
+const maxPreload = 128 << 20
+
+// Preload reads every file the theme names into memory, undecoded, so
+// that drawing never opens a file again. A splash started from an
+// initramfs needs that: switch_root empties the initramfs under the
+// running daemon, and a font parsed on first text, a spinner frame decoded
+// on first show or an image scaled for a display plugged in later would
+// then be missing. Call it while nothing draws with the theme. Fonts are
+// still parsed, and images decoded, only when first drawn. The embedded default theme needs nothing. On an error
+// (a file gone, more than 128 MiB in all) the theme keeps reading its
+// files where they are.
+func (t *Theme) Preload() error {
+	imgs, fonts, globs, err := t.names()
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.preloaded {
+		return nil
+	}
+	mem := map[string][]byte{}
+	total := 0
+	for _, n := range append(imgs, fonts...) {
+		if _, done := mem[n]; done || n == "" {
+			continue
+		}
+		r, err := t.openFile(n)
+		if err != nil {
+			return fmt.Errorf("preload the theme: %w", err)
+		}
+		b, err := io.ReadAll(io.LimitReader(r, int64(maxPreload-total+1)))
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("preload the theme: %s: %w", n, err)
+		}
+		if total += len(b); total > maxPreload {
+			return fmt.Errorf("preload the theme: its files are larger than %d MiB together", maxPreload>>20)
+		}
+		mem[n] = b
+	}
+	open := t.open
+	t.open = func(name string) (io.ReadCloser, error) {
+		if b, ok := mem[name]; ok {
+			return io.NopCloser(bytes.NewReader(b)), nil
+		}
+		return open(name)
+	}
+	t.globs, t.preloaded = globs, true
 	return nil
 }
 

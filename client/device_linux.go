@@ -180,10 +180,13 @@ func (d *Device) version() (DriverInfo, error) {
 	if err := d.ioctl(uapi.DRM_IOCTL_VERSION, unsafe.Pointer(&v)); err != nil {
 		return DriverInfo{}, &Error{Op: "read driver version of", Device: d.path, Err: err}
 	}
-	name := make([]int8, v.Name_len+1)
-	date := make([]int8, v.Date_len+1)
-	desc := make([]int8, v.Desc_len+1)
-	v.Name, v.Date, v.Desc = &name[0], &date[0], &desc[0]
+	name := make([]byte, v.Name_len+1)
+	date := make([]byte, v.Date_len+1)
+	desc := make([]byte, v.Desc_len+1)
+	// The fields are char *: *int8 on amd64, *uint8 on arm64.
+	*(*unsafe.Pointer)(unsafe.Pointer(&v.Name)) = unsafe.Pointer(&name[0])
+	*(*unsafe.Pointer)(unsafe.Pointer(&v.Date)) = unsafe.Pointer(&date[0])
+	*(*unsafe.Pointer)(unsafe.Pointer(&v.Desc)) = unsafe.Pointer(&desc[0])
 	if err := d.ioctl(uapi.DRM_IOCTL_VERSION, unsafe.Pointer(&v)); err != nil {
 		return DriverInfo{}, &Error{Op: "read driver version of", Device: d.path, Err: err}
 	}
@@ -199,7 +202,12 @@ func (d *Device) version() (DriverInfo, error) {
 }
 
 // cstr converts a kernel char array, stopping at the first NUL.
-func cstr(b []int8) string {
+// cchar is C's char as cgo -godefs writes it: int8 on amd64, uint8 on
+// arm64, where char is unsigned.
+type cchar interface{ ~int8 | ~uint8 }
+
+// cstr reads a NUL-terminated C string from a char array.
+func cstr[C cchar](b []C) string {
 	s := make([]byte, 0, len(b))
 	for _, c := range b {
 		if c == 0 {

@@ -80,7 +80,7 @@ func (d *Device) Property(id PropertyID) (*Property, error) {
 }
 
 // newProperty interprets GETPROPERTY's answer.
-func newProperty(id PropertyID, name []int8, flags uint32, values []uint64, enums []uapi.ModePropertyEnum) *Property {
+func newProperty[C cchar](id PropertyID, name []C, flags uint32, values []uint64, enums []uapi.ModePropertyEnum) *Property {
 	p := &Property{
 		ID: id, Name: cstr(name), Flags: flags,
 		Immutable: flags&uapi.DRM_MODE_PROP_IMMUTABLE != 0,
@@ -293,6 +293,13 @@ func modeFromKernel(m *uapi.ModeModeinfo) Mode {
 	}
 }
 
+// putCstr writes s into a char array, cut to leave room for the NUL.
+func putCstr[C cchar](dst []C, s string) {
+	for i := 0; i < len(s) && i < len(dst)-1; i++ {
+		dst[i] = C(s[i])
+	}
+}
+
 func modeToKernel(m Mode) uapi.ModeModeinfo {
 	k := uapi.ModeModeinfo{
 		Clock: m.Clock, Hdisplay: m.HDisplay, Hsync_start: m.HSyncStart, Hsync_end: m.HSyncEnd,
@@ -300,9 +307,7 @@ func modeToKernel(m Mode) uapi.ModeModeinfo {
 		Vsync_end: m.VSyncEnd, Vtotal: m.VTotal, Vscan: m.VScan, Vrefresh: m.VRefresh,
 		Flags: m.Flags, Type: m.Type,
 	}
-	for i := 0; i < len(m.Name) && i < len(k.Name)-1; i++ {
-		k.Name[i] = int8(m.Name[i])
-	}
+	putCstr(k.Name[:], m.Name)
 	return k
 }
 

@@ -54,6 +54,8 @@ type Report struct {
 // Memory is what /proc/PID/status said of the daemon's memory while the
 // load ran, in KiB.
 type Memory struct {
+	// PID is the daemon's process; Samples is how many times its status
+	// was read.
 	PID     int `json:"pid"`
 	Samples int `json:"samples"`
 	// RSSStart is VmRSS before the first request; RSSEnd after the final

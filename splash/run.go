@@ -203,8 +203,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	// Everything not needed for the first frame comes after it.
-	releaseVT := takeVT(cfg.Log)
-	defer func() { releaseVT(!retain) }()
+	// The VT goes to graphics mode only under a real display, and back to
+	// text only on a plain quit while the display is still ours: after
+	// deactivate the VT belongs to the successor, as in Plymouth.
+	releaseVT := func(bool) {}
+	if ks != nil {
+		releaseVT = takeVT(cfg.Log)
+	}
+	defer func() { releaseVT(!retain && (ks == nil || ks.master)) }()
 	// Changes the daemon makes between frames: theme reloads, hotplug.
 	changes := make(chan func() error, 1)
 	done := make(chan struct{})

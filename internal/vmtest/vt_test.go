@@ -2,6 +2,8 @@ package vmtest
 
 import (
 	"context"
+	"image"
+	"image/color"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -96,5 +98,65 @@ func TestVMVT(t *testing.T) {
 		if r := rep.Step(step); !strings.Contains(string(r.Output), want) {
 			t.Errorf("bootsplash %s's log does not say %q:\n%s", step, want, r.Output)
 		}
+	}
+}
+
+// TestVMVTDeactivated: after `ctl deactivate` a successor (drmholder
+// steal) shows green at 800x600; a plain `ctl quit` then leaves the VT in
+// graphics mode and the successor's picture on the screen (the VT is the
+// successor's, as Plymouth ignores mode changes after deactivate).
+func TestVMVTDeactivated(t *testing.T) {
+	vmEnabled(t)
+	ctx := context.Background()
+	root, dir, guestInit := guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, root, dir, map[string]string{
+		"bootsplash":  "./cmd/bootsplash",
+		"guesthelper": "./internal/vmtest/internal/guesthelper",
+		"drmholder":   "./internal/vmtest/internal/drmholder",
+	})
+	k := fetchKernel(t, ctx, root, Kernel612)
+	const bs, h, d = "/bin/bootsplash", "/bin/guesthelper", "/bin/drmholder"
+	long := proto.Duration(60 * time.Second)
+	var after *image.RGBA
+	cfg := Config{
+		Kernel: k, Device: Cirrus, GuestInit: guestInit, Logf: t.Logf, Timeout: 4 * time.Minute,
+		WorkDir: filepath.Join(root, "out", "vmtest", "vt-deactivated"),
+		Files: []File{{Path: bs, HostPath: filepath.Join(dir, "bootsplash")}, {Path: h, HostPath: filepath.Join(dir, "guesthelper")},
+			{Path: d, HostPath: filepath.Join(dir, "drmholder")}},
+		Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0", "/dev/tty0"}, Steps: []proto.Step{
+			{Name: "run", Cmd: []string{bs, "run", "-v"}, Background: true, WaitFor: "in graphics mode while the splash shows", Timeout: long},
+			{Name: "deactivate", Cmd: []string{bs, "ctl", "deactivate"}, Timeout: long},
+			{Name: "steal", Cmd: []string{d, "steal", "800x600"}, Background: true, WaitFor: "stole the display", Timeout: long},
+			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+			{Name: "wait run", Wait: "run", Timeout: long},
+			{Name: "mode after quit", Cmd: []string{h, "kdmode"}, Timeout: long},
+			{Name: "after quit", Host: true},
+			{Name: "stop steal", Stop: "steal"},
+		}},
+		Host: map[string]HostFunc{"after quit": func(ctx context.Context, m *Machine) error {
+			img, _, err := m.StableScreendump("after-quit", -1, 200*time.Millisecond, 10)
+			after = img
+			return err
+		}},
+	}
+	rep, err := Boot(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cfg.Plan.Steps {
+		r := rep.Step(s.Name)
+		t.Logf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 20))
+		if !r.OK() {
+			t.Errorf("%s: exit %d %s", s.Name, r.Code, r.Note)
+		}
+	}
+	if out := strings.TrimSpace(string(rep.Step("mode after quit").Output)); !strings.HasSuffix(out, " graphics") {
+		t.Errorf("after a plain quit while deactivated the VT's mode is %q, want graphics (the successor's)", out)
+	}
+	if !strings.Contains(string(rep.Step("run").Output), "leaving /dev/tty1 in graphics mode for the successor") {
+		t.Errorf("bootsplash run's log does not say it left the VT to the successor")
+	}
+	if after == nil || after.Bounds().Size() != image.Pt(800, 600) || after.RGBAAt(400, 300) != (color.RGBA{G: 0xff, A: 0xff}) {
+		t.Errorf("after a plain quit while deactivated the screen is not the successor's green 800x600 (the console took it back)")
 	}
 }

@@ -268,9 +268,11 @@ const (
 	DRM_FORMAT_BIG_ENDIAN  = C.DRM_FORMAT_BIG_ENDIAN
 )
 
-// Virtual terminals: the console's text or graphics mode, and which VT is in
-// the foreground.
+// Virtual terminals: the console's text or graphics mode, which VT is in
+// the foreground, and who decides when it is switched away (VT_PROCESS).
 type VtStat C.struct_vt_stat
+
+type VtMode C.struct_vt_mode
 
 const (
 	KDSETMODE   = C.KDSETMODE
@@ -280,4 +282,13 @@ const (
 
 	VT_GETSTATE     = C.VT_GETSTATE
 	MAX_NR_CONSOLES = C.MAX_NR_CONSOLES
+
+	VT_GETMODE    = C.VT_GETMODE
+	VT_SETMODE    = C.VT_SETMODE
+	VT_RELDISP    = C.VT_RELDISP
+	VT_ACTIVATE   = C.VT_ACTIVATE
+	VT_WAITACTIVE = C.VT_WAITACTIVE
+	VT_AUTO       = C.VT_AUTO
+	VT_PROCESS    = C.VT_PROCESS
+	VT_ACKACQ     = C.VT_ACKACQ
 )

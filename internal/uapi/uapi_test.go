@@ -87,6 +87,7 @@ func TestFixedLayouts(t *testing.T) {
 		{"drm_format_modifier", unsafe.Sizeof(FormatModifier{}), 24},
 		{"Pointer", unsafe.Sizeof(Pointer{}), 8},
 		{"vt_stat", unsafe.Sizeof(VtStat{}), 6},
+		{"vt_mode", unsafe.Sizeof(VtMode{}), 8},
 	} {
 		if c.got != c.want {
 			t.Errorf("sizeof(%s) = %d, want %d", c.name, c.got, c.want)

@@ -94,8 +94,18 @@ func IoctlName(req uint) string {
 		return "UDMABUF_CREATE"
 	case UDMABUF_CREATE_LIST:
 		return "UDMABUF_CREATE_LIST"
+	case VT_ACTIVATE:
+		return "VT_ACTIVATE"
+	case VT_GETMODE:
+		return "VT_GETMODE"
 	case VT_GETSTATE:
 		return "VT_GETSTATE"
+	case VT_RELDISP:
+		return "VT_RELDISP"
+	case VT_SETMODE:
+		return "VT_SETMODE"
+	case VT_WAITACTIVE:
+		return "VT_WAITACTIVE"
 	}
 	return "ioctl " + hex(uint64(req))
 }

@@ -514,6 +514,14 @@ type VtStat struct {
 	State  uint16
 }
 
+type VtMode struct {
+	Mode   int8
+	Waitv  int8
+	Relsig int16
+	Acqsig int16
+	Frsig  int16
+}
+
 const (
 	KDSETMODE   = 0x4b3a
 	KDGETMODE   = 0x4b3b
@@ -522,4 +530,13 @@ const (
 
 	VT_GETSTATE     = 0x5603
 	MAX_NR_CONSOLES = 0x3f
+
+	VT_GETMODE    = 0x5601
+	VT_SETMODE    = 0x5602
+	VT_RELDISP    = 0x5605
+	VT_ACTIVATE   = 0x5606
+	VT_WAITACTIVE = 0x5607
+	VT_AUTO       = 0x0
+	VT_PROCESS    = 0x1
+	VT_ACKACQ     = 0x2
 )

@@ -173,6 +173,14 @@ func TestRun(t *testing.T) {
 	if n := d.waitShows(d.render(t, rep.Final.State())); n != 0 {
 		t.Errorf("the screen is not the final state %+v: %d pixels differ", rep.Final, n)
 	}
+	// The comparison sees a percent of progress.
+	near := rep.Final
+	near.Progress++
+	if got, err := readPNG(d.out); err != nil {
+		t.Error(err)
+	} else if differing(got, d.render(t, near.State())) == 0 {
+		t.Errorf("the screen equals both %+v and %+v", rep.Final, near)
+	}
 	d.quit(t)
 	goroutinesLeft(t, before)
 	var table strings.Builder

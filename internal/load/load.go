@@ -182,10 +182,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	wg.Wait()
 	rep.Wall = time.Since(start)
 	close(errs)
-	var loadErr error
-	for e := range errs {
-		loadErr = errors.Join(loadErr, e)
-	}
+	// The first failure cancels the others: it is the one to report.
+	loadErr := <-errs
 	if loadErr == nil {
 		loadErr = sendFinal(ctx, opts)
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -228,6 +229,46 @@ func TestRunFails(t *testing.T) {
 	if _, err := Run(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "do not fit") {
 		t.Errorf("Run with 1 client, 1 on plymouth and 1 on psplash: %v", err)
 	}
+}
+
+// TestRunRefused quits the daemon in the middle of the load: the requests
+// it refuses from then on make Run fail, saying why.
+func TestRunRefused(t *testing.T) {
+	d := startDaemon(t, image.Pt(160, 120))
+	opts := d.opts
+	opts.Messages = 100000
+	var once sync.Once
+	opts.Sample = func(sent int) {
+		if sent > 500 {
+			once.Do(func() {
+				go func() {
+					cl, err := control.Dial(context.Background(), opts.Socket)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer cl.Close()
+					if err := cl.Do(context.Background(), control.Command{Kind: control.Quit}); err != nil {
+						t.Error(err)
+					}
+				}()
+			})
+		}
+	}
+	_, err := Run(context.Background(), opts)
+	if err == nil {
+		t.Fatal("Run succeeded though the daemon quit in the middle")
+	}
+	t.Logf("Run: %v", err)
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Errorf("splash.Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("splash.Run did not return after quit")
+	}
+	d.stop()
 }
 
 // TestRequestsAreValid reads every client's requests back with the

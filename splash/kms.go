@@ -37,7 +37,8 @@ type kmsScreen struct {
 	hidden bool  // Hide came after the last Show
 	asked  bool  // Show or Hide was called: new heads have something to draw
 	master bool  // false while deactivated: nothing is drawn or lit
-	stale  bool  // a hotplug came while deactivated: probe on reactivate
+	away   bool  // the VT is switched away: nothing is drawn or lit
+	stale  bool  // a hotplug came while not holding: probe on taking back
 	// first is when the first frame went up (since cfg.Start; 0: not
 	// yet); loud says it is logged as it happens (see announce).
 	first time.Duration
@@ -206,11 +207,15 @@ func guard(f func() error) (err error) {
 	return f()
 }
 
-// Show draws st on every head; with no device, or while deactivated, it
-// only keeps st for later.
+// holding says whether the screen holds (or wants, with no device) the
+// display: not deactivated, and its VT not switched away.
+func (ks *kmsScreen) holding() bool { return ks.master && !ks.away }
+
+// Show draws st on every head; with no device, while deactivated or while
+// its VT is switched away, it only keeps st for later.
 func (ks *kmsScreen) Show(st State) error {
 	ks.state, ks.hidden, ks.asked = st, false, true
-	if !ks.master {
+	if !ks.holding() {
 		return nil
 	}
 	err := ks.each("show", func(h *head) error { return h.s.Show(st) })
@@ -234,31 +239,34 @@ func (ks *kmsScreen) announce() time.Duration {
 // Hide blanks every head.
 func (ks *kmsScreen) Hide() error {
 	ks.hidden, ks.asked = true, true
-	if !ks.master {
+	if !ks.holding() {
 		return nil
 	}
 	return ks.each("hide", func(h *head) error { return h.s.Hide() })
 }
 
-// Deactivate drops DRM master.
-func (ks *kmsScreen) Deactivate() error {
-	if ks.dev != nil {
-		if err := ks.dev.DropMaster(); err != nil {
-			if gone(err) && ks.vanished() {
-				ks.lose(fmt.Sprintf("drop master: %v", err))
-				return nil
-			}
-			return err
-		}
+// drop gives DRM master up, if the screen holds it.
+func (ks *kmsScreen) drop() error {
+	if ks.dev == nil || !ks.holding() {
+		return nil
 	}
-	ks.master = false
+	if err := ks.dev.DropMaster(); err != nil {
+		if gone(err) && ks.vanished() {
+			ks.lose(fmt.Sprintf("drop master: %v", err))
+			return nil
+		}
+		return err
+	}
 	return nil
 }
 
-// Reactivate takes master back, looks at the connectors again if a
-// hotplug came meanwhile, and sets every head's mode and plane again; the
-// daemon's next Show repaints them.
-func (ks *kmsScreen) Reactivate() error {
+// take takes DRM master back once the screen holds the display again,
+// looks at the connectors again if a hotplug came meanwhile, and sets
+// every head's mode and plane again; the daemon's next Show repaints them.
+func (ks *kmsScreen) take() error {
+	if !ks.holding() {
+		return nil
+	}
 	if ks.dev != nil {
 		if err := ks.dev.SetMaster(); err != nil {
 			if !gone(err) || !ks.vanished() {
@@ -267,7 +275,6 @@ func (ks *kmsScreen) Reactivate() error {
 			ks.lose(fmt.Sprintf("set master: %v", err))
 		}
 	}
-	ks.master = true
 	if ks.stale {
 		ks.stale = false
 		if err := ks.refresh(); err != nil {
@@ -275,6 +282,55 @@ func (ks *kmsScreen) Reactivate() error {
 		}
 	}
 	return ks.each("restore", func(h *head) error { return h.s.Reactivate() })
+}
+
+// Deactivate drops DRM master.
+func (ks *kmsScreen) Deactivate() error {
+	if err := ks.drop(); err != nil {
+		return err
+	}
+	ks.master = false
+	return nil
+}
+
+// Reactivate takes master back (once the VT is back, if it was switched
+// away) and sets the heads' modes again.
+func (ks *kmsScreen) Reactivate() error {
+	if ks.master {
+		return nil
+	}
+	ks.master = true
+	if err := ks.take(); err != nil {
+		ks.master = false
+		return err
+	}
+	return nil
+}
+
+// vtAway runs before the kernel switches to another VT (VT_PROCESS): the
+// screen stops drawing and drops DRM master, so the console or whatever
+// shows there can set its mode.
+func (ks *kmsScreen) vtAway() error {
+	if ks.away {
+		return nil
+	}
+	err := ks.drop()
+	ks.away = true
+	if err == nil {
+		ks.log.Info("vt: switched away: not drawing until the splash's VT is back")
+	}
+	return err
+}
+
+// vtBack runs after the kernel switched back to the splash's VT: master
+// and the heads' modes come back (unless deactivated meanwhile).
+func (ks *kmsScreen) vtBack() error {
+	if !ks.away {
+		return nil
+	}
+	ks.away = false
+	ks.log.Info("vt: back on the splash's VT")
+	return ks.take()
 }
 
 // Quit does nothing: Run releases the screen after the daemon stopped.
@@ -297,7 +353,7 @@ func (ks *kmsScreen) uevent(u client.Uevent) error {
 		case "remove":
 			ks.lose("the kernel removed " + card)
 		case "change":
-			if !ks.master {
+			if !ks.holding() {
 				ks.stale = true
 				return nil
 			}
@@ -324,7 +380,7 @@ func (ks *kmsScreen) attach(card string) error {
 	if err != nil {
 		return fmt.Errorf("hotplug: %w", err)
 	}
-	if ks.master {
+	if ks.holding() {
 		if err := takeMaster(dev, ks.cfg.MasterWait, ks.log); err != nil {
 			dev.Close()
 			return fmt.Errorf("hotplug: %w", err)
@@ -334,7 +390,7 @@ func (ks *kmsScreen) attach(card string) error {
 	}
 	ks.dev = dev
 	ks.log.Info("display device "+card+" appeared", "driver", dev.Driver().Name)
-	if !ks.master {
+	if !ks.holding() {
 		return nil
 	}
 	return ks.refresh()
@@ -487,7 +543,7 @@ func (ks *kmsScreen) release(retain bool) {
 // lost, so anything may have changed.
 func (ks *kmsScreen) rescan() error {
 	if ks.dev != nil {
-		if !ks.master {
+		if !ks.holding() {
 			ks.stale = true
 			return nil
 		}

@@ -203,15 +203,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	// Everything not needed for the first frame comes after it.
-	// The VT goes to graphics mode only under a real display, and back to
-	// text only on a plain quit while the display is still ours: after
-	// deactivate the VT belongs to the successor, as in Plymouth.
-	releaseVT := func(bool) {}
-	if ks != nil {
-		releaseVT = takeVT(cfg.Log)
-	}
-	defer func() { releaseVT(!retain && (ks == nil || ks.master)) }()
-	// Changes the daemon makes between frames: theme reloads, hotplug.
+	// Changes the daemon makes between frames: theme reloads, hotplug, VT
+	// switches.
 	changes := make(chan func() error, 1)
 	done := make(chan struct{})
 	var workers sync.WaitGroup
@@ -224,6 +217,20 @@ func Run(ctx context.Context, cfg Config) error {
 		workers.Wait()
 	}()
 	if ks != nil {
+		// The daemon's first change lights the other connected outputs,
+		// the way hotplug does (listening starts before it runs: nothing
+		// is missed in between).
+		changes <- ks.refresh
+	}
+	// The VT goes to graphics mode only under a real display, and back to
+	// text only on a plain quit while the display is still ours: after
+	// deactivate the VT belongs to the successor, as in Plymouth.
+	releaseVT := func(bool) {}
+	if ks != nil {
+		releaseVT = takeVT(cfg.Log, &vtSwitches{away: ks.vtAway, back: ks.vtBack, changes: changes, done: done})
+	}
+	defer func() { releaseVT(!retain && (ks == nil || ks.master)) }()
+	if ks != nil {
 		if uevents, err = client.ListenUevents(); err != nil {
 			cfg.Log.Warn(fmt.Sprintf("hotplug: %v: outputs will not follow the connectors", err))
 			uevents = nil
@@ -234,10 +241,6 @@ func Run(ctx context.Context, cfg Config) error {
 				watchUevents(uevents, ks, changes, done, cfg.Log)
 			}()
 		}
-		// The daemon's first change lights the other connected outputs,
-		// the way hotplug does (listening started first: nothing is
-		// missed in between).
-		changes <- ks.refresh
 	}
 	cfg.Control.Log = cfg.Log
 	fes, closeFrontends, err := OpenFrontends(cfg.Control)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
 	"strconv"
 	"unsafe"
 
@@ -56,7 +58,15 @@ const vtNeeds = "KDSETMODE needs root (CAP_SYS_TTY_CONFIG) or the VT as controll
 //
 // Only the display mode changes; the keyboard mode, echo and cursor stay
 // as they are.
-func takeVT(log *slog.Logger) (release func(text bool)) {
+//
+// With sw, the VT is also put under VT_PROCESS control, as Plymouth's
+// ply-terminal does, so that Alt+Fn and chvt still work while the splash
+// shows (a VT in graphics mode under VT_AUTO refuses every switch): the
+// kernel asks with SIGUSR1 before it switches away and tells with SIGUSR2
+// when it switched back; sw.away and sw.back run on the daemon's goroutine
+// in between, and the VT is released (VT_RELDISP) or acknowledged after
+// them. release puts the VT back under VT_AUTO.
+func takeVT(log *slog.Logger, sw *vtSwitches) (release func(text bool)) {
 	nothing := func(bool) {}
 	n, err := foregroundVT()
 	if err != nil {
@@ -87,6 +97,10 @@ func takeVT(log *slog.Logger) (release func(text bool)) {
 	} else {
 		log.Debug("vt: " + path + " in graphics mode while the splash shows (was " + kdModeName(mode) + ")")
 	}
+	stopSwitches := func() {}
+	if sw != nil {
+		stopSwitches = watchVTSwitches(fd, path, sw, log)
+	}
 	done := false
 	return func(text bool) {
 		if done {
@@ -94,6 +108,7 @@ func takeVT(log *slog.Logger) (release func(text bool)) {
 		}
 		done = true
 		defer unix.Close(fd)
+		stopSwitches()
 		if !text {
 			log.Debug("vt: leaving " + path + " in graphics mode for the successor")
 			return
@@ -103,6 +118,90 @@ func takeVT(log *slog.Logger) (release func(text bool)) {
 			return
 		}
 		log.Debug("vt: " + path + " back in text mode")
+	}
+}
+
+// vtSwitches is what a VT under VT_PROCESS control does when it is
+// switched away and back: away stops drawing and drops DRM master before
+// the kernel switches, back takes them up again after. Both are handed to
+// the daemon's goroutine through changes (until done closes).
+type vtSwitches struct {
+	away, back func() error
+	changes    chan<- func() error
+	done       <-chan struct{}
+}
+
+// The signals the kernel sends a VT_PROCESS controller.
+const (
+	vtRelease = unix.SIGUSR1
+	vtAcquire = unix.SIGUSR2
+)
+
+// watchVTSwitches puts the VT open on fd under VT_PROCESS control and
+// hands each switch to the daemon; stop puts it back under VT_AUTO. If
+// the kernel refuses, the VT stays under VT_AUTO and no switch away is
+// possible while the splash shows, which is logged.
+func watchVTSwitches(fd int, path string, sw *vtSwitches, log *slog.Logger) (stop func()) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, vtRelease, vtAcquire)
+	m := uapi.VtMode{Mode: uapi.VT_PROCESS, Relsig: int16(vtRelease), Acqsig: int16(vtAcquire)}
+	if err := uapi.Ioctl(fd, uapi.VT_SETMODE, unsafe.Pointer(&m)); err != nil {
+		signal.Stop(sigs)
+		log.Warn(fmt.Sprintf("vt: %v: no switching to another VT while the splash shows", &vtError{Op: "VT_SETMODE VT_PROCESS", Path: path, Err: err}))
+		return func() {}
+	}
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			var sig os.Signal
+			select {
+			case sig = <-sigs:
+			case <-quit:
+				return
+			case <-sw.done:
+				return
+			}
+			f := func() error {
+				err := sw.back()
+				if e := uapi.IoctlInt(fd, uapi.VT_RELDISP, uapi.VT_ACKACQ); e != nil {
+					err = errors.Join(err, &vtError{Op: "VT_RELDISP VT_ACKACQ", Path: path, Err: e})
+				}
+				return err
+			}
+			if sig == vtRelease {
+				f = func() error {
+					// The switch goes ahead even if dropping master
+					// failed: a VT switch the splash refused would leave
+					// the user stuck.
+					err := sw.away()
+					if e := uapi.IoctlInt(fd, uapi.VT_RELDISP, 1); e != nil {
+						err = errors.Join(err, &vtError{Op: "VT_RELDISP", Path: path, Err: e})
+					}
+					return err
+				}
+			}
+			select {
+			case sw.changes <- f:
+			case <-quit:
+				return
+			case <-sw.done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
+		// VT_AUTO first: the kernel sends no more signals, and only then
+		// do they get their default action (which would end the process)
+		// back.
+		m := uapi.VtMode{Mode: uapi.VT_AUTO}
+		if err := uapi.Ioctl(fd, uapi.VT_SETMODE, unsafe.Pointer(&m)); err != nil {
+			log.Warn(fmt.Sprintf("vt: %v", &vtError{Op: "VT_SETMODE VT_AUTO", Path: path, Err: err}))
+		}
+		signal.Stop(sigs)
 	}
 }
 

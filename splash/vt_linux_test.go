@@ -160,7 +160,7 @@ func TestVTNoTerminal(t *testing.T) {
 			return nil
 		}))
 		log, out := vtLog()
-		release := takeVT(log)
+		release := takeVT(log, nil)
 		release(true)
 		release(true)
 		restore()
@@ -203,7 +203,7 @@ func TestVTNotPermitted(t *testing.T) {
 				return nil
 			}))
 			log, out := vtLog()
-			release := takeVT(log)
+			release := takeVT(log, nil)
 			release(true)
 			restore()
 			if !hit {
@@ -236,7 +236,7 @@ func TestVTFaults(t *testing.T) {
 		}
 		return nil
 	}))
-	takeVT(slog.New(slog.DiscardHandler))(true)
+	takeVT(slog.New(slog.DiscardHandler), nil)(true)
 	restore()
 	want := []string{"open /dev/tty0", "VT_GETSTATE", "open " + tty, "KDGETMODE", "KDSETMODE"}
 	if got := ref.names(); !slices.Equal(got, want) {
@@ -252,7 +252,7 @@ func TestVTFaults(t *testing.T) {
 			return nil
 		}))
 		log, out := vtLog()
-		release := takeVT(log)
+		release := takeVT(log, nil)
 		release(true)
 		release(false)
 		restore()
@@ -276,7 +276,7 @@ func TestVTGraphicsWhileShowing(t *testing.T) {
 	before := ttyFds()
 
 	log, out := vtLog()
-	release := takeVT(log)
+	release := takeVT(log, nil)
 	if m := kdMode(t, tty); m != uapi.KD_GRAPHICS {
 		t.Errorf("%s in %s mode while the splash shows, want graphics; log:\n%s", tty, kdModeName(m), out.String())
 	}
@@ -289,7 +289,7 @@ func TestVTGraphicsWhileShowing(t *testing.T) {
 		t.Errorf("fds on VTs after release: %q, before %q", after, before)
 	}
 
-	release = takeVT(log)
+	release = takeVT(log, nil)
 	if m := kdMode(t, tty); m != uapi.KD_GRAPHICS {
 		t.Errorf("%s in %s mode while the splash shows, want graphics", tty, kdModeName(m))
 	}
@@ -314,7 +314,7 @@ func TestVTLeftInGraphics(t *testing.T) {
 		var rec vtSites
 		restore := uapi.SetFaultHook(rec.hook(nil))
 		log, out := vtLog()
-		takeVT(log)(text)
+		takeVT(log, nil)(text)
 		restore()
 		want := []string{"open /dev/tty0", "VT_GETSTATE", "open " + tty, "KDGETMODE", "KDSETMODE"}
 		if text {
@@ -342,7 +342,7 @@ func TestVTRestoreFails(t *testing.T) {
 	tty := switchesVT(t)
 	before := ttyFds()
 	log, out := vtLog()
-	release := takeVT(log)
+	release := takeVT(log, nil)
 	restore := uapi.SetFaultHook(func(s uapi.Site) error {
 		if s.Call == "ioctl" && s.Req == uapi.KDSETMODE {
 			return unix.EIO

@@ -4,12 +4,14 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
+	"github.com/bootsplash/bootsplash/splash"
 )
 
 // TestVMVT boots cirrus on 6.12 and reads the foreground VT's mode
@@ -158,5 +160,81 @@ func TestVMVTDeactivated(t *testing.T) {
 	}
 	if after == nil || after.Bounds().Size() != image.Pt(800, 600) || after.RGBAAt(400, 300) != (color.RGBA{G: 0xff, A: 0xff}) {
 		t.Errorf("after a plain quit while deactivated the screen is not the successor's green 800x600 (the console took it back)")
+	}
+}
+
+// TestVMVTSwitch boots cirrus on 6.12 and switches VTs while `bootsplash
+// run` shows: chvt 2 goes through (the splash's VT is under VT_PROCESS
+// control; under VT_AUTO the kernel refuses every switch away from a VT
+// in graphics mode), the console takes the screen, a progress update
+// sent meanwhile is kept, and chvt 1 brings the splash back with it, pixel
+// for pixel. A plain quit then leaves the VT in text mode.
+func TestVMVTSwitch(t *testing.T) {
+	vmEnabled(t)
+	ctx := context.Background()
+	root, dir, guestInit := guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, root, dir, map[string]string{
+		"bootsplash":  "./cmd/bootsplash",
+		"guesthelper": "./internal/vmtest/internal/guesthelper",
+	})
+	k := fetchKernel(t, ctx, root, Kernel612)
+	out := filepath.Join(root, "out", "vmtest", "vt-switch")
+	if err := os.RemoveAll(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const bs, h = "/bin/bootsplash", "/bin/guesthelper"
+	long := proto.Duration(60 * time.Second)
+	frames := newFrameCache(out)
+	screen := func(name string, st splash.State, differ bool) HostFunc {
+		return func(ctx context.Context, m *Machine) error {
+			return frames.await(m, name, -1, st, differ, 20*time.Second)
+		}
+	}
+	cfg := Config{
+		Kernel: k, Device: Cirrus, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 4 * time.Minute,
+		Files: []File{{Path: bs, HostPath: filepath.Join(dir, "bootsplash")}, {Path: h, HostPath: filepath.Join(dir, "guesthelper")}},
+		Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0", "/dev/tty0"}, Steps: []proto.Step{
+			{Name: "run", Cmd: []string{bs, "run", "-v"}, Background: true, WaitFor: "first frame", Timeout: long},
+			{Name: "splash", Host: true},
+			{Name: "chvt 2", Cmd: []string{h, "chvt", "2"}, Timeout: long},
+			{Name: "console", Host: true},
+			{Name: "progress away", Cmd: []string{bs, "ctl", "progress", "50"}, Timeout: long},
+			{Name: "chvt 1", Cmd: []string{h, "chvt", "1"}, Timeout: long},
+			{Name: "splash back", Host: true},
+			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+			{Name: "wait run", Wait: "run", Timeout: long},
+			{Name: "mode after quit", Cmd: []string{h, "kdmode"}, Timeout: long},
+		}},
+		Host: map[string]HostFunc{
+			"splash":      screen("splash", splash.State{}, false),
+			"console":     screen("console", splash.State{}, true),
+			"splash back": screen("back", splash.State{Progress: 0.5}, false),
+		},
+	}
+	rep, err := Boot(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cfg.Plan.Steps {
+		r := rep.Step(s.Name)
+		if !r.OK() {
+			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 20))
+		}
+	}
+	run := string(rep.Step("run").Output)
+	t.Logf("bootsplash run -v:\n%s", run)
+	for _, w := range []string{"vt: switched away", "vt: back on the splash's VT"} {
+		if !strings.Contains(run, w) {
+			t.Errorf("bootsplash run's log does not say %q", w)
+		}
+	}
+	if out := strings.TrimSpace(string(rep.Step("mode after quit").Output)); out != "kdmode /dev/tty1 text" {
+		t.Errorf("after a plain quit: %q, want /dev/tty1 in text mode", out)
+	}
+	for _, n := range []string{"chvt 2", "chvt 1"} {
+		t.Logf("%s: %s", n, strings.TrimSpace(string(rep.Step(n).Output)))
 	}
 }

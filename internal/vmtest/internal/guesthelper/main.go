@@ -20,7 +20,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: guesthelper exit N | hang | cat FILE | fill | kdmode")
+		fmt.Fprintln(os.Stderr, "usage: guesthelper exit N | hang | cat FILE | fill | kdmode | chvt N")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -46,6 +46,15 @@ func main() {
 	case "kdmode":
 		if err := kdmode(); err != nil {
 			fmt.Fprintln(os.Stderr, "kdmode:", err)
+			os.Exit(1)
+		}
+	case "chvt":
+		n, err := strconv.Atoi(os.Args[2])
+		if err == nil {
+			err = chvt(n, 10*time.Second)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "chvt:", err)
 			os.Exit(1)
 		}
 	default:

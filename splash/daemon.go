@@ -111,6 +111,11 @@ type Daemon struct {
 // block (each on its own client) when it is full.
 const commandQueue = 16
 
+// minFrameGap is the least time between two frames the daemon draws for
+// updates: 60 a second at most, more than a splash needs, while the
+// requests in between are answered at once.
+const minFrameGap = time.Second / 60
+
 // maxBatch is how many waiting commands the daemon applies before it draws.
 const maxBatch = 256
 
@@ -153,13 +158,28 @@ func (d *Daemon) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var tick <-chan time.Time
+	// Frames are paced: a stream of updates is drawn at most every
+	// minFrameGap, and requests (pings among them) are answered in
+	// between rather than after frame upon frame.
+	pace := time.NewTimer(time.Hour)
+	pace.Stop()
+	var paced <-chan time.Time
+	var lastDraw time.Time
 	for d.mode != Quitting {
 		if ctx.Err() != nil {
 			// An ended context wins over work still waiting.
 			d.mode = Quitting
 			break
 		}
-		d.draw()
+		if d.dirty && d.mode == Showing && paced == nil {
+			if gap := minFrameGap - time.Since(lastDraw); gap > 0 {
+				pace.Reset(gap)
+				paced = pace.C
+			} else {
+				d.draw()
+				lastDraw = time.Now()
+			}
+		}
 		// Animate only while showing; otherwise nothing wakes the daemon
 		// but a command.
 		if d.mode == Showing && d.cfg.FrameInterval > 0 {
@@ -187,11 +207,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 				d.dirty = true
 			}
 			d.drain()
+		case <-paced:
+			paced = nil
 		case <-ctx.Done():
 			d.mode = Quitting
 		}
 	}
 	timer.Stop()
+	pace.Stop()
 	stopFrontends()
 	// Answer whatever is still queued while the front ends wind down.
 	for {

@@ -493,3 +493,48 @@ func TestOpenFrontends(t *testing.T) {
 		t.Errorf("OpenFrontends with none asked: %v, %v", fes, err)
 	}
 }
+
+// TestDaemonPacesFrames sends updates one at a time, each answered before
+// the next, for 200 ms: they are drawn no more often than every
+// minFrameGap (plus the first at once), every request is answered while
+// frames wait, and the newest State is drawn in the end without another
+// request.
+func TestDaemonPacesFrames(t *testing.T) {
+	scr := &recordingScreen{}
+	d, cancel, wait := startDaemon(t, DaemonConfig{Screen: scr, Shown: true})
+	defer cancel()
+	start := time.Now()
+	n := 0
+	var slowest time.Duration
+	for time.Since(start) < 200*time.Millisecond {
+		n++
+		t0 := time.Now()
+		if err := send(t, d, control.Command{Kind: control.Progress, Value: float64(n%100) / 100}); err != nil {
+			t.Fatal(err)
+		}
+		slowest = max(slowest, time.Since(t0))
+	}
+	last := float64(n%100) / 100
+	elapsed := time.Since(start)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		_, shown := scr.log()
+		if len(shown) > 0 && shown[len(shown)-1].Progress == last {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the last update (%v) was never drawn; drawn: %v", last, shown[max(0, len(shown)-3):])
+		}
+		time.Sleep(time.Millisecond)
+	}
+	_, shown := scr.log()
+	limit := int(elapsed/minFrameGap) + 2
+	if len(shown) > limit || n < 4*len(shown) {
+		t.Errorf("%d updates in %v drawn %d times; want at most %d frames (one per %v)", n, elapsed.Round(time.Millisecond), len(shown), limit, minFrameGap)
+	}
+	t.Logf("%d updates in %v: %d frames, slowest answer %v", n, elapsed.Round(time.Millisecond), len(shown), slowest)
+	send(t, d, control.Command{Kind: control.Quit})
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -72,27 +72,56 @@ func Open(opts Options) (*FIFO, error) {
 		dir = Dir()
 	}
 	path := filepath.Join(dir, FIFOName)
-	if err := unix.Mkfifo(path, 0o600); err != nil && !errors.Is(err, unix.EEXIST) {
-		return nil, &FIFOError{"mkfifo", path, err}
+	f, err := openFIFO(path)
+	if errors.Is(err, errLooseFIFO) {
+		// Left by another user, or open to others: whoever can write to
+		// it could drive the splash. Make a new one.
+		if rerr := os.Remove(path); rerr != nil {
+			return nil, &FIFOError{"replace", path, errors.Join(err, rerr)}
+		}
+		f, err = openFIFO(path)
 	}
-	fi, err := os.Lstat(path)
 	if err != nil {
-		return nil, &FIFOError{"stat", path, err}
-	}
-	if fi.Mode().Type() != os.ModeNamedPipe {
-		return nil, &FIFOError{"open", path, fmt.Errorf("exists and is not a FIFO (%v)", fi.Mode().Type())}
-	}
-	// Read-write: the daemon is a writer too, so the FIFO never reports
-	// end-of-file when the last script closes it.
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return nil, &FIFOError{"open", path, err}
+		return nil, err
 	}
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &FIFO{path: path, f: f, log: log}, nil
+}
+
+// errLooseFIFO marks a FIFO found in place that this process does not own
+// or that others may write to.
+var errLooseFIFO = errors.New("not this user's own FIFO (mode 0600)")
+
+// openFIFO makes the FIFO at path (0600) unless one is there, and opens
+// it read-write: the daemon is a writer too, so the FIFO never reports
+// end-of-file when the last script closes it. What was opened is checked,
+// not the path: a FIFO of another user's, or one others may write to, is
+// refused with errLooseFIFO.
+func openFIFO(path string) (*os.File, error) {
+	if err := unix.Mkfifo(path, 0o600); err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, &FIFOError{"mkfifo", path, err}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, &FIFOError{"open", path, err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, &FIFOError{"stat", path, err}
+	}
+	switch {
+	case st.Mode&unix.S_IFMT != unix.S_IFIFO:
+		f.Close()
+		return nil, &FIFOError{"open", path, fmt.Errorf("exists and is not a FIFO (mode %#o)", st.Mode)}
+	case int(st.Uid) != os.Geteuid() || st.Mode&0o077 != 0:
+		f.Close()
+		return nil, &FIFOError{"open", path, fmt.Errorf("%w: owner uid %d, mode %#o", errLooseFIFO, st.Uid, st.Mode&0o777)}
+	}
+	return f, nil
 }
 
 // Path is the FIFO's file name.

@@ -242,3 +242,44 @@ func TestOpenExisting(t *testing.T) {
 		t.Errorf("Open in a missing directory: %v", err)
 	}
 }
+
+// TestOpenReplacesLooseFIFO finds a FIFO others may write to, and one of
+// another user's: either could let them drive the splash, so Open makes
+// its own (0600, this user's) in its place.
+func TestOpenReplacesLooseFIFO(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mode uint32
+		uid  int
+	}{
+		{"world-writable", 0o622, os.Geteuid()},
+		{"another user's", 0o600, 65534},
+	} {
+		if c.uid != os.Geteuid() && os.Geteuid() != 0 {
+			continue // only root can make another user's FIFO
+		}
+		dir := t.TempDir()
+		path := filepath.Join(dir, FIFOName)
+		if err := unix.Mkfifo(path, c.mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, os.FileMode(c.mode)); err != nil { // past the umask
+			t.Fatal(err)
+		}
+		if err := os.Lchown(path, c.uid, -1); err != nil {
+			t.Fatal(err)
+		}
+		p, err := Open(Options{Dir: dir})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var st unix.Stat_t
+		if err := unix.Stat(path, &st); err != nil {
+			t.Fatal(err)
+		}
+		if int(st.Uid) != os.Geteuid() || st.Mode&0o777 != 0o600 {
+			t.Errorf("%s: the FIFO is now uid %d mode %#o, want this user's, 0600", c.name, st.Uid, st.Mode&0o777)
+		}
+		p.Close()
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -108,18 +109,25 @@ func openFIFO(path string) (*os.File, error) {
 	if err != nil {
 		return nil, &FIFOError{"open", path, err}
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+	// Stat, not Fd: Fd would put the file in blocking mode, and Serve's
+	// read deadline would no longer end a read.
+	fi, err := f.Stat()
+	if err != nil {
 		f.Close()
 		return nil, &FIFOError{"stat", path, err}
 	}
+	st, _ := fi.Sys().(*syscall.Stat_t)
 	switch {
-	case st.Mode&unix.S_IFMT != unix.S_IFIFO:
+	case fi.Mode().Type() != os.ModeNamedPipe:
 		f.Close()
-		return nil, &FIFOError{"open", path, fmt.Errorf("exists and is not a FIFO (mode %#o)", st.Mode)}
-	case int(st.Uid) != os.Geteuid() || st.Mode&0o077 != 0:
+		return nil, &FIFOError{"open", path, fmt.Errorf("exists and is not a FIFO (%v)", fi.Mode().Type())}
+	case st == nil || int(st.Uid) != os.Geteuid() || fi.Mode().Perm()&0o077 != 0:
 		f.Close()
-		return nil, &FIFOError{"open", path, fmt.Errorf("%w: owner uid %d, mode %#o", errLooseFIFO, st.Uid, st.Mode&0o777)}
+		uid := -1
+		if st != nil {
+			uid = int(st.Uid)
+		}
+		return nil, &FIFOError{"open", path, fmt.Errorf("%w: owner uid %d, mode %#o", errLooseFIFO, uid, fi.Mode().Perm())}
 	}
 	return f, nil
 }

@@ -202,7 +202,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.drain()
 		case f := <-d.cfg.Reload:
 			if err := f(); err != nil {
-				d.log.Error("splash: reload", "err", err)
+				d.log.Error("splash: change", "err", err)
 			} else {
 				d.dirty = true
 			}

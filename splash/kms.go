@@ -377,6 +377,12 @@ func (ks *kmsScreen) attach(card string) error {
 		ks.log.Debug("hotplug: not a display device", "device", card, "err", err)
 		return nil
 	}
+	if errors.Is(err, syscall.ENODEV) || errors.Is(err, syscall.ENXIO) || errors.Is(err, os.ErrNotExist) {
+		// The node comes before the driver finished registering; the
+		// kernel's hotplug event once it has comes next.
+		ks.log.Debug("hotplug: not ready yet; waiting for its next event", "device", card, "err", err)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("hotplug: %w", err)
 	}

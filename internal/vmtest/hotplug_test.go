@@ -37,11 +37,12 @@ import (
 // the status without an event (TestKernelUevents waited 10 s for none);
 // the test then asks the kernel to announce the change on card0 through
 // the card's uevent file, which sends the same ACTION=change for the card
-// (without HOTPLUG=1). And QEMU 7.2 refuses device_del of every display
-// device ("Device 'virtio-gpu-pci' does not support hotplugging"), so the
+// (without HOTPLUG=1). And QEMU 7.2 refuses device_del of virtio-gpu-pci
+// ("Device 'virtio-gpu-pci' does not support hotplugging"), so here the
 // device is removed from the guest's side, through the same kernel path a
 // surprise removal takes (pci_stop_and_remove_bus_device: the driver's
-// remove, drm_dev_unplug, the card's "remove" uevent), and rescanned.
+// remove, drm_dev_unplug, the card's "remove" uevent), and rescanned;
+// TestVMUnplug does it with QMP on the one display device QEMU can unplug.
 func TestVMHotplug(t *testing.T) {
 	vmEnabled(t)
 	ctx := context.Background()
@@ -190,16 +191,29 @@ func (c *frameCache) frame(size image.Point, st splash.State) (image.Image, erro
 	return img, nil
 }
 
+// awaitOn is await on the first head of the display device with QOM id
+// device.
+func (c *frameCache) awaitOn(m *Machine, name, device string, st splash.State, timeout time.Duration) error {
+	return c.poll(name, st, false, timeout, func() (*image.RGBA, error) { return m.ScreendumpOf(name, device, 0) })
+}
+
 // await polls head's screendump until it shows st (with differ: until it
 // no longer does), for at most timeout; on failure the last screendump is
 // kept as name.png next to the expected frame.
 func (c *frameCache) await(m *Machine, name string, head int, st splash.State, differ bool, timeout time.Duration) error {
+	return c.poll(name, st, differ, timeout, func() (*image.RGBA, error) { return m.Screendump(name, head) })
+}
+
+// poll takes screendumps with dump until one shows st (with differ:
+// until one does not), for at most timeout.
+func (c *frameCache) poll(name string, st splash.State, differ bool, timeout time.Duration, dump func() (*image.RGBA, error)) error {
+	head := name
 	start := time.Now()
 	var last *image.RGBA
 	var diff int
 	var first []string
 	for time.Since(start) < timeout {
-		shot, err := m.Screendump(name, head)
+		shot, err := dump()
 		if err != nil {
 			return err
 		}
@@ -221,12 +235,108 @@ func (c *frameCache) await(m *Machine, name string, head int, st splash.State, d
 		}
 	}
 	if differ {
-		return fmt.Errorf("head %d still shows the splash after %v", head, timeout)
+		return fmt.Errorf("%s: the screen still shows the splash after %v", head, timeout)
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "head %d does not show the splash at %+v after %v: %d pixels differ", head, st, timeout, diff)
+	fmt.Fprintf(&b, "%s: the screen does not show the splash at %+v after %v: %d pixels differ", head, st, timeout, diff)
 	if len(first) > 0 {
 		fmt.Fprintf(&b, "; first: %s", strings.Join(first, "; "))
 	}
 	return fmt.Errorf("%s (screen kept as %s.png)", b.String(), name)
+}
+
+// TestVMUnplug unplugs the display device from under a running `bootsplash
+// run` with QMP device_del and plugs another with device_add, as a GPU
+// going and coming would: bochs-display, which QEMU 7.2 can hot-plug on
+// the PC's ACPI PCI hotplug (virtio-gpu-pci and the VGA devices it
+// cannot). The guest kernel ejects the device (the bochs driver's remove,
+// drm_dev_unplug, the card's "remove" uevent); meanwhile the daemon
+// answers pings and takes a progress update; the new device's card gets
+// the splash with that progress, pixel for pixel; quit ends run with
+// status 0.
+func TestVMUnplug(t *testing.T) {
+	vmEnabled(t)
+	ctx := context.Background()
+	root, dir, guestInit := guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, root, dir, map[string]string{"bootsplash": "./cmd/bootsplash"})
+	k := fetchKernel(t, ctx, root, Kernel612)
+	out := filepath.Join(root, "out", "vmtest", "unplug")
+	if err := os.RemoveAll(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const bs = "/bin/bootsplash"
+	const second = "display1"
+	long := proto.Duration(60 * time.Second)
+	frames := newFrameCache(out)
+	var unplugged, plugged time.Duration
+	cfg := Config{
+		Kernel: k, Device: BochsDisplay, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 5 * time.Minute,
+		LateModules: []ModuleSpec{},
+		Files:       []File{{Path: bs, HostPath: filepath.Join(dir, "bootsplash")}},
+		Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0"}, Steps: []proto.Step{
+			{Name: "run", Cmd: []string{bs, "run", "-v"}, Background: true, WaitFor: "first frame", Timeout: long},
+			{Name: "splash", Host: true},
+			{Name: "device_del", Host: true},
+			{Name: "card0 gone", WaitPath: "/dev/dri/card0", WaitGone: true, Timeout: long},
+			{Name: "ping while gone", Cmd: []string{bs, "ctl", "ping"}, Timeout: long},
+			{Name: "progress while gone", Cmd: []string{bs, "ctl", "progress", "45"}, Timeout: long},
+			{Name: "device_add", Host: true},
+			{Name: "card0 back", WaitPath: "/dev/dri/card0", Timeout: long},
+			{Name: "splash on the new device", Host: true},
+			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+			{Name: "wait run", Wait: "run", Timeout: long},
+		}},
+		Host: map[string]HostFunc{
+			"splash": func(ctx context.Context, m *Machine) error {
+				return frames.await(m, "splash", 0, splash.State{}, false, 20*time.Second)
+			},
+			"device_del": func(ctx context.Context, m *Machine) error {
+				start := time.Now()
+				if err := m.QMP().DeviceDel(DisplayID); err != nil {
+					return err
+				}
+				err := m.QMP().DeviceGone(DisplayID, 30*time.Second)
+				unplugged = time.Since(start)
+				return err
+			},
+			"device_add": func(ctx context.Context, m *Machine) error {
+				start := time.Now()
+				// Another slot: QEMU 7.2 keeps the removed device's VRAM
+				// block registered under its slot's name for a while, and
+				// a device added there aborts QEMU ("RAMBlock
+				// 0000:00:02.0/bochs-display-vram already registered").
+				err := m.QMP().DeviceAdd("bochs-display", second, map[string]any{"addr": "0x5"})
+				plugged = time.Since(start)
+				return err
+			},
+			"splash on the new device": func(ctx context.Context, m *Machine) error {
+				return frames.awaitOn(m, "back", second, splash.State{Progress: 0.45}, 20*time.Second)
+			},
+		},
+	}
+	rep, err := Boot(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cfg.Plan.Steps {
+		if r := rep.Step(s.Name); !r.OK() {
+			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
+		}
+	}
+	run := string(rep.Step("run").Output)
+	t.Logf("bootsplash run -v:\n%s", run)
+	for _, w := range []string{"display device /dev/dri/card0 lost", "display device /dev/dri/card0 appeared"} {
+		if !strings.Contains(run, w) {
+			t.Errorf("bootsplash run's log does not say %q", w)
+		}
+	}
+	if strings.Contains(run, "error:") {
+		t.Errorf("bootsplash run logged an error through the unplug and plug")
+	}
+	t.Logf("device_del to the device gone in QEMU: %v; the splash on the new device %v after it was plugged",
+		unplugged.Round(time.Millisecond), frames.waited["back"].Round(time.Millisecond))
+	t.Logf("device_add returned after %v", plugged.Round(time.Millisecond))
 }

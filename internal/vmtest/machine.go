@@ -32,6 +32,11 @@ const (
 	// Virtio is virtio-gpu-pci with two outputs: dumb buffers, damage
 	// required, hotplug.
 	Virtio Device = "virtio"
+	// BochsDisplay is QEMU's bochs-display (the bochs DRM driver, no VGA
+	// compatibility), the display device QEMU 7.2 can unplug and plug
+	// while the guest runs (device_del, device_add); it is not in the
+	// matrix.
+	BochsDisplay Device = "bochs-display"
 )
 
 // DisplayID is the QOM id the display device gets, for screendump's device
@@ -47,8 +52,10 @@ func (d Device) QEMUArgs() ([]string, error) {
 		return []string{"-vga", "none", "-device", "VGA,id=" + DisplayID}, nil
 	case Virtio:
 		return []string{"-vga", "none", "-device", "virtio-gpu-pci,max_outputs=2,id=" + DisplayID}, nil
+	case BochsDisplay:
+		return []string{"-vga", "none", "-device", "bochs-display,id=" + DisplayID}, nil
 	}
-	return nil, fmt.Errorf("unknown display device %q (want cirrus, bochs or virtio)", string(d))
+	return nil, fmt.Errorf("unknown display device %q (want cirrus, bochs, virtio or bochs-display)", string(d))
 }
 
 // Modules returns the DRM driver module of the device (its dependencies
@@ -57,7 +64,7 @@ func (d Device) Modules() []ModuleSpec {
 	switch d {
 	case Cirrus:
 		return []ModuleSpec{{Name: "cirrus"}}
-	case Bochs:
+	case Bochs, BochsDisplay:
 		return []ModuleSpec{{Name: "bochs"}}
 	case Virtio:
 		return []ModuleSpec{{Name: "virtio_pci", Optional: true}, {Name: "virtio-gpu"}}
@@ -218,6 +225,16 @@ func (m *Machine) Screendump(name string, head int) (*image.RGBA, error) {
 	if head >= 0 {
 		device = DisplayID // QEMU takes a head only together with a device
 	}
+	if err := m.qmp.Screendump(p, device, head); err != nil {
+		return nil, err
+	}
+	return ReadPPM(p)
+}
+
+// ScreendumpOf is Screendump of a display device given by its QOM id (one
+// plugged in later has its own).
+func (m *Machine) ScreendumpOf(name, device string, head int) (*image.RGBA, error) {
+	p := filepath.Join(m.work, name+".ppm")
 	if err := m.qmp.Screendump(p, device, head); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package vmtest
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -129,6 +130,27 @@ func (q *QMP) Screendump(name, device string, head int) error {
 func (q *QMP) DeviceDel(id string) error {
 	_, err := q.Execute("device_del", map[string]any{"id": id})
 	return err
+}
+
+// DeviceGone waits up to timeout until QEMU no longer has the device id:
+// device_del only asks the guest to eject it, and the device goes once
+// the guest let go of it.
+func (q *QMP) DeviceGone(id string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		_, err := q.Execute("qom-get", map[string]any{"path": "/machine/peripheral/" + id, "property": "type"})
+		var qe *QMPError
+		if errors.As(err, &qe) {
+			return nil // no such object any more
+		}
+		if err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("device %s still there %v after device_del (the guest did not eject it)", id, timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // DeviceAdd plugs a device: driver ("virtio-gpu-pci"), id, and further

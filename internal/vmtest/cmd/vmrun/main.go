@@ -33,7 +33,7 @@ func main() {
 
 func run() error {
 	kernel := pflag.String("kernel", "6.12", `kernel: "6.12", "6.1", or a Debian package name`)
-	device := pflag.String("device", "cirrus", "display device: cirrus, bochs or virtio")
+	device := pflag.String("device", "cirrus", "display device: cirrus, bochs, virtio or bochs-display")
 	files := pflag.StringArray("file", nil, "host file to put into the guest, as HOST[:GUEST] (default GUEST: /bin/BASENAME)")
 	tests := pflag.StringArray("test", nil, "package whose test binary runs in the guest (-test.v; args after -- are added)")
 	cmds := pflag.StringArray("run", nil, "command to run in the guest (split at spaces)")

@@ -84,7 +84,7 @@ type DaemonConfig struct {
 	FrameInterval time.Duration
 	// Reload hands the daemon changes to make on its own goroutine between
 	// frames (Run's theme reload swaps the renderer, a hotplug lights or
-	// puts out outputs); after one that succeeds the State is drawn again.
+	// puts out outputs); after each the State is drawn again.
 	// nil: none come.
 	Reload <-chan func() error
 	// Log receives requests (debug) and errors; nil discards them.
@@ -203,9 +203,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case f := <-d.cfg.Reload:
 			if err := f(); err != nil {
 				d.log.Error("splash: change", "err", err)
-			} else {
-				d.dirty = true
 			}
+			// Drawn again even after an error: a change can fail in
+			// part (one output of two lit) and still need a frame.
+			d.dirty = true
 			d.drain()
 		case <-paced:
 			paced = nil

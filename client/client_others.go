@@ -151,6 +151,11 @@ func (d *Device) NeedsNoDirty() bool { return false }
 // ReadEvents fails off Linux.
 func (d *Device) ReadEvents(func(Event)) error { return errNotLinux("read events of") }
 
+// WaitFlipFor fails off Linux.
+func (d *Device) WaitFlipFor(uint64, time.Duration) (Event, error) {
+	return Event{}, errNotLinux("wait for a flip on")
+}
+
 // WaitFlip fails off Linux.
 func (d *Device) WaitFlip(time.Duration) (Event, error) {
 	return Event{}, errNotLinux("wait for a flip on")

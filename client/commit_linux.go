@@ -23,7 +23,15 @@ type commitScratch struct {
 	dirty  []uapi.DrmClipRect
 	evbuf  [eventBufSize]byte
 	events []Event
+	// flips are flip-complete events read but not yet asked for (a read
+	// returns every event queued, for any CRTC), oldest first.
+	flips [maxQueuedFlips]Event
+	nflip int
 }
+
+// maxQueuedFlips bounds the flip-complete events kept for later WaitFlip
+// calls: one per CRTC in flight is what a caller can have outstanding.
+const maxQueuedFlips = 16
 
 // atomicReq collects property values per object for one atomic commit.
 type atomicReq struct {

@@ -93,9 +93,55 @@ func (d *Device) readEvents() ([]Event, error) {
 // ErrTimeout is matched by WaitFlip's error when no event came in time.
 var ErrTimeout = errors.New("timed out")
 
-// WaitFlip waits up to timeout for a flip-complete event and returns it;
-// other events read meanwhile are dropped.
+// WaitFlip waits up to timeout for a flip-complete event and returns the
+// oldest one. Flip-complete events read with it (a read returns every
+// event queued, whichever CRTC it is for) are kept for the next WaitFlip
+// or WaitFlipFor; vblank events are dropped.
 func (d *Device) WaitFlip(timeout time.Duration) (Event, error) {
+	return d.waitFlip(func(Event) bool { return true }, timeout)
+}
+
+// WaitFlipFor waits up to timeout for the flip-complete event whose
+// user data is data (Flip passes the framebuffer id), keeping the other
+// flip-complete events read meanwhile for later calls: with flips in
+// flight on several CRTCs, each waiter gets its own.
+func (d *Device) WaitFlipFor(data uint64, timeout time.Duration) (Event, error) {
+	return d.waitFlip(func(e Event) bool { return e.UserData == data }, timeout)
+}
+
+// takeFlip removes and returns the oldest queued flip event that match
+// accepts. The caller holds d.scratch.
+func (d *Device) takeFlip(match func(Event) bool) (Event, bool) {
+	sc := &d.scratch
+	for i := 0; i < sc.nflip; i++ {
+		if e := sc.flips[i]; match(e) {
+			copy(sc.flips[i:sc.nflip], sc.flips[i+1:sc.nflip])
+			sc.nflip--
+			return e, true
+		}
+	}
+	return Event{}, false
+}
+
+// queueFlip keeps a flip event for a later wait, dropping the oldest when
+// the queue is full. The caller holds d.scratch.
+func (d *Device) queueFlip(e Event) {
+	sc := &d.scratch
+	if sc.nflip == len(sc.flips) {
+		copy(sc.flips[:], sc.flips[1:])
+		sc.nflip--
+	}
+	sc.flips[sc.nflip] = e
+	sc.nflip++
+}
+
+func (d *Device) waitFlip(match func(Event) bool, timeout time.Duration) (Event, error) {
+	d.scratch.Lock()
+	e, ok := d.takeFlip(match)
+	d.scratch.Unlock()
+	if ok {
+		return e, nil
+	}
 	deadline := time.Now().Add(timeout)
 	for {
 		left := time.Until(deadline)
@@ -115,19 +161,18 @@ func (d *Device) WaitFlip(timeout time.Duration) (Event, error) {
 		}
 		d.scratch.Lock()
 		evs, err := d.readEvents()
-		var got Event
-		found := false
 		for _, e := range evs {
-			if e.Type == EventFlipComplete && !found {
-				got, found = e, true
+			if e.Type == EventFlipComplete {
+				d.queueFlip(e)
 			}
 		}
+		e, ok := d.takeFlip(match)
 		d.scratch.Unlock()
 		if err != nil {
 			return Event{}, err
 		}
-		if found {
-			return got, nil
+		if ok {
+			return e, nil
 		}
 	}
 }

@@ -160,17 +160,12 @@ func (k *KMS) waitIdle() error {
 		return nil
 	}
 	want := uint64(k.scanouts[k.pending].Framebuffer.ID())
-	deadline := time.Now().Add(k.timeout)
-	for {
-		ev, err := k.dev.WaitFlip(time.Until(deadline))
-		if err != nil {
-			return fmt.Errorf("fbemu: wait for the flip to buffer %d: %w", k.pending, err)
-		}
-		if ev.UserData == want {
-			k.shown, k.pending = k.pending, -1
-			return nil
-		}
+	// The event for this flip only: another output's stays queued for it.
+	if _, err := k.dev.WaitFlipFor(want, k.timeout); err != nil {
+		return fmt.Errorf("fbemu: wait for the flip to buffer %d: %w", k.pending, err)
 	}
+	k.shown, k.pending = k.pending, -1
+	return nil
 }
 
 // Wait blocks until a queued flip has completed (a no-op otherwise).

@@ -500,6 +500,10 @@ func (r *Renderer) textInk(l *layout, tl *textLayout, text string) (image.Rectan
 	if text == "" {
 		return image.Rectangle{}, nil
 	}
+	text, err := r.fit(l, tl, text)
+	if err != nil {
+		return image.Rectangle{}, fmt.Errorf("text %q: %w", text, err)
+	}
 	at, face, err := r.dot(l, tl, text)
 	if err != nil {
 		return image.Rectangle{}, fmt.Errorf("text %q: %w", text, err)
@@ -521,8 +525,62 @@ func (r *Renderer) textInk(l *layout, tl *textLayout, text string) (image.Rectan
 	return ink, nil
 }
 
+// fit shortens a line that would leave the screen where the layout
+// places it, by taking characters out of its middle, where an ellipsis
+// goes, so both ends stay readable: "A start job is running for
+// /dev/di…(1min 30s)". The shortened line keeps a margin (3% of the
+// width, at least 8 pixels) on each side it overflowed. A line that fits
+// is returned as it is.
+func (r *Renderer) fit(l *layout, tl *textLayout, text string) (string, error) {
+	box, err := r.lineBox(l, tl, text)
+	if err != nil {
+		return text, err
+	}
+	if box.Min.X >= 0 && box.Max.X <= l.w {
+		return text, nil
+	}
+	margin := max(8, l.w*3/100)
+	left, right := 0, l.w
+	if box.Min.X < 0 {
+		left = margin
+	}
+	if box.Max.X > l.w {
+		right = l.w - margin
+	}
+	face, _ := r.lineFace(tl)
+	ell := "…"
+	if _, ok := face.GlyphAdvance('…'); !ok {
+		ell = "..."
+	}
+	runes := []rune(text)
+	cut := func(n int) string {
+		head := (n + 1) / 2
+		return string(runes[:head]) + ell + string(runes[len(runes)-(n-head):])
+	}
+	// The most characters kept, half from each end, that fit with the
+	// ellipsis: found by bisection on the count.
+	lo, hi := 0, len(runes)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		b, err := r.lineBox(l, tl, cut(mid))
+		if err != nil {
+			return text, err
+		}
+		if b.Min.X >= left && b.Max.X <= right {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return cut(lo), nil
+}
+
 // drawText draws text at its place.
 func (r *Renderer) drawText(s *fbemu.Surface, l *layout, tl *textLayout, text string) error {
+	text, err := r.fit(l, tl, text)
+	if err != nil {
+		return fmt.Errorf("text %q: %w", text, err)
+	}
 	at, face, err := r.dot(l, tl, text)
 	if err != nil {
 		return fmt.Errorf("text %q: %w", text, err)

@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/bootsplash/bootsplash/fbemu"
@@ -137,6 +138,9 @@ func TestUpdateEqualsPaint(t *testing.T) {
 		{"message cleared", with(func(s *State) { s.Message = "" })},
 		{"status longer", with(func(s *State) { s.Status = "usb 1-1: new high-speed USB device number 2 using xhci" })},
 		{"spinner frame", with(func(s *State) { s.Frame = 4 })},
+		{"message too wide", with(func(s *State) {
+			s.Message = "Starting NetworkManager-wait-online.service - Network Manager Wait Online, and then some more text than any screen holds"
+		})},
 		{"everything", State{Progress: -1, Frame: 40, Message: "Bye", Status: "x"}},
 	}
 	themes := []struct {
@@ -376,5 +380,41 @@ func TestDecodeFirstFrame(t *testing.T) {
 	}
 	if len(th.fonts) != 0 {
 		t.Error("a font was parsed")
+	}
+}
+
+// TestLongLinesFit draws a line wider than the screen: it is cut in the
+// middle with an ellipsis, keeps both ends, and its ink stays inside the
+// margins; a line that fits is left alone.
+func TestLongLinesFit(t *testing.T) {
+	long := "A start job is running for /dev/disk/by-uuid/0a3f7c1e-5d2b-4b8e-9f61-2c4d8e7a9b10 (1min 30s / no limit)"
+	long += " " + long
+	for _, th := range []*Theme{defaultTheme(t), loadTestTheme(t)} {
+		for _, w := range []int{480, 1280} {
+			r := NewRenderer(th, 1)
+			s := fbemu.NewSurface(w, 272, fbemu.XRGB8888)
+			st := State{Progress: 0.5, Message: long, Status: "ok"}
+			if err := r.Paint(s, st); err != nil {
+				t.Fatal(err)
+			}
+			l := r.lay
+			got, err := r.fit(l, l.message, long)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(got, "…") || !strings.HasPrefix(got, "A start job") || !strings.HasSuffix(got, "no limit)") {
+				t.Errorf("%dpx: %q, want the ends kept around an ellipsis", w, got)
+			}
+			ink, err := r.textInk(l, l.message, long)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ink.Min.X < 0 || ink.Max.X > w {
+				t.Errorf("%dpx: the line's ink %v leaves the screen", w, ink)
+			}
+			if short, _ := r.fit(l, l.message, "ok"); short != "ok" {
+				t.Errorf("a short line became %q", short)
+			}
+		}
 	}
 }

@@ -156,13 +156,22 @@ func (ks *kmsScreen) each(op string, f func(*head) error) error {
 		if err == nil {
 			continue
 		}
-		if gone(err) && ks.vanished() {
-			ks.lose(fmt.Sprintf("%s %s: %v", op, h.out, err))
+		if ks.departed(fmt.Sprintf("%s %s", op, h.out), err) {
 			return nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", h.out, err))
 	}
 	return errors.Join(errs...)
+}
+
+// departed says whether err, from op, means the device went away, and if
+// so releases it (lose): the screen then waits for a device to appear.
+func (ks *kmsScreen) departed(op string, err error) bool {
+	if !gone(err) || !ks.vanished() {
+		return false
+	}
+	ks.lose(fmt.Sprintf("%s: %v", op, err))
+	return true
 }
 
 // vanishWait bounds how long vanished waits for the node of a device
@@ -251,8 +260,7 @@ func (ks *kmsScreen) drop() error {
 		return nil
 	}
 	if err := ks.dev.DropMaster(); err != nil {
-		if gone(err) && ks.vanished() {
-			ks.lose(fmt.Sprintf("drop master: %v", err))
+		if ks.departed("drop master", err) {
 			return nil
 		}
 		return err
@@ -269,10 +277,9 @@ func (ks *kmsScreen) take() error {
 	}
 	if ks.dev != nil {
 		if err := ks.dev.SetMaster(); err != nil {
-			if !gone(err) || !ks.vanished() {
+			if !ks.departed("set master", err) {
 				return err
 			}
-			ks.lose(fmt.Sprintf("set master: %v", err))
 		}
 	}
 	if ks.stale {
@@ -414,8 +421,7 @@ func (ks *kmsScreen) refresh() error {
 	}
 	st, err := ks.dev.Probe()
 	if err != nil {
-		if gone(err) && ks.vanished() {
-			ks.lose(fmt.Sprintf("probe: %v", err))
+		if ks.departed("probe", err) {
 			return nil
 		}
 		return fmt.Errorf("hotplug: %w", err)
@@ -444,8 +450,7 @@ func (ks *kmsScreen) refresh() error {
 	}
 	for _, out := range outs {
 		if err := ks.light(out); err != nil {
-			if gone(err) && ks.vanished() {
-				ks.lose(fmt.Sprintf("light %s: %v", out, err))
+			if ks.departed(fmt.Sprintf("light %s", out), err) {
 				return nil
 			}
 			errs = append(errs, fmt.Errorf("light %s: %w", out, err))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,13 +48,7 @@ func TestVMHotplug(t *testing.T) {
 	root, dir, guestInit := guestBase(t, ctx)
 	buildGuestPrograms(t, ctx, root, dir, map[string]string{"bootsplash": "./cmd/bootsplash"})
 	k := fetchKernel(t, ctx, root, Kernel612)
-	out := filepath.Join(root, "out", "vmtest", "hotplug")
-	if err := os.RemoveAll(out); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	out := freshOut(t, root, "hotplug")
 
 	const bs = "/bin/bootsplash"
 	const pci = "/sys/bus/pci/devices/0000:00:02.0"
@@ -260,13 +253,7 @@ func TestVMUnplug(t *testing.T) {
 	root, dir, guestInit := guestBase(t, ctx)
 	buildGuestPrograms(t, ctx, root, dir, map[string]string{"bootsplash": "./cmd/bootsplash"})
 	k := fetchKernel(t, ctx, root, Kernel612)
-	out := filepath.Join(root, "out", "vmtest", "unplug")
-	if err := os.RemoveAll(out); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	out := freshOut(t, root, "unplug")
 	const bs = "/bin/bootsplash"
 	const second = "display1"
 	long := proto.Duration(60 * time.Second)

@@ -41,13 +41,7 @@ func TestVMLifecycle(t *testing.T) {
 	root, dir, guestInit := guestBase(t, ctx)
 	buildGuestPrograms(t, ctx, root, dir, lifecyclePrograms())
 	k := fetchKernel(t, ctx, root, Kernel612)
-	out := filepath.Join(root, "out", "vmtest", "lifecycle")
-	if err := os.RemoveAll(out); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	out := freshOut(t, root, "lifecycle")
 
 	const bs, h = "/bin/bootsplash", "/bin/drmholder"
 	long := proto.Duration(60 * time.Second)

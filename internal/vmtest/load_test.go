@@ -43,13 +43,7 @@ func TestVMLoad(t *testing.T) {
 	root, dir, guestInit := guestBase(t, ctx)
 	buildGuestPrograms(t, ctx, root, dir, map[string]string{"bootsplash": "./cmd/bootsplash", "loadgen": "./internal/load/cmd/loadgen"})
 	k := fetchKernel(t, ctx, root, Kernel612)
-	out := filepath.Join(root, "out", "vmtest", "load")
-	if err := os.RemoveAll(out); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	out := freshOut(t, root, "load")
 
 	const bs, lg = "/bin/bootsplash", "/bin/loadgen"
 	long := proto.Duration(60 * time.Second)

@@ -91,6 +91,20 @@ func guestBase(t *testing.T, ctx context.Context) (root, dir, guestInit string) 
 	return root, dir, guestInit
 }
 
+// freshOut empties and returns out/vmtest/NAME under the repository, where
+// a test leaves its screendumps, renders and logs for a person to look at.
+func freshOut(t *testing.T, root, name string) string {
+	t.Helper()
+	out := filepath.Join(root, "out", "vmtest", name)
+	if err := os.RemoveAll(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // buildGuestPrograms builds each package of bins (name: package path) into
 // dir/name, as a static guest program.
 func buildGuestPrograms(t *testing.T, ctx context.Context, root, dir string, bins map[string]string) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"image"
 	"image/color"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -178,13 +177,7 @@ func TestVMVTSwitch(t *testing.T) {
 		"guesthelper": "./internal/vmtest/internal/guesthelper",
 	})
 	k := fetchKernel(t, ctx, root, Kernel612)
-	out := filepath.Join(root, "out", "vmtest", "vt-switch")
-	if err := os.RemoveAll(out); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	out := freshOut(t, root, "vt-switch")
 	const bs, h = "/bin/bootsplash", "/bin/guesthelper"
 	long := proto.Duration(60 * time.Second)
 	frames := newFrameCache(out)

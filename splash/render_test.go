@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden PNGs in testdata/golden")
@@ -90,7 +91,7 @@ func TestGolden(t *testing.T) {
 				if got.Bounds() != image.Rect(0, 0, sz.w, sz.h) {
 					t.Fatalf("frame is %v, want the panel's %dx%d", got.Bounds(), sz.w, sz.h)
 				}
-				if n := differing(got, want); n != 0 {
+				if n := testutil.DifferingPixels(got, want); n != 0 {
 					t.Errorf("%d pixels differ from %s (rerun with -update and look at it if the change is meant)", n, golden)
 				}
 			})

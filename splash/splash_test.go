@@ -55,28 +55,12 @@ func TestRunEmulatedEqualsRender(t *testing.T) {
 					t.Fatal(err)
 				}
 				got := readPNG(t, out)
-				if n := differing(got, wantImg); n != 0 {
+				if n := testutil.DifferingPixels(got, wantImg); n != 0 {
 					t.Errorf("%d pixels differ from Render", n)
 				}
 			})
 		}
 	}
-}
-
-func differing(a, b image.Image) int {
-	if a.Bounds() != b.Bounds() {
-		return a.Bounds().Dx() * a.Bounds().Dy()
-	}
-	n := 0
-	r := a.Bounds()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			if rgba(a.At(x, y)) != rgba(b.At(x, y)) {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 func TestParseBackend(t *testing.T) {
@@ -138,7 +122,7 @@ func TestRunFollowsControl(t *testing.T) {
 		n := -1
 		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 			if got, err := readPNGFile(out); err == nil {
-				if n = differing(got, wantImg); n == 0 {
+				if n = testutil.DifferingPixels(got, wantImg); n == 0 {
 					return
 				}
 			}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bootsplash/bootsplash/internal/testutil"
 )
 
 // Bounds on the Go heap during BenchmarkControlLoad (daemon and load
@@ -113,7 +115,7 @@ func controlLoad(b *testing.B) {
 		b.Errorf("the screen does not show the final state %+v: %d pixels differ from splash.RenderFrame", rep.Final, n)
 	} else if got, err := readPNG(d.out); err != nil {
 		b.Error(err)
-	} else if n := differing(got, want); n != 0 {
+	} else if n := testutil.DifferingPixels(got, want); n != 0 {
 		b.Errorf("after quit the screen left is not the final state %+v: %d pixels differ", rep.Final, n)
 	}
 	leaked := goroutinesLeft(b, before)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"os"
 	"os/exec"
@@ -114,7 +113,7 @@ func (d *daemon) waitShows(want image.Image) int {
 	n := -1
 	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if got, err := readPNG(d.out); err == nil {
-			if n = differing(got, want); n == 0 || time.Now().After(end) {
+			if n = testutil.DifferingPixels(got, want); n == 0 || time.Now().After(end) {
 				return n
 			}
 		} else if time.Now().After(end) {
@@ -130,28 +129,6 @@ func readPNG(path string) (image.Image, error) {
 	}
 	defer f.Close()
 	return png.Decode(f)
-}
-
-func rgba(c color.Color) color.RGBA {
-	r, g, b, a := c.RGBA()
-	return color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)}
-}
-
-// differing counts the pixels that differ; a size mismatch counts all.
-func differing(a, b image.Image) int {
-	if a.Bounds() != b.Bounds() {
-		return a.Bounds().Dx() * a.Bounds().Dy()
-	}
-	n := 0
-	r := a.Bounds()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			if rgba(a.At(x, y)) != rgba(b.At(x, y)) {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // TestRun puts a small load on a daemon in this process and checks what
@@ -179,7 +156,7 @@ func TestRun(t *testing.T) {
 	near.Progress++
 	if got, err := readPNG(d.out); err != nil {
 		t.Error(err)
-	} else if differing(got, d.render(t, near.State())) == 0 {
+	} else if testutil.DifferingPixels(got, d.render(t, near.State())) == 0 {
 		t.Errorf("the screen equals both %+v and %+v", rep.Final, near)
 	}
 	d.quit(t)

@@ -7,6 +7,8 @@ package testutil
 import (
 	"bytes"
 	"fmt"
+	"image"
+	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,4 +142,27 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// DifferingPixels counts the pixels whose 8-bit RGBA differ between a and
+// b, the way the tests compare a frame with its expected render; images of
+// different bounds differ in every pixel of a.
+func DifferingPixels(a, b image.Image) int {
+	if a.Bounds() != b.Bounds() {
+		return a.Bounds().Dx() * a.Bounds().Dy()
+	}
+	rgba := func(c color.Color) [4]uint32 {
+		r, g, b, a := c.RGBA()
+		return [4]uint32{r >> 8, g >> 8, b >> 8, a >> 8}
+	}
+	n := 0
+	r := a.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if rgba(a.At(x, y)) != rgba(b.At(x, y)) {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -1,6 +1,8 @@
 package testutil
 
 import (
+	"image"
+	"image/color"
 	"strings"
 	"testing"
 
@@ -51,5 +53,20 @@ func TestNeedCommandFindsAndRequires(t *testing.T) {
 	t.Setenv("BOOTSPLASH_REQUIRE_TOOLS", "")
 	if RequireTools() {
 		t.Error("RequireTools is true with neither variable set")
+	}
+}
+
+func TestDifferingPixels(t *testing.T) {
+	a := image.NewRGBA(image.Rect(0, 0, 4, 3))
+	b := image.NewRGBA(image.Rect(0, 0, 4, 3))
+	if n := DifferingPixels(a, b); n != 0 {
+		t.Errorf("equal images: %d", n)
+	}
+	b.Set(1, 2, color.RGBA{R: 1, A: 0xff})
+	if n := DifferingPixels(a, b); n != 1 {
+		t.Errorf("one pixel changed: %d", n)
+	}
+	if n := DifferingPixels(a, image.NewRGBA(image.Rect(0, 0, 3, 3))); n != 12 {
+		t.Errorf("other bounds: %d, want every pixel (12)", n)
 	}
 }

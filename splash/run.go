@@ -253,6 +253,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if firstFrame > 0 {
 		logFirstFrame(cfg, firstFrame)
+	} else {
+		// Said once the front ends serve, as the first frame is.
+		cfg.Log.Info("no display yet: taking requests; the first frame comes with a display device")
 	}
 	if cfg.Ready != nil {
 		cfg.Ready()

@@ -97,7 +97,7 @@ func TestVMHotplug(t *testing.T) {
 
 			write("remove before run", pci+"/remove", "1"),
 			{Name: "no card", WaitPath: "/dev/dri/card0", WaitGone: true, Timeout: long},
-			{Name: "run early", Cmd: []string{bs, "run", "-v", "--backend", "kms"}, Background: true, WaitFor: "no display device yet", Timeout: long},
+			{Name: "run early", Cmd: []string{bs, "run", "-v", "--backend", "kms"}, Background: true, WaitFor: "no display yet: taking requests", Timeout: long},
 			{Name: "message before the device", Cmd: []string{bs, "ctl", "message", "early"}, Timeout: long},
 			write("driver binds", "/sys/bus/pci/rescan", "1"),
 			{Name: "late device", Host: true},

@@ -136,7 +136,7 @@ func TestListenRefusesOthersDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Listen(filepath.Join(dir, "control"), ServerOptions{})
-	if err == nil || !strings.Contains(err.Error(), "use directory "+dir+": owned by uid 65534 and writable by others") {
+	if err == nil || !strings.Contains(err.Error(), "use directory "+dir+": owned by uid 65534, who could replace") {
 		t.Errorf("Listen in a world-writable directory of another user: %v", err)
 	}
 	if _, serr := os.Lstat(filepath.Join(dir, "control")); !errors.Is(serr, fs.ErrNotExist) {

@@ -62,18 +62,16 @@ func (e *SocketError) Unwrap() error { return e.Err }
 // ErrRunning says another daemon already answers on the socket.
 var ErrRunning = errors.New("a bootsplash daemon is already listening there")
 
-// Listen creates the control socket at path with mode 0600, in a directory
-// it creates (or tightens) to mode 0700. A stale socket left by a daemon
-// that died is replaced; a live one is an error wrapping ErrRunning.
+// Listen creates the control socket at path with mode 0600. A directory
+// it creates for it is made 0700; one it was given is checked, not
+// changed (MakeDir). A stale socket left by a daemon that died is
+// replaced if it is this user's; a live one is an error wrapping
+// ErrRunning.
 func Listen(path string, opts ServerOptions) (*Server, error) {
 	if path == "" {
 		path = DefaultSocket
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, socketError("create directory", dir, err)
-	}
-	if err := secureDir(dir); err != nil {
+	if err := MakeDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
 	if fi, err := os.Lstat(path); err == nil {
@@ -83,6 +81,9 @@ func Listen(path string, opts ServerOptions) (*Server, error) {
 		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 			c.Close()
 			return nil, &SocketError{"listen", path, ErrRunning}
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+			return nil, &SocketError{"listen", path, fmt.Errorf("a stale socket of uid %d is there; not removing what is not this user's", st.Uid)}
 		}
 		if err := os.Remove(path); err != nil {
 			return nil, &SocketError{"remove stale socket", path, err}
@@ -110,28 +111,6 @@ func socketError(op, path string, err error) error {
 		err = fmt.Errorf("%w (this user may not create the socket there: run as root, or give a path it may create with --socket, \"\" for none)", err)
 	}
 	return &SocketError{op, path, err}
-}
-
-// secureDir makes dir mode 0700 if this process owns it, and refuses a
-// directory others could write to.
-func secureDir(dir string) error {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return &SocketError{"stat", dir, err}
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if ok && st.Uid == uint32(os.Getuid()) {
-		if fi.Mode().Perm() != 0o700 {
-			if err := os.Chmod(dir, 0o700); err != nil {
-				return &SocketError{"chmod 0700", dir, err}
-			}
-		}
-		return nil
-	}
-	if fi.Mode().Perm()&0o022 != 0 {
-		return &SocketError{"use directory", dir, fmt.Errorf("owned by uid %d and writable by others (%v)", st.Uid, fi.Mode().Perm())}
-	}
-	return nil
 }
 
 // Path is the socket's file name.

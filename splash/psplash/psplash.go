@@ -48,6 +48,7 @@ type Options struct {
 type FIFO struct {
 	path string
 	f    *os.File
+	fi   os.FileInfo // the FIFO opened, to remove only that one
 	log  *slog.Logger
 }
 
@@ -72,7 +73,14 @@ func Open(opts Options) (*FIFO, error) {
 	if dir == "" {
 		dir = Dir()
 	}
+	// The directory was given (or is /run): checked, never changed.
+	if err := control.CheckDir(dir); err != nil {
+		return nil, fmt.Errorf("psplash FIFO: %w", err)
+	}
 	path := filepath.Join(dir, FIFOName)
+	if err := checkUnused(path); err != nil {
+		return nil, err
+	}
 	f, err := openFIFO(path)
 	if errors.Is(err, errLooseFIFO) {
 		// Left by another user, or open to others: whoever can write to
@@ -89,7 +97,33 @@ func Open(opts Options) (*FIFO, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &FIFO{path: path, f: f, log: log}, nil
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, &FIFOError{"stat", path, err}
+	}
+	return &FIFO{path: path, f: f, fi: fi, log: log}, nil
+}
+
+// ErrInUse says another process already reads the FIFO: a running
+// psplash or bootsplash daemon.
+var ErrInUse = errors.New("in use: another process (psplash, or a bootsplash daemon) reads it")
+
+// checkUnused refuses a FIFO at path that another process has open for
+// reading: both would take commands from it, and the one that quits first
+// would remove it from under the other. Opening it write-only without
+// blocking succeeds only when it has a reader; nothing is written.
+func checkUnused(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().Type() != os.ModeNamedPipe {
+		return nil // none, or not a FIFO: openFIFO says so
+	}
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil // ENXIO: no reader
+	}
+	unix.Close(fd)
+	return &FIFOError{"open", path, ErrInUse}
 }
 
 // errLooseFIFO marks a FIFO found in place that this process does not own
@@ -135,12 +169,16 @@ func openFIFO(path string) (*os.File, error) {
 // Path is the FIFO's file name.
 func (p *FIFO) Path() string { return p.path }
 
-// Close closes the FIFO and removes it, as psplash does when it exits.
+// Close closes the FIFO and removes it, as psplash does when it exits;
+// a file that took its place meanwhile is not this daemon's and stays.
 // It is safe to call more than once.
 func (p *FIFO) Close() error {
 	err := p.f.Close()
 	if errors.Is(err, os.ErrClosed) {
 		return nil
+	}
+	if fi, lerr := os.Lstat(p.path); lerr != nil || !os.SameFile(fi, p.fi) {
+		return err
 	}
 	if rerr := os.Remove(p.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
 		err = rerr
@@ -168,8 +206,15 @@ func (p *FIFO) Serve(ctx context.Context, commands chan<- control.Command) error
 				return nil
 			}
 		}
+		if r.Dropping() && p.drained() {
+			// A command cut short without its terminator (a
+			// non-blocking psplash-write the pipe took only in part)
+			// ends where its writer's bytes end, so the command after
+			// it is not dropped with it.
+			r.EndDrop()
+		}
 		for _, d := range r.TakeDropped() {
-			p.log.Error("psplash: command too long, dropped", "bytes", d, "max", MaxCommand)
+			p.log.Error("psplash: command too long, refused", "bytes", d, "max", MaxCommand)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -178,6 +223,20 @@ func (p *FIFO) Serve(ctx context.Context, commands chan<- control.Command) error
 			return &FIFOError{"read", p.path, err}
 		}
 	}
+}
+
+// drained reports whether the FIFO holds no unread bytes.
+func (p *FIFO) drained() bool {
+	raw, err := p.f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	n, ierr := -1, error(nil)
+	// TIOCINQ is FIONREAD: the bytes waiting in the pipe.
+	if err := raw.Control(func(fd uintptr) { n, ierr = unix.IoctlGetInt(int(fd), unix.TIOCINQ) }); err != nil || ierr != nil {
+		return false
+	}
+	return n == 0
 }
 
 // parse turns one command into a Command; ok is false for what psplash
@@ -265,6 +324,19 @@ func (r *Reader) add(b []byte) {
 		return
 	}
 	r.pending = append(r.pending, b...)
+}
+
+// Dropping reports whether the reader is in the middle of an overlong
+// command, dropping bytes until its terminator.
+func (r *Reader) Dropping() bool { return r.dropping > 0 }
+
+// EndDrop ends an overlong command that lacks its terminator where the
+// bytes fed so far end: what comes next starts a new command.
+func (r *Reader) EndDrop() {
+	if r.dropping > 0 {
+		r.dropped = append(r.dropped, r.dropping)
+		r.dropping = 0
+	}
 }
 
 // TakeDropped returns the sizes of the overlong commands dropped since the

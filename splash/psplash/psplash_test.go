@@ -1,13 +1,18 @@
 package psplash
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,7 +243,7 @@ func TestOpenExisting(t *testing.T) {
 	if _, err := Open(Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), "not a FIFO") {
 		t.Errorf("Open over a regular file: %v", err)
 	}
-	if _, err := Open(Options{Dir: filepath.Join(dir, "missing")}); err == nil || !strings.Contains(err.Error(), "mkfifo") {
+	if _, err := Open(Options{Dir: filepath.Join(dir, "missing")}); err == nil || !strings.Contains(err.Error(), "use directory "+filepath.Join(dir, "missing")+": no such file or directory") {
 		t.Errorf("Open in a missing directory: %v", err)
 	}
 }
@@ -281,5 +286,171 @@ func TestOpenReplacesLooseFIFO(t *testing.T) {
 			t.Errorf("%s: the FIFO is now uid %d mode %#o, want this user's, 0600", c.name, st.Uid, st.Mode&0o777)
 		}
 		p.Close()
+	}
+}
+
+// TestFIFOOverlongCutShort: a psplash-write of a message larger than the
+// pipe takes only part of it, so the message never gets its NUL. It is
+// refused with a log line, and the valid command written after it is
+// still carried out (it used to be dropped along with the message).
+func TestFIFOOverlongCutShort(t *testing.T) {
+	var logs syncBuffer
+	p, err := Open(Options{Dir: t.TempDir(), Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	commands := make(chan control.Command, 4)
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(ctx, commands) }()
+
+	fd, err := unix.Open(p.Path(), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := append([]byte("MSG "+strings.Repeat("x", 1<<20)), 0)
+	n, err := unix.Write(fd, msg)
+	unix.Close(fd)
+	if err != nil || n >= len(msg) {
+		t.Fatalf("write of %d bytes: %d, %v; want a partial write", len(msg), n, err)
+	}
+	// The next psplash-write, once the pipe has room again.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		fd, err := unix.Open(p.Path(), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = unix.Write(fd, []byte("PROGRESS 42\x00"))
+		unix.Close(fd)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EAGAIN) || time.Now().After(deadline) {
+			t.Fatalf("psplash-write PROGRESS 42: %v", err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case c := <-commands:
+		if c.Kind != control.Progress || c.Value != 0.42 {
+			t.Errorf("command %+v, want progress 42%%", c)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("PROGRESS 42 after a message cut short never came")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if !strings.Contains(logs.String(), "command too long") || !strings.Contains(logs.String(), fmt.Sprintf("bytes=%d", n)) {
+		t.Errorf("log %q lacks the refusal of %d bytes", logs.String(), n)
+	}
+}
+
+// syncBuffer is a bytes.Buffer a logger and a test may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestOpenChecksDirectory: the FIFO's directory is given, not made: one
+// others may write to without the sticky bit, or a symbolic link, is
+// refused and left as it was.
+func TestOpenChecksDirectory(t *testing.T) {
+	top := t.TempDir()
+	open := filepath.Join(top, "open")
+	if err := os.Mkdir(open, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(top, "link")
+	if err := os.Symlink(t.TempDir(), link); err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]string{
+		open: "writable by others without the sticky bit",
+		link: "is a symbolic link",
+	} {
+		p, err := Open(Options{Dir: dir})
+		if err == nil {
+			p.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "psplash FIFO: use directory "+dir+": "+want) {
+			t.Errorf("Open in %s: %v, want %q", dir, err, want)
+		}
+		if _, err := os.Lstat(filepath.Join(dir, FIFOName)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a FIFO was made in %s: %v", dir, err)
+		}
+	}
+	if fi, _ := os.Lstat(open); fi.Mode().Perm() != 0o777 {
+		t.Errorf("the given directory is now %v", fi.Mode())
+	}
+	// A sticky directory anyone may write to (as /tmp is) is fine.
+	sticky := filepath.Join(top, "sticky")
+	if err := os.Mkdir(sticky, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(sticky, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Open(Options{Dir: sticky})
+	if err != nil {
+		t.Fatalf("Open in a sticky directory: %v", err)
+	}
+	p.Close()
+	if fi, _ := os.Lstat(sticky); fi.Mode() != os.ModeDir|os.ModeSticky|0o777 {
+		t.Errorf("the sticky directory is now %v", fi.Mode())
+	}
+}
+
+// TestOpenInUse: a second daemon on the FIFO of a running one is refused
+// (both would read the commands, and the first to quit would remove the
+// other's FIFO), and the running one keeps its FIFO.
+func TestOpenInUse(t *testing.T) {
+	dir := t.TempDir()
+	first, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := Open(Options{Dir: dir})
+	if err == nil {
+		second.Close()
+	}
+	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "psplash FIFO: open "+first.Path()+": in use") {
+		t.Errorf("second Open: %v, want ErrInUse", err)
+	}
+	if _, err := os.Lstat(first.Path()); err != nil {
+		t.Errorf("the running daemon's FIFO: %v", err)
+	}
+	// Replaced under the daemon: Close leaves the new one alone.
+	if err := os.Remove(first.Path()); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mkfifo(first.Path(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if _, err := os.Lstat(first.Path()); err != nil {
+		t.Errorf("Close removed a FIFO it did not make: %v", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"unsafe"
@@ -170,11 +172,127 @@ type Heap struct {
 	Mode fs.FileMode
 	// UID and GID own the node.
 	UID, GID uint32
+	// Type is what memory the heap hands out, and TypeWhy how that was
+	// told: "a CMA area (/sys/kernel/mm/cma/reserved)".
+	Type    HeapType
+	TypeWhy string
 }
 
+// String is the heap's name and type: `"reserved" (CMA)`.
+func (h Heap) String() string { return fmt.Sprintf("%q (%s)", h.Name, h.Type) }
+
+// HeapType is what memory a dma-buf heap hands out: scattered pages (the
+// system heaps) or physically contiguous memory (CMA). The kernel does not
+// say it; the name and /sys/kernel/mm/cma do.
+type HeapType int
+
+// The heap types.
+const (
+	// HeapOther is a heap named neither "system" nor like a CMA area. On
+	// mainline kernels, which have only the system and CMA heaps, that is
+	// a CMA or carveout region under its own name; on vendor kernels it
+	// may be anything (secure, protected memory).
+	HeapOther HeapType = iota
+	// HeapSystem is "system": scattered pages, cached.
+	HeapSystem
+	// HeapSystemUncached is "system-uncached": scattered pages, mapped
+	// uncached.
+	HeapSystemUncached
+	// HeapCMA is a CMA area: physically contiguous memory that any
+	// device without an IOMMU can scan out.
+	HeapCMA
+)
+
+// String returns "system", "system-uncached", "CMA" or "other".
+func (t HeapType) String() string {
+	switch t {
+	case HeapSystem:
+		return "system"
+	case HeapSystemUncached:
+		return "system-uncached"
+	case HeapCMA:
+		return "CMA"
+	}
+	return "other"
+}
+
+// MarshalText makes a HeapType print as its name in JSON.
+func (t HeapType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// Contiguous reports whether the heap's buffers are physically contiguous
+// as far as is known (CMA; a HeapOther heap may be, but is not known to be).
+func (t HeapType) Contiguous() bool { return t == HeapCMA }
+
+// Scattered reports whether the heap builds buffers from scattered pages
+// (the system heaps): a device without an IOMMU takes such a buffer only
+// when its pages happen to be adjacent.
+func (t HeapType) Scattered() bool { return t == HeapSystem || t == HeapSystemUncached }
+
 // cmaHeapNames are the names CMA heaps are registered under, in the order
-// DefaultHeapName prefers them.
+// DefaultHeapName prefers them: the default area named by the device tree
+// ("linux,cma"), by cma= on the command line ("reserved"), and the fixed
+// name newer kernels give the default area's heap ("default_cma_region").
 var cmaHeapNames = [...]string{"linux,cma", "reserved", "default_cma_region"}
+
+// cmaSysfs is where the kernel lists its CMA areas (CONFIG_CMA_SYSFS).
+const cmaSysfs = "/sys/kernel/mm/cma"
+
+// heapType tells what the heap called name hands out, and how that was
+// told. cmaDir is /sys/kernel/mm/cma (a parameter for tests).
+func heapType(name, cmaDir string) (HeapType, string) {
+	switch name {
+	case "system":
+		return HeapSystem, "the system heap: scattered pages"
+	case "system-uncached":
+		return HeapSystemUncached, "the uncached system heap: scattered pages"
+	}
+	if cmaDir != "" {
+		if fi, err := os.Stat(filepath.Join(cmaDir, name)); err == nil && fi.IsDir() {
+			return HeapCMA, "a CMA area (" + filepath.Join(cmaDir, name) + ")"
+		}
+	}
+	for _, n := range cmaHeapNames {
+		if name == n {
+			return HeapCMA, "a name the kernel gives its default CMA area's heap"
+		}
+	}
+	if strings.Contains(strings.ToLower(name), "cma") {
+		return HeapCMA, "named as a CMA heap"
+	}
+	return HeapOther, "neither system nor a known CMA area: on mainline kernels a CMA or carveout region, elsewhere a vendor heap"
+}
+
+// OrderHeaps returns heaps in the order a device should try them. For a
+// device that scans out only contiguous memory: CMA heaps, other heaps
+// (regions), then the system heaps, which it takes only by luck. For any
+// other device: the system heaps, then CMA, then the rest. Within a type,
+// the well-known CMA names come first, then by name.
+func OrderHeaps(heaps []Heap, contiguous bool) []Heap {
+	rank := map[HeapType]int{HeapSystem: 0, HeapSystemUncached: 1, HeapCMA: 2, HeapOther: 3}
+	if contiguous {
+		rank = map[HeapType]int{HeapCMA: 0, HeapOther: 1, HeapSystem: 2, HeapSystemUncached: 3}
+	}
+	known := func(name string) int {
+		for i, n := range cmaHeapNames {
+			if n == name {
+				return i
+			}
+		}
+		return len(cmaHeapNames)
+	}
+	out := append([]Heap(nil), heaps...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if rank[a.Type] != rank[b.Type] {
+			return rank[a.Type] < rank[b.Type]
+		}
+		if ka, kb := known(a.Name), known(b.Name); ka != kb {
+			return ka < kb
+		}
+		return a.Name < b.Name
+	})
+	return out
+}
 
 // pickDefaultHeap chooses the heap DefaultHeapName names: "system", else the
 // first CMA heap by its well-known names, else any heap whose name contains

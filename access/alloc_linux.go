@@ -28,11 +28,14 @@ func pageRound(n int) int {
 	return (n + p - 1) / p * p
 }
 
-// Heaps lists the dma-buf heaps in /dev/dma_heap, sorted by name. With no
+// Heaps lists the dma-buf heaps in /dev/dma_heap, sorted by name, each
+// with its type (told by its name and /sys/kernel/mm/cma). With no
 // such directory (or an empty one) the error wraps ErrNoHeaps.
-func Heaps() ([]Heap, error) { return listHeaps(heapDir) }
+func Heaps() ([]Heap, error) { return listHeaps(heapDir, cmaSysfs) }
 
-func listHeaps(dir string) ([]Heap, error) {
+// listHeaps lists the heaps in dir; cmaDir is where the CMA areas are
+// listed (/sys/kernel/mm/cma), which tells a CMA heap by its name.
+func listHeaps(dir, cmaDir string) ([]Heap, error) {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &OpError{Op: "list heaps", Path: dir,
@@ -44,6 +47,7 @@ func listHeaps(dir string) ([]Heap, error) {
 	var heaps []Heap
 	for _, e := range ents {
 		h := Heap{Name: e.Name(), Path: filepath.Join(dir, e.Name())}
+		h.Type, h.TypeWhy = heapType(h.Name, cmaDir)
 		if fi, err := os.Stat(h.Path); err == nil {
 			h.Mode = fi.Mode()
 			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
@@ -150,7 +154,7 @@ func CheckUdmabuf() error {
 
 // heapNames lists the heaps in dir for an error message.
 func heapNames(dir string) string {
-	heaps, err := listHeaps(dir)
+	heaps, err := listHeaps(dir, "")
 	if err != nil {
 		return "none"
 	}

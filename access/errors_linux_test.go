@@ -103,19 +103,19 @@ func TestOpenHeapMissing(t *testing.T) {
 }
 
 func TestListHeaps(t *testing.T) {
-	_, err := listHeaps(filepath.Join(t.TempDir(), "dma_heap"))
+	_, err := listHeaps(filepath.Join(t.TempDir(), "dma_heap"), "")
 	wantErr(t, err, ErrNoHeaps)
 	wantErr(t, err, os.ErrNotExist)
 	if !strings.Contains(err.Error(), "CONFIG_DMABUF_HEAPS") {
 		t.Errorf("message %q does not name the kernel option", err)
 	}
 	dir := t.TempDir()
-	_, err = listHeaps(dir)
+	_, err = listHeaps(dir, "")
 	wantErr(t, err, ErrNoHeaps)
 	for _, n := range []string{"system", "linux,cma"} {
 		os.WriteFile(filepath.Join(dir, n), nil, 0o600)
 	}
-	heaps, err := listHeaps(dir)
+	heaps, err := listHeaps(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -720,7 +720,8 @@ type Source int
 
 // Buffer sources.
 const (
-	// SourceAuto tries a heap, then udmabuf, then a dumb buffer.
+	// SourceAuto tries the heaps (in the heap rule's order for the
+	// device), then udmabuf, then a dumb buffer.
 	SourceAuto Source = iota
 	// SourceHeap takes a DMA-BUF heap buffer imported over PRIME.
 	SourceHeap
@@ -758,7 +759,9 @@ func ParseSource(s string) (Source, error) {
 // ScanoutOptions tune NewScanout.
 type ScanoutOptions struct {
 	Source Source
-	// Heap names the DMA-BUF heap; "" takes the default one.
+	// Heap names the DMA-BUF heap, the only one tried (--heap); "" tries
+	// every heap in the order the heap rule gives for the device
+	// (Device.HeapChoice).
 	Heap string
 }
 
@@ -779,8 +782,13 @@ type Scanout struct {
 	Heap   string
 	// Path says which path was taken, like `heap "system", imported via PRIME`.
 	Path string
-	// Fallbacks has one reason per path tried before and failed.
+	// Fallbacks has one reason per path tried before and failed, like
+	// `heap "system": import refused by pl111: invalid argument`.
 	Fallbacks []string
+	// Choice is the heap rule's order and reason (Choice.Why) when the
+	// heaps were chosen for the device, i.e. no heap was named; its zero
+	// value otherwise.
+	Choice HeapChoice
 
 	dev    *Device
 	handle Handle

@@ -182,3 +182,15 @@ func (d *Device) ProbeCurrent() (*State, error) { return nil, errNotLinux("probe
 func (d *Device) ConnectorCurrent(ConnectorID) (*Connector, error) {
 	return nil, errNotLinux("read connector")
 }
+
+// Class says nothing off Linux.
+func (d *Device) Class() DeviceClass { return DeviceClass{Why: "no sysfs off Linux"} }
+
+// HeapChoice lists no heap off Linux.
+func (d *Device) HeapChoice() HeapChoice {
+	_, err := access.Heaps()
+	return chooseHeaps(d.Class(), nil, err)
+}
+
+// TryHeaps tries nothing off Linux.
+func (d *Device) TryHeaps(HeapChoice, int) []HeapTrial { return nil }

@@ -312,6 +312,9 @@ func TestKernelScanoutAuto(t *testing.T) {
 		if s.Source != SourceHeap || s.Heap != "system" {
 			t.Errorf("cirrus: source %v heap %q, want the system heap", s.Source, s.Heap)
 		}
+		if s.Choice.First() != "system" || s.Choice.Class.Memory != MemoryScattered || !strings.HasPrefix(s.Choice.Why, "cirrus at ") {
+			t.Errorf("cirrus: heap choice %q %v %q, want the system heap for a scattered-page device", s.Choice.First(), s.Choice.Class.Memory, s.Choice.Why)
+		}
 	case "bochs", "virtio":
 		if s.Buffer.Kind() != access.KindDumb || !strings.HasPrefix(s.Path, "dumb buffer") || s.Source != SourceDumb {
 			t.Errorf("%s: path %q source %v, want a dumb buffer", drv, s.Path, s.Source)

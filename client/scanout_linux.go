@@ -13,31 +13,59 @@ const pitchAlign = 64
 
 // NewScanout makes a w×h framebuffer of format f whose memory the CPU can
 // write: the userspace drm_client_buffer. With SourceAuto it tries, in
-// order, a DMA-BUF heap buffer imported over PRIME, a udmabuf imported over
-// PRIME, and a dumb buffer of the device, recording in Fallbacks why each
-// earlier path failed and in Path which one was taken. What a failed path
-// made is released before the next is tried.
+// order, a DMA-BUF heap buffer imported over PRIME from each heap in the
+// order the heap rule gives for this device (Device.HeapChoice: CMA first
+// for a display that scans out only contiguous memory, "system" first
+// otherwise), a udmabuf imported over PRIME, and a dumb buffer of the
+// device, recording in Fallbacks why each earlier path failed, in Path
+// which one was taken and in Choice why the heaps were tried in that
+// order. SourceHeap tries the heaps alone. A heap named in opts.Heap is the
+// only heap tried. What a failed path made is released before the next is
+// tried.
 func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout, error) {
 	bpp := f.BytesPerPixel()
 	if w <= 0 || h <= 0 || bpp == 0 {
 		return nil, fmt.Errorf("scanout %dx%d %s on %s: need a positive size and a packed RGB format", w, h, f, dev.name())
 	}
-	var steps []Source
+	type step struct {
+		src  Source
+		heap string
+	}
+	var steps []step
+	var choice HeapChoice
+	heapSteps := func() {
+		if opts.Heap != "" {
+			steps = append(steps, step{SourceHeap, opts.Heap})
+			return
+		}
+		choice = dev.HeapChoice()
+		for _, hp := range choice.Heaps {
+			steps = append(steps, step{SourceHeap, hp.Name})
+		}
+		if len(choice.Heaps) == 0 {
+			// No heap to try: one step whose error says why.
+			steps = append(steps, step{SourceHeap, ""})
+		}
+	}
 	switch opts.Source {
 	case SourceAuto:
-		steps = []Source{SourceHeap, SourceUdmabuf, SourceDumb}
-	case SourceHeap, SourceUdmabuf, SourceDumb:
-		steps = []Source{opts.Source}
+		heapSteps()
+		steps = append(steps, step{SourceUdmabuf, ""}, step{SourceDumb, ""})
+	case SourceHeap:
+		heapSteps()
+	case SourceUdmabuf, SourceDumb:
+		steps = []step{{opts.Source, ""}}
 	default:
 		return nil, fmt.Errorf("scanout on %s: unknown buffer source %v", dev.name(), opts.Source)
 	}
 	var fallbacks []string
 	var errs []error
-	for _, src := range steps {
-		s, label, err := dev.tryScanout(src, w, h, f, bpp, opts.Heap)
+	for _, st := range steps {
+		s, label, err := dev.tryScanout(st.src, w, h, f, bpp, st.heap)
 		if err == nil {
-			s.Source = src
+			s.Source = st.src
 			s.Fallbacks = fallbacks
+			s.Choice = choice
 			return s, nil
 		}
 		fallbacks = append(fallbacks, label+": "+err.Error())

@@ -120,6 +120,15 @@ func (k *KMS) Fallbacks() []string {
 	return k.scanouts[0].Fallbacks
 }
 
+// HeapRule says why the heaps were tried in the order they were (client's
+// Scanout.Choice.Why), or "" when a heap was named or no heap was tried.
+func (k *KMS) HeapRule() string {
+	if len(k.scanouts) == 0 {
+		return ""
+	}
+	return k.scanouts[0].Choice.Why
+}
+
 // LastPresent returns the last update sent to the device: the buffer, flip
 // or damage flush, and the damage clips (panel coordinates).
 func (k *KMS) LastPresent() Present { return k.last }

@@ -118,6 +118,9 @@ func (ks *kmsScreen) light(out *client.Output) error {
 	if err != nil {
 		return err
 	}
+	if r := k.HeapRule(); r != "" {
+		ks.log.Info("heap: " + r)
+	}
 	for _, f := range k.Fallbacks() {
 		ks.log.Info("fallback: " + f)
 	}

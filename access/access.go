@@ -219,6 +219,17 @@ func (t HeapType) String() string {
 // MarshalText makes a HeapType print as its name in JSON.
 func (t HeapType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
+// UnmarshalText reads a name String returns.
+func (t *HeapType) UnmarshalText(b []byte) error {
+	for _, v := range []HeapType{HeapOther, HeapSystem, HeapSystemUncached, HeapCMA} {
+		if string(b) == v.String() {
+			*t = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown heap type %q (want system, system-uncached, CMA or other)", b)
+}
+
 // Contiguous reports whether the heap's buffers are physically contiguous
 // as far as is known (CMA; a HeapOther heap may be, but is not known to be).
 func (t HeapType) Contiguous() bool { return t == HeapCMA }

@@ -48,6 +48,17 @@ func (m Memory) String() string {
 // MarshalText makes a Memory print as its name in JSON.
 func (m Memory) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
+// UnmarshalText reads a name String returns.
+func (m *Memory) UnmarshalText(b []byte) error {
+	for _, v := range []Memory{MemoryUnknown, MemoryScattered, MemoryContiguous} {
+		if string(b) == v.String() {
+			*m = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown scanout memory %q (want unknown, scattered or contiguous)", b)
+}
+
 // DeviceClass is what sysfs says about the device behind a DRM card node,
 // and what memory that device scans out from.
 type DeviceClass struct {

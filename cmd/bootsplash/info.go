@@ -37,7 +37,31 @@ type deviceReport struct {
 	Connectors []connectorReport `json:"connectors"`
 	CRTCs      []crtcReport      `json:"crtcs"`
 	Planes     []planeReport     `json:"planes"`
+	// Heap is the heap the device's scanout buffers would come from and
+	// why, checked by offering it a small buffer from every heap.
+	Heap heapChoiceReport `json:"heap"`
 }
+
+// heapChoiceReport is the heap rule's choice for one device and what the
+// device answered to a small buffer from each heap.
+type heapChoiceReport struct {
+	client.HeapChoice
+	Trials []heapTrialReport `json:"trials,omitempty"`
+}
+
+type heapTrialReport struct {
+	Heap     string `json:"heap"`
+	Type     string `json:"type"`
+	Size     int    `json:"size"`
+	Accepted bool   `json:"accepted"`
+	Errno    string `json:"errno,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// heapTrialSize is the buffer offered from each heap: small, so that a
+// CMA area is not strained; a scattered heap's buffer of this size is one
+// chunk, so an acceptance of it proves little, a refusal a lot.
+const heapTrialSize = 64 << 10
 
 type connectorReport struct {
 	ID               client.ConnectorID `json:"id"`
@@ -182,6 +206,7 @@ func probeDevice(path string) (*deviceReport, error) {
 		return nil, err
 	}
 	d := &deviceReport{Path: dev.Path(), Driver: dev.Driver(), Atomic: dev.Atomic(), Universal: dev.UniversalPlanes(), Caps: dev.Caps()}
+	d.Heap = heapChoiceOf(dev)
 	for _, c := range st.Connectors {
 		cr := connectorReport{ID: c.ID, Name: c.Name, Status: c.Status.String(), WidthMM: c.WidthMM, HeightMM: c.HeightMM,
 			PanelOrientation: c.PanelOrientation, EDIDBytes: len(c.EDID), Properties: propNames(c.Props)}
@@ -216,6 +241,38 @@ func probeDevice(path string) (*deviceReport, error) {
 	return d, nil
 }
 
+// heapChoiceOf is the heap rule's choice for dev, each heap checked by
+// importing a small buffer.
+func heapChoiceOf(dev *client.Device) heapChoiceReport {
+	r := heapChoiceReport{HeapChoice: dev.HeapChoice()}
+	for _, t := range dev.TryHeaps(r.HeapChoice, heapTrialSize) {
+		tr := heapTrialReport{Heap: t.Heap.Name, Type: t.Heap.Type.String(), Size: t.Size, Accepted: t.Accepted(), Errno: t.Errno}
+		if t.Err != nil {
+			tr.Error = t.Err.Error()
+		}
+		r.Trials = append(r.Trials, tr)
+	}
+	return r
+}
+
+// writeHeapChoice prints the heap section of one device.
+func writeHeapChoice(b *strings.Builder, h heapChoiceReport) {
+	fmt.Fprintf(b, "  heap: %s\n", h.Why)
+	for _, t := range h.Trials {
+		fmt.Fprintf(b, "    %q (%s): ", t.Heap, t.Type)
+		switch {
+		case t.Accepted && h.Class.Memory == client.MemoryContiguous && (t.Type == "system" || t.Type == "system-uncached"):
+			fmt.Fprintf(b, "accepted a %d KiB buffer (by luck: scattered pages, adjacent this time)\n", t.Size>>10)
+		case t.Accepted:
+			fmt.Fprintf(b, "accepted a %d KiB buffer\n", t.Size>>10)
+		case t.Errno != "":
+			fmt.Fprintf(b, "refused a %d KiB buffer: %s (%s)\n", t.Size>>10, t.Errno, t.Error)
+		default:
+			fmt.Fprintf(b, "refused a %d KiB buffer: %s\n", t.Size>>10, t.Error)
+		}
+	}
+}
+
 func propNames(p client.Properties) []string {
 	names := make([]string, 0, len(p))
 	for n := range p {
@@ -244,6 +301,7 @@ func (r *infoReport) writeText(w io.Writer) error {
 		fmt.Fprintf(&b, "%s: %s, %s\n", d.Path, d.Driver, api)
 		fmt.Fprintf(&b, "  caps: dumb=%v prime-import=%v prime-export=%v preferred-depth=%d prefer-shadow=%v addfb2-modifiers=%v async-flip=%v\n",
 			d.Caps.DumbBuffer, d.Caps.PrimeImport, d.Caps.PrimeExport, d.Caps.PreferredDepth, d.Caps.PreferShadow, d.Caps.AddFB2Modifiers, d.Caps.AsyncPageFlip)
+		writeHeapChoice(&b, d.Heap)
 		for _, c := range d.Connectors {
 			fmt.Fprintf(&b, "  connector %d %s: %s, %dx%d mm", c.ID, c.Name, c.Status, c.WidthMM, c.HeightMM)
 			if c.PanelOrientation != "" {

@@ -19,7 +19,9 @@ func cmdStudy(args []string, stdout, stderr io.Writer) error {
 	workloads := fs.String("workloads", "full,progress,spinner,text", "workloads, comma-separated")
 	source := fs.String("source", "auto", "buffer source: auto (heap if present, else memfd), heap, udmabuf, dumb or memfd")
 	heap := fs.String("heap", "", `dma-buf heap name for --source heap (default: "system", else a CMA heap)`)
-	device := fs.String("device", "/dev/dri/card0", "DRM device for dumb buffers")
+	device := fs.String("device", "/dev/dri/card0", "DRM device for dumb buffers and heap x device")
+	heapDevice := fs.Bool("heap-device", true, "measure heap x device: buffers of every heap, at every size, imported into --device")
+	heapTries := fs.Int("heap-tries", 4, "buffers of each heap and size held at once for heap x device")
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
 	csvOut := fs.String("csv", "", "write the results as CSV to this file")
 	report := fs.String("report", "", "write a Markdown report (with JSON, CSV and, in a -tags plots build, plots) into this directory")
@@ -28,7 +30,7 @@ func cmdStudy(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg := study.Config{Frames: *frames, Warmup: *warmup, Heap: *heap, Device: *device}
+	cfg := study.Config{Frames: *frames, Warmup: *warmup, Heap: *heap, Device: *device, HeapDevice: *heapDevice, HeapTries: *heapTries}
 	var err error
 	if cfg.Sizes, err = parseList(*sizes, study.ParseSize); err != nil {
 		return fmt.Errorf("%w: --sizes: %v", errUsage, err)
@@ -43,6 +45,9 @@ func cmdStudy(args []string, stdout, stderr io.Writer) error {
 		cfg.Source = study.AutoSource()
 	} else if cfg.Source, err = study.ParseSource(*source); err != nil {
 		return fmt.Errorf("%w: --source: %v", errUsage, err)
+	}
+	if *heapTries < 1 {
+		return fmt.Errorf("%w: --heap-tries %d: want at least 1", errUsage, *heapTries)
 	}
 	if *frames < 1 || *warmup < 0 {
 		return fmt.Errorf("%w: --frames %d --warmup %d: want at least 1 frame and no negative warm-up", errUsage, *frames, *warmup)

@@ -155,3 +155,63 @@ func hex(t *testing.T, s string) uint64 {
 	}
 	return v
 }
+
+// TestStudyHeapDevice measures heap × device on the VM's display: PCI
+// devices with no IOMMU, so the heap rule ranks "system" first; cirrus
+// imports every buffer, bochs refuses each (EINVAL: the VRAM helper
+// imports nothing) and virtio-gpu too (ENODEV).
+func TestStudyHeapDevice(t *testing.T) {
+	testutil.NeedPath(t, "/dev/dma_heap/system")
+	testutil.NeedPath(t, "/dev/dri/card0")
+	before := testutil.Objects()
+	sizes := []Size{{640, 480}, {1024, 768}}
+	res, err := Run(Config{Frames: 1, Warmup: 0, Sizes: sizes, Source: SourceHeap, Strategies: []Strategy{strat(access.NoSync)},
+		Workloads: []Workload{Progress}, HeapDevice: true, HeapTries: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	res.WriteTable(&b)
+	t.Logf("%s", b.String())
+	if !strings.Contains(res.HeapRule, `; heap "system" (system)`) || !strings.Contains(b.String(), "heap x device: "+res.HeapRule+"\n") {
+		t.Errorf("heap rule %q not printed as the first choice", res.HeapRule)
+	}
+	drv, _ := os.ReadFile("/sys/class/drm/card0/device/uevent")
+	want := ""
+	switch {
+	case strings.Contains(string(drv), "DRIVER=cirrus"):
+	case strings.Contains(string(drv), "DRIVER=bochs"):
+		want = "EINVAL: "
+	case strings.Contains(string(drv), "DRIVER=virtio_gpu"):
+		want = "ENODEV: "
+	default:
+		if testutil.InVM() {
+			t.Fatalf("unexpected display device: %s", drv)
+		}
+	}
+	n := 0
+	for _, h := range res.HeapImports {
+		if h.Heap != "system" {
+			continue
+		}
+		n++
+		if h.Rank != 0 || h.Type != access.HeapSystem || h.Tries != 3 || h.Bytes != h.Width*h.Height*4 || h.Alloc <= 0 || h.Import <= 0 {
+			t.Errorf("row %+v", h)
+		}
+		if !testutil.InVM() {
+			continue
+		}
+		if want == "" && (h.Accepted != 3 || h.Refusal != "") {
+			t.Errorf("cirrus at %s: accepted %d/3 (%s), want all", h.Size(), h.Accepted, h.Refusal)
+		}
+		if want != "" && (h.Accepted != 0 || !strings.HasPrefix(h.Refusal, want) || !strings.Contains(h.Refusal, "import dma-buf into")) {
+			t.Errorf("at %s: accepted %d/3, refusal %q, want none and %q", h.Size(), h.Accepted, h.Refusal, want)
+		}
+	}
+	if n != len(sizes) {
+		t.Errorf("%d system-heap rows for %d sizes: %+v", n, len(sizes), res.HeapImports)
+	}
+	if after := testutil.Objects(); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("heap x device left kernel objects open: before %q, after %q", before, after)
+	}
+}

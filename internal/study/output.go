@@ -85,6 +85,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := r.writeHeapTable(w); err != nil {
+		return err
+	}
 	for _, s := range r.Skipped {
 		if _, err := fmt.Fprintf(w, "skipped: %s\n", s); err != nil {
 			return err

@@ -97,6 +97,21 @@ func (r *Result) WriteMarkdown(w io.Writer, plots []Plot) error {
 	p("*ioctls/f* counts DMA_BUF_IOCTL_SYNC, *syscalls/f* adds mmap, munmap and mprotect, *faults/f* are the drawing thread's minor page faults (getrusage), ")
 	p("*drawn/f* the bytes the workload damaged and *copied/f* the bytes Shadow wrote back into the buffer.\n\n")
 	r.writeMarkdownTable(&b)
+	if len(r.HeapImports) > 0 {
+		p("\n### Heap × device\n\n")
+		p("The heap rule for the device: %s. ", r.HeapRule)
+		p("Each row allocated *tries* buffers of the size from the heap and imported each into the device over PRIME, holding them all at once; ")
+		p("*rank* is the heap's place in the rule's order (0: its first choice). A buffer of scattered pages accepted by a device that needs contiguous memory was accepted by luck.\n\n")
+		h := heapHeader()
+		b.WriteString("| " + strings.Join(h, " | ") + " |\n|")
+		for range h {
+			b.WriteString("---|")
+		}
+		b.WriteString("\n")
+		for _, row := range r.sortedHeaps() {
+			b.WriteString("| " + strings.Join(heapRow(row), " | ") + " |\n")
+		}
+	}
 	if len(r.Skipped) > 0 {
 		p("\nNot measured:\n\n")
 		for _, s := range r.Skipped {

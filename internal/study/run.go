@@ -40,18 +40,19 @@ func (s *sources) close() error {
 	return errors.Join(errs...)
 }
 
-// device opens the DRM device for dumb buffers, or says why it cannot.
+// device opens the DRM device (for dumb buffers and heap × device), or
+// says why it cannot.
 func (s *sources) device() (*client.Device, error) {
 	if s.dev != nil || s.devErr != nil {
 		return s.dev, s.devErr
 	}
 	if _, err := os.Stat(s.cfg.Device); err != nil {
-		s.devErr = fmt.Errorf("no DRM device for dumb buffers: %w", err)
+		s.devErr = fmt.Errorf("no DRM device: %w", err)
 		return nil, s.devErr
 	}
 	d, err := client.Open(s.cfg.Device, client.Options{})
 	if err != nil {
-		s.devErr = fmt.Errorf("open DRM device for dumb buffers: %w", err)
+		s.devErr = fmt.Errorf("open DRM device: %w", err)
 		return nil, s.devErr
 	}
 	s.dev = d
@@ -170,6 +171,15 @@ func Run(cfg Config) (*Result, error) {
 			if err := fb.buf.Close(); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if cfg.HeapDevice {
+		dev, err := src.device()
+		if err == nil {
+			res.HeapImports, res.HeapRule, err = measureHeaps(dev, cfg.Sizes, cfg.HeapTries)
+		}
+		if err != nil {
+			skip(Skip{Strategy: "heap x device", Reason: err.Error()})
 		}
 	}
 	res.Elapsed = time.Since(res.Started)

@@ -207,6 +207,12 @@ type Config struct {
 	Heap string
 	// Device is the DRM node for dumb buffers ("" for /dev/dri/card0).
 	Device string
+	// HeapDevice measures heap × device as well: buffers of every heap, at
+	// every size, imported into Device (see HeapImport).
+	HeapDevice bool
+	// HeapTries is the number of buffers of each heap and size held at
+	// once for heap × device (default 4).
+	HeapTries int
 	// Progress, if not nil, is called after each cell and each skip.
 	Progress func(done Cell, skipped *Skip)
 }
@@ -233,6 +239,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Device == "" {
 		c.Device = "/dev/dri/card0"
+	}
+	if c.HeapTries == 0 {
+		c.HeapTries = heapTries
+	}
+	if c.HeapTries < 1 {
+		return c, fmt.Errorf("study: %d heap tries: want at least 1", c.HeapTries)
 	}
 	if c.Source < SourceHeap || c.Source > SourceMemfd {
 		return c, fmt.Errorf("study: unknown buffer source %d", int(c.Source))
@@ -319,6 +331,11 @@ type Result struct {
 	Cells []Cell `json:"cells"`
 	// Skipped are the cells that did not run, and why.
 	Skipped []Skip `json:"skipped,omitempty"`
+	// HeapRule is the heap rule's choice for the device and why
+	// (client.HeapChoice.Why), and HeapImports the heap × device rows,
+	// when Config.HeapDevice asked for them.
+	HeapRule    string       `json:"heap_rule,omitempty"`
+	HeapImports []HeapImport `json:"heap_device,omitempty"`
 }
 
 // Find returns the cell of strategy s, workload w and size z.

@@ -122,7 +122,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
 	device := fs.String("device", "", "DRM device node (default: the first KMS-capable /dev/dri/card*)")
 	mode := fs.String("mode", "", "display mode WxH (default: the connector's preferred mode)")
-	heap := fs.String("heap", "", `dma-buf heap name (default: "system", else a CMA heap)`)
+	heap := fs.String("heap", "", `dma-buf heap name, the only heap tried (default: every heap, in the order the device needs: a CMA heap first for a display that scans out only contiguous memory, "system" first otherwise; bootsplash info shows it)`)
 	buffer := fs.String("buffer", "auto", "buffer source: auto, heap, udmabuf or dumb")
 	strategy := fs.String("access", "cached", "CPU access: cached, per-access, nosync, shadow or guarded")
 	backend := fs.String("backend", "auto", "auto (KMS if a display device exists, else emulated), kms or emu")

@@ -8,7 +8,9 @@
 //   - a dma-buf from a DMA-BUF heap (/dev/dma_heap/system, a CMA heap):
 //     OpenHeap, HeapFile.Alloc. Heaps are how a process gets
 //     scanout-capable memory without opening a DRM primary node (the 2023
-//     "vc4: introduce DMA-BUF heap" thread).
+//     "vc4: introduce DMA-BUF heap" thread). Heaps lists them with their
+//     type (HeapType: system, CMA, other) and OrderHeaps orders them for a
+//     device that needs contiguous memory or not.
 //   - a dma-buf made from a sealed memfd by /dev/udmabuf: AllocUdmabuf.
 //   - a plain memfd, which is not a dma-buf: AllocMemfd. The emulated
 //     display draws into these; they cannot be synced or imported.

@@ -21,9 +21,17 @@
 //   - ListenUevents and ParseUevent read the kernel's uevents (what
 //     drm_sysfs_hotplug_event and the card's add and remove send), which
 //     the in-kernel client receives as its hotplug callback.
-//   - NewScanout chains it all for a CPU-drawn picture: a buffer from a
-//     DMA-BUF heap imported over PRIME, falling back to udmabuf and then to
-//     a dumb buffer, saying which path was taken and why.
+//   - Class and HeapChoice are the heap rule: what the device behind the
+//     node is (bus, driver, IOMMU group, from sysfs) decides which DMA-BUF
+//     heap suits it, the question of the 2020 "Experimental DMA-BUF Device
+//     Heaps" thread: the system heap for a device behind an IOMMU or one
+//     that takes scattered pages, a CMA heap for one that scans out only
+//     contiguous memory (the GEM DMA helper drivers). TryHeaps checks the
+//     choice by importing a small buffer from each heap.
+//   - NewScanout chains it all for a CPU-drawn picture: a buffer from each
+//     DMA-BUF heap in the rule's order, imported over PRIME, falling back
+//     to udmabuf and then to a dumb buffer, saying which path was taken and
+//     why.
 //
 // Every object the kernel hands out (GEM handle, framebuffer, property blob,
 // the device fd) has one owner here whose Close or Remove is idempotent.

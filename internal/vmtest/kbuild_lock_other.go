@@ -1,0 +1,13 @@
+//go:build !linux
+
+package vmtest
+
+import (
+	"context"
+	"errors"
+)
+
+// lockFile: building kernels needs Linux (Debian's cross compilers).
+func lockFile(ctx context.Context, path string) (func(), error) {
+	return nil, errors.New("building kernels needs Linux")
+}

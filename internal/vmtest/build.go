@@ -52,41 +52,68 @@ func (e *BuildError) Error() string {
 // Unwrap returns the underlying error.
 func (e *BuildError) Unwrap() error { return e.Err }
 
-func goCmd(ctx context.Context, root string, args ...string) *exec.Cmd {
+func goCmd(ctx context.Context, root string, arch Arch, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	cmd.Env = append(os.Environ(), arch.GoEnv()...)
 	return cmd
 }
 
-// GoBuild builds the static program pkg ("./cmd/bootsplash") of the module
-// at root into out.
+// GoBuild builds the static amd64 program pkg ("./cmd/bootsplash") of the
+// module at root into out.
 func GoBuild(ctx context.Context, root, pkg, out string) error {
-	cmd := goCmd(ctx, root, "build", "-o", out, pkg)
+	return GoBuildFor(ctx, root, AMD64, pkg, out)
+}
+
+// GoBuildFor is GoBuild for the architecture arch.
+func GoBuildFor(ctx context.Context, root string, arch Arch, pkg, out string) error {
+	cmd := goCmd(ctx, root, arch, "build", "-o", out, pkg)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return &BuildError{Package: pkg, Err: err, Output: string(b)}
+		return &BuildError{Package: archPkg(pkg, arch), Err: err, Output: string(b)}
 	}
 	return nil
 }
 
-// GoTestBinary builds the static test binary of pkg ("./access") into out.
+// archPkg names a package built for arch in errors.
+func archPkg(pkg string, arch Arch) string {
+	if arch == AMD64 {
+		return pkg
+	}
+	return pkg + " (" + string(arch) + ")"
+}
+
+// GoTestBinary builds the static amd64 test binary of pkg ("./access") into
+// out.
 func GoTestBinary(ctx context.Context, root, pkg, out string) error {
-	cmd := goCmd(ctx, root, "test", "-c", "-o", out, pkg)
+	return GoTestBinaryFor(ctx, root, AMD64, pkg, out)
+}
+
+// GoTestBinaryFor is GoTestBinary for the architecture arch.
+func GoTestBinaryFor(ctx context.Context, root string, arch Arch, pkg, out string) error {
+	cmd := goCmd(ctx, root, arch, "test", "-c", "-o", out, pkg)
 	b, err := cmd.CombinedOutput()
 	if err != nil {
-		return &BuildError{Package: pkg, Err: err, Output: string(b)}
+		return &BuildError{Package: archPkg(pkg, arch), Err: err, Output: string(b)}
 	}
 	if _, err := os.Stat(out); err != nil {
-		return &BuildError{Package: pkg, Err: ErrNoTests, Output: string(b)}
+		return &BuildError{Package: archPkg(pkg, arch), Err: ErrNoTests, Output: string(b)}
 	}
 	return nil
 }
 
-// BuildGuestInit builds the guest init (internal/vmtest/guestinit) into dir
-// and returns its path.
+// BuildGuestInit builds the amd64 guest init (internal/vmtest/guestinit)
+// into dir and returns its path.
 func BuildGuestInit(ctx context.Context, root, dir string) (string, error) {
-	out := filepath.Join(dir, "guestinit")
-	if err := GoBuild(ctx, root, "./internal/vmtest/guestinit", out); err != nil {
+	return BuildGuestInitFor(ctx, root, AMD64, dir)
+}
+
+// BuildGuestInitFor is BuildGuestInit for the architecture arch.
+func BuildGuestInitFor(ctx context.Context, root string, arch Arch, dir string) (string, error) {
+	out := filepath.Join(dir, "guestinit-"+string(arch))
+	if arch == AMD64 {
+		out = filepath.Join(dir, "guestinit")
+	}
+	if err := GoBuildFor(ctx, root, arch, "./internal/vmtest/guestinit", out); err != nil {
 		return "", err
 	}
 	return out, nil

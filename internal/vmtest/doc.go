@@ -19,9 +19,11 @@
 //	BOOTSPLASH_VM=1 go test ./internal/vmtest -v
 //
 // It also runs when CI=true; otherwise the VM tests skip and say so. With
-// the suite enabled, a missing qemu-system-x86_64, a failing apt-get or a
+// the suite enabled, a missing qemu-system-x86_64 (qemu-system-aarch64,
+// qemu-system-riscv64 for the other architectures), a failing apt-get or a
 // missing kernel package is a failure. It needs the Debian packages
-// qemu-system-x86 and dpkg (dpkg-deb), and apt-get able to download
+// qemu-system-x86, qemu-system-arm, qemu-system-misc and dpkg (dpkg-deb),
+// and apt-get able to download
 // linux-image-6.12.107+deb12-amd64-unsigned and
 // linux-image-6.1.0-56-amd64-unsigned (bookworm-security). Screendumps and
 // the frames they are compared with land in out/vmtest.
@@ -73,6 +75,38 @@
 // framebuffer (read back with GETFB2 and PRIME) equal to the splash.
 // TestVMRetainOldKernel runs the retained quit on 6.1, which lacks CLOSEFB:
 // bootsplash must say so, exit 0, and leave no framebuffer on the plane.
+//
+// # Other architectures
+//
+// A Config names a Board besides the display Device; the board fixes the
+// architecture (Arch: QEMU binary, GOARCH, Debian's name for it), QEMU's
+// machine and CPU, the console, and how the control line reaches the
+// guest: a second UART on the PC (ttyS1) and on the vexpress boards
+// (ttyAMA1, they have four PL011s and no PCI), a virtio console
+// (virtio-serial-pci with a virtconsole port, the guest's /dev/hvc0) on
+// QEMU's virt boards, which have one UART. The plan tells the guest init
+// which (Plan.Control). The guest init, bootsplash and test binaries are
+// built for the board's architecture (GoBuildFor, GoTestBinaryFor,
+// BuildGuestInitFor; GOARM=7 for 32-bit ARM); `bootsplash render`, which
+// draws the expected frames, runs on the host.
+//
+// Kernel packages of another architecture (KernelArm64, KernelRISCV64,
+// pinned to a version) are fetched with apt-get through a configuration
+// of their own under the cache (apt/ARCH: sources, lists, cache, an empty
+// dpkg status), so the machine's apt state is left alone and no dpkg
+// --add-architecture is needed; riscv64 comes from trixie, bookworm has
+// none. Modules are ordered from their own .modinfo depends= entries, so
+// the packages' missing modules.dep does not matter. The image is
+// boot/vmlinuz-* (bzImage, zImage, arm64 Image) or boot/vmlinux-*
+// (riscv64), and the modules are under lib/modules or usr/lib/modules.
+//
+// TestVMArch (arch_test.go) boots each target of archTargets: arm64 virt
+// with virtio-gpu on Debian's arm64 kernel, which has no dma-buf heap and
+// whose virtio-gpu refuses the udmabuf import (ENODEV), so run must end on
+// a dumb buffer and say why; the screen must equal `render` pixel for
+// pixel. Each end-to-end case logs its time to first frame with the
+// breakdown `run -v` prints ("TTFF target: ...") and appends it to
+// out/vmtest/ttff.tsv.
 //
 // # Adding to it
 //

@@ -562,8 +562,9 @@ func (t *tailBuffer) String() string {
 	return string(b)
 }
 
-// Board is how QEMU boots a kernel of BuildKernel on one emulated board.
-type Board struct {
+// KernelBoard is how QEMU boots a kernel of BuildKernel on one emulated
+// board by hand, for the kernel's own boot check; Boot takes a Board.
+type KernelBoard struct {
 	// Name names the board in messages: "vexpress-a9".
 	Name string
 	// QEMU is the emulator binary (Debian package qemu-system-arm has
@@ -586,22 +587,22 @@ type Board struct {
 
 // BoardVexpressA9 is armhf on -M vexpress-a9: the core tile's pl111 behind
 // the sii902x bridge, allocating from CMA; heaps "system" and "reserved".
-func BoardVexpressA9() Board {
-	return Board{Name: "vexpress-a9", QEMU: "qemu-system-arm", Machine: "vexpress-a9", CPU: "cortex-a9",
+func BoardVexpressA9() KernelBoard {
+	return KernelBoard{Name: "vexpress-a9", QEMU: "qemu-system-arm", Machine: "vexpress-a9", CPU: "cortex-a9",
 		MemoryMB: 1024, DTB: DTBVexpressA9, Console: "ttyAMA0", Append: "cma=64M"}
 }
 
 // BoardVexpressCA53CMA is arm64 on -M vexpress-a15,secure=off with a
 // Cortex-A57: the motherboard pl111 allocating from CMA; heaps "system" and
 // "reserved".
-func BoardVexpressCA53CMA() Board {
-	return Board{Name: "vexpress-ca53-cma", QEMU: "qemu-system-aarch64", Machine: "vexpress-a15,secure=off", CPU: "cortex-a57",
+func BoardVexpressCA53CMA() KernelBoard {
+	return KernelBoard{Name: "vexpress-ca53-cma", QEMU: "qemu-system-aarch64", Machine: "vexpress-a15,secure=off", CPU: "cortex-a57",
 		MemoryMB: 1024, DTB: DTBVexpressCA53CMA, Console: "ttyAMA0", Append: "cma=64M"}
 }
 
 // BoardVexpressCA53VRAM is BoardVexpressCA53CMA with the motherboard
 // pl111 scanning out of its own VRAM: it refuses every import.
-func BoardVexpressCA53VRAM() Board {
+func BoardVexpressCA53VRAM() KernelBoard {
 	b := BoardVexpressCA53CMA()
 	b.Name, b.DTB = "vexpress-ca53-vram", DTBVexpressCA53VRAM
 	return b
@@ -610,7 +611,7 @@ func BoardVexpressCA53VRAM() Board {
 // QEMUArgs returns the options that boot k on the board: machine, CPU,
 // memory, kernel and device tree. The caller adds -initrd, -append (see
 // CommandLine), the serial ports and the display options.
-func (b Board) QEMUArgs(k *BuiltKernel) ([]string, error) {
+func (b KernelBoard) QEMUArgs(k *BuiltKernel) ([]string, error) {
 	dtb, ok := k.DTBs[b.DTB]
 	if !ok {
 		return nil, fmt.Errorf("board %s: kernel %s has no device tree %s", b.Name, k.Spec.Name, b.DTB)
@@ -621,7 +622,7 @@ func (b Board) QEMUArgs(k *BuiltKernel) ([]string, error) {
 
 // CommandLine returns the kernel command line for the board with extra
 // appended: "console=ttyAMA0 cma=64M rdinit=/init panic=-1 extra".
-func (b Board) CommandLine(extra string) string {
+func (b KernelBoard) CommandLine(extra string) string {
 	s := "console=" + b.Console + " " + b.Append + " rdinit=/init panic=-1"
 	if extra != "" {
 		s += " " + extra

@@ -149,7 +149,7 @@ func TestBuiltKernelBoots(t *testing.T) {
 	cases := []struct {
 		spec       KernelSpec
 		goarch     string
-		board      Board
+		board      KernelBoard
 		wantImport string // of the CMA heap's buffer
 		wantVRAM   bool
 	}{

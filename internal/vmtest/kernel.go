@@ -27,7 +27,40 @@ const (
 	// Kernel61 is Debian bookworm's own 6.1 kernel: no dma-buf heaps, no
 	// udmabuf, plain .ko modules. The "old kernel" case for fallbacks.
 	Kernel61 = "linux-image-6.1.0-56-amd64-unsigned"
+	// KernelArm64 is bookworm's 6.12 backport for arm64: no dma-buf heaps,
+	// udmabuf built in, virtio-gpu a module, no pl111; an uncompressed
+	// Image as vmlinuz.
+	KernelArm64 = "linux-image-6.12.107+deb12-arm64-unsigned"
+	// KernelRISCV64 is trixie's 6.12 for riscv64 (bookworm has no riscv64):
+	// no dma-buf heaps, no udmabuf, virtio-gpu a module; the image is
+	// boot/vmlinux-*, the modules under usr/lib/modules (merged /usr).
+	KernelRISCV64 = "linux-image-6.12.107+deb13-riscv64"
 )
+
+// debSource says where a pinned kernel package comes from: packages of
+// the host's architecture from the host's own apt sources, packages of
+// other architectures from a private apt configuration under the cache
+// (sources, lists, cache and status of its own: the machine's apt state is
+// left as it is, no dpkg --add-architecture).
+type debSource struct {
+	arch Arch
+	// version pins a foreign package ("" for host packages, whose name
+	// pins the ABI and whose version is the host archive's).
+	version string
+	// suites are Debian archive lines: "URI SUITE".
+	suites []string
+}
+
+func debSourceOf(pkg string) debSource {
+	bookworm := []string{"http://deb.debian.org/debian bookworm", "http://deb.debian.org/debian-security bookworm-security"}
+	switch pkg {
+	case KernelArm64:
+		return debSource{arch: ARM64, version: "6.12.107-1~deb12u1", suites: bookworm}
+	case KernelRISCV64:
+		return debSource{arch: RISCV64, version: "6.12.107-1", suites: []string{"http://deb.debian.org/debian trixie"}}
+	}
+	return debSource{arch: HostArch}
+}
 
 // CacheDir is where kernel packages and their extracted trees are kept:
 // $BOOTSPLASH_VM_CACHE, or .cache/vm under the repository root.
@@ -50,6 +83,11 @@ type KernelTree struct {
 	// Release is the kernel release (uname -r), the name of its
 	// lib/modules directory.
 	Release string
+	// Arch is the architecture the kernel runs on.
+	Arch Arch
+	// DTB is the device tree QEMU passes to the kernel (-dtb); empty on
+	// boards whose device tree QEMU makes itself.
+	DTB string
 
 	index map[string]string // module name (with '_') → file
 }
@@ -98,13 +136,23 @@ func extractKernel(ctx context.Context, cacheDir, pkg, tree string) error {
 	}
 	deb, err := findDeb(debDir, pkg)
 	if err != nil {
-		args := []string{"download"}
+		src := debSourceOf(pkg)
+		var opts []string
 		if os.Geteuid() == 0 {
 			// apt drops to the _apt user to download; as root into a
 			// directory _apt cannot write, it warns and fails.
-			args = append(args, "-o", "APT::Sandbox::User=root")
+			opts = append(opts, "-o", "APT::Sandbox::User=root")
 		}
-		args = append(args, pkg)
+		want := pkg
+		if src.arch != HostArch {
+			aptOpts, err := foreignApt(ctx, cacheDir, pkg, src, opts)
+			if err != nil {
+				return err
+			}
+			opts = append(opts, aptOpts...)
+			want = pkg + ":" + src.arch.Debian() + "=" + src.version
+		}
+		args := append(append([]string{"download"}, opts...), want)
 		cmd := exec.CommandContext(ctx, "apt-get", args...)
 		cmd.Dir = debDir
 		out, err := cmd.CombinedOutput()
@@ -144,16 +192,64 @@ func findDeb(dir, pkg string) (string, error) {
 	return m[len(m)-1], nil
 }
 
+// foreignApt returns the apt-get options that read Debian's archive for
+// src's architecture from a configuration of its own under cacheDir, and
+// makes sure its package lists are there (apt-get update the first time).
+// opts are options every apt-get call takes.
+func foreignApt(ctx context.Context, cacheDir, pkg string, src debSource, opts []string) ([]string, error) {
+	dir := filepath.Join(cacheDir, "apt", src.arch.Debian())
+	for _, d := range []string{"parts", "lists/partial", "cache/archives/partial"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return nil, &FetchError{Package: pkg, Step: "create apt directory", Err: err}
+		}
+	}
+	var sources strings.Builder
+	for _, s := range src.suites {
+		fmt.Fprintf(&sources, "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s main\n", s)
+	}
+	files := map[string]string{"sources.list": sources.String(), "status": ""}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			return nil, &FetchError{Package: pkg, Step: "write apt " + name, Err: err}
+		}
+	}
+	aptOpts := []string{
+		"-o", "Dir::Etc::sourcelist=" + filepath.Join(dir, "sources.list"),
+		"-o", "Dir::Etc::sourceparts=" + filepath.Join(dir, "parts"),
+		"-o", "Dir::State::Lists=" + filepath.Join(dir, "lists"),
+		"-o", "Dir::Cache=" + filepath.Join(dir, "cache"),
+		"-o", "Dir::State::status=" + filepath.Join(dir, "status"),
+		"-o", "APT::Architecture=" + src.arch.Debian(),
+		"-o", "APT::Architectures::=" + src.arch.Debian(),
+	}
+	// The lists are fetched once per cache and again when they no longer
+	// have the pinned version (the archive moved on, or the suites changed).
+	known := exec.CommandContext(ctx, "apt-cache", append(append(append([]string{}, opts...), aptOpts...), "show", pkg+":"+src.arch.Debian()+"="+src.version)...)
+	if known.Run() == nil {
+		return aptOpts, nil
+	}
+	args := append(append(append([]string{}, opts...), aptOpts...), "update")
+	if out, err := exec.CommandContext(ctx, "apt-get", args...).CombinedOutput(); err != nil {
+		return nil, &FetchError{Package: pkg, Step: "apt-get " + strings.Join(args, " "), Err: err, Output: string(out)}
+	}
+	return aptOpts, nil
+}
+
 func openKernelTree(pkg, dir string) (*KernelTree, error) {
-	vm, _ := filepath.Glob(filepath.Join(dir, "boot", "vmlinuz-*"))
+	// vmlinuz (x86 bzImage, armhf zImage, arm64 Image) or vmlinux
+	// (riscv64's Image with an EFI stub): QEMU's -kernel takes each as is.
+	vm, _ := filepath.Glob(filepath.Join(dir, "boot", "vmlinu[xz]-*"))
 	if len(vm) != 1 {
-		return nil, &FetchError{Package: pkg, Step: "find boot/vmlinuz-*", Err: fmt.Errorf("%d candidates in %s", len(vm), dir)}
+		return nil, &FetchError{Package: pkg, Step: "find boot/vmlinu[xz]-*", Err: fmt.Errorf("%d candidates in %s", len(vm), dir)}
 	}
 	rels, _ := filepath.Glob(filepath.Join(dir, "lib", "modules", "*"))
+	if len(rels) == 0 { // merged /usr (trixie)
+		rels, _ = filepath.Glob(filepath.Join(dir, "usr", "lib", "modules", "*"))
+	}
 	if len(rels) != 1 {
 		return nil, &FetchError{Package: pkg, Step: "find lib/modules/*", Err: fmt.Errorf("%d candidates in %s", len(rels), dir)}
 	}
-	k := &KernelTree{Package: pkg, Dir: dir, Vmlinuz: vm[0], Release: filepath.Base(rels[0]), index: map[string]string{}}
+	k := &KernelTree{Package: pkg, Dir: dir, Vmlinuz: vm[0], Release: filepath.Base(rels[0]), Arch: debSourceOf(pkg).arch, index: map[string]string{}}
 	err := filepath.WalkDir(rels[0], func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -37,6 +37,10 @@ const (
 	// while the guest runs (device_del, device_add); it is not in the
 	// matrix.
 	BochsDisplay Device = "bochs-display"
+	// PL111 is the ARM PrimeCell CLCD controller built into the vexpress
+	// boards, driven by pl111_drm through the GEM DMA helper: it scans out
+	// contiguous memory only (no IOMMU). QEMU gives it no id.
+	PL111 Device = "pl111"
 )
 
 // DisplayID is the QOM id the display device gets, for screendump's device
@@ -54,8 +58,10 @@ func (d Device) QEMUArgs() ([]string, error) {
 		return []string{"-vga", "none", "-device", "virtio-gpu-pci,max_outputs=2,id=" + DisplayID}, nil
 	case BochsDisplay:
 		return []string{"-vga", "none", "-device", "bochs-display,id=" + DisplayID}, nil
+	case PL111:
+		return nil, nil // part of the board
 	}
-	return nil, fmt.Errorf("unknown display device %q (want cirrus, bochs, virtio or bochs-display)", string(d))
+	return nil, fmt.Errorf("unknown display device %q (want cirrus, bochs, virtio, bochs-display or pl111)", string(d))
 }
 
 // Modules returns the DRM driver module of the device (its dependencies
@@ -68,6 +74,9 @@ func (d Device) Modules() []ModuleSpec {
 		return []ModuleSpec{{Name: "bochs"}}
 	case Virtio:
 		return []ModuleSpec{{Name: "virtio_pci", Optional: true}, {Name: "virtio-gpu"}}
+	case PL111:
+		// Built in where the kernel was built for the board.
+		return []ModuleSpec{{Name: "pl111_drm", Optional: true}}
 	}
 	return nil
 }
@@ -91,6 +100,9 @@ type HostFunc func(ctx context.Context, m *Machine) error
 // Config describes one boot.
 type Config struct {
 	Kernel *KernelTree
+	// Board is the emulated machine; the zero value is PC. It must be of
+	// the kernel's architecture and have Device.
+	Board  Board
 	Device Device
 	// Modules to load in this order (dependencies are added before each)
 	// before waiting for Plan.WaitPaths; nil means the device's driver.
@@ -114,7 +126,8 @@ type Config struct {
 	// WorkDir receives the initramfs, the console log and the transcript;
 	// a temporary directory (removed afterwards) when empty.
 	WorkDir string
-	// MemoryMB is the guest's memory; 0 means 512.
+	// MemoryMB is the guest's memory; 0 means the board's default (512
+	// MiB on the PC).
 	MemoryMB int
 	// Timeout bounds the whole boot; 0 means 3 minutes.
 	Timeout time.Duration
@@ -122,10 +135,13 @@ type Config struct {
 	// with StreamOutput, every line of step output.
 	Logf         func(format string, args ...any)
 	StreamOutput bool
-	// QEMU is the emulator binary; "qemu-system-x86_64" when empty.
+	// QEMU is the emulator binary; the board architecture's
+	// (qemu-system-x86_64 for the PC) when empty.
 	QEMU string
 	// ExtraArgs are appended to QEMU's command line.
 	ExtraArgs []string
+	// Append is added to the kernel command line ("cma=64M").
+	Append []string
 }
 
 // Result is what became of one step.
@@ -356,17 +372,32 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 3 * time.Minute
 	}
-	if cfg.MemoryMB == 0 {
-		cfg.MemoryMB = 512
+	if cfg.Board == "" {
+		cfg.Board = PC
 	}
+	board, err := cfg.Board.spec()
+	if err != nil {
+		return nil, err
+	}
+	if err := board.check(cfg.Board, cfg.Device); err != nil {
+		return nil, err
+	}
+	if cfg.Kernel.Arch != "" && cfg.Kernel.Arch != board.arch { // empty: the board's
+		return nil, fmt.Errorf("kernel %s is for %s, board %s is %s", cfg.Kernel.Package, cfg.Kernel.Arch, cfg.Board, board.arch)
+	}
+	if cfg.MemoryMB == 0 {
+		cfg.MemoryMB = board.memoryMB
+	}
+	qemuPkg := ""
 	if cfg.QEMU == "" {
-		cfg.QEMU = "qemu-system-x86_64"
+		cfg.QEMU, qemuPkg = board.arch.QEMU()
 	}
 	if cfg.Modules == nil {
 		cfg.Modules = cfg.Device.Modules()
 	}
 	if cfg.LateModules == nil {
-		cfg.LateModules = []ModuleSpec{{Name: "vgem"}}
+		// Kernels built for one board have no vgem.
+		cfg.LateModules = []ModuleSpec{{Name: "vgem", Optional: cfg.Board != PC}}
 	}
 	devArgs, err := cfg.Device.QEMUArgs()
 	if err != nil {
@@ -374,7 +405,10 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	qemu, err := exec.LookPath(cfg.QEMU)
 	if err != nil {
-		return nil, fmt.Errorf("%s not found (apt-get install qemu-system-x86): %w", cfg.QEMU, err)
+		if qemuPkg != "" {
+			return nil, fmt.Errorf("%s not found (apt-get install %s): %w", cfg.QEMU, qemuPkg, err)
+		}
+		return nil, fmt.Errorf("%s not found: %w", cfg.QEMU, err)
 	}
 	rep := &Report{Results: map[string]*Result{}}
 	work := cfg.WorkDir
@@ -398,7 +432,7 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 	defer os.RemoveAll(sockDir)
 
 	initrd := filepath.Join(work, "initrd.cpio.gz")
-	if err := buildInitramfs(&cfg, initrd); err != nil {
+	if err := buildInitramfs(&cfg, board.control, initrd); err != nil {
 		return nil, err
 	}
 
@@ -407,16 +441,7 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 
 	ctlSock := filepath.Join(sockDir, "ctl")
 	qmpSock := filepath.Join(sockDir, "qmp")
-	args := []string{
-		"-nodefaults", "-accel", "tcg", "-cpu", "max",
-		"-m", fmt.Sprint(cfg.MemoryMB), "-smp", "1",
-		"-kernel", cfg.Kernel.Vmlinuz, "-initrd", initrd,
-		"-append", "console=ttyS0 quiet rdinit=/init panic=-1",
-		"-display", "none", "-no-reboot",
-		"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
-		"-chardev", "socket,id=ctl,path=" + ctlSock + ",server=on,wait=on", "-serial", "chardev:ctl",
-		"-qmp", "unix:" + qmpSock + ",server=on,wait=off",
-	}
+	args := qemuArgs(&cfg, board, initrd, ctlSock, qmpSock)
 	args = append(args, devArgs...)
 	args = append(args, cfg.ExtraArgs...)
 
@@ -444,7 +469,7 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", qemu, err)
 	}
-	cfg.Logf("boot %s (%s) on %s", cfg.Kernel.Release, cfg.Kernel.Package, cfg.Device)
+	cfg.Logf("boot %s (%s) on %s %s", cfg.Kernel.Release, cfg.Kernel.Package, cfg.Board, cfg.Device)
 	exited := make(chan error, 1)
 	var console lockedBuffer
 	consoleDone := make(chan struct{})
@@ -596,6 +621,20 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 	}
 }
 
+// qemuArgs returns QEMU's command line for the boot but the display
+// device and the extra arguments.
+func qemuArgs(cfg *Config, board boardSpec, initrd, ctlSock, qmpSock string) []string {
+	cmdline := append([]string{"console=" + board.console, "quiet", "rdinit=/init", "panic=-1"}, cfg.Append...)
+	args := append([]string{"-nodefaults"}, board.qemuArgs(cfg.MemoryMB)...)
+	args = append(args, "-kernel", cfg.Kernel.Vmlinuz, "-initrd", initrd)
+	if cfg.Kernel.DTB != "" {
+		args = append(args, "-dtb", cfg.Kernel.DTB)
+	}
+	args = append(args, "-append", strings.Join(cmdline, " "), "-display", "none", "-no-reboot")
+	args = append(args, board.controlArgs(ctlSock)...)
+	return append(args, "-qmp", "unix:"+qmpSock+",server=on,wait=off")
+}
+
 func orOK(s string) string {
 	if s == "" {
 		return "ok"
@@ -695,7 +734,7 @@ func dialRetry(ctx context.Context, path string, exited chan error) (net.Conn, e
 	}
 }
 
-func buildInitramfs(cfg *Config, out string) error {
+func buildInitramfs(cfg *Config, control, out string) error {
 	if cfg.GuestInit == "" {
 		return errors.New("vmtest: Config.GuestInit is not set (see BuildGuestInit)")
 	}
@@ -719,6 +758,7 @@ func buildInitramfs(cfg *Config, out string) error {
 	}
 	plan := cfg.Plan
 	plan.Modules, plan.LateModules = nil, nil
+	plan.Control = control
 	for _, mod := range all {
 		if p, ok := cfg.ModuleParams[mod.Name]; ok {
 			mod.Params = p

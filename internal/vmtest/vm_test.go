@@ -48,6 +48,11 @@ type e2eCase struct {
 	wantBuffer []string
 	// wantOutput are texts the whole log must contain (reasons).
 	wantOutput []string
+	// args are more options for run ("--heap", "system").
+	args []string
+	// before and after are plan steps around the case (used by the
+	// non-x86 targets).
+	before, after []proto.Step
 }
 
 func e2eCases(kernel string, d Device) []e2eCase {
@@ -126,6 +131,17 @@ type artefacts struct {
 	testErr       map[string]error
 	bootsplash    string
 	bootsplashErr error
+	// hostBootsplash renders the expected frames when bootsplash is
+	// built for another architecture than the host's.
+	hostBootsplash string
+}
+
+// renderer is the bootsplash binary that runs `render` on the host.
+func (a *artefacts) renderer() string {
+	if a.hostBootsplash != "" {
+		return a.hostBootsplash
+	}
+	return a.bootsplash
 }
 
 // noteSources opens every Go source file of the module (and go.mod,
@@ -485,9 +501,7 @@ func checkE2E(t *testing.T, ctx context.Context, a *artefacts, out string, c e2e
 	if !res.Waited {
 		t.Fatalf("bootsplash run never logged \"first frame\" (exit %d %s)", res.Code, res.Note)
 	}
-	if line, ok := logLine(res.Output, "first frame"); ok {
-		t.Logf("time to first frame: %s", line)
-	}
+	logTTFF(t, filepath.Base(out)+"/"+c.name, res.Output)
 	if !res.OK() {
 		t.Errorf("bootsplash run did not exit 0 on SIGTERM: exit %d %s", res.Code, res.Note)
 	}
@@ -523,7 +537,7 @@ func checkE2E(t *testing.T, ctx context.Context, a *artefacts, out string, c e2e
 	renderPNG := filepath.Join(caseOut, "render.png")
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, a.bootsplash, "render", "--size", fmt.Sprintf("%dx%d", size.X, size.Y), "--out", renderPNG)
+	cmd := exec.CommandContext(ctx, a.renderer(), "render", "--size", fmt.Sprintf("%dx%d", size.X, size.Y), "--out", renderPNG)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("bootsplash render --size %dx%d: %v\n%s", size.X, size.Y, err, b)
 	}

@@ -93,15 +93,8 @@ func (g *guest) run() error {
 	if con, err := os.OpenFile("/dev/console", os.O_WRONLY, 0); err == nil {
 		g.con = con
 	}
-	ctl, err := openRaw(proto.ControlDevice)
-	if err != nil {
-		return err
-	}
-	g.ctl = ctl
-	g.enc = proto.NewEncoder(ctl)
-	g.acks = make(chan proto.Message, 4)
-	go g.readHost()
-
+	// The plan says where the control line is; until it is open, errors
+	// go to the console only.
 	b, err := os.ReadFile(proto.PlanPath)
 	if err != nil {
 		return fmt.Errorf("read plan: %w", err)
@@ -110,6 +103,18 @@ func (g *guest) run() error {
 	if err != nil {
 		return err
 	}
+	control := plan.Control
+	if control == "" {
+		control = proto.ControlDevice
+	}
+	ctl, err := openRaw(control)
+	if err != nil {
+		return err
+	}
+	g.ctl = ctl
+	g.enc = proto.NewEncoder(ctl)
+	g.acks = make(chan proto.Message, 4)
+	go g.readHost()
 	for _, m := range plan.Modules {
 		if err := loadModule(m); err != nil {
 			return err
@@ -173,7 +178,7 @@ func mountAll() error {
 func openRaw(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open control line: %w", err)
+		return nil, fmt.Errorf("open control line %s: %w", path, err)
 	}
 	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	if err != nil {

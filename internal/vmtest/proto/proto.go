@@ -22,8 +22,9 @@ import (
 // PlanPath is where the host puts the encoded Plan inside the initramfs.
 const PlanPath = "/plan.json"
 
-// ControlDevice is the guest's end of the host↔guest control line (the
-// second serial port; the first is the kernel console).
+// ControlDevice is the guest's end of the host↔guest control line on a PC
+// (the second serial port; the first is the kernel console), used when the
+// plan names none.
 const ControlDevice = "/dev/ttyS1"
 
 // Magic starts every framed message line.
@@ -96,6 +97,10 @@ type Step struct {
 // Plan is everything the guest init does after mounting the basic file
 // systems: load modules, wait for device nodes, run the steps, power off.
 type Plan struct {
+	// Control is the guest's device node of the control line (a second
+	// UART, or a virtio console on boards with one UART); ControlDevice
+	// when empty.
+	Control string   `json:"control,omitempty"`
 	Modules []Module `json:"modules,omitempty"`
 	// WaitPaths are device nodes that must appear after Modules are loaded
 	// and before the steps run ("/dev/dri/card0").

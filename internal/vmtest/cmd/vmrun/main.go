@@ -7,6 +7,9 @@
 //	go run ./internal/vmtest/cmd/vmrun --device cirrus --test ./access -- -test.run TestHeap
 //	go run ./internal/vmtest/cmd/vmrun --device bochs --file ./bootsplash \
 //	    --bg "/bin/bootsplash run -v" --wait-for "first frame" --screendump shot.ppm
+//	GOARCH=arm64 CGO_ENABLED=0 go build -o /tmp/bootsplash-arm64 ./cmd/bootsplash
+//	go run ./internal/vmtest/cmd/vmrun --board arm64-virt --file /tmp/bootsplash-arm64:/bin/bootsplash \
+//	    --bg "/bin/bootsplash run -v" --wait-for "first frame" --screendump shot.ppm
 package main
 
 import (
@@ -32,8 +35,9 @@ func main() {
 }
 
 func run() error {
-	kernel := pflag.String("kernel", "6.12", `kernel: "6.12", "6.1", or a Debian package name`)
-	device := pflag.String("device", "cirrus", "display device: cirrus, bochs, virtio or bochs-display")
+	kernel := pflag.String("kernel", "", `kernel: "6.12", "6.1", "arm64", "riscv64", or a Debian package name (default: the board's Debian kernel)`)
+	board := pflag.String("board", "pc", "board: pc, arm64-virt or riscv64-virt")
+	device := pflag.String("device", "", "display device: cirrus, bochs, virtio or bochs-display (default: cirrus on pc, virtio elsewhere)")
 	files := pflag.StringArray("file", nil, "host file to put into the guest, as HOST[:GUEST] (default GUEST: /bin/BASENAME)")
 	tests := pflag.StringArray("test", nil, "package whose test binary runs in the guest (-test.v; args after -- are added)")
 	cmds := pflag.StringArray("run", nil, "command to run in the guest (split at spaces)")
@@ -53,12 +57,29 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	b := vmtest.Board(*board)
+	arch := b.Arch()
+	if arch == "" {
+		return fmt.Errorf("unknown board %q", *board)
+	}
 	pkg := *kernel
 	switch pkg {
 	case "6.12":
 		pkg = vmtest.Kernel612
 	case "6.1":
 		pkg = vmtest.Kernel61
+	case "arm64":
+		pkg = vmtest.KernelArm64
+	case "riscv64":
+		pkg = vmtest.KernelRISCV64
+	case "":
+		pkg = map[vmtest.Arch]string{vmtest.AMD64: vmtest.Kernel612, vmtest.ARM64: vmtest.KernelArm64, vmtest.RISCV64: vmtest.KernelRISCV64}[arch]
+	}
+	if *device == "" {
+		*device = "virtio"
+		if b == vmtest.PC {
+			*device = "cirrus"
+		}
 	}
 	k, err := vmtest.FetchKernel(ctx, vmtest.CacheDir(root), pkg)
 	if err != nil {
@@ -69,13 +90,14 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(build)
-	guestInit, err := vmtest.BuildGuestInit(ctx, root, build)
+	guestInit, err := vmtest.BuildGuestInitFor(ctx, root, arch, build)
 	if err != nil {
 		return err
 	}
 
 	cfg := vmtest.Config{
 		Kernel:    k,
+		Board:     b,
 		Device:    vmtest.Device(*device),
 		GuestInit: guestInit,
 		WorkDir:   *keep,
@@ -103,7 +125,7 @@ func run() error {
 	}
 	for i, t := range *tests {
 		bin := filepath.Join(build, fmt.Sprintf("t%d.test", i))
-		if err := vmtest.GoTestBinary(ctx, root, t, bin); err != nil {
+		if err := vmtest.GoTestBinaryFor(ctx, root, arch, t, bin); err != nil {
 			return err
 		}
 		guest := "/bin/" + strings.ReplaceAll(strings.Trim(t, "./"), "/", "_") + ".test"

@@ -1,0 +1,231 @@
+package vmtest
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
+)
+
+// archTarget is one machine of the non-x86 matrix: an architecture's
+// board, display device and kernel, and what `bootsplash run` must do
+// there.
+type archTarget struct {
+	name   string
+	board  Board
+	device Device
+	// kernel returns the kernel to boot (fetched or built).
+	kernel func(t *testing.T, ctx context.Context, root string) *KernelTree
+	// append is added to the kernel command line.
+	append []string
+	cases  []e2eCase
+	// setup, when set, adds steps of its own to the plan before the
+	// end-to-end cases (and files, host steps); report checks them after
+	// the boot.
+	setup  func(t *testing.T, cfg *Config)
+	report func(t *testing.T, rep *Report)
+}
+
+// archTargets are the non-x86 machines TestVMArch boots.
+func archTargets() []archTarget {
+	debian := func(pkg string) func(*testing.T, context.Context, string) *KernelTree {
+		return func(t *testing.T, ctx context.Context, root string) *KernelTree {
+			return fetchKernel(t, ctx, root, pkg)
+		}
+	}
+	return []archTarget{
+		{
+			// Debian's arm64 kernel has no dma-buf heap; udmabuf is
+			// there, but virtio-gpu refuses every import (ENODEV).
+			name: "arm64-virt-virtio", board: Arm64Virt, device: Virtio, kernel: debian(KernelArm64),
+			cases: []e2eCase{{name: "run", wantBuffer: []string{"dumb"}, wantOutput: []string{"no dma-buf heaps", "udmabuf: import refused by virtio_gpu"}}},
+		},
+	}
+}
+
+// archArtefacts are the programs a boot on arch needs: the guest init and
+// bootsplash built for arch, and bootsplash for the host, which renders
+// the expected frames.
+func archArtefacts(t *testing.T, ctx context.Context, arch Arch) *artefacts {
+	t.Helper()
+	start := time.Now()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	noteSources(t, root)
+	dir := t.TempDir()
+	a := &artefacts{root: root, out: filepath.Join(root, "out", "vmtest"), tests: map[string]string{}, testErr: map[string]error{}}
+	if a.guestInit, err = BuildGuestInitFor(ctx, root, arch, dir); err != nil {
+		t.Fatal(err)
+	}
+	a.bootsplash = filepath.Join(dir, "bootsplash-"+string(arch))
+	if err := GoBuildFor(ctx, root, arch, "./cmd/bootsplash", a.bootsplash); err != nil {
+		t.Fatal(err)
+	}
+	a.hostBootsplash = filepath.Join(dir, "bootsplash-host")
+	if err := GoBuildFor(ctx, root, HostArch, "./cmd/bootsplash", a.hostBootsplash); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("built the %s guest init and bootsplash in %v", arch, time.Since(start).Round(time.Millisecond))
+	return a
+}
+
+// vmArchEnabled is vmEnabled for a board of another architecture: its
+// QEMU must be there when the VM tests are asked for.
+func vmArchEnabled(t *testing.T, b Board) {
+	t.Helper()
+	vmEnabled(t)
+	bin, pkg := b.Arch().QEMU()
+	if _, err := exec.LookPath(bin); err != nil {
+		t.Fatalf("%s is needed for the %s VM tests (apt-get install %s): %v", bin, b, pkg, err)
+	}
+}
+
+// TestVMArch boots the non-x86 machines: each runs `bootsplash run` built
+// for its architecture and compares the screen with `bootsplash render`
+// pixel for pixel, checking the buffer path the device must take.
+func TestVMArch(t *testing.T) {
+	vmEnabled(t)
+	ctx := context.Background()
+	arts := map[Arch]*artefacts{}
+	for _, tg := range archTargets() {
+		t.Run(tg.name, func(t *testing.T) {
+			vmArchEnabled(t, tg.board)
+			start := time.Now()
+			arch := tg.board.Arch()
+			if arts[arch] == nil {
+				arts[arch] = archArtefacts(t, ctx, arch)
+			}
+			runArchBoot(t, ctx, arts[arch], tg)
+			t.Logf("%s: %v in all", tg.name, time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
+
+// runArchBoot boots one target and checks its end-to-end cases.
+func runArchBoot(t *testing.T, ctx context.Context, a *artefacts, tg archTarget) {
+	k := tg.kernel(t, ctx, a.root)
+	out := freshOut(t, a.root, tg.name)
+	cfg := Config{
+		Kernel:    k,
+		Board:     tg.board,
+		Device:    tg.device,
+		GuestInit: a.guestInit,
+		WorkDir:   out,
+		Timeout:   8 * time.Minute,
+		Logf:      t.Logf,
+		Host:      map[string]HostFunc{},
+		Append:    tg.append,
+		Plan:      proto.Plan{WaitPaths: []string{"/dev/dri/card0"}, WaitTimeout: proto.Duration(60 * time.Second)},
+		Files:     []File{{Path: "/bin/bootsplash", HostPath: a.bootsplash}},
+	}
+	if tg.setup != nil {
+		tg.setup(t, &cfg)
+	}
+	shots := map[string]*image.RGBA{}
+	for _, c := range tg.cases {
+		args := append([]string{"/bin/bootsplash", "run", "-v"}, c.args...)
+		if c.mode != "" {
+			args = append(args, "--mode", c.mode)
+		}
+		cfg.Plan.Steps = append(cfg.Plan.Steps, c.before...)
+		cfg.Plan.Steps = append(cfg.Plan.Steps,
+			proto.Step{Name: c.name, Cmd: args, Background: true, WaitFor: "first frame", Timeout: proto.Duration(2 * time.Minute)},
+			proto.Step{Name: c.name + " screendump", Host: true},
+			proto.Step{Name: c.name + " stop", Stop: c.name},
+		)
+		cfg.Plan.Steps = append(cfg.Plan.Steps, c.after...)
+		cfg.Host[c.name+" screendump"] = func(ctx context.Context, m *Machine) error {
+			img, stable, err := m.StableScreendump(c.name, -1, 300*time.Millisecond, 10)
+			if err != nil {
+				return err
+			}
+			if !stable {
+				t.Logf("%s: the screen kept changing over 10 screendumps 300ms apart; comparing the last", c.name)
+			}
+			shots[c.name] = img
+			return nil
+		}
+	}
+	rep, bootErr := Boot(ctx, cfg)
+	if rep != nil {
+		t.Logf("boot %s (%s): ready after %v, wall time %v; console log and transcript in %s",
+			tg.name, k.Release, rep.Ready.Round(time.Millisecond), rep.Wall.Round(time.Millisecond), out)
+	}
+	if bootErr != nil {
+		t.Errorf("%v", bootErr)
+	}
+	if rep == nil {
+		return
+	}
+	_ = os.Remove(filepath.Join(out, "initrd.cpio.gz"))
+	if rep.Release != k.Release {
+		t.Errorf("guest runs kernel %q, want %q", rep.Release, k.Release)
+	}
+	if tg.report != nil {
+		tg.report(t, rep)
+	}
+	for _, c := range tg.cases {
+		t.Run(c.name, func(t *testing.T) {
+			checkE2E(t, ctx, a, out, c, rep, shots[c.name])
+		})
+	}
+}
+
+// ttffStep is one line of the breakdown `bootsplash run -v` logs on its
+// way to the first frame: "bootsplash: STEP ms=1.23".
+var ttffStep = regexp.MustCompile(`^bootsplash: (.+?) ms=([0-9.]+)$`)
+
+// ttffTotal is its last line: "bootsplash: first frame after 12.3ms".
+var ttffTotal = regexp.MustCompile(`first frame after ([0-9.]+)ms`)
+
+// parseTTFF returns the time to first frame `bootsplash run -v` logged,
+// and its breakdown in order.
+func parseTTFF(out []byte) (total float64, steps []string, ok bool) {
+	for _, l := range strings.Split(string(out), "\n") {
+		l = strings.TrimSpace(l)
+		if m := ttffStep.FindStringSubmatch(l); m != nil {
+			steps = append(steps, m[1]+" "+m[2])
+			continue
+		}
+		if m := ttffTotal.FindStringSubmatch(l); m != nil {
+			v, err := strconv.ParseFloat(m[1], 64)
+			if err == nil {
+				return v, steps, true
+			}
+		}
+	}
+	return 0, steps, false
+}
+
+// logTTFF logs the time to first frame of one run with its breakdown, as
+// one line a person can grep from the test log ("TTFF target: ...").
+func logTTFF(t *testing.T, target string, out []byte) {
+	total, steps, ok := parseTTFF(out)
+	if !ok {
+		t.Errorf("bootsplash run -v logged no \"first frame after\" line")
+		return
+	}
+	t.Logf("TTFF %s: %.1fms (%s)", target, total, strings.Join(steps, ", "))
+	line := fmt.Sprintf("%s\t%.1f\t%s\n", target, total, strings.Join(steps, ", "))
+	root, err := RepoRoot()
+	if err != nil {
+		return
+	}
+	f, err := os.OpenFile(filepath.Join(root, "out", "vmtest", "ttff.tsv"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	f.WriteString(line)
+}

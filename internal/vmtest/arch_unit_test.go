@@ -1,0 +1,101 @@
+package vmtest
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The PC's command line is the one the x86 matrix has always booted with:
+// a change of it is a change of every x86 result.
+func TestQEMUArgsPC(t *testing.T) {
+	board, err := PC.spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Kernel: &KernelTree{Vmlinuz: "/k/vmlinuz"}, MemoryMB: 512}
+	got := qemuArgs(&cfg, board, "/w/initrd", "/s/ctl", "/s/qmp")
+	want := []string{"-nodefaults", "-accel", "tcg", "-cpu", "max", "-m", "512", "-smp", "1",
+		"-kernel", "/k/vmlinuz", "-initrd", "/w/initrd",
+		"-append", "console=ttyS0 quiet rdinit=/init panic=-1",
+		"-display", "none", "-no-reboot",
+		"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
+		"-chardev", "socket,id=ctl,path=/s/ctl,server=on,wait=on", "-serial", "chardev:ctl",
+		"-qmp", "unix:/s/qmp,server=on,wait=off"}
+	if !slices.Equal(got, want) {
+		t.Errorf("PC command line\n got %q\nwant %q", got, want)
+	}
+}
+
+// On a virt board the control line is a virtio console, and the kernel
+// console, the device tree and extra kernel arguments follow the board and
+// the config.
+func TestQEMUArgsBoards(t *testing.T) {
+	for _, c := range []struct {
+		board         Board
+		qemu, console string
+		control, cpu  string
+		virtioConsole bool
+		secondUART    bool
+		machineArg    string
+	}{
+		{board: Arm64Virt, qemu: "qemu-system-aarch64", console: "console=ttyAMA0", control: "/dev/hvc0", virtioConsole: true, machineArg: "virt"},
+		{board: RISCV64Virt, qemu: "qemu-system-riscv64", console: "console=ttyS0", control: "/dev/hvc0", virtioConsole: true, machineArg: "virt"},
+		{board: VexpressA9, qemu: "qemu-system-arm", console: "console=ttyAMA0", control: "/dev/ttyAMA1", secondUART: true, machineArg: "vexpress-a9"},
+		{board: VexpressA15Arm64, qemu: "qemu-system-aarch64", console: "console=ttyAMA0", control: "/dev/ttyAMA1", secondUART: true, machineArg: "vexpress-a15,secure=off"},
+	} {
+		t.Run(string(c.board), func(t *testing.T) {
+			spec, err := c.board.spec()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bin, _ := spec.arch.QEMU(); bin != c.qemu {
+				t.Errorf("QEMU %s, want %s", bin, c.qemu)
+			}
+			if spec.control != c.control {
+				t.Errorf("control line %s, want %s", spec.control, c.control)
+			}
+			cfg := Config{Kernel: &KernelTree{Vmlinuz: "/k/Image", DTB: "/k/board.dtb"}, MemoryMB: 1024, Append: []string{"cma=64M"}}
+			args := strings.Join(qemuArgs(&cfg, spec, "/w/initrd", "/s/ctl", "/s/qmp"), " ")
+			for _, w := range []string{"-M " + c.machineArg + " ", "-dtb /k/board.dtb", c.console + " quiet rdinit=/init panic=-1 cma=64M"} {
+				if !strings.Contains(args, w) {
+					t.Errorf("command line %q lacks %q", args, w)
+				}
+			}
+			if got := strings.Contains(args, "virtconsole,chardev=ctl"); got != c.virtioConsole {
+				t.Errorf("virtio console = %v, want %v: %s", got, c.virtioConsole, args)
+			}
+			if got := strings.Contains(args, "-serial chardev:ctl"); got != c.secondUART {
+				t.Errorf("second UART = %v, want %v: %s", got, c.secondUART, args)
+			}
+		})
+	}
+	if _, err := Board("sun4m").spec(); err == nil {
+		t.Errorf("an unknown board has a spec")
+	}
+	spec, _ := Arm64Virt.spec()
+	if err := spec.check(Arm64Virt, Cirrus); err == nil {
+		t.Errorf("arm64 virt claims a cirrus VGA")
+	}
+}
+
+func TestParseTTFF(t *testing.T) {
+	out := []byte(`bootsplash: open /dev/dri/card0 ms=51.33
+bootsplash: probe and select output ms=510.26
+bootsplash: output: Virtual-1 1280x800@74.99 (crtc 36, plane 32) device=/dev/dri/card0 driver=virtio_gpu api=atomic
+bootsplash: fallback: udmabuf: import refused by virtio_gpu: no such device
+bootsplash: allocate, import and map the scanout buffer ms=548.93
+bootsplash: first frame after 1786.4ms
+`)
+	total, steps, ok := parseTTFF(out)
+	if !ok || total != 1786.4 {
+		t.Fatalf("total %v %v, want 1786.4", total, ok)
+	}
+	want := []string{"open /dev/dri/card0 51.33", "probe and select output 510.26", "allocate, import and map the scanout buffer 548.93"}
+	if !slices.Equal(steps, want) {
+		t.Errorf("steps %q, want %q", steps, want)
+	}
+	if _, _, ok := parseTTFF([]byte("bootsplash: open /dev/dri/card0 ms=1\n")); ok {
+		t.Errorf("a log without a first frame has a time to first frame")
+	}
+}

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -29,6 +31,9 @@ type DialError struct {
 // Error says which socket had no daemon and why, or that this user may
 // not reach it.
 func (e *DialError) Error() string {
+	if errors.Is(e.Err, ErrBusy) {
+		return "the bootsplash daemon at " + e.Path + " is busy: " + strings.TrimPrefix(strings.TrimPrefix(e.Err.Error(), ErrBusy.Error()), ": ")
+	}
 	if errors.Is(e.Err, os.ErrPermission) {
 		return "may not connect to the bootsplash daemon at " + e.Path + ": " + e.Err.Error() +
 			" (only root and the daemon's user may use its socket)"
@@ -49,21 +54,45 @@ type ReplyError struct {
 // Error is the request and the daemon's reason.
 func (e *ReplyError) Error() string { return e.Request + ": " + e.Reason }
 
-// ProtocolError is a reply the client could not understand.
+// ProtocolError is a reply the client could not understand or read.
 type ProtocolError struct {
 	Path string
 	What string
+	// Err is the cause, if any.
+	Err error
 }
 
 // Error says what the client could not understand.
 func (e *ProtocolError) Error() string { return "control protocol on " + e.Path + ": " + e.What }
 
+// Unwrap returns the cause.
+func (e *ProtocolError) Unwrap() error { return e.Err }
+
 // Dial connects to the daemon at path ("" for DefaultSocket) and checks
-// that it speaks this protocol version. It gives up when ctx ends.
+// that it speaks this protocol version. A daemon busy with as many
+// clients as it serves is asked again until ctx ends, if ctx has a
+// deadline; then the error matches ErrBusy. It gives up when ctx ends.
 func Dial(ctx context.Context, path string) (*Client, error) {
 	if path == "" {
 		path = DefaultSocket
 	}
+	_, retry := ctx.Deadline()
+	wait := 20 * time.Millisecond
+	for {
+		cl, err := dial(ctx, path)
+		if !retry || !errors.Is(err, ErrBusy) {
+			return cl, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
+}
+
+func dial(ctx context.Context, path string) (*Client, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
@@ -79,22 +108,35 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 	line, err := cl.readLine()
 	if err != nil {
 		c.Close()
+		if closedEarly(err) {
+			// Daemons before the busy reply closed a client over their
+			// limit without a word.
+			return nil, &DialError{Path: path, Err: fmt.Errorf("%w: it closed the connection before its greeting (too many clients?)", ErrBusy)}
+		}
 		return nil, err
 	}
 	if rest, ok := strings.CutPrefix(line, "err "); ok {
 		c.Close()
+		if why, ok := strings.CutPrefix(rest, ErrBusy.Error()); ok {
+			return nil, &DialError{Path: path, Err: fmt.Errorf("%w%s", ErrBusy, why)}
+		}
 		return nil, &ReplyError{Request: "connect to " + path, Reason: rest}
 	}
 	name, ver, _ := strings.Cut(line, " ")
 	if name != greeting {
 		c.Close()
-		return nil, &ProtocolError{path, fmt.Sprintf("unexpected greeting %q", line)}
+		return nil, &ProtocolError{path, fmt.Sprintf("unexpected greeting %q", line), nil}
 	}
 	if v, err := strconv.Atoi(ver); err != nil || v != Version {
 		c.Close()
-		return nil, &ProtocolError{path, fmt.Sprintf("daemon speaks version %q, this client %d", ver, Version)}
+		return nil, &ProtocolError{path, fmt.Sprintf("daemon speaks version %q, this client %d", ver, Version), nil}
 	}
 	return cl, nil
+}
+
+// closedEarly reports whether err is the daemon closing the connection.
+func closedEarly(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // deadline makes reads and writes fail when ctx ends; the returned func
@@ -113,10 +155,10 @@ func (cl *Client) deadline(ctx context.Context) func() {
 func (cl *Client) readLine() (string, error) {
 	line, err := cl.r.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
-		return "", &ProtocolError{cl.path, fmt.Sprintf("reply longer than %d bytes", MaxLine)}
+		return "", &ProtocolError{cl.path, fmt.Sprintf("reply longer than %d bytes", MaxLine), nil}
 	}
 	if err != nil {
-		return "", &ProtocolError{cl.path, fmt.Sprintf("reading the reply: %v", err)}
+		return "", &ProtocolError{cl.path, fmt.Sprintf("reading the reply: %v", err), err}
 	}
 	return strings.TrimSuffix(string(line), "\n"), nil
 }
@@ -130,11 +172,16 @@ func (cl *Client) Do(ctx context.Context, c Command) error {
 	}
 	stop := cl.deadline(ctx)
 	defer stop()
-	if _, err := cl.c.Write([]byte(line + "\n")); err != nil {
-		return &ProtocolError{cl.path, fmt.Sprintf("sending %s: %v", c.Kind, err)}
-	}
+	_, werr := cl.c.Write([]byte(line + "\n"))
 	reply, err := cl.readLine()
+	if err != nil && werr != nil {
+		// The daemon said why it closed the connection, if it did.
+		return &ProtocolError{cl.path, fmt.Sprintf("sending %s: %v", c.Kind, werr), werr}
+	}
 	if err != nil {
+		if closedEarly(err) {
+			return &ProtocolError{cl.path, fmt.Sprintf("sending %s: the daemon closed the connection", c.Kind), err}
+		}
 		return err
 	}
 	if reply == "ok" {
@@ -143,7 +190,7 @@ func (cl *Client) Do(ctx context.Context, c Command) error {
 	if reason, ok := strings.CutPrefix(reply, "err "); ok {
 		return &ReplyError{Request: c.Kind.String(), Reason: reason}
 	}
-	return &ProtocolError{cl.path, fmt.Sprintf("unexpected reply %q", reply)}
+	return &ProtocolError{cl.path, fmt.Sprintf("unexpected reply %q", reply), nil}
 }
 
 // Close ends the connection.

@@ -365,20 +365,22 @@ func TestServerStopsWithIdleClients(t *testing.T) {
 	d := &fakeDaemon{}
 	s, stop := serve(t, ServerOptions{MaxConns: 3}, d)
 	var conns []net.Conn
+	var readers []*bufio.Reader
 	for range 3 {
-		c, _ := rawConn(t, s.Path())
-		conns = append(conns, c)
+		c, r := rawConn(t, s.Path())
+		conns, readers = append(conns, c), append(readers, r)
+		time.Sleep(time.Millisecond) // an order by age
 	}
-	// A fourth client is over the limit: closed at once.
-	c4, err := net.Dial("unix", s.Path())
-	if err != nil {
-		t.Fatal(err)
+	// A fourth client is over the limit: it takes the place of the one
+	// that waited longest, which is told why.
+	c4, _ := rawConn(t, s.Path())
+	if line, err := readers[0].ReadString('\n'); err != nil || line != "err closed to make room for a new client\n" {
+		t.Errorf("the oldest idle client read %q, %v; want the reason it is closed", line, err)
 	}
-	c4.SetDeadline(time.Now().Add(5 * time.Second))
-	if b, err := io.ReadAll(c4); err != nil || len(b) != 0 {
-		t.Errorf("client over the limit read %q, %v; want EOF at once", b, err)
+	if b, err := io.ReadAll(readers[0]); err != nil || len(b) != 0 {
+		t.Errorf("the oldest idle client read %q, %v; want EOF", b, err)
 	}
-	c4.Close()
+	conns = append(conns[1:], c4)
 	stop() // must return although three clients sit idle
 	for _, c := range conns {
 		if b, err := io.ReadAll(c); err != nil || len(b) != 0 {

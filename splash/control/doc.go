@@ -35,4 +35,12 @@
 // request is answered with an error and the connection stays usable; a line
 // longer than MaxLine is answered "err line too long ..." and the
 // connection is closed, since the rest of it cannot be trusted.
+//
+// A client that sends no request for IdleTimeout (a minute), or leaves a
+// request unfinished for RequestTimeout (5 s), is closed. At most
+// MaxConns (32) clients are served at once: a new one takes the place of
+// the client that has waited longest for its next request, and only when
+// all of them are in the middle of a request is it refused, with
+// "err daemon busy: ...". A client the daemon closes is told why first, in
+// one "err REASON" line. A long-lived client redials when told.
 package control

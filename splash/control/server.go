@@ -34,6 +34,15 @@ type ServerOptions struct {
 	AllowUIDs []uint32
 	// MaxConns bounds the clients served at once; 0 means DefaultMaxConns.
 	MaxConns int
+	// IdleTimeout bounds the wait for a client's next request; 0 means
+	// DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// RequestTimeout bounds the wait for the rest of a request line once
+	// it has begun; 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// LogEvery is how often at most one kind of refusal is logged; 0
+	// means DefaultLogEvery.
+	LogEvery time.Duration
 	// Log receives refusals and client errors; nil discards them.
 	Log *slog.Logger
 }
@@ -130,21 +139,27 @@ func (s *Server) Close() error {
 // ends. It returns nil then, after every client handler has returned.
 func (s *Server) Serve(ctx context.Context, commands chan<- Command) error {
 	a := &Acceptor{
-		Listener:  s.ln,
-		AllowUIDs: s.opts.AllowUIDs,
-		MaxConns:  s.opts.MaxConns,
-		Log:       s.log,
+		Listener:       s.ln,
+		AllowUIDs:      s.opts.AllowUIDs,
+		MaxConns:       s.opts.MaxConns,
+		IdleTimeout:    s.opts.IdleTimeout,
+		RequestTimeout: s.opts.RequestTimeout,
+		LogEvery:       s.opts.LogEvery,
+		Log:            s.log,
 		Refuse: func(c *net.UnixConn, err error) {
 			WriteReply(c, []byte(replyLine(err)))
 		},
-		Handle: func(ctx context.Context, c *net.UnixConn, p Peer) {
+		Notice: func(c *net.UnixConn, err error) {
+			WriteReply(c, []byte(replyLine(err)))
+		},
+		Handle: func(ctx context.Context, c *Conn, p Peer) {
 			s.handle(ctx, c, p, commands)
 		},
 	}
 	return a.Serve(ctx)
 }
 
-func (s *Server) handle(ctx context.Context, c *net.UnixConn, p Peer, commands chan<- Command) {
+func (s *Server) handle(ctx context.Context, c *Conn, p Peer, commands chan<- Command) {
 	log := s.log.With("peer_pid", p.PID, "peer_uid", p.UID)
 	if err := WriteReply(c, fmt.Appendf(nil, "%s %d\n", greeting, Version)); err != nil {
 		return
@@ -158,7 +173,10 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn, p Peer, commands c
 			return
 		}
 		if err != nil {
-			return // EOF, or the server is stopping
+			return // EOF, a timeout, or the server is stopping
+		}
+		if !c.Busy() {
+			return
 		}
 		text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
 		cmd, err := ParseRequest(text)

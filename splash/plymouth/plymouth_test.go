@@ -436,3 +436,49 @@ func TestPlymouthClient(t *testing.T) {
 	}
 	settle(t, before)
 }
+
+// TestIdleClientsDoNotLockOutPlymouth: more clients than the server
+// serves at once, connected and sending nothing (as `plymouth --wait`
+// does), or stalled in the middle of a request, do not keep the real
+// `plymouth --ping` out. (It used to return 2 for as long as they stayed.)
+func TestIdleClientsDoNotLockOutPlymouth(t *testing.T) {
+	bin := plymouthClient(t)
+	d := &fakeDaemon{}
+	s, stop := serve(t, Options{RequestTimeout: 300 * time.Millisecond}, d)
+	defer stop()
+	var conns []net.Conn
+	for range control.DefaultMaxConns + 8 {
+		conns = append(conns, dialRaw(t, s.Name()))
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	half := dialRaw(t, s.Name())
+	defer half.Close()
+	half.Write([]byte("M\x02\x20abc"))
+	var worst time.Duration
+	for range 5 {
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		out, err := exec.CommandContext(ctx, bin, "--ping").CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("plymouth --ping with %d idle clients: %v %s", len(conns), err, out)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	t.Logf("plymouth --ping with %d idle clients and a half-open one: at most %v", len(conns), worst)
+	// The half-sent request was closed once its time was up (or to make
+	// room), without reaching the daemon.
+	half.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if b, err := io.ReadAll(half); err != nil || len(b) != 0 {
+		t.Errorf("a stalled request read %q, %v; want the connection closed", b, err)
+	}
+	for _, c := range d.take() {
+		if c.Kind != control.Ping {
+			t.Errorf("the daemon got %+v", c)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package plymouth
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bootsplash/bootsplash/splash/control"
 )
@@ -40,6 +42,17 @@ type Options struct {
 	// MaxConns bounds the clients served at once; 0 means
 	// control.DefaultMaxConns.
 	MaxConns int
+	// IdleTimeout bounds the wait for a client's next request; 0 means
+	// none, as plymouthd: `plymouth --wait` holds its connection, sending
+	// nothing, until the daemon quits. An idle client is still closed to
+	// make room when MaxConns are connected.
+	IdleTimeout time.Duration
+	// RequestTimeout bounds the wait for the rest of a request once its
+	// first byte has come; 0 means control.DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// LogEvery is how often at most one kind of refusal is logged; 0
+	// means control.DefaultLogEvery.
+	LogEvery time.Duration
 	// Log receives refusals, ignored requests and client errors; nil
 	// discards them.
 	Log *slog.Logger
@@ -109,14 +122,17 @@ func (s *Server) Close() error {
 // returned.
 func (s *Server) Serve(ctx context.Context, commands chan<- control.Command) error {
 	a := &control.Acceptor{
-		Listener:  s.ln,
-		AllowUIDs: s.opts.AllowUIDs,
-		MaxConns:  s.opts.MaxConns,
-		Log:       s.log,
+		Listener:       s.ln,
+		AllowUIDs:      s.opts.AllowUIDs,
+		MaxConns:       s.opts.MaxConns,
+		IdleTimeout:    cmp.Or(s.opts.IdleTimeout, -1),
+		RequestTimeout: s.opts.RequestTimeout,
+		LogEvery:       s.opts.LogEvery,
+		Log:            s.log,
 		// plymouthd reads the request before it refuses; the client only
 		// needs the NAK, which it reads after sending.
 		Refuse: func(c *net.UnixConn, err error) { control.WriteReply(c, []byte{nak}) },
-		Handle: func(ctx context.Context, c *net.UnixConn, p control.Peer) {
+		Handle: func(ctx context.Context, c *control.Conn, p control.Peer) {
 			s.handle(ctx, c, p, commands)
 		},
 	}
@@ -187,7 +203,7 @@ func ReadRequest(r *bufio.Reader) (Request, error) {
 // maxRequest is the longest request: letter, marker, size, 255 bytes.
 const maxRequest = 3 + 255
 
-func (s *Server) handle(ctx context.Context, c *net.UnixConn, p control.Peer, commands chan<- control.Command) {
+func (s *Server) handle(ctx context.Context, c *control.Conn, p control.Peer, commands chan<- control.Command) {
 	log := s.log.With("peer_pid", p.PID, "peer_uid", p.UID)
 	r := bufio.NewReaderSize(c, maxRequest)
 	for ctx.Err() == nil {
@@ -198,6 +214,9 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn, p control.Peer, co
 				log.Warn("plymouth: closing a client", "err", err)
 				control.WriteReply(c, []byte{nak})
 			}
+			return
+		}
+		if !c.Busy() {
 			return
 		}
 		reply := s.answer(ctx, log, req, commands)

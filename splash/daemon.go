@@ -2,10 +2,10 @@ package splash
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -400,8 +400,9 @@ type ControlConfig struct {
 
 // OpenFrontends opens the front ends cfg asks for. One that cannot open
 // (plymouthd already holds its socket, /run is read-only) does not stop
-// the others: the ones that opened are returned with an error joining
-// the failures, and close releases them all (call it after Daemon.Run).
+// the others: the ones that opened are returned with a *FrontendError
+// naming the failures, and close releases them all (call it after
+// Daemon.Run).
 func OpenFrontends(cfg ControlConfig) (fes []Frontend, closeAll func(), err error) {
 	var closers []func() error
 	var errs []error
@@ -426,9 +427,36 @@ func OpenFrontends(cfg ControlConfig) (fes []Frontend, closeAll func(), err erro
 			fes, closers = append(fes, s), append(closers, s.Close)
 		}
 	}
-	return fes, func() {
+	closeAll = func() {
 		for _, c := range closers {
 			c()
 		}
-	}, errors.Join(errs...)
+	}
+	if len(errs) > 0 {
+		return fes, closeAll, &FrontendError{Errs: errs}
+	}
+	return fes, closeAll, nil
 }
+
+// FrontendError says which front ends that were asked for could not be
+// opened, and why, on one line.
+type FrontendError struct {
+	Errs []error
+}
+
+// Error lists the failures, and how to go without a front end.
+func (e *FrontendError) Error() string {
+	var b strings.Builder
+	b.WriteString("cannot open the control front ends asked for: ")
+	for i, err := range e.Errs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(err.Error())
+	}
+	b.WriteString(` (stop what holds them, or run without one: --socket "", --psplash=false, --plymouth=false)`)
+	return b.String()
+}
+
+// Unwrap returns the failures.
+func (e *FrontendError) Unwrap() []error { return e.Errs }

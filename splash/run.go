@@ -244,10 +244,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	cfg.Control.Log = cfg.Log
 	fes, closeFrontends, err := OpenFrontends(cfg.Control)
-	if err != nil {
-		cfg.Log.Warn(fmt.Sprintf("control: %v", err))
-	}
 	defer closeFrontends()
+	if err != nil {
+		// A daemon nobody can reach is of no use: a second one started
+		// beside a running one, say, would run on unseen.
+		return err
+	}
 	if ks != nil {
 		firstFrame = ks.announce()
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bootsplash/bootsplash/splash/control"
 )
@@ -125,5 +126,67 @@ func TestCtlUsageErrors(t *testing.T) {
 	_, stderr, err := runArgs(t, "ctl", "--help")
 	if exitCode(err) != 0 || !strings.Contains(stderr, "quit [--retain]") || !strings.Contains(stderr, `--socket string`) || !strings.Contains(stderr, control.DefaultSocket) {
 		t.Errorf("ctl --help: exit %d, output:\n%s", exitCode(err), stderr)
+	}
+}
+
+// TestRunSecondDaemon: `bootsplash run` on the socket of a running daemon
+// fails with exit status 1 and one line saying why (it used to warn and
+// run on, unreachable, with status 0).
+func TestRunSecondDaemon(t *testing.T) {
+	path, stop := ctlDaemon(t, func(control.Command) error { return nil })
+	defer stop()
+	start := time.Now()
+	_, stderr, err := runArgs(t, "run", "--backend", "emu", "--out", filepath.Join(t.TempDir(), "s.png"), "--size", "160x120",
+		"--socket", path, "--psplash=false", "--plymouth=false", "--for", "10s")
+	if err == nil || exitCode(err) != 1 || !errors.Is(err, control.ErrRunning) {
+		t.Fatalf("second run: %v (exit %d), want ErrRunning and exit 1\n%s", err, exitCode(err), stderr)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("second run took %v to fail", took)
+	}
+	if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "listen "+path+": a bootsplash daemon is already listening there") {
+		t.Errorf("error %q: want one line naming the socket", err)
+	}
+}
+
+// TestCtlBusy: while every place of the daemon is taken by a client in
+// the middle of a request, ctl says the daemon is busy (it used to say
+// "reading the reply: EOF").
+func TestCtlBusy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bootsplash", "control")
+	s, err := control.Listen(path, control.ServerOptions{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	commands := make(chan control.Command)
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.Serve(ctx, commands) }()
+	go func() {
+		defer wg.Done()
+		for c := range commands {
+			<-release
+			c.Answer(nil)
+			return
+		}
+	}()
+	defer func() {
+		close(release)
+		cancel()
+		wg.Wait()
+		s.Close()
+	}()
+	held, err := control.Dial(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	go held.Do(ctx, control.Command{Kind: control.Ping}) // held by the daemon
+	time.Sleep(50 * time.Millisecond)
+	_, _, err = runArgs(t, "ctl", "--socket", path, "--timeout", "500ms", "ping")
+	if err == nil || !errors.Is(err, control.ErrBusy) || !strings.HasPrefix(err.Error(), "the bootsplash daemon at "+path+" is busy: ") {
+		t.Errorf("ctl ping while busy: %v, want the daemon busy", err)
 	}
 }

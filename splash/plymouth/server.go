@@ -74,7 +74,7 @@ type ListenError struct {
 
 // Error names the socket and the cause.
 func (e *ListenError) Error() string {
-	return fmt.Sprintf("listen on abstract socket @%s: %v", e.Name, e.Err)
+	return fmt.Sprintf("plymouth: listen on abstract socket @%s: %v", e.Name, e.Err)
 }
 
 // Unwrap returns the cause (EADDRINUSE when plymouthd or another

@@ -250,6 +250,7 @@ func BuildKernel(ctx context.Context, cacheDir string, spec KernelSpec) (*BuiltK
 		return nil, fail("create build log", err, "")
 	}
 	defer logf.Close()
+	var cpu time.Duration
 	mk := func(step string, args ...string) error {
 		all := append([]string{"-C", src, "O=" + build, "ARCH=" + spec.Arch, "CROSS_COMPILE=" + spec.CrossCompile}, args...)
 		fmt.Fprintf(logf, "\n$ make %s\n", strings.Join(all, " "))
@@ -263,7 +264,12 @@ func BuildKernel(ctx context.Context, cacheDir string, spec KernelSpec) (*BuiltK
 		var tail tailBuffer
 		w := io.MultiWriter(logf, &tail)
 		cmd.Stdout, cmd.Stderr = w, w
-		if err := cmd.Run(); err != nil {
+		err := cmd.Run()
+		if cmd.ProcessState != nil {
+			// make's usage includes every compiler it waited for.
+			cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		}
+		if err != nil {
 			return &KernelBuildError{Kernel: spec.Name, Step: step, Err: err, Output: tail.String(), Log: logPath}
 		}
 		return nil
@@ -286,7 +292,7 @@ func BuildKernel(ctx context.Context, cacheDir string, spec KernelSpec) (*BuiltK
 	if err := mk("make "+strings.Join(targets[1:], " "), targets...); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(logf, "\nbuilt in %s\n", time.Since(start).Round(time.Second))
+	fmt.Fprintf(logf, "\nbuilt in %s (CPU time %s, %d CPUs)\n", time.Since(start).Round(time.Second), cpu.Round(time.Second), runtime.NumCPU())
 
 	tmp, err := os.MkdirTemp(root, "out-")
 	if err != nil {

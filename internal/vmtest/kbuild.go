@@ -146,15 +146,33 @@ type BuiltKernel struct {
 }
 
 // Tree returns the kernel as a KernelTree for Boot: no modules (everything
-// is built in), the image as Vmlinuz.
+// is built in), the image as Vmlinuz, the architecture, and the device tree
+// when the spec has exactly one (use TreeWithDTB to choose among several).
 func (b *BuiltKernel) Tree() *KernelTree {
-	return &KernelTree{
+	t := &KernelTree{
 		Package: fmt.Sprintf("%s %s (%s)", KernelSourcePackage, KernelSourceVersion, b.Spec.Name),
 		Dir:     b.Dir,
 		Vmlinuz: b.Image,
 		Release: b.Release,
+		Arch:    Arch(b.Spec.Arch), // the kernel's ARCH is GOARCH for arm and arm64
 		index:   map[string]string{},
 	}
+	if len(b.Spec.DTBs) == 1 {
+		t.DTB = b.DTBs[b.Spec.DTBs[0].Name]
+	}
+	return t
+}
+
+// TreeWithDTB is Tree with the device tree named dtb (a DTBSpec.Name such
+// as DTBVexpressCA53CMA).
+func (b *BuiltKernel) TreeWithDTB(dtb string) (*KernelTree, error) {
+	p, ok := b.DTBs[dtb]
+	if !ok {
+		return nil, fmt.Errorf("kernel %s has no device tree %s", b.Spec.Name, dtb)
+	}
+	t := b.Tree()
+	t.DTB = p
+	return t, nil
 }
 
 // KernelBuildError says which step of a kernel build failed, with the end of

@@ -181,8 +181,14 @@ func TestBuildKernelCached(t *testing.T) {
 	if k.Image != filepath.Join(out, "Image") || k.Release != "6.12.107" || k.DTBs[DTBVexpressCA53CMA] != filepath.Join(out, DTBVexpressCA53CMA) {
 		t.Errorf("cached kernel: %+v", k)
 	}
-	if tr := k.Tree(); tr.Vmlinuz != k.Image || tr.HasModule("drm") {
+	if tr := k.Tree(); tr.Vmlinuz != k.Image || tr.HasModule("drm") || tr.Arch != ARM64 || tr.DTB != "" {
 		t.Errorf("tree: %+v", tr)
+	}
+	if tr, err := k.TreeWithDTB(DTBVexpressCA53VRAM); err != nil || tr.DTB != filepath.Join(out, DTBVexpressCA53VRAM) {
+		t.Errorf("tree with the VRAM device tree: %+v, %v", tr, err)
+	}
+	if _, err := k.TreeWithDTB(DTBVexpressA9); err == nil {
+		t.Error("tree with another board's device tree: no error")
 	}
 
 	// Another key in the same place is not this kernel: BuildKernel goes

@@ -78,11 +78,16 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 	}
 	_, retry := ctx.Deadline()
 	wait := 20 * time.Millisecond
+	var busy error
 	for {
 		cl, err := dial(ctx, path)
+		if err != nil && busy != nil && ctx.Err() != nil {
+			return nil, busy // what the daemon said, not the end of the wait
+		}
 		if !retry || !errors.Is(err, ErrBusy) {
 			return cl, err
 		}
+		busy = err
 		select {
 		case <-ctx.Done():
 			return nil, err

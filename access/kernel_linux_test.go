@@ -408,9 +408,10 @@ func openVgem(t testing.TB) int {
 
 // drmDriverName asks DRM_IOCTL_VERSION for the driver's name.
 func drmDriverName(fd int) (string, error) {
-	name := make([]byte, 64)
-	v := uapi.DrmVersion{Name_len: uint64(len(name))}
-	// char * is *int8 on amd64 and *uint8 on arm64.
+	const n = 64 // untyped: Name_len is a size_t, 32 or 64 bits
+	name := make([]byte, n)
+	v := uapi.DrmVersion{Name_len: n}
+	// char * is *int8 on amd64 and 386, *uint8 on arm, arm64 and riscv64.
 	*(*unsafe.Pointer)(unsafe.Pointer(&v.Name)) = unsafe.Pointer(&name[0])
 	err := uapi.Ioctl(fd, uapi.DRM_IOCTL_VERSION, unsafe.Pointer(&v))
 	runtime.KeepAlive(name)

@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"math"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -97,6 +98,9 @@ func (b *Dumb) Destroy() error {
 // through the device file at its MAP_DUMB offset; closing that Buffer
 // destroys the dumb buffer. The Device must stay open as long.
 func (b *Dumb) Buffer() (*access.Buffer, error) {
+	if b.Size > math.MaxInt {
+		return nil, fmt.Errorf("map dumb buffer %d of %s: %d bytes do not fit this machine's address space", b.Handle, b.dev.name(), b.Size)
+	}
 	off, err := b.MapOffset()
 	if err != nil {
 		return nil, err

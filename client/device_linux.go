@@ -183,7 +183,8 @@ func (d *Device) version() (DriverInfo, error) {
 	name := make([]byte, v.Name_len+1)
 	date := make([]byte, v.Date_len+1)
 	desc := make([]byte, v.Desc_len+1)
-	// The fields are char *: *int8 on amd64, *uint8 on arm64.
+	// The fields are char *: *int8 on amd64 and 386, *uint8 on arm, arm64
+	// and riscv64; the lengths are size_t, 32 bits on 32-bit machines.
 	*(*unsafe.Pointer)(unsafe.Pointer(&v.Name)) = unsafe.Pointer(&name[0])
 	*(*unsafe.Pointer)(unsafe.Pointer(&v.Date)) = unsafe.Pointer(&date[0])
 	*(*unsafe.Pointer)(unsafe.Pointer(&v.Desc)) = unsafe.Pointer(&desc[0])
@@ -194,9 +195,9 @@ func (d *Device) version() (DriverInfo, error) {
 	runtime.KeepAlive(date)
 	runtime.KeepAlive(desc)
 	return DriverInfo{
-		Name:  cstr(name[:min(uint64(len(name)-1), v.Name_len)]),
-		Date:  cstr(date[:min(uint64(len(date)-1), v.Date_len)]),
-		Desc:  cstr(desc[:min(uint64(len(desc)-1), v.Desc_len)]),
+		Name:  cstr(name[:min(uint64(len(name)-1), uint64(v.Name_len))]),
+		Date:  cstr(date[:min(uint64(len(date)-1), uint64(v.Date_len))]),
+		Desc:  cstr(desc[:min(uint64(len(desc)-1), uint64(v.Desc_len))]),
 		Major: int(v.Version_major), Minor: int(v.Version_minor), Patch: int(v.Version_patchlevel),
 	}, nil
 }

@@ -13,5 +13,5 @@ func minorFaults() (int64, error) {
 	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
 		return 0, fmt.Errorf("getrusage(RUSAGE_THREAD): %w", err)
 	}
-	return ru.Minflt, nil
+	return int64(ru.Minflt), nil // a C long: 32 bits on 32-bit machines
 }

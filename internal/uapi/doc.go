@@ -8,5 +8,9 @@
 // retry EINTR and EAGAIN the way libdrm's drmIoctl does, and they consult one
 // fault-injection hook (SetFaultHook) so tests can make any call site fail.
 //
-// Only 64-bit little-endian Linux (amd64, arm64) is generated.
+// Every Linux target bootsplash ships for is generated, each from its own
+// architecture's headers with that architecture's C compiler: amd64, 386,
+// arm (EABI hard-float; GOARM 6 and 7 share it), arm64 and riscv64. All are
+// little-endian and use the generic ioctl encoding. On 32-bit machines a
+// __u64 user pointer is a Pointer with the high half zero.
 package uapi

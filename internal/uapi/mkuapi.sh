@@ -3,8 +3,10 @@
 #
 # The DRM, dma-buf, dma-heap, udmabuf, kd and vt headers come from the uapi of the
 # kernel the VM tests boot (Debian's linux-headers-$KVER-common), layered over
-# the machine's linux-libc-dev for <linux/types.h> and <asm/...>. Needs
-# apt-get, gcc, and gcc-aarch64-linux-gnu with libc6-dev-arm64-cross for arm64.
+# each architecture's own linux-libc-dev for <linux/types.h> and <asm/...>:
+# the host's for amd64, Debian's cross packages for the others. Needs
+# apt-get, gcc, and the cross compilers with their libc headers (see cross
+# below; run as root, it installs the missing ones).
 set -euo pipefail
 cd "$(dirname "$0")"
 KVER=${KVER:-6.12.107+deb12}
@@ -44,8 +46,29 @@ gen() { # GOARCH CC
 			sed -E -e 's/^(\s+[A-Za-z_]+_ptr\s+)uint64$/\1Pointer/' -e 's/^(\s+Data\s+)uint64$/\1Pointer/'
 	} | gofmt >"$out"
 }
-gen amd64 gcc
-gen arm64 aarch64-linux-gnu-gcc
+# GOARCH, the C compiler whose headers and layout rules are that
+# architecture's, and the Debian packages that bring them. GOARM does not
+# change the layout: arm (v6 and v7) is the one EABI hard-float ABI.
+cross=(
+	"amd64 gcc gcc libc6-dev"
+	"386 i686-linux-gnu-gcc gcc-i686-linux-gnu libc6-dev-i386-cross"
+	"arm arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf libc6-dev-armhf-cross"
+	"arm64 aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+	"riscv64 riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu libc6-dev-riscv64-cross"
+)
+missing=()
+for c in "${cross[@]}"; do
+	read -r _ cc pkgs <<<"$c"
+	command -v "$cc" >/dev/null || missing+=($pkgs)
+done
+if ((${#missing[@]})); then
+	[ "$(id -u)" = 0 ] || { echo "mkuapi.sh: missing ${missing[*]}: sudo apt-get install ${missing[*]}" >&2; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+for c in "${cross[@]}"; do
+	read -r goarch cc _ <<<"$c"
+	gen "$goarch" "$cc"
+done
 rm -rf _obj _cgo_*.o
 
 # Names of the ioctl requests, for error messages.

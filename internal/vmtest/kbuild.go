@@ -219,8 +219,9 @@ func (e *KernelBuildError) Unwrap() error { return e.Err }
 // gcc-arm-linux-gnueabihf, gcc-aarch64-linux-gnu); a missing tool is an
 // error. Concurrent callers for the same kernel wait for each other.
 //
-// Boot the result with Tree() and the QEMU options of the board (see
-// QEMUVexpressA9Args and QEMUVexpressCA53Args).
+// Boot the result with Boot and Config{Board: VexpressA9 or
+// VexpressA15Arm64, Kernel: Tree() or TreeWithDTB(...), Append: cma=64M},
+// or by hand with a KernelBoard's QEMUArgs and CommandLine.
 func BuildKernel(ctx context.Context, cacheDir string, spec KernelSpec) (*BuiltKernel, error) {
 	fail := func(step string, err error, out string) error {
 		return &KernelBuildError{Kernel: spec.Name, Step: step, Err: err, Output: out}
@@ -273,6 +274,7 @@ func BuildKernel(ctx context.Context, cacheDir string, spec KernelSpec) (*BuiltK
 		all := append([]string{"-C", src, "O=" + build, "ARCH=" + spec.Arch, "CROSS_COMPILE=" + spec.CrossCompile}, args...)
 		fmt.Fprintf(logf, "\n$ make %s\n", strings.Join(all, " "))
 		cmd := exec.CommandContext(ctx, "make", all...)
+		killGroupOnCancel(cmd)
 		cmd.Env = append(os.Environ(),
 			"KCONFIG_ALLCONFIG="+fragPath,
 			// Reproducible: the same inputs give the same image.

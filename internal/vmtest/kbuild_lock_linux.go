@@ -3,6 +3,7 @@ package vmtest
 import (
 	"context"
 	"os"
+	"os/exec"
 	"syscall"
 	"time"
 )
@@ -30,4 +31,11 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// killGroupOnCancel puts the command in a process group of its own and
+// makes a cancelled context kill the whole group: make's compilers too.
+func killGroupOnCancel(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 }

@@ -11,9 +11,6 @@ import (
 	"github.com/bootsplash/bootsplash/fbemu"
 )
 
-// maxFontBytes bounds a font file a theme names.
-const maxFontBytes = 32 << 20
-
 // fontFile is a parsed font. It is only read once parsed, so the
 // Renderers of several outputs can share it.
 type fontFile struct {
@@ -23,16 +20,22 @@ type fontFile struct {
 // fontExists checks that a font file a theme names can be opened, without
 // reading it: fonts are parsed when text is first drawn.
 func (t *Theme) fontExists(name string) error {
-	f, err := t.openFile(name)
+	f, err := t.openFile(name, MaxFontBytes, "font")
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return f.Close()
 }
 
 // font returns the parsed font name ("" is the embedded Go font), parsing
-// it the first time.
+// it the first time. Errors are ThemeErrors naming the key that names the
+// font.
 func (t *Theme) font(name string) (*fontFile, error) {
+	ff, err := t.fontFile(name)
+	return ff, t.placedErr(name, err)
+}
+
+func (t *Theme) fontFile(name string) (*fontFile, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if ff := t.fonts[name]; ff != nil {
@@ -40,22 +43,19 @@ func (t *Theme) font(name string) (*fontFile, error) {
 	}
 	data := goregular.TTF
 	if name != "" {
-		r, err := t.openFile(name)
+		r, err := t.openFile(name, MaxFontBytes, "font")
 		if err != nil {
-			return nil, fmt.Errorf("font %w", err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		data, err = io.ReadAll(io.LimitReader(r, maxFontBytes+1))
+		data, err = io.ReadAll(r)
 		r.Close()
 		if err != nil {
-			return nil, fmt.Errorf("font %s: %w", name, err)
-		}
-		if len(data) > maxFontBytes {
-			return nil, fmt.Errorf("font %s: larger than %d bytes", name, maxFontBytes)
+			return nil, fmt.Errorf("%s: %w", name, pathless(err))
 		}
 	}
 	f, err := opentype.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("font %s: not a TrueType or OpenType font: %w", name, err)
+		return nil, fmt.Errorf("%s: not a TrueType or OpenType font (%w)", name, err)
 	}
 	ff := &fontFile{f: f}
 	t.fonts[name] = ff

@@ -3,8 +3,10 @@ package splash
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"golang.org/x/image/bmp"
 
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/internal/sysmem"
 )
 
 // ImageError is an image a theme names that cannot be used: missing,
@@ -93,7 +96,7 @@ func (t *Theme) imageInfoLocked(name string) (*themeImage, error) {
 	defer f.Close()
 	cfg, err := format.config(br)
 	if err != nil {
-		return nil, &ImageError{Name: name, Err: fmt.Errorf("corrupt %s header: %w", format.name, err)}
+		return nil, &ImageError{Name: name, Err: corrupt("header", format, err)}
 	}
 	if err := checkBudget(cfg, t.budget); err != nil {
 		return nil, &ImageError{Name: name, Err: err}
@@ -106,9 +109,9 @@ func (t *Theme) imageInfoLocked(name string) (*themeImage, error) {
 // openImage opens a theme image and tells its format from its first bytes.
 // The caller closes f; br reads the file from its start.
 func (t *Theme) openImage(name string) (f io.ReadCloser, br *bufio.Reader, format *imageFormat, err error) {
-	file, err := t.openFile(name)
+	file, err := t.openFile(name, MaxImageBytes, "image")
 	if err != nil {
-		return nil, nil, nil, &ImageError{Name: name, Err: unwrapName(err, name)}
+		return nil, nil, nil, &ImageError{Name: name, Err: err}
 	}
 	br = bufio.NewReader(file)
 	if format, err = sniff(br); err != nil {
@@ -118,26 +121,53 @@ func (t *Theme) openImage(name string) (f io.ReadCloser, br *bufio.Reader, forma
 	return file, br, format, nil
 }
 
-// checkBudget refuses empty images and images over budget pixels.
+// checkBudget refuses, from the header alone, empty images, images over
+// budget pixels or with a side over fbemu.MaxSide, and images whose
+// decoded pixels need more memory than the machine has: a small file
+// that claims to be enormous (a decompression bomb) is refused before
+// anything is allocated for it.
 func checkBudget(cfg image.Config, budget int) error {
-	w, h := cfg.Width, cfg.Height
+	w, h := int64(cfg.Width), int64(cfg.Height)
 	if w <= 0 || h <= 0 {
 		return fmt.Errorf("empty image (%dx%d)", w, h)
 	}
-	if w > budget || h > budget || w*h > budget {
-		return fmt.Errorf("%dx%d is %d pixels: %w of %d pixels", w, h, int64(w)*int64(h), ErrImageBudget, budget)
+	// In 64 bits: on a 32-bit machine w*h of two sides under the budget
+	// can wrap around to a small number.
+	if w > int64(budget) || h > int64(budget) || w*h > int64(budget) {
+		return fmt.Errorf("%dx%d is %d pixels: %w of %d pixels", w, h, w*h, ErrImageBudget, budget)
+	}
+	if w > fbemu.MaxSide || h > fbemu.MaxSide {
+		return fmt.Errorf("%dx%d: %w: each side must be at most %d pixels", w, h, ErrImageBudget, fbemu.MaxSide)
+	}
+	if err := sysmem.Check(uint64(w) * uint64(h) * uint64(decodedBytesPerPixel(cfg.ColorModel))); err != nil {
+		return fmt.Errorf("%dx%d decoded %w", w, h, err)
 	}
 	return nil
 }
 
-// unwrapName drops the file name an open error already carries, since
-// ImageError adds it.
-func unwrapName(err error, name string) error {
-	msg := err.Error()
-	if p := name + ": "; len(msg) > len(p) && msg[:len(p)] == p {
-		return fmt.Errorf("%s", msg[len(p):])
+// decodedBytesPerPixel is what the decoders keep per pixel of an image
+// of colour model m.
+func decodedBytesPerPixel(m color.Model) int {
+	switch m {
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	case color.Gray16Model:
+		return 2
+	case color.GrayModel, color.AlphaModel:
+		return 1
 	}
-	return err
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 4
+}
+
+// corrupt describes a decoder's error, saying when the file ends early.
+func corrupt(what string, format *imageFormat, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("truncated %s %s (%w)", format.name, what, err)
+	}
+	return fmt.Errorf("corrupt %s %s: %w", format.name, what, err)
 }
 
 // decoded returns the image's pixels, decoding the file the first time.
@@ -170,14 +200,14 @@ func (t *Theme) decodedLocked(name string) (*themeImage, error) {
 	var head bytes.Buffer
 	cfg, err := format.config(io.TeeReader(br, &head))
 	if err != nil {
-		return nil, &ImageError{Name: name, Err: fmt.Errorf("corrupt %s header: %w", format.name, err)}
+		return nil, &ImageError{Name: name, Err: corrupt("header", format, err)}
 	}
 	if err := checkBudget(cfg, t.budget); err != nil {
 		return nil, &ImageError{Name: name, Err: err}
 	}
 	img, err := format.decode(io.MultiReader(&head, br))
 	if err != nil {
-		return nil, &ImageError{Name: name, Err: fmt.Errorf("corrupt %s image: %w", format.name, err)}
+		return nil, &ImageError{Name: name, Err: corrupt("image", format, err)}
 	}
 	if b := img.Bounds(); b.Dx() != ti.cfg.Width || b.Dy() != ti.cfg.Height {
 		return nil, &ImageError{Name: name, Err: fmt.Errorf("decoded %dx%d, header said %dx%d", b.Dx(), b.Dy(), ti.cfg.Width, ti.cfg.Height)}
@@ -195,7 +225,13 @@ func (t *Theme) sprite(name string, w, h int, f fbemu.Format) (*fbemu.Sprite, er
 
 // croppedSprite returns the part crop of the image scaled to full,
 // converted to format f. Only the source pixels under crop are resampled.
+// Errors are ThemeErrors naming the key that names the image.
 func (t *Theme) croppedSprite(name string, full image.Point, crop image.Rectangle, f fbemu.Format) (*fbemu.Sprite, error) {
+	sp, err := t.cropSprite(name, full, crop, f)
+	return sp, t.placedErr(name, err)
+}
+
+func (t *Theme) cropSprite(name string, full image.Point, crop image.Rectangle, f fbemu.Format) (*fbemu.Sprite, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	ti, err := t.decodedLocked(name)
@@ -232,7 +268,7 @@ func (t *Theme) croppedSprite(name string, full image.Point, crop image.Rectangl
 func (t *Theme) imageSize(name string) (image.Point, error) {
 	ti, err := t.imageInfo(name)
 	if err != nil {
-		return image.Point{}, err
+		return image.Point{}, t.placed(name, err)
 	}
 	return image.Pt(ti.cfg.Width, ti.cfg.Height), nil
 }

@@ -9,7 +9,6 @@ import (
 	"image/color"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -20,6 +19,8 @@ import (
 
 	toml "github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
+
+	"github.com/bootsplash/bootsplash/internal/regfile"
 )
 
 //go:embed assets/default.toml assets/logo.png
@@ -28,6 +29,18 @@ var defaultAssets embed.FS
 // DefaultMaxImagePixels is the pixel budget of one theme image when
 // ThemeOptions leaves it zero: 16 megapixels (4096 x 4096).
 const DefaultMaxImagePixels = 4096 * 4096
+
+// The caps on the files a theme reads, checked before they are read: a
+// file over its cap is refused with an error that says the cap.
+const (
+	// MaxThemeBytes caps a theme file (TOML).
+	MaxThemeBytes = 1 << 20
+	// MaxImageBytes caps an image file: room for a 4096 x 4096 BMP of
+	// 32-bit pixels, the largest the default pixel budget takes.
+	MaxImageBytes = 80 << 20
+	// MaxFontBytes caps a font file.
+	MaxFontBytes = 32 << 20
+)
 
 // ThemeOptions are the limits a theme is loaded with.
 type ThemeOptions struct {
@@ -77,11 +90,17 @@ type Theme struct {
 	// File is the theme file's path, or "" for the embedded default theme.
 	File string
 
-	dir       string // where relative paths start; "" for the embedded theme
-	open      func(name string) (io.ReadCloser, error)
+	dir string // where relative paths start; "" for the embedded theme
+	// open opens a file the theme names, refusing one over max bytes
+	// (what names its kind in the error).
+	open      func(name string, max int64, what string) (io.ReadCloser, error)
 	base      sections
 	overrides map[image.Point]*sections
+	okeys     map[image.Point]string // an override's key as the file spells it
 	budget    int
+	// refs has, for every file the theme names, the first key naming it
+	// and that key's line, to place errors found when it is read.
+	refs map[string]fileRef
 
 	mu sync.Mutex
 	// preloaded: open serves the theme's files from memory and globs
@@ -222,7 +241,7 @@ func DefaultTheme() (*Theme, error) {
 	if err != nil {
 		return nil, err
 	}
-	open := func(name string) (io.ReadCloser, error) {
+	open := func(name string, _ int64, _ string) (io.ReadCloser, error) {
 		return defaultAssets.Open(path.Join("assets", name))
 	}
 	t, err := parseTheme("(default theme)", "", data, open, ThemeOptions{})
@@ -233,30 +252,43 @@ func DefaultTheme() (*Theme, error) {
 }
 
 // LoadTheme reads and checks the theme file at path. Paths inside it are
-// relative to the file's directory. Errors are ThemeErrors naming the
-// file, line and key of each mistake.
+// relative to the file's directory. Every file the theme names is read
+// only if it is a regular file under its cap (MaxThemeBytes,
+// MaxImageBytes, MaxFontBytes): a FIFO, a directory or a device is
+// refused at once. Errors are ThemeErrors naming the file, line and key of
+// each mistake.
 func LoadTheme(path string, opt ThemeOptions) (*Theme, error) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.ReadFile(path, MaxThemeBytes, "theme file")
 	if err != nil {
-		return nil, &ThemeError{File: path, Err: err}
+		return nil, ThemeErrors{{File: path, Err: pathless(err)}}
 	}
 	return ParseTheme(path, data, filepath.Dir(path), opt)
+}
+
+// pathless drops the path from an *fs.PathError, for an error that names
+// the file already.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // ParseTheme reads a theme from data; file names the theme in errors and
 // dir is where the paths inside it are relative to.
 func ParseTheme(file string, data []byte, dir string, opt ThemeOptions) (*Theme, error) {
-	open := func(name string) (io.ReadCloser, error) {
+	open := func(name string, max int64, what string) (io.ReadCloser, error) {
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(dir, name)
 		}
-		return os.Open(name)
+		return regfile.OpenReader(name, max, what)
 	}
 	return parseTheme(file, dir, data, open, opt)
 }
 
-func parseTheme(file, dir string, data []byte, open func(string) (io.ReadCloser, error), opt ThemeOptions) (*Theme, error) {
-	t := &Theme{File: file, dir: dir, open: open, budget: opt.MaxImagePixels,
+func parseTheme(file, dir string, data []byte, open func(string, int64, string) (io.ReadCloser, error), opt ThemeOptions) (*Theme, error) {
+	t := &Theme{File: file, dir: dir, open: open, budget: opt.MaxImagePixels, okeys: make(map[image.Point]string),
 		overrides: make(map[image.Point]*sections), images: make(map[string]*themeImage), fonts: make(map[string]*fontFile)}
 	if t.budget <= 0 {
 		t.budget = DefaultMaxImagePixels
@@ -287,11 +319,22 @@ func parseTheme(file, dir string, data []byte, open func(string) (io.ReadCloser,
 			o = &sections{}
 		}
 		v.sections(prefix, o)
-		t.overrides[sz] = o
+		t.overrides[sz], t.okeys[sz] = o, k
 	}
 	if len(v.errs) > 0 {
 		sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Line < v.errs[j].Line })
 		return nil, v.errs
+	}
+	refs, _, err := t.files()
+	if err != nil {
+		return nil, ThemeErrors{{File: file, Err: err}}
+	}
+	t.refs = make(map[string]fileRef)
+	for _, r := range refs {
+		if _, ok := t.refs[r.name]; !ok {
+			r.line = v.line(r.key)
+			t.refs[r.name] = r
+		}
 	}
 	return t, nil
 }
@@ -312,9 +355,79 @@ func decodeErrors(file string, err error) error {
 	if errors.As(err, &de) {
 		line, _ := de.Position()
 		msg := strings.TrimPrefix(de.Error(), "toml: ")
+		if strings.HasPrefix(msg, "cannot decode ") || strings.HasPrefix(msg, "cannot store ") {
+			// The library names Go's types ("struct field
+			// splash.textFile.Size of type float64"): say what the
+			// key takes instead.
+			if want := wantType(reflect.TypeFor[themeFile](), de.Key()); want != "" {
+				msg = "want " + want
+			}
+		}
 		return ThemeErrors{{File: file, Line: line, Key: strings.Join(de.Key(), "."), Err: errors.New(msg)}}
 	}
 	return ThemeErrors{{File: file, Err: err}}
+}
+
+// wantType says what kind of TOML value the key path takes in a value of
+// type t: "a number", "a whole number", "a string", "an array of numbers",
+// "a table"; "" when the path leads nowhere.
+func wantType(t reflect.Type, key []string) string {
+	for len(key) > 0 {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch t.Kind() {
+		case reflect.Map:
+			t, key = t.Elem(), key[1:]
+			continue
+		case reflect.Struct:
+			f, ok := tomlField(t, key[0])
+			if !ok {
+				return ""
+			}
+			t, key = f, key[1:]
+			continue
+		}
+		return ""
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		if w := wantType(t.Elem(), nil); strings.HasPrefix(w, "a ") {
+			return "an array of " + strings.TrimPrefix(w, "a ") + "s"
+		}
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "a table"
+	}
+	return ""
+}
+
+// tomlField returns the type of the field of struct t tagged name,
+// looking into embedded structs.
+func tomlField(t reflect.Type, name string) (reflect.Type, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if tag, _, _ := strings.Cut(f.Tag.Get("toml"), ","); tag == name {
+			return f.Type, true
+		}
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if ft, ok := tomlField(f.Type, name); ok {
+				return ft, true
+			}
+		}
+	}
+	return nil, false
 }
 
 // keyLines maps every dotted key of a TOML document ("progress.color",
@@ -370,6 +483,12 @@ type validator struct {
 }
 
 func (v *validator) fail(key string, err error) {
+	v.errs = append(v.errs, &ThemeError{File: v.file, Line: v.line(key), Key: key, Err: err})
+}
+
+// line returns the line a key is set on, or the line of the nearest table
+// that holds it.
+func (v *validator) line(key string) int {
 	line := v.lines[key]
 	if line == 0 {
 		// A table made only of subtables ([override.big.logo]) has no
@@ -384,7 +503,7 @@ func (v *validator) fail(key string, err error) {
 		k = k[:strings.LastIndex(k, ".")]
 		line = v.lines[k]
 	}
-	v.errs = append(v.errs, &ThemeError{File: v.file, Line: line, Key: key, Err: err})
+	return line
 }
 
 func (v *validator) color(key string, s *string) {
@@ -666,25 +785,39 @@ func mergeInto(dst, src reflect.Value) {
 // background and logo images, of the base theme and of every override),
 // so that a caller can do it while it waits for the display; Paint would
 // otherwise decode them itself. Fonts and spinner frames are left for
-// later.
+// later. Errors are ThemeErrors naming the key that names each image.
 func (t *Theme) DecodeFirstFrame() error {
-	var errs []error
-	for _, s := range t.all() {
-		if s.Background != nil && s.Background.Image != nil {
-			_, err := t.decoded(*s.Background.Image)
-			errs = append(errs, err)
+	refs, _, err := t.files()
+	if err != nil {
+		return ThemeErrors{t.placed("", err)}
+	}
+	var errs ThemeErrors
+	seen := map[string]bool{}
+	for _, r := range refs {
+		if r.font || seen[r.name] || !strings.HasSuffix(r.key, "background.image") && !strings.HasSuffix(r.key, "logo.image") {
+			continue
 		}
-		if s.Logo != nil && s.Logo.Image != nil {
-			_, err := t.decoded(*s.Logo.Image)
-			errs = append(errs, err)
+		seen[r.name] = true
+		if _, err := t.decoded(r.name); err != nil {
+			errs = append(errs, t.placed(r.name, err))
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+// keyed is the sections of the base theme and of every override, each
+// with the prefix of its keys ("" or "override.800x480.").
+type keyed struct {
+	prefix string
+	s      *sections
 }
 
 // all returns the base sections and every override's, overrides in
 // resolution order.
-func (t *Theme) all() []*sections {
+func (t *Theme) all() []keyed {
 	keys := make([]image.Point, 0, len(t.overrides))
 	for k := range t.overrides {
 		keys = append(keys, k)
@@ -692,65 +825,116 @@ func (t *Theme) all() []*sections {
 	sort.Slice(keys, func(i, j int) bool {
 		return keys[i].X < keys[j].X || keys[i].X == keys[j].X && keys[i].Y < keys[j].Y
 	})
-	out := []*sections{&t.base}
+	out := []keyed{{"", &t.base}}
 	for _, k := range keys {
-		out = append(out, t.overrides[k])
+		name := t.okeys[k]
+		if name == "" {
+			name = fmt.Sprintf("%dx%d", k.X, k.Y)
+		}
+		out = append(out, keyed{"override." + name + ".", t.overrides[k]})
 	}
 	return out
 }
 
-// names lists the files the theme names in every section: images (the
-// spinner's frames expanded) and fonts ("" for the embedded one).
-func (t *Theme) names() (imgs, fonts []string, globs map[string][]string, err error) {
+// fileRef is a file a theme names, and the key that names it.
+type fileRef struct {
+	key  string // "logo.image", "override.800x480.spinner.frames"
+	line int    // the key's line, once known
+	name string // as the theme gives it; "" for the embedded font
+	font bool
+}
+
+// files lists the files the theme names in every section, with the keys
+// naming them: images (the spinner's frames expanded) and fonts ("" for
+// the embedded one).
+func (t *Theme) files() (refs []fileRef, globs map[string][]string, err error) {
 	globs = map[string][]string{}
-	for _, s := range t.all() {
+	for _, k := range t.all() {
+		s := k.s
 		if s.Background != nil && s.Background.Image != nil {
-			imgs = append(imgs, *s.Background.Image)
+			refs = append(refs, fileRef{key: k.prefix + "background.image", name: *s.Background.Image})
 		}
 		if s.Logo != nil && s.Logo.Image != nil {
-			imgs = append(imgs, *s.Logo.Image)
+			refs = append(refs, fileRef{key: k.prefix + "logo.image", name: *s.Logo.Image})
 		}
 		if s.Spinner != nil && s.Spinner.Frames != nil {
 			names, err := t.frameNames(*s.Spinner.Frames)
 			if err != nil {
-				return nil, nil, nil, err
+				return nil, nil, err
 			}
-			imgs = append(imgs, names...)
+			for _, n := range names {
+				refs = append(refs, fileRef{key: k.prefix + "spinner.frames", name: n})
+			}
 			globs[*s.Spinner.Frames] = names
 		}
-		for _, tx := range []*textFile{s.Message, s.Status} {
-			if tx == nil {
+		for _, tx := range []struct {
+			name string
+			f    *textFile
+		}{{"message", s.Message}, {"status", s.Status}} {
+			if tx.f == nil {
 				continue
 			}
 			name := ""
-			if tx.Font != nil {
-				name = *tx.Font
+			if tx.f.Font != nil {
+				name = *tx.f.Font
 			}
-			fonts = append(fonts, name)
+			refs = append(refs, fileRef{key: k.prefix + tx.name + ".font", name: name, font: true})
 		}
 	}
-	return imgs, fonts, globs, nil
+	return refs, globs, nil
+}
+
+// placed makes err, found reading the file name, a ThemeError naming the
+// theme file, the line and the key that names it.
+func (t *Theme) placed(name string, err error) *ThemeError {
+	var te *ThemeError
+	if errors.As(err, &te) {
+		return te
+	}
+	file := t.File
+	if file == "" {
+		file = "(default theme)"
+	}
+	r := t.refs[name]
+	return &ThemeError{File: file, Line: r.line, Key: r.key, Err: err}
+}
+
+// placedErr is placed for a caller that returns an error: nil stays nil.
+func (t *Theme) placedErr(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return t.placed(name, err)
 }
 
 // Check loads everything the theme names (decodes every image, parses
-// every font), as `bootsplash theme check` does, and returns the first
-// problem.
+// every font), as `bootsplash theme check` does, and returns every problem
+// as ThemeErrors.
 func (t *Theme) Check() error {
-	imgs, fonts, _, err := t.names()
+	refs, _, err := t.files()
 	if err != nil {
-		return err
+		return ThemeErrors{t.placed("", err)}
 	}
-	for _, n := range imgs {
-		if _, err := t.decoded(n); err != nil {
-			return err
+	var errs ThemeErrors
+	seen := map[string]bool{}
+	for _, r := range refs {
+		if seen[r.name] {
+			continue
+		}
+		seen[r.name] = true
+		if r.font {
+			_, err = t.font(r.name)
+		} else {
+			_, err = t.decoded(r.name)
+		}
+		if err != nil {
+			errs = append(errs, t.placed(r.name, err))
 		}
 	}
-	for _, n := range fonts {
-		if _, err := t.font(n); err != nil {
-			return err
-		}
+	if len(errs) == 0 {
+		return nil
 	}
-	return nil
+	return errs
 }
 
 // maxPreload bounds the bytes Preload keeps: the theme's files together.
@@ -762,13 +946,14 @@ const maxPreload = 128 << 20
 // running daemon, and a font parsed on first text, a spinner frame decoded
 // on first show or an image scaled for a display plugged in later would
 // then be missing. Call it while nothing draws with the theme. Fonts are
-// still parsed, and images decoded, only when first drawn. The embedded default theme needs nothing. On an error
-// (a file gone, more than 128 MiB in all) the theme keeps reading its
+// still parsed, and images decoded, only when first drawn. The embedded
+// default theme needs nothing. On an error (a file gone or no longer a
+// regular file, more than 128 MiB in all) the theme keeps reading its
 // files where they are.
 func (t *Theme) Preload() error {
-	imgs, fonts, globs, err := t.names()
+	refs, globs, err := t.files()
 	if err != nil {
-		return err
+		return fmt.Errorf("preload the theme: %w", err)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -777,18 +962,23 @@ func (t *Theme) Preload() error {
 	}
 	mem := map[string][]byte{}
 	total := 0
-	for _, n := range append(imgs, fonts...) {
+	for _, ref := range refs {
+		n := ref.name
 		if _, done := mem[n]; done || n == "" {
 			continue
 		}
-		r, err := t.openFile(n)
+		max, what := int64(MaxImageBytes), "image"
+		if ref.font {
+			max, what = MaxFontBytes, "font"
+		}
+		r, err := t.openFile(n, max, what)
 		if err != nil {
-			return fmt.Errorf("preload the theme: %w", err)
+			return fmt.Errorf("preload the theme: %w", t.placed(n, fmt.Errorf("%s: %w", n, err)))
 		}
 		b, err := io.ReadAll(io.LimitReader(r, int64(maxPreload-total+1)))
 		r.Close()
 		if err != nil {
-			return fmt.Errorf("preload the theme: %s: %w", n, err)
+			return fmt.Errorf("preload the theme: %w", t.placed(n, fmt.Errorf("%s: %w", n, pathless(err))))
 		}
 		if total += len(b); total > maxPreload {
 			return fmt.Errorf("preload the theme: its files are larger than %d MiB together", maxPreload>>20)
@@ -796,25 +986,23 @@ func (t *Theme) Preload() error {
 		mem[n] = b
 	}
 	open := t.open
-	t.open = func(name string) (io.ReadCloser, error) {
+	t.open = func(name string, max int64, what string) (io.ReadCloser, error) {
 		if b, ok := mem[name]; ok {
 			return io.NopCloser(bytes.NewReader(b)), nil
 		}
-		return open(name)
+		return open(name, max, what)
 	}
 	t.globs, t.preloaded = globs, true
 	return nil
 }
 
-// openFile opens a file the theme names, as an fs.File-like reader.
-func (t *Theme) openFile(name string) (io.ReadCloser, error) {
-	f, err := t.open(name)
+// openFile opens a file the theme names, refused unless it is a regular
+// file of at most max bytes. Errors do not repeat the name: the caller
+// says it.
+func (t *Theme) openFile(name string, max int64, what string) (io.ReadCloser, error) {
+	f, err := t.open(name, max, what)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s: %w", name, pe.Err)
-		}
-		return nil, err
+		return nil, pathless(err)
 	}
 	return f, nil
 }

@@ -70,10 +70,8 @@ func checkTheme(file string, budget int) error {
 	if err != nil {
 		return err
 	}
-	if err := th.Check(); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	return nil
+	// Check's errors name the file, line and key.
+	return th.Check()
 }
 
 // parseRotation reads render's --rotate.

@@ -10,7 +10,57 @@ import (
 	"path/filepath"
 
 	"github.com/bootsplash/bootsplash/access"
+	"github.com/bootsplash/bootsplash/internal/sysmem"
 )
+
+// MaxSide is the largest width or height of a display or frame bootsplash
+// draws: what KMS scans out on the widest hardware (the max_width and
+// max_height of drm_mode_config go up to 16384).
+const MaxSide = 16384
+
+// SizeError is a display size refused before anything is allocated: a side
+// outside 1..MaxSide, or more memory than the machine has available.
+type SizeError struct {
+	// W and H are the size asked for.
+	W, H int
+	// Short, when not nil, is the memory the size needs and what there is;
+	// nil means a side is out of range.
+	Short *sysmem.ShortError
+}
+
+// Error reads "100000x100000: each side must be 1 to 16384 pixels (what
+// KMS can scan out)" or "8192x8192: needs ... bytes, only ... available".
+func (e *SizeError) Error() string {
+	if e.Short != nil {
+		return fmt.Sprintf("%dx%d: %v", e.W, e.H, e.Short)
+	}
+	return fmt.Sprintf("%dx%d: each side must be 1 to %d pixels (what KMS can scan out)", e.W, e.H, MaxSide)
+}
+
+// Unwrap returns the memory shortage, if that is the reason.
+func (e *SizeError) Unwrap() error {
+	if e.Short == nil {
+		return nil
+	}
+	return e.Short
+}
+
+// CheckSize refuses a w x h size when a side is outside 1..MaxSide, or
+// when bytesPerPixel bytes for each of its pixels (every buffer and copy
+// the caller makes of it) are more than the memory available.
+func CheckSize(w, h, bytesPerPixel int) error {
+	if w < 1 || h < 1 || w > MaxSide || h > MaxSide {
+		return &SizeError{W: w, H: h}
+	}
+	if err := sysmem.Check(uint64(w) * uint64(h) * uint64(bytesPerPixel)); err != nil {
+		var short *sysmem.ShortError
+		if errors.As(err, &short) {
+			return &SizeError{W: w, H: h, Short: short}
+		}
+		return err
+	}
+	return nil
+}
 
 // Emulated is a display without a kernel device: its buffers are memfds,
 // what it "scans out" can be read back as an image or saved as PNG, and its
@@ -62,9 +112,10 @@ func NewEmulated(w, h int, f Format, strategy access.Strategy) (*Emulated, error
 }
 
 // NewEmulatedWith makes an emulated display of a w x h panel with options.
-// With a rotation of 90 or 270 the Framebuffer is h x w.
+// With a rotation of 90 or 270 the Framebuffer is h x w. A size CheckSize
+// refuses (its buffers and one Snapshot) is a *SizeError.
 func NewEmulatedWith(w, h int, f Format, opt EmulatedOptions) (*Emulated, error) {
-	if !f.Valid() || w <= 0 || h <= 0 {
+	if !f.Valid() {
 		return nil, fmt.Errorf("fbemu: emulated display %dx%d %v", w, h, f)
 	}
 	n := opt.Buffers
@@ -73,6 +124,9 @@ func NewEmulatedWith(w, h int, f Format, opt EmulatedOptions) (*Emulated, error)
 	}
 	if n != 1 && n != 2 {
 		return nil, fmt.Errorf("fbemu: %d buffers (want 1 or 2)", n)
+	}
+	if err := CheckSize(w, h, n*f.BytesPerPixel()+4); err != nil {
+		return nil, fmt.Errorf("fbemu: emulated display %w", err)
 	}
 	e := &Emulated{opt: opt, shown: -1, pending: -1}
 	stride := w * f.BytesPerPixel()

@@ -160,12 +160,13 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 		return fmt.Errorf("%w: --access: %v", errUsage, err)
 	}
 	if *mode != "" {
-		if cfg.Mode.X, cfg.Mode.Y, err = client.ParseModeSize(*mode); err != nil {
-			return fmt.Errorf("%w: --mode: %v", errUsage, err)
+		if cfg.Mode.X, cfg.Mode.Y, err = parseSize("--mode", *mode, 0); err != nil {
+			return err
 		}
 	}
-	if cfg.EmuSize.X, cfg.EmuSize.Y, err = client.ParseModeSize(*size); err != nil {
-		return fmt.Errorf("%w: --size: %v", errUsage, err)
+	// The emulated display's buffers, and the copy written to --out.
+	if cfg.EmuSize.X, cfg.EmuSize.Y, err = parseSize("--size", *size, 4*(*buffers)+4); err != nil {
+		return err
 	}
 	if cfg.Rotation, err = parseRotation(*rotate); err != nil {
 		return fmt.Errorf("%w: --rotate: %v", errUsage, err)
@@ -225,9 +226,10 @@ func cmdRender(args []string, stderr io.Writer) error {
 	if *out == "" {
 		return fmt.Errorf("%w: render needs --out FILE.png", errUsage)
 	}
-	w, h, err := client.ParseModeSize(*size)
+	// The frame's buffer and the copy written to --out.
+	w, h, err := parseSize("--size", *size, 8)
 	if err != nil {
-		return fmt.Errorf("%w: --size: %v", errUsage, err)
+		return err
 	}
 	if *scale < 0 || *scale > 10 {
 		return fmt.Errorf("%w: --scale %g: want 0 (guess) or up to 10", errUsage, *scale)

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"syscall"
 
-	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/internal/preview"
 	"github.com/bootsplash/bootsplash/splash"
 	"github.com/bootsplash/bootsplash/splash/control"
@@ -39,8 +38,9 @@ func cmdPreview(args []string, stderr io.Writer) error {
 		Initial: splash.State{Progress: *progress, Message: *message},
 		Control: splash.ControlConfig{Native: *socket != "", Socket: *socket, Psplash: *psplashFIFO, PsplashDir: *psplashDir, Plymouth: *plymouthSock}}
 	var err error
-	if opt.Size.X, opt.Size.Y, err = client.ParseModeSize(*size); err != nil {
-		return fmt.Errorf("%w: --size: %v", errUsage, err)
+	// Two buffers, the snapshot and the window's texture.
+	if opt.Size.X, opt.Size.Y, err = parseSize("--size", *size, 16); err != nil {
+		return err
 	}
 	if *scale < 0 || *scale > 10 {
 		return fmt.Errorf("%w: --scale %g: want 0 (guess) or up to 10", errUsage, *scale)

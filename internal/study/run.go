@@ -12,6 +12,7 @@ import (
 	"github.com/bootsplash/bootsplash/access"
 	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/internal/sysmem"
 )
 
 // frameBuf is one buffer a study draws frames into.
@@ -63,6 +64,11 @@ func (s *sources) device() (*client.Device, error) {
 func (s *sources) alloc(src Source, size Size) (frameBuf, error) {
 	stride := size.W * format.BytesPerPixel()
 	n := stride * size.H
+	// The buffer and a shadow copy of it: refused before allocating when
+	// the machine has not that much memory to give.
+	if err := sysmem.Check(2 * uint64(n)); err != nil {
+		return frameBuf{}, err
+	}
 	var (
 		b   *access.Buffer
 		err error

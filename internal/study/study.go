@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bootsplash/bootsplash/access"
+	"github.com/bootsplash/bootsplash/fbemu"
 )
 
 // Strategy is one way of giving the CPU access to the frame: an
@@ -135,8 +136,8 @@ func ParseSize(s string) (Size, error) {
 	ws, hs, ok := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "x")
 	w, werr := strconv.Atoi(ws)
 	h, herr := strconv.Atoi(hs)
-	if !ok || werr != nil || herr != nil || w < 16 || h < 16 || w > 16384 || h > 16384 {
-		return Size{}, fmt.Errorf("study: bad size %q (want WxH, each 16 to 16384)", s)
+	if !ok || werr != nil || herr != nil || w < 16 || h < 16 || w > fbemu.MaxSide || h > fbemu.MaxSide {
+		return Size{}, fmt.Errorf("study: bad size %q (want WxH, each 16 to %d: what KMS can scan out)", s, fbemu.MaxSide)
 	}
 	return Size{w, h}, nil
 }

@@ -1,6 +1,7 @@
 package splash
 
 import (
+	"fmt"
 	"image"
 	"image/draw"
 	"math"
@@ -22,6 +23,26 @@ const (
 	scale2DPI = 192
 	scale3DPI = 320
 )
+
+// The range of scales a splash may be drawn at when one is asked for
+// (Config.Scale, FrameOptions.Scale): a quarter of the theme's size, for
+// a theme drawn for a big panel shown on a tiny one, up to eight times,
+// beyond any panel density made. Outside it the splash is empty or a few
+// of its pixels fill the screen.
+const (
+	MinScale = 0.25
+	MaxScale = 8
+)
+
+// CheckScale says why s is not a scale to draw at: NaN, infinite, or
+// outside MinScale..MaxScale. Zero, which asks for OutputScale, is not a
+// scale either: callers that accept it check it first.
+func CheckScale(s float64) error {
+	if math.IsNaN(s) || s < MinScale || s > MaxScale {
+		return fmt.Errorf("scale %v: want %v to %v", s, MinScale, MaxScale)
+	}
+	return nil
+}
 
 // OutputScale returns the scale factor a splash is drawn at on a panel of
 // width x height pixels and widthMM x heightMM millimetres (0 when the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/bootsplash/bootsplash/access"
 	"github.com/bootsplash/bootsplash/client"
@@ -110,7 +114,7 @@ type heapReport struct {
 
 type nodeReport struct {
 	Path    string `json:"path"`
-	Kind    string `json:"kind,omitempty"` // DRM nodes: "primary" or "render"
+	Kind    string `json:"kind,omitempty"` // DRM nodes: "primary", "render" or "not drm"
 	Present bool   `json:"present"`
 	Mode    string `json:"mode,omitempty"`
 	Owner   string `json:"owner,omitempty"`
@@ -130,6 +134,10 @@ func gatherInfo(devicePath string) *infoReport {
 		sort.Strings(paths)
 	}
 	for _, p := range paths {
+		if _, notDRM := drmKind(p); notDRM != "" {
+			r.DeviceErrors = append(r.DeviceErrors, p+": "+notDRM)
+			continue
+		}
 		d, err := probeDevice(p)
 		if err != nil {
 			r.DeviceErrors = append(r.DeviceErrors, err.Error())
@@ -154,8 +162,16 @@ func gatherInfo(devicePath string) *infoReport {
 func drmNodes(cards []string) []nodeReport {
 	var nodes []nodeReport
 	for _, p := range cards {
+		kind, notDRM := drmKind(p)
+		if notDRM != "" {
+			// Whether it opens says nothing: it is no display.
+			n := statNode(p, errors.New(notDRM))
+			n.Kind = "not drm"
+			nodes = append(nodes, n)
+			continue
+		}
 		n := statNode(p, client.CheckAccess(p))
-		n.Kind = "primary"
+		n.Kind = kind
 		nodes = append(nodes, n)
 	}
 	renders, _ := filepath.Glob("/dev/dri/renderD*")
@@ -166,6 +182,48 @@ func drmNodes(cards []string) []nodeReport {
 		nodes = append(nodes, n)
 	}
 	return nodes
+}
+
+// drmMajor is the character device major of every DRM minor.
+const drmMajor = 226
+
+// drmKind says which DRM node path is, "primary" (card*, minors 0-127)
+// or "render" (renderD*, 128 and up), or, when it is none, what it is
+// instead. A path that cannot be stat'ed is left to the open's error.
+func drmKind(path string) (kind, notDRM string) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case fi.Mode()&os.ModeCharDevice == 0:
+		return "", fmt.Sprintf("not a DRM device: a %s, not a character device", fileKind(fi.Mode()))
+	case !ok:
+		return "", ""
+	case unix.Major(uint64(st.Rdev)) != drmMajor:
+		return "", fmt.Sprintf("not a DRM device: character device %d:%d, DRM devices have major %d", unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev)), drmMajor)
+	case unix.Minor(uint64(st.Rdev)) >= 128:
+		return "render", ""
+	}
+	return "primary", ""
+}
+
+// fileKind names a file type the way a person would.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m.IsRegular():
+		return "regular file"
+	case m&os.ModeDevice != 0:
+		return "block device"
+	case m&os.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file"
 }
 
 // statNode describes the node at path; checkErr is why this process may
@@ -353,6 +411,10 @@ func (r *infoReport) writeText(w io.Writer) error {
 		switch {
 		case n.Kind == "render":
 			fmt.Fprintf(&b, "  %s (render node: no mode setting) %s, %s\n", n.Path, n.Ls, n.access())
+		case !n.Present:
+			fmt.Fprintf(&b, "  %s absent\n", n.Path)
+		case n.Kind == "not drm":
+			fmt.Fprintf(&b, "  %s %s, %s\n", n.Path, n.Ls, n.Denied)
 		case n.Accessible:
 			fmt.Fprintf(&b, "  %s (primary node) %s, accessible\n", n.Path, n.Ls)
 		default:

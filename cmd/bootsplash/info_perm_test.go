@@ -53,3 +53,39 @@ func TestInfoNodeAccess(t *testing.T) {
 		}
 	}
 }
+
+// info --device on something that is not a DRM device says what it is
+// and fails: /dev/null used to be "an accessible primary node", exit 0.
+func TestInfoDeviceNotDRM(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "card0")
+	if err := os.WriteFile(file, []byte("x"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		want string
+	}{
+		{"/dev/null", "not a DRM device: character device 1:3, DRM devices have major 226"},
+		{file, "not a DRM device: a regular file"},
+		{dir, "not a DRM device: a directory"},
+		{filepath.Join(dir, "gone"), "no such file or directory"},
+	} {
+		for _, args := range [][]string{{"info", "--device", c.path}, {"info", "--json", "--device", c.path}} {
+			stdout, _, err := runArgs(t, args...)
+			if err == nil || exitCode(err) != 1 {
+				t.Errorf("%q: %v (exit %d), want a failure", args, err, exitCode(err))
+				continue
+			}
+			if !strings.Contains(err.Error(), c.want) || strings.Count(err.Error(), c.path) != 1 {
+				t.Errorf("%q: %q, want it to say %q and name %s once", args, err, c.want, c.path)
+			}
+			if strings.Contains(stdout, "primary node") || strings.Contains(stdout, `"kind": "primary"`) || strings.Contains(stdout, "accessible\n") || strings.Contains(stdout, `"accessible": true`) {
+				t.Errorf("%q calls %s a primary node or accessible:\n%s", args, c.path, stdout)
+			}
+		}
+	}
+	if kind, notDRM := drmKind("/dev/null"); kind != "" || notDRM == "" {
+		t.Errorf("drmKind(/dev/null) = %q, %q", kind, notDRM)
+	}
+}

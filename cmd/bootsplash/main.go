@@ -4,6 +4,7 @@
 //	bootsplash run      show the splash until SIGTERM or SIGINT
 //	bootsplash render   write the frame `run` would show to a PNG
 //	bootsplash info     describe display devices, heaps and udmabuf
+//	bootsplash version  print what the binary was built from
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"syscall"
@@ -35,6 +37,7 @@ Commands:
   study    measure the CPU access strategies (cached, per-access, shadow, ...) on this machine
   ctl      drive a running splash: progress, message, status, show, hide, quit, ...
   preview  show the splash in a desktop window (a build with -tags preview)
+  version  print the version, VCS revision and Go version (also --version)
 
 Run "bootsplash COMMAND --help" for a command's flags.
 `
@@ -82,6 +85,8 @@ func run(start time.Time, args []string, stdout, stderr io.Writer) error {
 		return cmdCtl(args[1:], stdout, stderr)
 	case "preview":
 		return cmdPreview(args[1:], stderr)
+	case "version", "--version":
+		return cmdVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -131,7 +136,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	buffers := fs.Int("buffers", 1, "1 (draw in place) or 2 (double-buffered, flipped on vblank)")
 	legacy := fs.Bool("legacy", false, "use the legacy KMS ioctls even where atomic commits work")
 	theme := fs.String("theme", "", "theme file (default: the embedded theme)")
-	scale := fs.Float64("scale", 0, "output scale (default: from the display's physical size)")
+	scale := fs.Float64("scale", 0, "output scale, 0.25 to 8 (default: from the display's physical size)")
 	rotate := fs.String("rotate", "0", "rotation on the way to the panel, on top of its orientation: 0, 90, 180 or 270")
 	socket := fs.String("socket", control.DefaultSocket, `bootsplash's control socket ("" for none)`)
 	psplashFIFO := fs.Bool("psplash", true, "accept psplash commands on $PSPLASH_FIFO_DIR/psplash_fifo")
@@ -171,12 +176,14 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	if cfg.Rotation, err = parseRotation(*rotate); err != nil {
 		return fmt.Errorf("%w: --rotate: %v", errUsage, err)
 	}
-	if *scale < 0 {
-		return fmt.Errorf("%w: --scale %v: want a positive scale, or 0 to derive it", errUsage, *scale)
+	if err := checkScale(*scale); err != nil {
+		return err
 	}
-
-	if *masterWait < 0 {
-		return fmt.Errorf("%w: --master-wait %v: want a duration of 0 or more", errUsage, *masterWait)
+	if err := checkWait("--master-wait", *masterWait, "fail at once"); err != nil {
+		return err
+	}
+	if err := checkWait("--for", *duration, "until SIGTERM or SIGINT"); err != nil {
+		return err
 	}
 	cfg.Ready = func() {
 		if err := sdNotify("READY=1"); err != nil {
@@ -214,11 +221,11 @@ func cmdRender(args []string, stderr io.Writer) error {
 	size := fs.String("size", "1024x768", "panel size WxH")
 	out := fs.StringP("out", "o", "", "PNG file to write (required)")
 	theme := fs.String("theme", "", "theme file (default: the embedded theme)")
-	progress := fs.Float64("progress", 0, "boot progress 0..1; negative: unknown (the bar pulses)")
+	progress := fs.Float64("progress", 0, "boot progress in percent, 0 to 100 as ctl progress takes it; negative: unknown (the bar pulses)")
 	message := fs.String("message", "", "message line")
 	status := fs.String("status", "", "status line")
 	frame := fs.Int("frame", 0, "animation frame (spinner, pulse)")
-	scale := fs.Float64("scale", 0, "output scale (default: guessed from the size)")
+	scale := fs.Float64("scale", 0, "output scale, 0.25 to 8 (default: guessed from the size)")
 	rotate := fs.String("rotate", "0", "rotation on the way to the panel: 0, 90, 180 or 270")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -231,11 +238,18 @@ func cmdRender(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *scale < 0 || *scale > 10 {
-		return fmt.Errorf("%w: --scale %g: want 0 (guess) or up to 10", errUsage, *scale)
+	if err := checkScale(*scale); err != nil {
+		return err
+	}
+	if err := checkCount("--frame", *frame, 0, math.MaxInt); err != nil {
+		return err
+	}
+	p, err := percentProgress("--progress", *progress)
+	if err != nil {
+		return err
 	}
 	opt := splash.FrameOptions{Width: w, Height: h, Scale: *scale,
-		State: splash.State{Progress: *progress, Message: *message, Status: *status, Frame: *frame}}
+		State: splash.State{Progress: p, Message: *message, Status: *status, Frame: *frame}}
 	if opt.Rotation, err = parseRotation(*rotate); err != nil {
 		return fmt.Errorf("%w: --rotate: %v", errUsage, err)
 	}
@@ -255,8 +269,16 @@ func cmdInfo(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r := gatherInfo(*device)
+	write := r.writeText
 	if *asJSON {
-		return r.writeJSON(stdout)
+		write = r.writeJSON
 	}
-	return r.writeText(stdout)
+	if err := write(stdout); err != nil {
+		return err
+	}
+	// The device asked for must be one: say so in the exit status.
+	if *device != "" && len(r.Devices) == 0 && len(r.DeviceErrors) > 0 {
+		return errors.New(r.DeviceErrors[0]) // it names the device
+	}
+	return nil
 }

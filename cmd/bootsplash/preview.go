@@ -21,8 +21,8 @@ func cmdPreview(args []string, stderr io.Writer) error {
 	fs := newFlags("preview", stderr)
 	theme := fs.String("theme", "", "theme file (default: the embedded theme)")
 	size := fs.String("size", "1024x768", "window and emulated display size WxH (resizing the window picks a new one)")
-	scale := fs.Float64("scale", 0, "output scale (default: guessed from the size)")
-	progress := fs.Float64("progress", 0, "boot progress shown first, 0..1; negative: unknown (the bar pulses)")
+	scale := fs.Float64("scale", 0, "output scale, 0.25 to 8 (default: guessed from the size)")
+	progress := fs.Float64("progress", 0, "boot progress shown first, in percent (0 to 100); negative: unknown (the bar pulses)")
 	message := fs.String("message", "", "message line shown first")
 	socket := fs.String("socket", control.DefaultSocket, `bootsplash's control socket ("" for none)`)
 	psplashFIFO := fs.Bool("psplash", true, "accept psplash commands on $PSPLASH_FIFO_DIR/psplash_fifo")
@@ -34,16 +34,22 @@ func cmdPreview(args []string, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkScale(*scale); err != nil {
+		return err
+	}
+	if err := checkWait("--for", *duration, "until closed"); err != nil {
+		return err
+	}
+	initial, err := percentProgress("--progress", *progress)
+	if err != nil {
+		return err
+	}
 	opt := preview.Options{Scale: *scale, Still: *still, Log: logger(stderr, *verbose),
-		Initial: splash.State{Progress: *progress, Message: *message},
+		Initial: splash.State{Progress: initial, Message: *message},
 		Control: splash.ControlConfig{Native: *socket != "", Socket: *socket, Psplash: *psplashFIFO, PsplashDir: *psplashDir, Plymouth: *plymouthSock}}
-	var err error
 	// Two buffers, the snapshot and the window's texture.
 	if opt.Size.X, opt.Size.Y, err = parseSize("--size", *size, 16); err != nil {
 		return err
-	}
-	if *scale < 0 || *scale > 10 {
-		return fmt.Errorf("%w: --scale %g: want 0 (guess) or up to 10", errUsage, *scale)
 	}
 	if *theme != "" {
 		if opt.Theme, err = splash.LoadTheme(*theme, splash.ThemeOptions{}); err != nil {

@@ -9,6 +9,11 @@ import (
 	"github.com/bootsplash/bootsplash/internal/study"
 )
 
+// maxStudyFrames bounds --frames and --warmup: a million frames of the
+// smallest size take minutes per cell, and each measured frame keeps a
+// sample in memory.
+const maxStudyFrames = 1_000_000
+
 // cmdStudy measures the CPU access strategies (bootsplash study).
 func cmdStudy(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("study", stderr)
@@ -49,8 +54,11 @@ func cmdStudy(args []string, stdout, stderr io.Writer) error {
 	if *heapTries < 1 {
 		return fmt.Errorf("%w: --heap-tries %d: want at least 1", errUsage, *heapTries)
 	}
-	if *frames < 1 || *warmup < 0 {
-		return fmt.Errorf("%w: --frames %d --warmup %d: want at least 1 frame and no negative warm-up", errUsage, *frames, *warmup)
+	if err := checkCount("--frames", *frames, 1, maxStudyFrames); err != nil {
+		return err
+	}
+	if err := checkCount("--warmup", *warmup, 0, maxStudyFrames); err != nil {
+		return err
 	}
 	if *verbose {
 		cfg.Progress = func(c study.Cell, skip *study.Skip) {

@@ -18,6 +18,10 @@ image and font they name exists and decodes. Mistakes are printed as
 FILE:LINE: KEY: what is wrong.
 `
 
+// maxImagePixels bounds theme check's --max-image-pixels: an image the
+// size of the largest panel KMS scans out (16384 x 16384), 1 GiB decoded.
+const maxImagePixels = 16384 * 16384
+
 // cmdTheme runs "bootsplash theme SUBCOMMAND".
 func cmdTheme(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "check" {
@@ -41,6 +45,9 @@ func cmdTheme(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: theme check needs a FILE", errUsage)
+	}
+	if err := checkCount("--max-image-pixels", *budget, 1, maxImagePixels); err != nil {
+		return err
 	}
 	bad := 0
 	for _, file := range fs.Args() {

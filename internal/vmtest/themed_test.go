@@ -46,7 +46,7 @@ func themedDevices(kernel string, d Device) bool {
 
 // themedState is what the splash must show after a check's requests.
 type themedState struct {
-	progress float64 // 0..1, as render takes it
+	progress float64 // percent, 0 to 100, as ctl progress and render take it
 	message  string
 }
 
@@ -134,15 +134,15 @@ func addThemed(t *testing.T, a *artefacts, cfg *Config, out string, plymouth boo
 
 	cmd("themed ctl progress", bs, "ctl", "progress", "40")
 	cmd("themed ctl message", bs, "ctl", "message", "Checking file systems")
-	check(themedCheck{name: "native", state: themedState{0.4, "Checking file systems"}, request: "themed ctl message"})
+	check(themedCheck{name: "native", state: themedState{40, "Checking file systems"}, request: "themed ctl message"})
 
 	step(proto.Step{Name: "themed psplash write", Write: &proto.WriteFile{Path: "/run/psplash_fifo", Data: []byte("PROGRESS 75\x00MSG Starting services\x00")}})
-	check(themedCheck{name: "psplash", state: themedState{0.75, "Starting services"}, request: "themed psplash write"})
+	check(themedCheck{name: "psplash", state: themedState{75, "Starting services"}, request: "themed psplash write"})
 
 	if plymouth {
 		cmd("themed plymouth system-update", plymouthBin, "system-update", "--progress=90")
 		cmd("themed plymouth display-message", plymouthBin, "display-message", "--text=Almost there")
-		check(themedCheck{name: "plymouth", state: themedState{0.9, "Almost there"}, request: "themed plymouth display-message"})
+		check(themedCheck{name: "plymouth", state: themedState{90, "Almost there"}, request: "themed plymouth display-message"})
 		cmd("themed plymouth quit", plymouthBin, "quit")
 		// run must exit 0 by itself; the wait ends it only if it does not.
 		step(proto.Step{Name: "themed exit", Wait: themedStep, Timeout: proto.Duration(20 * time.Second)})

@@ -131,11 +131,6 @@ func (e *ThemeError) Error() string {
 	if e.Key != "" {
 		b.WriteString(e.Key + ": ")
 	}
-	// "t.toml: open t.toml: ..." says the file twice: once is enough.
-	if pe, ok := e.Err.(*fs.PathError); ok && pe.Path == e.File && e.Key == "" {
-		b.WriteString(pe.Op + ": " + pe.Err.Error())
-		return b.String()
-	}
 	b.WriteString(e.Err.Error())
 	return b.String()
 }

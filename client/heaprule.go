@@ -296,3 +296,42 @@ type HeapTrial struct {
 
 // Accepted reports whether the device imported the buffer.
 func (t HeapTrial) Accepted() bool { return t.Err == nil }
+
+// scanoutStep is one path NewScanout tries: a source, and for SourceHeap
+// the heap's name ("" when there is none to try: the step's error says
+// why).
+type scanoutStep struct {
+	src  Source
+	heap string
+}
+
+// scanoutSteps lists the paths NewScanout tries for opts, in order: for
+// SourceAuto every heap of choice (or only opts.Heap), then udmabuf, then
+// a dumb buffer; for SourceHeap the heaps alone; otherwise that source.
+func scanoutSteps(opts ScanoutOptions, choice HeapChoice) ([]scanoutStep, error) {
+	var steps []scanoutStep
+	heaps := func() {
+		switch {
+		case opts.Heap != "":
+			steps = append(steps, scanoutStep{SourceHeap, opts.Heap})
+		case len(choice.Heaps) == 0:
+			steps = append(steps, scanoutStep{SourceHeap, ""})
+		default:
+			for _, h := range choice.Heaps {
+				steps = append(steps, scanoutStep{SourceHeap, h.Name})
+			}
+		}
+	}
+	switch opts.Source {
+	case SourceAuto:
+		heaps()
+		steps = append(steps, scanoutStep{SourceUdmabuf, ""}, scanoutStep{SourceDumb, ""})
+	case SourceHeap:
+		heaps()
+	case SourceUdmabuf, SourceDumb:
+		steps = append(steps, scanoutStep{opts.Source, ""})
+	default:
+		return nil, fmt.Errorf("unknown buffer source %v", opts.Source)
+	}
+	return steps, nil
+}

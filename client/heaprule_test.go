@@ -198,3 +198,43 @@ func TestChooseHeaps(t *testing.T) {
 
 // heapsOrder wraps heaps in a HeapChoice for printing.
 func heapsOrder(h []access.Heap) HeapChoice { return HeapChoice{Heaps: h} }
+
+func TestScanoutSteps(t *testing.T) {
+	pl111 := chooseHeaps(DeviceClass{Memory: MemoryContiguous, Why: "pl111"}, heapsNamed("carveout", "reserved", "system"), nil)
+	none := chooseHeaps(DeviceClass{Memory: MemoryContiguous, Why: "pl111"}, nil, errors.New("no heaps"))
+	str := func(steps []scanoutStep) string {
+		var s []string
+		for _, st := range steps {
+			if st.src == SourceHeap {
+				s = append(s, "heap "+st.heap)
+			} else {
+				s = append(s, st.src.String())
+			}
+		}
+		return strings.Join(s, ", ")
+	}
+	for _, c := range []struct {
+		opts   ScanoutOptions
+		choice HeapChoice
+		want   string
+	}{
+		// Every heap, in the rule's order, before udmabuf and dumb.
+		{ScanoutOptions{Source: SourceAuto}, pl111, "heap reserved, heap carveout, heap system, udmabuf, dumb"},
+		{ScanoutOptions{Source: SourceHeap}, pl111, "heap reserved, heap carveout, heap system"},
+		// --heap overrides the rule.
+		{ScanoutOptions{Source: SourceAuto, Heap: "system"}, HeapChoice{}, "heap system, udmabuf, dumb"},
+		{ScanoutOptions{Source: SourceHeap, Heap: "system"}, HeapChoice{}, "heap system"},
+		// No heap: one heap step, whose error says why.
+		{ScanoutOptions{Source: SourceAuto}, none, "heap , udmabuf, dumb"},
+		{ScanoutOptions{Source: SourceUdmabuf}, pl111, "udmabuf"},
+		{ScanoutOptions{Source: SourceDumb}, pl111, "dumb"},
+	} {
+		steps, err := scanoutSteps(c.opts, c.choice)
+		if err != nil || str(steps) != c.want {
+			t.Errorf("%+v: %q, %v; want %q", c.opts, str(steps), err, c.want)
+		}
+	}
+	if _, err := scanoutSteps(ScanoutOptions{Source: Source(9)}, pl111); err == nil {
+		t.Error("an unknown source was accepted")
+	}
+}

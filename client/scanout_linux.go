@@ -27,36 +27,13 @@ func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout,
 	if w <= 0 || h <= 0 || bpp == 0 {
 		return nil, fmt.Errorf("scanout %dx%d %s on %s: need a positive size and a packed RGB format", w, h, f, dev.name())
 	}
-	type step struct {
-		src  Source
-		heap string
-	}
-	var steps []step
 	var choice HeapChoice
-	heapSteps := func() {
-		if opts.Heap != "" {
-			steps = append(steps, step{SourceHeap, opts.Heap})
-			return
-		}
+	if (opts.Source == SourceAuto || opts.Source == SourceHeap) && opts.Heap == "" {
 		choice = dev.HeapChoice()
-		for _, hp := range choice.Heaps {
-			steps = append(steps, step{SourceHeap, hp.Name})
-		}
-		if len(choice.Heaps) == 0 {
-			// No heap to try: one step whose error says why.
-			steps = append(steps, step{SourceHeap, ""})
-		}
 	}
-	switch opts.Source {
-	case SourceAuto:
-		heapSteps()
-		steps = append(steps, step{SourceUdmabuf, ""}, step{SourceDumb, ""})
-	case SourceHeap:
-		heapSteps()
-	case SourceUdmabuf, SourceDumb:
-		steps = []step{{opts.Source, ""}}
-	default:
-		return nil, fmt.Errorf("scanout on %s: unknown buffer source %v", dev.name(), opts.Source)
+	steps, err := scanoutSteps(opts, choice)
+	if err != nil {
+		return nil, fmt.Errorf("scanout on %s: %w", dev.name(), err)
 	}
 	var fallbacks []string
 	var errs []error

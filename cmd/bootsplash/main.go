@@ -142,6 +142,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	psplashFIFO := fs.Bool("psplash", true, "accept psplash commands on $PSPLASH_FIFO_DIR/psplash_fifo")
 	psplashDir := fs.String("psplash-dir", "", "directory of psplash_fifo (default: $PSPLASH_FIFO_DIR or /run)")
 	plymouthSock := fs.Bool("plymouth", true, "accept plymouth's boot protocol on its abstract socket")
+	plymouthName := fs.String("plymouth-name", "", `plymouth's abstract socket name, without the leading NUL (default "/org/freedesktop/plymouthd")`)
 	masterWait := fs.Duration("master-wait", 5*time.Second, "how long to wait for DRM master while another process holds it (0: fail at once)")
 	duration := fs.Duration("for", 0, "quit after this long (default: run until SIGTERM or SIGINT)")
 	verbose := fs.BoolP("verbose", "v", false, "log debug detail")
@@ -149,7 +150,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 		return err
 	}
 	cfg := splash.Config{Device: *device, Heap: *heap, Out: *out, Buffers: *buffers, Legacy: *legacy, Theme: *theme, Scale: *scale,
-		Control: splash.ControlConfig{Native: *socket != "", Socket: *socket, Psplash: *psplashFIFO, PsplashDir: *psplashDir, Plymouth: *plymouthSock},
+		Control: splash.ControlConfig{Native: *socket != "", Socket: *socket, Psplash: *psplashFIFO, PsplashDir: *psplashDir, Plymouth: *plymouthSock, PlymouthName: *plymouthName},
 		Start:   start, Log: logger(stderr, *verbose), MasterWait: *masterWait}
 	if *buffers != 1 && *buffers != 2 {
 		return fmt.Errorf("%w: --buffers %d: want 1 or 2", errUsage, *buffers)

@@ -1,6 +1,7 @@
 package fbemu
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -265,9 +266,22 @@ func (e *Emulated) SnapshotInto(dst *image.RGBA, rects ...image.Rectangle) error
 
 // SavePNG writes what the display shows to path as a PNG.
 func (e *Emulated) SavePNG(path string) error {
-	img, err := e.Snapshot()
-	if err != nil {
-		return err
+	return e.SavePNGContext(context.Background(), path)
+}
+
+// SavePNGContext is SavePNG that gives up, leaving path as it was, as soon
+// as ctx is done: a large frame takes seconds to compress, and a process
+// told to stop should not wait for it.
+func (e *Emulated) SavePNGContext(ctx context.Context, path string) error {
+	img := image.NewRGBA(image.Rect(0, 0, e.pw, e.ph))
+	// A band of rows at a time, to look at ctx between them.
+	for y := 0; y < e.ph; y += 256 {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("fbemu: save frame to %s: %w", path, err)
+		}
+		if err := e.SnapshotInto(img, image.Rect(0, y, e.pw, min(y+256, e.ph))); err != nil {
+			return err
+		}
 	}
 	// Write beside path and rename over it, so a reader watching path
 	// (a theme author's viewer, a test) never sees half a frame.
@@ -275,21 +289,52 @@ func (e *Emulated) SavePNG(path string) error {
 	if err != nil {
 		return fmt.Errorf("fbemu: save frame: %w", err)
 	}
-	err = png.Encode(f, img)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
+	// The encoder reads the copy, not the display's memory, so it can be
+	// left to finish on its own when ctx is done; the temporary file is
+	// removed either way.
+	done := make(chan error, 1)
+	go func() {
+		err := png.Encode(ctxWriter{ctx, f}, img)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(f.Name(), 0o644)
+		}
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err == nil {
+			err = os.Rename(f.Name(), path)
+		}
+		if err != nil {
+			os.Remove(f.Name())
+		}
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		os.Remove(f.Name())
+		err = ctx.Err()
 	}
 	if err != nil {
-		os.Remove(f.Name())
 		return fmt.Errorf("fbemu: save frame to %s: %w", path, err)
 	}
 	return nil
+}
+
+// ctxWriter fails its writes once ctx is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   *os.File
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
 
 // Close releases the buffers.

@@ -1,6 +1,7 @@
 package splash
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,8 @@ import (
 // The daemon calls it from one goroutine; hotplug reaches it as changes
 // the daemon runs between frames (uevent).
 type kmsScreen struct {
+	// ctx is the run's: waits (for DRM master) end when it is done.
+	ctx   context.Context
 	cfg   Config
 	log   *slog.Logger
 	lap   func(string)
@@ -65,8 +68,8 @@ func gone(err error) bool {
 // output SelectOutput picks, for the first frame; the other connected
 // outputs are lit by refresh once that frame is up. With no device yet,
 // or no display connected, it returns a screen that waits for hotplug.
-func openKMSScreen(cfg Config, lap func(string)) (*kmsScreen, error) {
-	ks := &kmsScreen{cfg: cfg, log: cfg.Log, lap: lap, master: true}
+func openKMSScreen(ctx context.Context, cfg Config, lap func(string)) (*kmsScreen, error) {
+	ks := &kmsScreen{ctx: ctx, cfg: cfg, log: cfg.Log, lap: lap, master: true}
 	dev, err := client.Open(cfg.Device, client.Options{Legacy: cfg.Legacy})
 	if errors.Is(err, os.ErrNotExist) {
 		what := cfg.Device
@@ -80,7 +83,7 @@ func openKMSScreen(cfg Config, lap func(string)) (*kmsScreen, error) {
 		return nil, err
 	}
 	lap("open " + dev.Path())
-	if err := takeMaster(dev, cfg.MasterWait, ks.log); err != nil {
+	if err := takeMaster(ctx, dev, cfg.MasterWait, ks.log); err != nil {
 		dev.Close()
 		return nil, err
 	}
@@ -397,7 +400,7 @@ func (ks *kmsScreen) attach(card string) error {
 		return fmt.Errorf("hotplug: %w", err)
 	}
 	if ks.holding() {
-		if err := takeMaster(dev, ks.cfg.MasterWait, ks.log); err != nil {
+		if err := takeMaster(ks.ctx, dev, ks.cfg.MasterWait, ks.log); err != nil {
 			dev.Close()
 			return fmt.Errorf("hotplug: %w", err)
 		}

@@ -151,12 +151,19 @@ func Run(ctx context.Context, cfg Config) error {
 	retain := false   // quit asked to leave the splash up
 	var err error
 	if backend == BackendEmu {
-		disp, err = openEmulated(cfg)
+		disp, err = openEmulated(ctx, cfg)
 	} else {
-		ks, err = openKMSScreen(cfg, lap)
+		ks, err = openKMSScreen(ctx, cfg, lap)
 	}
 	if err != nil {
-		<-theme
+		select {
+		case <-theme:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			// Told to stop while waiting (for DRM master): not a failure.
+			return nil
+		}
 		return err
 	}
 	if disp != nil {
@@ -171,7 +178,14 @@ func Run(ctx context.Context, cfg Config) error {
 		defer func() { ks.release(retain) }()
 	}
 
-	tr := <-theme
+	// Start-up stops as soon as ctx is done (SIGTERM, --for): a theme
+	// still loading is left to finish on its own and be dropped.
+	var tr themeResult
+	select {
+	case tr = <-theme:
+	case <-ctx.Done():
+		return nil
+	}
 	if tr.theme == nil {
 		return tr.err
 	}
@@ -195,6 +209,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	lap("load the theme")
 	if err := scr.Show(cfg.Initial); err != nil {
+		if ctx.Err() != nil {
+			// Stopped while the first frame was written out.
+			return nil
+		}
 		return err
 	}
 	var firstFrame time.Duration
@@ -340,7 +358,9 @@ func loadTheme(path string) (*Theme, error) {
 	return th, th.DecodeFirstFrame()
 }
 
-func openEmulated(cfg Config) (*display, error) {
+// openEmulated opens the emulated display; writing its frames to cfg.Out
+// gives up when ctx is done.
+func openEmulated(ctx context.Context, cfg Config) (*display, error) {
 	w, h := cfg.EmuSize.X, cfg.EmuSize.Y
 	if w <= 0 || h <= 0 {
 		w, h = 1024, 768
@@ -357,7 +377,7 @@ func openEmulated(cfg Config) (*display, error) {
 	if cfg.Out != "" {
 		first := true
 		d.after = func() error {
-			if err := e.SavePNG(cfg.Out); err != nil {
+			if err := e.SavePNGContext(ctx, cfg.Out); err != nil {
 				return err
 			}
 			if first {
@@ -377,8 +397,8 @@ func masterBusy(err error) bool {
 }
 
 // takeMaster makes dev's file DRM master, waiting up to wait while another
-// process holds it and saying so.
-func takeMaster(dev *client.Device, wait time.Duration, log *slog.Logger) error {
+// process holds it and saying so; it stops waiting when ctx is done.
+func takeMaster(ctx context.Context, dev *client.Device, wait time.Duration, log *slog.Logger) error {
 	err := dev.SetMaster()
 	if err == nil || !masterBusy(err) {
 		return err
@@ -395,7 +415,11 @@ func takeMaster(dev *client.Device, wait time.Duration, log *slog.Logger) error 
 		if left <= 0 {
 			return fmt.Errorf("no DRM master after waiting %v: %w", wait, err)
 		}
-		time.Sleep(min(pause, left))
+		select {
+		case <-time.After(min(pause, left)):
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for DRM master: %w", ctx.Err())
+		}
 		pause = min(2*pause, 250*time.Millisecond)
 		if err = dev.SetMaster(); err == nil {
 			log.Info("took DRM master", "waited", time.Since(start).Round(time.Millisecond).String())

@@ -48,8 +48,18 @@ func TestRunEmulatedEqualsRender(t *testing.T) {
 		for _, n := range []int{1, 2} {
 			t.Run(fmt.Sprintf("%v/buffers=%d", s, n), func(t *testing.T) {
 				out := filepath.Join(dir, fmt.Sprintf("%v-%d.png", s, n))
-				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				// Stopped once the first frame is written: Run stops
+				// start-up itself when told to, frame or not.
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
+				go func() {
+					for ctx.Err() == nil {
+						if _, err := os.Stat(out); err == nil {
+							cancel()
+						}
+						time.Sleep(5 * time.Millisecond)
+					}
+				}()
 				err := Run(ctx, Config{Backend: BackendEmu, EmuSize: image.Pt(320, 200), Out: out, Access: s, Buffers: n})
 				if err != nil {
 					t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bootsplash/bootsplash/internal/testutil"
 )
 
 // TestSizeCaps: a side over what KMS scans out is refused at once for
@@ -124,6 +126,63 @@ func TestFIFOLogo(t *testing.T) {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(b), want) {
 			t.Errorf("%q: %v\n%s\nwant exit status 1 and %q", args, err, b, want)
+		}
+	}
+}
+
+// TestStopDuringStartup: SIGTERM, SIGINT and --for end `run` within a
+// second while its start-up is still busy (a 4096x4096 first frame being
+// written out as PNG takes seconds), with success and nothing left behind.
+func TestStopDuringStartup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	for _, c := range []struct {
+		name string
+		sig  syscall.Signal // 0: --for
+	}{{"SIGTERM", syscall.SIGTERM}, {"SIGINT", syscall.SIGINT}, {"--for", 0}} {
+		dir := t.TempDir()
+		args := []string{"run", "--backend", "emu", "--size", "4096x4096", "--out", filepath.Join(dir, "x.png"),
+			"--socket", "", "--psplash=false", "--plymouth=false"}
+		if c.sig == 0 {
+			args = append(args, "--for", "300ms")
+		}
+		cmd := exec.Command(bin, args...)
+		var stderr testutil.SyncBuffer
+		cmd.Stderr = &stderr
+		started := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		// Once the display is open the first frame is on its way.
+		poll(t, c.name+": the emulated display", func() bool { return strings.Contains(stderr.String(), "buffer: memfd") })
+		time.Sleep(200 * time.Millisecond)
+		sent := time.Now()
+		if c.sig != 0 {
+			cmd.Process.Signal(c.sig)
+		} else {
+			sent = started.Add(300 * time.Millisecond) // --for counts from a little after the start
+		}
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			err = <-done
+		}
+		took := time.Since(sent)
+		t.Logf("%s: ended %v after it was asked to", c.name, took.Round(time.Millisecond))
+		if took > time.Second {
+			t.Errorf("%s: the process ended %v after it was asked to, want within 1s\n%s", c.name, took.Round(time.Millisecond), stderr.String())
+		}
+		if err != nil {
+			t.Errorf("%s: %v, want success\n%s", c.name, err, stderr.String())
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, ".x.png.*")); len(left) > 0 {
+			t.Errorf("%s: left %v behind", c.name, left)
 		}
 	}
 }

@@ -214,7 +214,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	return splash.Run(ctx, cfg)
+	return runUntilStopped(ctx, cfg)
 }
 
 func cmdRender(args []string, stderr io.Writer) error {

@@ -74,9 +74,11 @@ func TestRenderWritesPNG(t *testing.T) {
 	}
 }
 
+// TestRunEmulatedLogsPathAndFirstFrame: --for leaves time for the first
+// frame, since a run stopped before it ends without one.
 func TestRunEmulatedLogsPathAndFirstFrame(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run.png")
-	_, stderr, err := runArgs(t, "run", "--backend", "emu", "--size", "320x240", "--out", out, "--for", "50ms",
+	_, stderr, err := runArgs(t, "run", "--backend", "emu", "--size", "320x240", "--out", out, "--for", "1s",
 		"--socket", "", "--psplash=false", "--plymouth=false")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)

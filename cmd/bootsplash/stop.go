@@ -9,7 +9,7 @@ import (
 
 // stopGrace is how long a run asked to stop (SIGTERM, SIGINT, --for) has
 // to release what it holds before the process ends anyway.
-const stopGrace = 700 * time.Millisecond
+const stopGrace = 300 * time.Millisecond
 
 // runUntilStopped runs the splash until it returns or, once ctx is done,
 // for stopGrace more. Run stops every wait of its own when ctx is done,

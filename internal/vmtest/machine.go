@@ -163,6 +163,9 @@ type Result struct {
 	Duration time.Duration
 	// Start is the guest's uptime when the step started.
 	Start time.Duration
+	// HostStart is the host's time when the guest's word that the step
+	// starts arrived: for a command, just before the guest execs it.
+	HostStart time.Time
 
 	startMs int64
 }
@@ -540,7 +543,7 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 	defer q.Close()
 	m := &Machine{cfg: cfg, work: work, qmp: q, rep: rep}
 
-	msgs := make(chan proto.Message, 64)
+	msgs := make(chan arrival, 64)
 	readErr := make(chan error, 1)
 	go func() {
 		dec := proto.NewDecoder(ctl)
@@ -551,7 +554,7 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 				readErr <- err
 				return
 			}
-			msgs <- msg
+			msgs <- arrival{msg, time.Now()}
 		}
 	}()
 	enc := proto.NewEncoder(ctl)
@@ -566,8 +569,8 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 			// Drain what the guest said before it went away.
 			for drained := false; !drained; {
 				select {
-				case msg := <-msgs:
-					handleMessage(rep, &cfg, msg, partial, transcript, start)
+				case a := <-msgs:
+					handleMessage(rep, &cfg, a, partial, transcript, start)
 				case <-time.After(200 * time.Millisecond):
 					drained = true
 				}
@@ -588,8 +591,9 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 				return rep, finish("control line: " + err.Error())
 			}
 			readErr = nil // EOF: QEMU is going away; wait for it
-		case msg := <-msgs:
-			handleMessage(rep, &cfg, msg, partial, transcript, start)
+		case a := <-msgs:
+			handleMessage(rep, &cfg, a, partial, transcript, start)
+			msg := a.msg
 			switch msg.Kind {
 			case proto.KindHost:
 				ack := proto.Message{Kind: proto.KindAck, Step: msg.Step}
@@ -642,7 +646,14 @@ func orOK(s string) string {
 	return s
 }
 
-func handleMessage(rep *Report, cfg *Config, msg proto.Message, partial map[string][]byte, transcript io.Writer, start time.Time) {
+// arrival is a message from the guest and the host's time when it was read.
+type arrival struct {
+	msg proto.Message
+	at  time.Time
+}
+
+func handleMessage(rep *Report, cfg *Config, a arrival, partial map[string][]byte, transcript io.Writer, start time.Time) {
+	msg := a.msg
 	res := rep.Results[msg.Step]
 	if res == nil && msg.Step != "" {
 		res = &Result{Name: msg.Step}
@@ -663,6 +674,7 @@ func handleMessage(rep *Report, cfg *Config, msg proto.Message, partial map[stri
 		res.Started = true
 		res.startMs = msg.Millis
 		res.Start = time.Duration(msg.Millis) * time.Millisecond
+		res.HostStart = a.at
 		cfg.Logf("step %s: start %s", msg.Step, msg.Text)
 	case proto.KindOutput:
 		res.Output = append(res.Output, msg.Data...)

@@ -1,0 +1,667 @@
+package vmtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
+)
+
+// The time to first visible frame, measured the way a person sees it: from
+// the guest's word that it is about to exec a program (the host's time when
+// the step's start message arrives on the control line) to the first QMP
+// screendump that is not black, with screendumps taken as fast as QEMU
+// gives them (about every ttffPollEvery). bootsplash, Debian's plymouthd
+// and a minimal C program (the floor) take turns in one boot, so that the
+// ratios between them hold even on a loaded machine.
+
+// ttffPollEvery is the aim for the interval between screendumps.
+const ttffPollEvery = 30 * time.Millisecond
+
+// ttffFloorColour is the colour testdata/ttff_floor.c fills the screen with.
+var ttffFloorColour = [3]uint8{0x33, 0x66, 0x99}
+
+// ttffPoll takes screendumps until stopped and notes when the screen
+// first shows anything but black.
+type ttffPoll struct {
+	stop, done chan struct{}
+	seen       chan struct{} // closed at the first screendump that is not black
+
+	mu      sync.Mutex
+	samples []ttffSample
+	first   bool // a screendump was not black
+	stable  chan struct{}
+	last    *image.RGBA // the frame once two screendumps in a row agree
+	err     error
+}
+
+// ttffSample is one screendump: the host's time halfway through the
+// command, and whether anything but black was on screen.
+type ttffSample struct {
+	at       time.Time
+	nonBlack bool
+	sum      uint64 // FNV-1a of the pixels
+}
+
+func startTTFFPoll(m *Machine, dir string) *ttffPoll {
+	p := &ttffPoll{stop: make(chan struct{}), done: make(chan struct{}), seen: make(chan struct{}), stable: make(chan struct{})}
+	shot := filepath.Join(dir, "poll.ppm")
+	go func() {
+		defer close(p.done)
+		for {
+			select {
+			case <-p.stop:
+				return
+			default:
+			}
+			t0 := time.Now()
+			err := m.QMP().Screendump(shot, "", -1)
+			t1 := time.Now()
+			var s ttffSample
+			if err == nil {
+				s.nonBlack, s.sum, err = ppmNonBlack(shot)
+			}
+			s.at = t0.Add(t1.Sub(t0) / 2)
+			p.mu.Lock()
+			n := len(p.samples)
+			var last *image.RGBA
+			if err == nil && s.nonBlack && n > 0 && p.samples[n-1].nonBlack && p.samples[n-1].sum == s.sum && p.last == nil {
+				last, err = ReadPPM(shot)
+			}
+			if err != nil {
+				p.err = err
+				p.mu.Unlock()
+				return
+			}
+			p.samples = append(p.samples, s)
+			if s.nonBlack && !p.first {
+				p.first = true
+				close(p.seen)
+			}
+			if last != nil {
+				p.last = last
+				close(p.stable)
+			}
+			p.mu.Unlock()
+			time.Sleep(time.Until(t0.Add(ttffPollEvery)))
+		}
+	}()
+	return p
+}
+
+// end stops the polling and returns its error, if any.
+func (p *ttffPoll) end() error {
+	close(p.stop)
+	<-p.done
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// firstAfter returns the first non-black sample after t and the sample
+// before it (the frame appeared between the two), and the first sample
+// that shows the frame the screen settled on (zero when it did not).
+func (p *ttffPoll) firstAfter(t time.Time) (first, before, complete ttffSample, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.samples)
+	for i, s := range p.samples {
+		if s.nonBlack && s.at.After(t) && !ok {
+			if i > 0 {
+				before = p.samples[i-1]
+			}
+			first, ok = s, true
+		}
+		if ok && p.last != nil && s.sum == p.samples[n-1].sum {
+			return first, before, s, true
+		}
+	}
+	return first, before, ttffSample{}, ok
+}
+
+// ppmNonBlack says whether the binary PPM in name has any pixel that is
+// not black, without decoding it into an image, and returns the FNV-1a
+// hash of its pixels.
+func ppmNonBlack(name string) (bool, uint64, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return false, 0, err
+	}
+	// "P6", width, height, maxval, each followed by one whitespace byte.
+	off := 0
+	for tok := 0; tok < 4; tok++ {
+		for off < len(b) && (b[off] == ' ' || b[off] == '\n' || b[off] == '\t' || b[off] == '\r') {
+			off++
+		}
+		for off < len(b) && !(b[off] == ' ' || b[off] == '\n' || b[off] == '\t' || b[off] == '\r') {
+			off++
+		}
+	}
+	if off >= len(b) || !bytes.HasPrefix(b, []byte("P6")) {
+		return false, 0, fmt.Errorf("%s: %w: no P6 header", name, ErrBadPPM)
+	}
+	h := fnv.New64a()
+	h.Write(b[off+1:])
+	for _, v := range b[off+1:] {
+		if v != 0 {
+			return true, h.Sum64(), nil
+		}
+	}
+	return false, h.Sum64(), nil
+}
+
+// waitBlack takes screendumps until the screen is all black, so that the
+// next program's frame is the first thing to show.
+func waitBlack(m *Machine, dir string, timeout time.Duration) error {
+	shot := filepath.Join(dir, "black.ppm")
+	deadline := time.Now().Add(timeout)
+	for {
+		if err := m.QMP().Screendump(shot, "", -1); err != nil {
+			return err
+		}
+		nb, _, err := ppmNonBlack(shot)
+		if err != nil {
+			return err
+		}
+		if !nb {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			kept := filepath.Join(dir, fmt.Sprintf("not-black-%d.ppm", time.Now().UnixNano()))
+			_ = os.Rename(shot, kept)
+			return fmt.Errorf("the screen did not go black within %v before the next program (last screendump: %s)", timeout, kept)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// ttffProgram is one program whose first frame is timed.
+type ttffProgram struct {
+	name string
+	// run returns the plan steps of run i: start (the first step's start
+	// is the marker) and stop.
+	run func(i int) (start, stop []proto.Step)
+	// check says whether the first non-black screendump is this
+	// program's frame.
+	check func(img *image.RGBA) error
+}
+
+// ttffRun is one timed run of one program.
+type ttffRun struct {
+	program string
+	i       int
+	marker  string // the step whose start is the marker
+	poll    *ttffPoll
+	armErr  error
+	seenErr error
+}
+
+func (r *ttffRun) key() string { return fmt.Sprintf("%s %d", r.program, r.i) }
+
+// ttffRuns is BOOTSPLASH_TTFF_RUNS, the runs per program (3 by default).
+func ttffRuns(t *testing.T) int {
+	s := os.Getenv("BOOTSPLASH_TTFF_RUNS")
+	if s == "" {
+		return 3
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("BOOTSPLASH_TTFF_RUNS=%q: want a number of runs, 1 or more", s)
+	}
+	return n
+}
+
+// ttffDevices is BOOTSPLASH_TTFF_DEVICES, a comma-separated list of the
+// devices to time on (cirrus by default; "all" for cirrus, bochs and
+// virtio).
+func ttffDevices(t *testing.T) []Device {
+	s := os.Getenv("BOOTSPLASH_TTFF_DEVICES")
+	switch s {
+	case "":
+		return []Device{Cirrus}
+	case "all":
+		return matrix()
+	}
+	var ds []Device
+	for _, f := range strings.Split(s, ",") {
+		d := Device(strings.TrimSpace(f))
+		if _, err := d.QEMUArgs(); err != nil {
+			t.Fatalf("BOOTSPLASH_TTFF_DEVICES: %v", err)
+		}
+		ds = append(ds, d)
+	}
+	return ds
+}
+
+// fetchDebTree returns the extracted tree of the Debian package pkg of the
+// host's architecture, downloaded and extracted into the cache once.
+func fetchDebTree(t *testing.T, ctx context.Context, root, pkg string) string {
+	t.Helper()
+	cache := CacheDir(root)
+	tree := filepath.Join(cache, pkg)
+	marker := filepath.Join(tree, ".extracted")
+	if _, err := os.Stat(marker); err != nil {
+		if err := extractKernel(ctx, cache, pkg, tree); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(marker, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tree
+}
+
+// plymouthdFiles are Debian's plymouthd, its DRM renderer, the two-step
+// plugin and the spinner theme, from the plymouth and plymouth-themes
+// packages, with the libraries they need, and a plymouthd.conf that shows
+// the splash at once.
+func plymouthdFiles(t *testing.T, ctx context.Context, root string) []File {
+	t.Helper()
+	base := fetchDebTree(t, ctx, root, "plymouth")
+	themes := fetchDebTree(t, ctx, root, "plymouth-themes")
+	var files []File
+	add := func(tree, p string) {
+		fs, err := ProgramFiles(filepath.Join(tree, p), p)
+		if err != nil {
+			t.Fatalf("plymouthd cannot go into the guest: %v", err)
+		}
+		files = append(files, fs...)
+	}
+	add(base, "/usr/sbin/plymouthd")
+	add(base, "/usr/bin/plymouth")
+	const plugins = "/usr/lib/x86_64-linux-gnu/plymouth"
+	add(base, plugins+"/renderers/drm.so")
+	add(base, plugins+"/details.so")
+	add(base, plugins+"/text.so")
+	add(themes, plugins+"/two-step.so")
+	files = append(files, File{Path: "/usr/share/plymouth/plymouthd.defaults", HostPath: filepath.Join(base, "usr/share/plymouth/plymouthd.defaults")})
+	theme := "/usr/share/plymouth/themes/spinner"
+	entries, err := os.ReadDir(filepath.Join(themes, theme))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		files = append(files, File{Path: theme + "/" + e.Name(), HostPath: filepath.Join(themes, theme, e.Name())})
+	}
+	files = append(files, File{Path: "/etc/plymouth/plymouthd.conf", Data: []byte("[Daemon]\nTheme=spinner\nShowDelay=0\nDeviceTimeout=1\n")})
+	return dedupFiles(files)
+}
+
+// dedupFiles keeps the first File of each guest path.
+func dedupFiles(files []File) []File {
+	seen := map[string]bool{}
+	var out []File
+	for _, f := range files {
+		if !seen[f.Path] {
+			seen[f.Path] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// buildC compiles a C program of testdata statically with the host's gcc.
+func buildC(t *testing.T, ctx context.Context, root, src, out string) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, "gcc", "-static", "-O2", "-Wall", "-o", out, filepath.Join(root, "internal", "vmtest", "testdata", src))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gcc -static %s (apt-get install gcc libc6-dev): %v\n%s", src, err, b)
+	}
+}
+
+// TestVMTTFF times the first visible frame of bootsplash run, Debian's
+// plymouthd (spinner theme, ShowDelay=0) and a minimal C program, in
+// alternating runs in one boot per device, and reports the medians, the
+// spread and the ratios. It asserts only what cannot be noise: every
+// program's frame was seen (bootsplash's pixel-exact as render draws it,
+// the floor's in its colour), and bootsplash is not slower than plymouthd.
+// BOOTSPLASH_TTFF_RUNS sets the runs per program, BOOTSPLASH_TTFF_DEVICES
+// the devices.
+func TestVMTTFF(t *testing.T) {
+	vmEnabled(t)
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Fatalf("gcc is needed to build the C floor program (apt-get install gcc libc6-dev): %v", err)
+	}
+	ctx := context.Background()
+	root, dir, guestInit := guestBase(t, ctx)
+	bin := filepath.Join(dir, "bootsplash")
+	if err := GoBuild(ctx, root, "./cmd/bootsplash", bin); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(bin); err == nil {
+		t.Logf("bootsplash binary: %d bytes", st.Size())
+	}
+	floor := filepath.Join(dir, "ttff_floor")
+	buildC(t, ctx, root, "ttff_floor.c", floor)
+	launcher := filepath.Join(dir, "ttff_plymouth")
+	buildC(t, ctx, root, "ttff_plymouth.c", launcher)
+	plymouth := plymouthdFiles(t, ctx, root)
+	runs := ttffRuns(t)
+	for _, d := range ttffDevices(t) {
+		t.Run(string(d), func(t *testing.T) {
+			files := append([]File{
+				{Path: "/bin/bootsplash", HostPath: bin},
+				{Path: "/bin/ttff_floor", HostPath: floor},
+				{Path: "/bin/ttff_plymouth", HostPath: launcher},
+			}, plymouth...)
+			runTTFF(t, ctx, root, guestInit, bin, d, runs, files)
+		})
+	}
+}
+
+func ttffPrograms(renderer string, out string) []ttffProgram {
+	var renders sync.Map // size → *image.RGBA
+	bg := func(name string, cmd ...string) func(int) ([]proto.Step, []proto.Step) {
+		return func(i int) ([]proto.Step, []proto.Step) {
+			n := fmt.Sprintf("%s %d", name, i)
+			return []proto.Step{{Name: n, Cmd: cmd, Background: true, Timeout: proto.Duration(time.Minute)}},
+				[]proto.Step{{Name: n + " stop", Stop: n}}
+		}
+	}
+	return []ttffProgram{
+		{
+			name: "bootsplash",
+			run:  bg("bootsplash", "/bin/bootsplash", "run"),
+			check: func(img *image.RGBA) error {
+				size := img.Bounds().Size()
+				key := fmt.Sprintf("%dx%d", size.X, size.Y)
+				want, ok := renders.Load(key)
+				if !ok {
+					png := filepath.Join(out, "render-"+key+".png")
+					if b, err := exec.Command(renderer, "render", "--size", key, "--out", png).CombinedOutput(); err != nil {
+						return fmt.Errorf("bootsplash render --size %s: %v\n%s", key, err, b)
+					}
+					w, err := readPNG(png)
+					if err != nil {
+						return err
+					}
+					want, _ = renders.LoadOrStore(key, w)
+				}
+				if n, first := comparePixels(img, want.(image.Image)); n != 0 {
+					return fmt.Errorf("the first visible frame differs from bootsplash render in %d pixels; first: %s", n, strings.Join(first, "; "))
+				}
+				return nil
+			},
+		},
+		{
+			name: "plymouthd",
+			run: func(i int) ([]proto.Step, []proto.Step) {
+				n := fmt.Sprintf("plymouthd %d", i)
+				cmd := []string{"/bin/ttff_plymouth"}
+				if plymouthDebug() {
+					cmd = append(cmd, "--debug")
+				}
+				return []proto.Step{{Name: n, Cmd: cmd, Background: true, Timeout: proto.Duration(time.Minute)}},
+					[]proto.Step{
+						{Name: n + " quit", Cmd: []string{"/usr/bin/plymouth", "quit"}, Timeout: proto.Duration(20 * time.Second)},
+						{Name: n + " wait", Wait: n, Timeout: proto.Duration(10 * time.Second)},
+					}
+			},
+			check: func(img *image.RGBA) error { return nil }, // not black is all plymouth's spinner promises
+		},
+		{
+			name: "floor",
+			run:  bg("floor", "/bin/ttff_floor"),
+			check: func(img *image.RGBA) error {
+				n := 0
+				for i := 0; i < len(img.Pix); i += 4 {
+					if [3]uint8(img.Pix[i:i+3]) != ttffFloorColour {
+						n++
+					}
+				}
+				if n != 0 {
+					return fmt.Errorf("%d pixels of the floor's first visible frame are not #%02x%02x%02x", n, ttffFloorColour[0], ttffFloorColour[1], ttffFloorColour[2])
+				}
+				return nil
+			},
+		},
+	}
+}
+
+func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string, d Device, runs int, files []File) {
+	k := fetchKernel(t, ctx, root, Kernel612)
+	out := freshOut(t, root, "ttff-"+string(d))
+	pollDir, err := os.MkdirTemp("/dev/shm", "ttff-")
+	if err != nil {
+		pollDir = t.TempDir()
+	} else {
+		defer os.RemoveAll(pollDir)
+	}
+	cfg := Config{
+		Kernel:    k,
+		Device:    d,
+		GuestInit: guestInit,
+		WorkDir:   out,
+		Timeout:   8 * time.Minute,
+		Logf:      t.Logf,
+		Host:      map[string]HostFunc{},
+		Plan:      proto.Plan{WaitPaths: []string{"/dev/dri/card0"}},
+		Files:     files,
+		// No cursor on the console: between runs the screen is black.
+		// plymouthd shows its theme only with "splash" on the command
+		// line, and only text on a serial console; there is no udev in
+		// the guest: it takes card0 directly.
+		Append: []string{"vt.global_cursor_default=0", "splash", "plymouth.ignore-udev", "plymouth.ignore-serial-consoles"},
+	}
+	if plymouthDebug() {
+		cfg.Append = append(cfg.Append, "plymouth.debug=stream:/dev/stderr")
+	}
+	// The console shows what the firmware left in VGA text mode (fbcon
+	// takes it over): clear it, so that the screen is black between runs.
+	cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: "clear console", Write: &proto.WriteFile{Path: "/dev/tty1", Data: []byte("\x1b[H\x1b[2J\x1b[3J")}})
+	programs := ttffPrograms(renderer, out)
+	var all []*ttffRun
+	addRun := func(p ttffProgram, i int, start, stop []proto.Step) *ttffRun {
+		r := &ttffRun{program: p.name, i: i, marker: start[0].Name}
+		all = append(all, r)
+		arm, seen := "arm "+r.key(), "seen "+r.key()
+		cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: arm, Host: true})
+		cfg.Plan.Steps = append(cfg.Plan.Steps, start...)
+		cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: seen, Host: true, Timeout: proto.Duration(40 * time.Second)})
+		cfg.Plan.Steps = append(cfg.Plan.Steps, stop...)
+		cfg.Host[arm] = func(ctx context.Context, m *Machine) error {
+			if err := waitBlack(m, out, 15*time.Second); err != nil {
+				r.armErr = err
+				return err
+			}
+			r.poll = startTTFFPoll(m, pollDir)
+			return nil
+		}
+		cfg.Host[seen] = func(ctx context.Context, m *Machine) error {
+			if r.poll == nil {
+				return errors.New("no polling (arm failed)")
+			}
+			select {
+			case <-r.poll.seen:
+				// The frame settles: an animation never does, so
+				// this wait is short.
+				select {
+				case <-r.poll.stable:
+				case <-r.poll.done:
+				case <-time.After(3 * time.Second):
+				}
+			case <-time.After(20 * time.Second):
+				r.seenErr = errors.New("nothing but black on screen within 20s")
+			case <-r.poll.done:
+			}
+			if err := r.poll.end(); err != nil && r.seenErr == nil {
+				r.seenErr = err
+			}
+			return r.seenErr
+		}
+		return r
+	}
+	// The first program after boot pays for what the kernel does once
+	// (the first DRM master, the heap's first pages): a run of the floor,
+	// not counted, takes that.
+	warm := programs[len(programs)-1]
+	start, stop := warm.run(-1)
+	warmup := addRun(ttffProgram{name: "warm-up"}, -1, start, stop)
+	for i := 0; i < runs; i++ {
+		for j := range programs {
+			p := programs[(i+j)%len(programs)] // each goes first in turn
+			start, stop := p.run(i)
+			addRun(p, i, start, stop)
+		}
+	}
+	// One more bootsplash run with -v, for its own account of the way to
+	// the first frame beside the one seen from outside.
+	verbose := addRun(ttffProgram{name: "bootsplash -v"}, 0,
+		[]proto.Step{{Name: "bootsplash -v", Cmd: []string{"/bin/bootsplash", "run", "-v"}, Background: true, Timeout: proto.Duration(time.Minute)}},
+		[]proto.Step{{Name: "bootsplash -v stop", Stop: "bootsplash -v"}})
+
+	// What the runtime and each package's init cost before main, once.
+	cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: "inittrace", Cmd: []string{"/bin/bootsplash", "help"}, Env: []string{"GODEBUG=inittrace=1"}})
+	// BOOTSPLASH_TTFF_STRACE=1: one more run under the host's strace,
+	// each system call with its time, to see where the kernel's time goes.
+	if os.Getenv("BOOTSPLASH_TTFF_STRACE") == "1" {
+		if host, err := exec.LookPath("strace"); err != nil {
+			t.Errorf("BOOTSPLASH_TTFF_STRACE=1 needs strace: %v", err)
+		} else if fs, err := ProgramFiles(host, "/usr/bin/strace"); err != nil {
+			t.Errorf("strace cannot go into the guest: %v", err)
+		} else {
+			cfg.Files = dedupFiles(append(cfg.Files, fs...))
+			cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: "strace", Cmd: []string{"/usr/bin/strace", "-f", "-r", "-T", "/bin/bootsplash", "run", "-v", "--for", "3s"}})
+		}
+	}
+
+	rep, bootErr := Boot(ctx, cfg)
+	if rep != nil {
+		t.Logf("boot %s: ready after %v, wall time %v; console log and transcript in %s",
+			d, rep.Ready.Round(time.Millisecond), rep.Wall.Round(time.Millisecond), out)
+	}
+	if bootErr != nil {
+		t.Errorf("%v", bootErr)
+	}
+	if rep == nil {
+		return
+	}
+	_ = os.Remove(filepath.Join(out, "initrd.cpio.gz"))
+
+	times := map[string][]time.Duration{} // first not black
+	whole := map[string][]time.Duration{} // first showing the frame the screen settled on
+	check := map[string]func(*image.RGBA) error{}
+	for _, p := range programs {
+		check[p.name] = p.check
+	}
+	check[verbose.program] = check["bootsplash"]
+	check[warmup.program] = warm.check
+	for _, r := range all {
+		res := rep.Step(r.marker)
+		switch {
+		case r.armErr != nil:
+			t.Errorf("%s: %v", r.key(), r.armErr)
+			continue
+		case r.poll == nil || !res.Started:
+			t.Errorf("%s: never started", r.key())
+			continue
+		case r.seenErr != nil:
+			t.Errorf("%s: %v\n%s", r.key(), r.seenErr, res.Output)
+			continue
+		}
+		first, before, complete, ok := r.poll.firstAfter(res.HostStart)
+		if !ok {
+			t.Errorf("%s: the frame was on screen before the program started", r.key())
+			continue
+		}
+		d := first.at.Sub(res.HostStart)
+		times[r.program] = append(times[r.program], d)
+		note := "the screen kept changing (animated)"
+		if r.poll.last != nil {
+			if err := check[r.program](r.poll.last); err != nil {
+				t.Errorf("%s: %v", r.key(), err)
+				_ = writePNG(filepath.Join(out, strings.ReplaceAll(r.key(), " ", "-")+"-frame.png"), r.poll.last)
+			}
+			c := complete.at.Sub(res.HostStart)
+			whole[r.program] = append(whole[r.program], c)
+			note = fmt.Sprintf("the whole frame at %v", c.Round(time.Millisecond))
+		} else if r.program != "plymouthd" {
+			t.Errorf("%s: the screen did not settle on one frame within 3s", r.key())
+		}
+		t.Logf("%s: first visible frame %v after the marker (the screendump before, still black, at %v); %s",
+			r.key(), d.Round(time.Millisecond), before.at.Sub(res.HostStart).Round(time.Millisecond), note)
+	}
+	if out := rep.Step("bootsplash -v").Output; len(out) > 0 {
+		t.Logf("bootsplash run -v, seen after %v:\n%s", durs(times[verbose.program]), out)
+	}
+
+	if res := rep.Step("inittrace"); res.OK() {
+		t.Logf("GODEBUG=inittrace=1 bootsplash help:\n%s", res.Output)
+	}
+	if res := rep.Step("strace"); res.Started {
+		_ = os.WriteFile(filepath.Join(out, "strace.txt"), res.Output, 0o644)
+		t.Logf("strace of bootsplash run -v: %s", filepath.Join(out, "strace.txt"))
+	}
+	var summary strings.Builder
+	fmt.Fprintf(&summary, "time to first visible frame on %s (%s), %d runs each; median [min, max]; then the same to the whole frame\n", d, k.Release, runs)
+	med := map[string]time.Duration{}
+	for _, p := range append(programs, ttffProgram{name: verbose.program}) {
+		ts := times[p.name]
+		if len(ts) == 0 {
+			continue
+		}
+		slices.Sort(ts)
+		med[p.name] = median(ts)
+		fmt.Fprintf(&summary, "  %-14s %7.3fs [%.3f, %.3f]  runs: %s", p.name, med[p.name].Seconds(), ts[0].Seconds(), ts[len(ts)-1].Seconds(), durs(ts))
+		if ws := whole[p.name]; len(ws) > 0 {
+			slices.Sort(ws)
+			fmt.Fprintf(&summary, "  | whole %.3fs [%.3f, %.3f]", median(ws).Seconds(), ws[0].Seconds(), ws[len(ws)-1].Seconds())
+		}
+		summary.WriteString("\n")
+	}
+	ratio := func(a, b string) {
+		if med[a] > 0 && med[b] > 0 {
+			fmt.Fprintf(&summary, "  %s/%s = %.2f\n", a, b, float64(med[a])/float64(med[b]))
+		}
+	}
+	ratio("bootsplash", "floor")
+	ratio("bootsplash", "plymouthd")
+	ratio("plymouthd", "floor")
+	t.Log("\n" + summary.String())
+	_ = os.WriteFile(filepath.Join(out, "summary.txt"), []byte(summary.String()), 0o644)
+	// On a loaded machine single runs vary several-fold: a slower median
+	// is said, a bootsplash slower in every run than plymouthd in any is
+	// a failure.
+	bs, pd := times["bootsplash"], times["plymouthd"]
+	if len(bs) == runs && len(pd) == runs {
+		if med["bootsplash"] > med["plymouthd"] {
+			t.Logf("NOTE: bootsplash's median first frame (%v) comes later than plymouthd's (%v)", med["bootsplash"].Round(time.Millisecond), med["plymouthd"].Round(time.Millisecond))
+		}
+		if bs[0] > pd[len(pd)-1] {
+			t.Errorf("bootsplash's first frame comes later than plymouthd's in every run: bootsplash %s, plymouthd %s", durs(bs), durs(pd))
+		}
+	}
+}
+
+// plymouthDebug is BOOTSPLASH_TTFF_PLYMOUTH_DEBUG=1: plymouthd traces
+// what it does into the test's transcript (which slows it down).
+func plymouthDebug() bool { return os.Getenv("BOOTSPLASH_TTFF_PLYMOUTH_DEBUG") == "1" }
+
+func median(sorted []time.Duration) time.Duration {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+func durs(ts []time.Duration) string {
+	var s []string
+	for _, d := range ts {
+		s = append(s, fmt.Sprintf("%.3f", d.Seconds()))
+	}
+	return strings.Join(s, " ")
+}

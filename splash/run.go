@@ -98,6 +98,9 @@ type Config struct {
 	Ready func()
 	// Start is when the process started, for the time to first frame.
 	Start time.Time
+	// BeforeMain is how long the process ran before Start (exec, the
+	// runtime's start, package inits), for the verbose log; 0: unknown.
+	BeforeMain time.Duration
 	// Log receives what Run does; nil discards it.
 	Log *slog.Logger
 }
@@ -127,6 +130,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if cfg.Buffers == 0 {
 		cfg.Buffers = 1
+	}
+	if cfg.BeforeMain > 0 {
+		cfg.Log.Debug("exec to main (runtime start, page faults, package inits)", "ms", fmt.Sprintf("%.2f", float64(cfg.BeforeMain.Microseconds())/1000))
 	}
 	lap := stopwatch(cfg)
 	// Loading the theme needs no device: do it while the kernel works.
@@ -574,5 +580,8 @@ func stopwatch(cfg Config) func(step string) {
 // started. Run says it once the control front ends serve too, so whoever
 // waits for this line can talk to the splash at once.
 func logFirstFrame(cfg Config, d time.Duration) {
+	if cfg.Log.Enabled(context.Background(), slog.LevelDebug) {
+		logUsage(cfg, d)
+	}
 	cfg.Log.Info(fmt.Sprintf("first frame after %.1fms", float64(d.Microseconds())/1000))
 }

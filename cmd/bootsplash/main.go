@@ -44,12 +44,33 @@ Run "bootsplash COMMAND --help" for a command's flags.
 
 func main() {
 	start := time.Now()
+	if verboseRun(os.Args[1:]) {
+		// The time before main, for run -v's account of the first frame.
+		preMain = beforeMain()
+	}
 	if err := run(start, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, pflag.ErrHelp) {
 			fmt.Fprintf(os.Stderr, "bootsplash: %v\n", err)
 		}
 		os.Exit(exitCode(err))
 	}
+}
+
+// preMain is how long the process ran before main, measured only for
+// run -v (0 otherwise).
+var preMain time.Duration
+
+// verboseRun says whether args ask for run -v, without parsing them.
+func verboseRun(args []string) bool {
+	if len(args) == 0 || args[0] != "run" {
+		return false
+	}
+	for _, a := range args[1:] {
+		if a == "-v" || a == "--verbose" || a == "--verbose=true" {
+			return true
+		}
+	}
+	return false
 }
 
 // errUsage marks command-line mistakes (exit status 2).
@@ -151,7 +172,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	}
 	cfg := splash.Config{Device: *device, Heap: *heap, Out: *out, Buffers: *buffers, Legacy: *legacy, Theme: *theme, Scale: *scale,
 		Control: splash.ControlConfig{Native: *socket != "", Socket: *socket, Psplash: *psplashFIFO, PsplashDir: *psplashDir, Plymouth: *plymouthSock, PlymouthName: *plymouthName},
-		Start:   start, Log: logger(stderr, *verbose), MasterWait: *masterWait}
+		Start:   start, BeforeMain: preMain, Log: logger(stderr, *verbose), MasterWait: *masterWait}
 	if *buffers != 1 && *buffers != 2 {
 		return fmt.Errorf("%w: --buffers %d: want 1 or 2", errUsage, *buffers)
 	}

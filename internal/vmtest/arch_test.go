@@ -31,11 +31,13 @@ type archTarget struct {
 	// setup, when set, adds steps of its own to the plan before the
 	// end-to-end cases (and files, host steps); report checks them after
 	// the boot.
-	setup  func(t *testing.T, cfg *Config)
-	report func(t *testing.T, rep *Report)
+	setup  func(t *testing.T, a *artefacts, cfg *Config)
+	report func(t *testing.T, a *artefacts, rep *Report)
 }
 
-// archTargets are the non-x86 machines TestVMArch boots.
+// archTargets are the machines TestVMArch boots: the ARM and RISC-V ones,
+// and one PC with the same display device as the virt boards, for time to
+// first frame under the same emulator.
 func archTargets() []archTarget {
 	debian := func(pkg string) func(*testing.T, context.Context, string) *KernelTree {
 		return func(t *testing.T, ctx context.Context, root string) *KernelTree {
@@ -43,6 +45,12 @@ func archTargets() []archTarget {
 		}
 	}
 	return []archTarget{
+		{
+			// The x86 reference for time to first frame: the same
+			// display device as the virt boards, the same emulator.
+			name: "amd64-pc-virtio", board: PC, device: Virtio, kernel: debian(Kernel612),
+			cases: []e2eCase{{name: "run", wantBuffer: []string{"dumb"}, wantOutput: []string{"import refused by virtio_gpu"}}},
+		},
 		{
 			// Debian's arm64 kernel has no dma-buf heap; udmabuf is
 			// there, but virtio-gpu refuses every import (ENODEV).
@@ -55,7 +63,8 @@ func archTargets() []archTarget {
 // archArtefacts are the programs a boot on arch needs: the guest init and
 // bootsplash built for arch, and bootsplash for the host, which renders
 // the expected frames.
-func archArtefacts(t *testing.T, ctx context.Context, arch Arch) *artefacts {
+// They are built into dir, which must outlive every boot that uses them.
+func archArtefacts(t *testing.T, ctx context.Context, arch Arch, dir string) *artefacts {
 	t.Helper()
 	start := time.Now()
 	root, err := RepoRoot()
@@ -63,8 +72,10 @@ func archArtefacts(t *testing.T, ctx context.Context, arch Arch) *artefacts {
 		t.Fatal(err)
 	}
 	noteSources(t, root)
-	dir := t.TempDir()
-	a := &artefacts{root: root, out: filepath.Join(root, "out", "vmtest"), tests: map[string]string{}, testErr: map[string]error{}}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := &artefacts{root: root, out: filepath.Join(root, "out", "vmtest"), tests: map[string]string{}, testErr: map[string]error{}, arch: arch, dir: dir}
 	if a.guestInit, err = BuildGuestInitFor(ctx, root, arch, dir); err != nil {
 		t.Fatal(err)
 	}
@@ -91,20 +102,22 @@ func vmArchEnabled(t *testing.T, b Board) {
 	}
 }
 
-// TestVMArch boots the non-x86 machines: each runs `bootsplash run` built
-// for its architecture and compares the screen with `bootsplash render`
-// pixel for pixel, checking the buffer path the device must take.
+// TestVMArch boots the machines of archTargets: each runs `bootsplash run`
+// built for its architecture and compares the screen with `bootsplash
+// render` pixel for pixel, checking the buffer path the device must take
+// and the reasons run gives for it.
 func TestVMArch(t *testing.T) {
 	vmEnabled(t)
 	ctx := context.Background()
 	arts := map[Arch]*artefacts{}
+	dir := t.TempDir()
 	for _, tg := range archTargets() {
 		t.Run(tg.name, func(t *testing.T) {
 			vmArchEnabled(t, tg.board)
 			start := time.Now()
 			arch := tg.board.Arch()
 			if arts[arch] == nil {
-				arts[arch] = archArtefacts(t, ctx, arch)
+				arts[arch] = archArtefacts(t, ctx, arch, filepath.Join(dir, string(arch)))
 			}
 			runArchBoot(t, ctx, arts[arch], tg)
 			t.Logf("%s: %v in all", tg.name, time.Since(start).Round(time.Millisecond))
@@ -130,7 +143,7 @@ func runArchBoot(t *testing.T, ctx context.Context, a *artefacts, tg archTarget)
 		Files:     []File{{Path: "/bin/bootsplash", HostPath: a.bootsplash}},
 	}
 	if tg.setup != nil {
-		tg.setup(t, &cfg)
+		tg.setup(t, a, &cfg)
 	}
 	shots := map[string]*image.RGBA{}
 	for _, c := range tg.cases {
@@ -142,8 +155,9 @@ func runArchBoot(t *testing.T, ctx context.Context, a *artefacts, tg archTarget)
 		cfg.Plan.Steps = append(cfg.Plan.Steps,
 			proto.Step{Name: c.name, Cmd: args, Background: true, WaitFor: "first frame", Timeout: proto.Duration(2 * time.Minute)},
 			proto.Step{Name: c.name + " screendump", Host: true},
-			proto.Step{Name: c.name + " stop", Stop: c.name},
 		)
+		cfg.Plan.Steps = append(cfg.Plan.Steps, c.during...)
+		cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: c.name + " stop", Stop: c.name})
 		cfg.Plan.Steps = append(cfg.Plan.Steps, c.after...)
 		cfg.Host[c.name+" screendump"] = func(ctx context.Context, m *Machine) error {
 			img, stable, err := m.StableScreendump(c.name, -1, 300*time.Millisecond, 10)
@@ -173,7 +187,7 @@ func runArchBoot(t *testing.T, ctx context.Context, a *artefacts, tg archTarget)
 		t.Errorf("guest runs kernel %q, want %q", rep.Release, k.Release)
 	}
 	if tg.report != nil {
-		tg.report(t, rep)
+		tg.report(t, a, rep)
 	}
 	for _, c := range tg.cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -228,4 +242,125 @@ func logTTFF(t *testing.T, target string, out []byte) {
 	}
 	defer f.Close()
 	f.WriteString(line)
+}
+
+// guestHelperStep runs the guest helper (see addGuestHelper).
+func guestHelperStep(name string, args ...string) proto.Step {
+	return proto.Step{Name: name, Cmd: append([]string{"/bin/guesthelper"}, args...), Timeout: proto.Duration(time.Minute)}
+}
+
+// addGuestHelper puts internal/guesthelper, built for the target, into
+// the guest as /bin/guesthelper.
+func addGuestHelper(t *testing.T, a *artefacts, cfg *Config) {
+	t.Helper()
+	bin := filepath.Join(a.dir, "guesthelper-"+string(a.arch))
+	if err := GoBuildFor(context.Background(), a.root, a.arch, "./internal/vmtest/internal/guesthelper", bin); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Files = append(cfg.Files, File{Path: "/bin/guesthelper", HostPath: bin})
+}
+
+// addFaultSweep runs splash's TestFaultSweep in the guest (every kernel
+// call on run's way to the first frame failed in turn), as step "test
+// splash".
+func addFaultSweep(t *testing.T, a *artefacts, cfg *Config) {
+	t.Helper()
+	bin := filepath.Join(a.dir, "splash-"+string(a.arch)+".test")
+	if err := GoTestBinaryFor(context.Background(), a.root, a.arch, "./splash", bin); err != nil {
+		t.Fatal(err)
+	}
+	dir := "/src/splash"
+	files, err := PackageFiles(a.root, "splash", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Files = append(cfg.Files, File{Path: "/bin/splash.test", HostPath: bin}, File{Path: dir + "/.keep"})
+	cfg.Files = append(cfg.Files, files...)
+	cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{
+		Name:    "test splash",
+		Cmd:     []string{"/bin/splash.test", "-test.v=test2json", "-test.count=1", "-test.run=^TestFaultSweep$", "-test.timeout=600s"},
+		Env:     []string{"BOOTSPLASH_REQUIRE_DEVICES=1"},
+		Dir:     dir,
+		Timeout: proto.Duration(620 * time.Second),
+	})
+}
+
+// cmaArea is the kernel's line about the CMA area cma= reserved:
+// "cma: Reserved 64 MiB at 0x000000009c000000 on node -1".
+var cmaArea = regexp.MustCompile(`cma: Reserved (\d+) MiB at 0x([0-9a-f]+)`)
+
+// dmaImport is the GEM DMA helper's PRIME debug line (drm.debug=0x08):
+// "[drm:drm_gem_dma_prime_import_sg_table] dma_addr = 0x9d000000, size = 3145728".
+var dmaImport = regexp.MustCompile(`drm_gem_dma_prime_import_sg_table\] dma_addr = 0x([0-9a-f]+), size = (\d+)`)
+
+// checkDMAImport checks, from the kernel log taken while run showed its
+// splash, that the scanout buffer was imported by the GEM DMA helper at a
+// DMA address inside the CMA area.
+func checkDMAImport(t *testing.T, res *Result) {
+	if !res.OK() {
+		t.Fatalf("reading the kernel log failed: exit %d %s\n%s", res.Code, res.Note, res.Output)
+	}
+	notes, problems := dmaImportProblems(string(res.Output))
+	for _, n := range notes {
+		t.Log(n)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
+
+// dmaImportProblems reads a kernel log for the CMA area and the GEM DMA
+// helper's imports: notes say where each import landed, problems what is
+// missing or outside the area.
+func dmaImportProblems(log string) (notes, problems []string) {
+	m := cmaArea.FindStringSubmatch(log)
+	if m == nil {
+		return nil, []string{"the kernel log does not say where the CMA area is:\n" + tail(log, 40)}
+	}
+	mib, _ := strconv.ParseUint(m[1], 10, 64)
+	base, _ := strconv.ParseUint(m[2], 16, 64)
+	end := base + mib<<20
+	imports := dmaImport.FindAllStringSubmatch(log, -1)
+	if len(imports) == 0 {
+		return nil, []string{"no import through drm_gem_dma_prime_import_sg_table in the kernel log:\n" + tail(log, 40)}
+	}
+	for _, im := range imports {
+		addr, _ := strconv.ParseUint(im[1], 16, 64)
+		size, _ := strconv.ParseUint(im[2], 10, 64)
+		if addr < base || addr+size > end {
+			problems = append(problems, fmt.Sprintf("GEM DMA import at %#x+%d lies outside the CMA area %#x-%#x", addr, size, base, end))
+		} else {
+			notes = append(notes, fmt.Sprintf("GEM DMA helper imported %d bytes at %#x, inside the CMA area %#x-%#x", size, addr, base, end))
+		}
+	}
+	return notes, problems
+}
+
+// checkHeapBuffers checks the dma-bufs the kernel lists
+// (/sys/kernel/debug/dma_buf/bufinfo, read while run showed its splash) by
+// exporter: want gives how many each must have.
+func checkHeapBuffers(t *testing.T, res *Result, want map[string]int) {
+	if !res.OK() {
+		t.Fatalf("reading bufinfo failed: exit %d %s\n%s", res.Code, res.Note, res.Output)
+	}
+	got := dmaBufsByExporter(string(res.Output))
+	for exp, n := range want {
+		if got[exp] != n {
+			t.Errorf("%d dma-bufs exported by %q, want %d (all: %v)\n%s", got[exp], exp, n, got, res.Output)
+		}
+	}
+	t.Logf("dma-bufs by exporter while run showed its splash: %v", got)
+}
+
+// dmaBufsByExporter counts the objects of a bufinfo listing by exporter.
+func dmaBufsByExporter(bufinfo string) map[string]int {
+	got := map[string]int{}
+	for _, l := range strings.Split(bufinfo, "\n") {
+		f := strings.Fields(l)
+		// size flags mode count exp_name ino name
+		if len(f) >= 5 && len(f[0]) >= 8 && strings.Trim(f[0], "0123456789") == "" {
+			got[f[4]]++
+		}
+	}
+	return got
 }

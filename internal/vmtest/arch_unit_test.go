@@ -99,3 +99,52 @@ bootsplash: first frame after 1786.4ms
 		t.Errorf("a log without a first frame has a time to first frame")
 	}
 }
+
+func TestDMAImportProblems(t *testing.T) {
+	cma := "6,1,0,-;cma: Reserved 64 MiB at 0x00000000bc000000 on node -1\n"
+	inside := "7,900,5000000,-;[drm:drm_gem_dma_prime_import_sg_table] dma_addr = 0x00000000bd000000, size = 3145728\n"
+	outside := "7,901,5000001,-;[drm:drm_gem_dma_prime_import_sg_table] dma_addr = 0x0000000080000000, size = 3145728\n"
+	straddle := "7,902,5000002,-;[drm:drm_gem_dma_prime_import_sg_table] dma_addr = 0x00000000bff00000, size = 3145728\n"
+	for _, c := range []struct {
+		name, log      string
+		notes, problem int
+	}{
+		{"inside", cma + inside, 1, 0},
+		{"outside", cma + outside, 0, 1},
+		{"straddles the end", cma + straddle, 0, 1},
+		{"no CMA area", inside, 0, 1},
+		{"no import", cma, 0, 1},
+	} {
+		notes, problems := dmaImportProblems(c.log)
+		if len(notes) != c.notes || len(problems) != c.problem {
+			t.Errorf("%s: notes %q problems %q, want %d and %d", c.name, notes, problems, c.notes, c.problem)
+		}
+	}
+}
+
+func TestDMABufsByExporter(t *testing.T) {
+	bufinfo := `
+Dma-buf Objects:
+size     	flags   	mode    	count   	exp_name	ino     	name
+01048576	00000002	00080007	00000001	system	00000012	<none>
+	Attached Devices:
+Total 0 devices attached
+
+01048576	00000002	00080007	00000001	system	00000014	<none>
+	Attached Devices:
+Total 0 devices attached
+
+03145728	00000002	00080007	00000003	pl111	00000020	<none>
+	Attached Devices:
+	10020000.clcd
+Total 1 devices attached
+
+
+Total 3 objects, 5242880 bytes
+`
+	got := dmaBufsByExporter(bufinfo)
+	want := map[string]int{"system": 2, "pl111": 1}
+	if len(got) != len(want) || got["system"] != 2 || got["pl111"] != 1 {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}

@@ -50,9 +50,10 @@ type e2eCase struct {
 	wantOutput []string
 	// args are more options for run ("--heap", "system").
 	args []string
-	// before and after are plan steps around the case (used by the
-	// non-x86 targets).
-	before, after []proto.Step
+	// before, during and after are plan steps around the case (used by
+	// the non-x86 targets): during runs while run shows the splash, after
+	// the screendump.
+	before, during, after []proto.Step
 }
 
 func e2eCases(kernel string, d Device) []e2eCase {
@@ -134,6 +135,9 @@ type artefacts struct {
 	// hostBootsplash renders the expected frames when bootsplash is
 	// built for another architecture than the host's.
 	hostBootsplash string
+	// arch is what the guest programs are built for, dir where.
+	arch Arch
+	dir  string
 }
 
 // renderer is the bootsplash binary that runs `render` on the host.

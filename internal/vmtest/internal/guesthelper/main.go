@@ -4,7 +4,11 @@
 // SIGTERM) that let the runner's plan steps, timeouts, host steps and
 // screendumps be checked without the project's code; and one probe of
 // kernel state other programs leave behind (kdmode: the foreground VT's
-// text or graphics mode, as KDGETMODE reads it).
+// text or graphics mode, as KDGETMODE reads it). Two more set the scene
+// for the heap tests: fragment N takes N 1 MiB buffers from the system
+// dma-buf heap and gives back every other one, so that no two free 1 MiB
+// blocks are adjacent where they were, and holds the rest until SIGTERM;
+// dmesg prints the kernel log.
 package main
 
 import (
@@ -20,7 +24,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: guesthelper exit N | hang | cat FILE | fill | kdmode | chvt N")
+		fmt.Fprintln(os.Stderr, "usage: guesthelper exit N | hang | cat FILE | fill | kdmode | chvt N | fragment N | dmesg")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -55,6 +59,20 @@ func main() {
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "chvt:", err)
+			os.Exit(1)
+		}
+	case "fragment":
+		n, err := strconv.Atoi(os.Args[2])
+		if err == nil {
+			err = fragment(n)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fragment:", err)
+			os.Exit(1)
+		}
+	case "dmesg":
+		if err := dmesg(); err != nil {
+			fmt.Fprintln(os.Stderr, "dmesg:", err)
 			os.Exit(1)
 		}
 	default:

@@ -30,6 +30,10 @@ Requests:
 Flags (before REQUEST):
 `
 
+// maxCtlTimeout bounds ctl's --timeout: a boot script waiting longer for
+// an answer has a daemon that is not coming.
+const maxCtlTimeout = time.Hour
+
 // cmdCtl sends one request to a running daemon over its control socket.
 func cmdCtl(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ctl", stderr)
@@ -49,6 +53,9 @@ func cmdCtl(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return fmt.Errorf("%w: ctl needs a request", errUsage)
+	}
+	if *timeout < time.Millisecond || *timeout > maxCtlTimeout {
+		return fmt.Errorf("%w: --timeout %v: want %v to %v", errUsage, *timeout, time.Millisecond, maxCtlTimeout)
 	}
 	c, err := ctlCommand(fs.Arg(0), fs.Args()[1:])
 	if err != nil {

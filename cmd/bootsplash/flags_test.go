@@ -69,6 +69,11 @@ func TestCountFlagsRefused(t *testing.T) {
 		{[]string{"study", "--warmup", "1000000000000"}, "--warmup 1000000000000"},
 		{[]string{"theme", "check", "--max-image-pixels", "-1", testTheme}, "--max-image-pixels -1: want 1 to 268435456"},
 		{[]string{"theme", "check", "--max-image-pixels", "0", testTheme}, "--max-image-pixels 0"},
+		{[]string{"study", "--heap-tries", "0"}, "--heap-tries 0: want 1 to 64"},
+		{[]string{"study", "--heap-tries", "1000000000"}, "--heap-tries 1000000000: want 1 to 64"},
+		{[]string{"ctl", "--timeout", "-1s", "ping"}, "--timeout -1s: want 1ms to 1h0m0s"},
+		{[]string{"ctl", "--timeout", "0", "ping"}, "--timeout 0s: want 1ms to 1h0m0s"},
+		{[]string{"ctl", "--timeout", "2h", "ping"}, "--timeout 2h0m0s: want 1ms to 1h0m0s"},
 	} {
 		usageErrorNaming(t, c.args, c.want)
 	}

@@ -51,8 +51,8 @@ func cmdStudy(args []string, stdout, stderr io.Writer) error {
 	} else if cfg.Source, err = study.ParseSource(*source); err != nil {
 		return fmt.Errorf("%w: --source: %v", errUsage, err)
 	}
-	if *heapTries < 1 {
-		return fmt.Errorf("%w: --heap-tries %d: want at least 1", errUsage, *heapTries)
+	if err := checkCount("--heap-tries", *heapTries, 1, study.MaxHeapTries); err != nil {
+		return err
 	}
 	if err := checkCount("--frames", *frames, 1, maxStudyFrames); err != nil {
 		return err

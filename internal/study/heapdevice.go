@@ -51,6 +51,10 @@ func (h HeapImport) Size() Size { return Size{h.Width, h.Height} }
 // when Config.HeapTries is 0.
 const heapTries = 4
 
+// MaxHeapTries bounds Config.HeapTries: that many buffers of each size
+// are held at once, and 64 of 16384 x 16384 are already 64 GiB.
+const MaxHeapTries = 64
+
 // measureHeaps offers every heap's buffers to dev at each size, in the
 // heap rule's order, and returns the rows and the rule's reason.
 func measureHeaps(dev *client.Device, sizes []Size, tries int) ([]HeapImport, string, error) {

@@ -212,7 +212,7 @@ type Config struct {
 	// every size, imported into Device (see HeapImport).
 	HeapDevice bool
 	// HeapTries is the number of buffers of each heap and size held at
-	// once for heap × device (default 4).
+	// once for heap × device (default 4, at most MaxHeapTries).
 	HeapTries int
 	// Progress, if not nil, is called after each cell and each skip.
 	Progress func(done Cell, skipped *Skip)
@@ -244,8 +244,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.HeapTries == 0 {
 		c.HeapTries = heapTries
 	}
-	if c.HeapTries < 1 {
-		return c, fmt.Errorf("study: %d heap tries: want at least 1", c.HeapTries)
+	if c.HeapTries < 1 || c.HeapTries > MaxHeapTries {
+		return c, fmt.Errorf("study: %d heap tries: want 1 to %d", c.HeapTries, MaxHeapTries)
 	}
 	if c.Source < SourceHeap || c.Source > SourceMemfd {
 		return c, fmt.Errorf("study: unknown buffer source %d", int(c.Source))

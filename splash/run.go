@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -135,12 +136,20 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Log.Debug("exec to main (runtime start, page faults, package inits)", "ms", fmt.Sprintf("%.2f", float64(cfg.BeforeMain.Microseconds())/1000))
 	}
 	lap := stopwatch(cfg)
-	// Loading the theme needs no device: do it while the kernel works.
+	// Loading the theme needs no device: with more than one CPU it is
+	// done while the kernel works. With one (a small board, a VM) a
+	// goroutine beside the device's system calls runs nothing sooner: the
+	// runtime hands the CPU from thread to thread at every call that
+	// blocks. There the theme is loaded once the device is open.
 	theme := make(chan themeResult, 1)
-	go func() {
+	load := func() {
 		th, err := loadTheme(cfg.Theme)
 		theme <- themeResult{th, err}
-	}()
+	}
+	concurrent := runtime.NumCPU() > 1
+	if concurrent {
+		go load()
+	}
 
 	backend := cfg.Backend
 	if backend == BackendAuto {
@@ -162,9 +171,11 @@ func Run(ctx context.Context, cfg Config) error {
 		ks, err = openKMSScreen(ctx, cfg, lap)
 	}
 	if err != nil {
-		select {
-		case <-theme:
-		case <-ctx.Done():
+		if concurrent {
+			select {
+			case <-theme:
+			case <-ctx.Done():
+			}
 		}
 		if ctx.Err() != nil {
 			// Told to stop while waiting (for DRM master): not a failure.
@@ -186,6 +197,9 @@ func Run(ctx context.Context, cfg Config) error {
 
 	// Start-up stops as soon as ctx is done (SIGTERM, --for): a theme
 	// still loading is left to finish on its own and be dropped.
+	if !concurrent {
+		load()
+	}
 	var tr themeResult
 	select {
 	case tr = <-theme:

@@ -313,6 +313,21 @@ func dedupFiles(files []File) []File {
 	return out
 }
 
+// buildAt builds cmd/bootsplash as it was at the git revision rev into
+// out, from a copy of that revision's tree.
+func buildAt(t *testing.T, ctx context.Context, root, rev, out string) string {
+	t.Helper()
+	tree := t.TempDir()
+	archive := exec.CommandContext(ctx, "sh", "-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", root, rev, tree)
+	if b, err := archive.CombinedOutput(); err != nil {
+		t.Fatalf("BOOTSPLASH_TTFF_BASE=%s: git archive: %v\n%s", rev, err, b)
+	}
+	if err := GoBuild(ctx, tree, "./cmd/bootsplash", out); err != nil {
+		t.Fatalf("BOOTSPLASH_TTFF_BASE=%s: %v", rev, err)
+	}
+	return out
+}
+
 // buildC compiles a C program of testdata statically with the host's gcc.
 func buildC(t *testing.T, ctx context.Context, root, src, out string) {
 	t.Helper()
@@ -349,15 +364,27 @@ func TestVMTTFF(t *testing.T) {
 	launcher := filepath.Join(dir, "ttff_plymouth")
 	buildC(t, ctx, root, "ttff_plymouth.c", launcher)
 	plymouth := plymouthdFiles(t, ctx, root)
+	// BOOTSPLASH_TTFF_BASE=REV: bootsplash built from that revision runs
+	// too, in the same boot, as the baseline a change is judged by.
+	baseRev := os.Getenv("BOOTSPLASH_TTFF_BASE")
+	var base string
+	if baseRev != "" {
+		base = buildAt(t, ctx, root, baseRev, filepath.Join(dir, "bootsplash-base"))
+	}
 	runs := ttffRuns(t)
 	for _, d := range ttffDevices(t) {
 		t.Run(string(d), func(t *testing.T) {
-			files := append([]File{
+			files := []File{}
+			if base != "" {
+				files = append(files, File{Path: "/bin/bootsplash-base", HostPath: base})
+			}
+			files = append(files, []File{
 				{Path: "/bin/bootsplash", HostPath: bin},
 				{Path: "/bin/ttff_floor", HostPath: floor},
 				{Path: "/bin/ttff_plymouth", HostPath: launcher},
-			}, plymouth...)
-			runTTFF(t, ctx, root, guestInit, bin, d, runs, files)
+			}...)
+			files = append(files, plymouth...)
+			runTTFF(t, ctx, root, guestInit, bin, d, runs, files, base != "")
 		})
 	}
 }
@@ -431,7 +458,7 @@ func ttffPrograms(renderer string, out string) []ttffProgram {
 	}
 }
 
-func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string, d Device, runs int, files []File) {
+func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string, d Device, runs int, files []File, withBase bool) {
 	k := fetchKernel(t, ctx, root, Kernel612)
 	out := freshOut(t, root, "ttff-"+string(d))
 	pollDir, err := os.MkdirTemp("/dev/shm", "ttff-")
@@ -463,6 +490,16 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	// takes it over): clear it, so that the screen is black between runs.
 	cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: "clear console", Write: &proto.WriteFile{Path: "/dev/tty1", Data: []byte("\x1b[H\x1b[2J\x1b[3J")}})
 	programs := ttffPrograms(renderer, out)
+	if withBase {
+		b := programs[0]
+		b.name = "bootsplash-base"
+		b.run = func(i int) ([]proto.Step, []proto.Step) {
+			n := fmt.Sprintf("bootsplash-base %d", i)
+			return []proto.Step{{Name: n, Cmd: []string{"/bin/bootsplash-base", "run"}, Background: true, Timeout: proto.Duration(time.Minute)}},
+				[]proto.Step{{Name: n + " stop", Stop: n}}
+		}
+		programs = append(programs, b)
+	}
 	var all []*ttffRun
 	addRun := func(p ttffProgram, i int, start, stop []proto.Step) *ttffRun {
 		r := &ttffRun{program: p.name, i: i, marker: start[0].Name}
@@ -507,7 +544,7 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	// The first program after boot pays for what the kernel does once
 	// (the first DRM master, the heap's first pages): a run of the floor,
 	// not counted, takes that.
-	warm := programs[len(programs)-1]
+	warm := programs[2] // the floor
 	start, stop := warm.run(-1)
 	warmup := addRun(ttffProgram{name: "warm-up"}, -1, start, stop)
 	for i := 0; i < runs; i++ {
@@ -630,6 +667,7 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	ratio("bootsplash", "floor")
 	ratio("bootsplash", "plymouthd")
 	ratio("plymouthd", "floor")
+	ratio("bootsplash", "bootsplash-base")
 	t.Log("\n" + summary.String())
 	_ = os.WriteFile(filepath.Join(out, "summary.txt"), []byte(summary.String()), 0o644)
 	// On a loaded machine single runs vary several-fold: a slower median

@@ -7,10 +7,12 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/bootsplash/bootsplash/access"
+	"github.com/bootsplash/bootsplash/internal/regfile"
 	"github.com/bootsplash/bootsplash/internal/sysmem"
 )
 
@@ -283,11 +285,29 @@ func (e *Emulated) SavePNGContext(ctx context.Context, path string) error {
 			return err
 		}
 	}
+	// Errors name path, never the temporary file written beside it.
+	fail := func(err error) error {
+		var pe *fs.PathError
+		var le *os.LinkError
+		switch {
+		case errors.As(err, &pe):
+			err = pe.Err
+		case errors.As(err, &le):
+			err = le.Err
+		}
+		return fmt.Errorf("fbemu: save frame to %s: %w", path, err)
+	}
+	// Only a file is replaced: not a directory, a FIFO or a device.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return fail(&regfile.NotRegularError{Mode: fi.Mode()})
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fail(err)
+	}
 	// Write beside path and rename over it, so a reader watching path
 	// (a theme author's viewer, a test) never sees half a frame.
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("fbemu: save frame: %w", err)
+		return fail(err)
 	}
 	// The encoder reads the copy, not the display's memory, so it can be
 	// left to finish on its own when ctx is done; the temporary file is
@@ -319,7 +339,7 @@ func (e *Emulated) SavePNGContext(ctx context.Context, path string) error {
 		err = ctx.Err()
 	}
 	if err != nil {
-		return fmt.Errorf("fbemu: save frame to %s: %w", path, err)
+		return fail(err)
 	}
 	return nil
 }

@@ -396,3 +396,35 @@ func TestSnapshotIntoOnlyTheRects(t *testing.T) {
 		})
 	}
 }
+
+// A frame that cannot be saved is reported under the path given, never
+// under the name of the temporary file written beside it
+// (".frame.png.123456"), and nothing is left behind.
+func TestEmulatedSavePNGErrorsNamePath(t *testing.T) {
+	e := newEmu(t, 3, 2, XRGB8888, EmulatedOptions{})
+	dir := t.TempDir()
+	if err := os.Symlink("loop", filepath.Join(dir, "loop")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "adir.png"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{filepath.Join(dir, "loop", "x.png"), "too many levels of symbolic links"},
+		{filepath.Join(dir, "missing", "x.png"), "no such file or directory"},
+		{filepath.Join(dir, "adir.png"), "is a directory, not a regular file"},
+	} {
+		err := e.SavePNG(c.path)
+		if err == nil {
+			t.Errorf("SavePNG(%s) succeeded", c.path)
+			continue
+		}
+		if want := "fbemu: save frame to " + c.path + ": " + c.want; err.Error() != want {
+			t.Errorf("SavePNG(%s):\n got %q\nwant %q", c.path, err, want)
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}

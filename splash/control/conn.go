@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/bootsplash/bootsplash/splash/internal/ratelog"
 )
 
 // Peer is the process at the other end of a unix socket, as the kernel
@@ -230,8 +232,8 @@ func (a *Acceptor) Serve(ctx context.Context) error {
 	max := cmp.Or(a.MaxConns, DefaultMaxConns)
 	idle := cmp.Or(a.IdleTimeout, DefaultIdleTimeout)
 	request := cmp.Or(a.RequestTimeout, DefaultRequestTimeout)
-	limited := newLogLimiter(log, cmp.Or(a.LogEvery, DefaultLogEvery))
-	defer limited.stop()
+	limited := ratelog.New(log, cmp.Or(a.LogEvery, DefaultLogEvery))
+	defer limited.Stop()
 	socket := a.Listener.Addr().String()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -300,7 +302,7 @@ func (a *Acceptor) Serve(ctx context.Context) error {
 			perr = &PeerError{Peer: p}
 		}
 		if perr != nil {
-			limited.warn("control: refused a client", "socket", socket, "err", perr)
+			limited.Warn("control: refused a client", "socket", socket, "err", perr)
 			refuse(perr)
 			continue
 		}
@@ -309,11 +311,11 @@ func (a *Acceptor) Serve(ctx context.Context) error {
 		mu.Unlock()
 		if n >= max {
 			if !makeRoom() {
-				limited.warn("control: too many clients, all in the middle of a request: refused a new one", "socket", socket, "max", max)
+				limited.Warn("control: too many clients, all in the middle of a request: refused a new one", "socket", socket, "max", max)
 				refuse(fmt.Errorf("%w: %d clients are being served, none of them idle (try again)", ErrBusy, max))
 				continue
 			}
-			limited.warn("control: too many clients: closed the one that waited longest for a new one", "socket", socket, "max", max)
+			limited.Warn("control: too many clients: closed the one that waited longest for a new one", "socket", socket, "max", max)
 		}
 		c := &Conn{UnixConn: uc, idle: idle, request: request}
 		c.wait(time.Now())
@@ -329,7 +331,7 @@ func (a *Acceptor) Serve(ctx context.Context) error {
 				mu.Unlock()
 				if why := c.endedBy(); why != nil && why != errStopping {
 					if why != ErrEvicted {
-						limited.warn("control: "+why.Error(), "socket", socket)
+						limited.Warn("control: "+why.Error(), "socket", socket)
 					}
 					if a.Notice != nil {
 						c.SetWriteDeadline(time.Now().Add(replyTimeout))
@@ -350,80 +352,6 @@ func (a *Acceptor) Serve(ctx context.Context) error {
 	mu.Unlock()
 	wg.Wait()
 	return err
-}
-
-// logLimiter logs the first line of each kind at once and at most one per
-// interval after it; a later line says how many it stands for.
-type logLimiter struct {
-	log   *slog.Logger
-	every time.Duration
-
-	mu    sync.Mutex
-	kinds map[string]*limitedKind
-}
-
-type limitedKind struct {
-	last   time.Time // when a line was last written
-	held   int       // lines not written since
-	args   []any     // the latest of them
-	timer  *time.Timer
-	closed bool
-}
-
-func newLogLimiter(log *slog.Logger, every time.Duration) *logLimiter {
-	return &logLimiter{log: log, every: every, kinds: map[string]*limitedKind{}}
-}
-
-// warn logs msg now, or holds it if a line of its kind was written less
-// than an interval ago.
-func (l *logLimiter) warn(msg string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	k := l.kinds[msg]
-	if k == nil {
-		k = &limitedKind{}
-		l.kinds[msg] = k
-	}
-	now := time.Now()
-	if k.held == 0 && now.Sub(k.last) >= l.every {
-		k.last = now
-		l.log.Warn(msg, args...)
-		return
-	}
-	k.held++
-	k.args = args
-	if k.timer == nil && !k.closed {
-		k.timer = time.AfterFunc(k.last.Add(l.every).Sub(now), func() {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			k.timer = nil
-			l.flush(msg, k)
-		})
-	}
-}
-
-// flush writes the line standing for the held ones; l.mu is held.
-func (l *logLimiter) flush(msg string, k *limitedKind) {
-	if k.held == 0 {
-		return
-	}
-	now := time.Now()
-	l.log.Warn(fmt.Sprintf("%s (%d times in %v)", msg, k.held, now.Sub(k.last).Round(time.Millisecond)), k.args...)
-	k.last, k.held, k.args = now, 0, nil
-}
-
-// stop writes what is held and stops the timers.
-func (l *logLimiter) stop() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for msg, k := range l.kinds {
-		if k.timer != nil {
-			k.timer.Stop()
-			k.timer = nil
-		}
-		k.closed = true
-		l.flush(msg, k)
-	}
 }
 
 // WriteReply writes b to c within a bounded time, so a client that stops

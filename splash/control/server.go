@@ -2,6 +2,7 @@ package control
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/bootsplash/bootsplash/splash/internal/ratelog"
 )
 
 // DefaultSocket is where the daemon listens and `bootsplash ctl` connects
@@ -138,6 +141,10 @@ func (s *Server) Close() error {
 // Serve answers clients, handing their requests to commands, until ctx
 // ends. It returns nil then, after every client handler has returned.
 func (s *Server) Serve(ctx context.Context, commands chan<- Command) error {
+	// Bad requests come as fast as clients send them: each kind is
+	// logged at most once per interval.
+	limited := ratelog.New(s.log, cmp.Or(s.opts.LogEvery, DefaultLogEvery))
+	defer limited.Stop()
 	a := &Acceptor{
 		Listener:       s.ln,
 		AllowUIDs:      s.opts.AllowUIDs,
@@ -153,13 +160,13 @@ func (s *Server) Serve(ctx context.Context, commands chan<- Command) error {
 			WriteReply(c, []byte(replyLine(err)))
 		},
 		Handle: func(ctx context.Context, c *Conn, p Peer) {
-			s.handle(ctx, c, p, commands)
+			s.handle(ctx, c, p, commands, limited)
 		},
 	}
 	return a.Serve(ctx)
 }
 
-func (s *Server) handle(ctx context.Context, c *Conn, p Peer, commands chan<- Command) {
+func (s *Server) handle(ctx context.Context, c *Conn, p Peer, commands chan<- Command, limited *ratelog.Limiter) {
 	log := s.log.With("peer_pid", p.PID, "peer_uid", p.UID)
 	if err := WriteReply(c, fmt.Appendf(nil, "%s %d\n", greeting, Version)); err != nil {
 		return
@@ -168,7 +175,7 @@ func (s *Server) handle(ctx context.Context, c *Conn, p Peer, commands chan<- Co
 	for ctx.Err() == nil {
 		line, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			log.Warn("control: request line too long, closing the connection", "max", MaxLine)
+			limited.Warn("control: request line too long, closing the connection", "peer_pid", p.PID, "peer_uid", p.UID, "max", MaxLine)
 			WriteReply(c, fmt.Appendf(nil, "err line too long (more than %d bytes)\n", MaxLine))
 			return
 		}

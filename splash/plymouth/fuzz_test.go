@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bootsplash/bootsplash/splash/control"
+	"github.com/bootsplash/bootsplash/splash/internal/ratelog"
 )
 
 // countingReader counts the bytes read through it.
@@ -121,7 +122,7 @@ func answerAll(t *testing.T, reqs []Request, refuse bool) {
 	}()
 	s := &Server{log: slog.New(slog.DiscardHandler)}
 	for _, req := range reqs {
-		reply := s.answer(ctx, s.log, req, commands)
+		reply := s.answer(ctx, s.log, ratelog.New(s.log, 0), nil, req, commands)
 		switch reply {
 		case ack, nak, noAnswer:
 		default:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"os"
@@ -479,6 +480,74 @@ func TestIdleClientsDoNotLockOutPlymouth(t *testing.T) {
 	for _, c := range d.take() {
 		if c.Kind != control.Ping {
 			t.Errorf("the daemon got %+v", c)
+		}
+	}
+}
+
+// logBuffer is a bytes.Buffer a logger and a test may share.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestBadRequestsLogBounded: every bad request used to write its own
+// warning, so a client could flood the log. 10,000 bad requests (unknown
+// letters, a progress that is no percentage, malformed ones that close
+// the client) write at most a line at once and a line counting the rest
+// per kind.
+func TestBadRequestsLogBounded(t *testing.T) {
+	var logs logBuffer
+	d := &fakeDaemon{}
+	s, stop := serve(t, Options{Name: testName(t), Log: slog.New(slog.NewTextHandler(&logs, nil))}, d)
+	c := dialRaw(t, s.Name())
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	var reqs []byte
+	const n = 9_900
+	for i := range n {
+		if i%2 == 0 {
+			reqs = append(reqs, "Z\x00"...)
+		} else {
+			reqs = append(reqs, withArg('u', "lots")...)
+		}
+	}
+	go c.Write(reqs)
+	replies := make([]byte, n)
+	if _, err := io.ReadFull(c, replies); err != nil {
+		t.Fatalf("after %d replies: %v", len(replies), err)
+	}
+	if bytes.Count(replies, []byte{nak}) != n {
+		t.Errorf("not every bad request was refused")
+	}
+	c.Close()
+	for range 100 {
+		c := dialRaw(t, s.Name())
+		c.Write([]byte("PX"))
+		var b [1]byte
+		if _, err := io.ReadFull(c, b[:]); err != nil || b[0] != nak {
+			t.Errorf("reply to a malformed request: %#x, %v; want NAK", b[0], err)
+		}
+		c.Close()
+	}
+	stop()
+	out := logs.String()
+	if lines := strings.Count(out, "\n"); lines > 6 {
+		t.Errorf("10,000 bad requests wrote %d log lines, want at most 6:\n%.2000s", lines, out)
+	}
+	for _, want := range []string{"unknown request (4949 times in", "not a percentage (4949 times in", "closing a client (99 times in"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no line says %q:\n%.2000s", want, out)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bootsplash/bootsplash/splash/control"
+	"github.com/bootsplash/bootsplash/splash/internal/ratelog"
 )
 
 // SocketName is the abstract socket plymouthd listens on, without the
@@ -121,6 +122,10 @@ func (s *Server) Close() error {
 // until ctx ends; it returns nil then, after every client handler has
 // returned.
 func (s *Server) Serve(ctx context.Context, commands chan<- control.Command) error {
+	// Bad requests come as fast as a client sends them: each kind is
+	// logged at most once per interval.
+	limited := ratelog.New(s.log, cmp.Or(s.opts.LogEvery, control.DefaultLogEvery))
+	defer limited.Stop()
 	a := &control.Acceptor{
 		Listener:       s.ln,
 		AllowUIDs:      s.opts.AllowUIDs,
@@ -133,7 +138,7 @@ func (s *Server) Serve(ctx context.Context, commands chan<- control.Command) err
 		// needs the NAK, which it reads after sending.
 		Refuse: func(c *net.UnixConn, err error) { control.WriteReply(c, []byte{nak}) },
 		Handle: func(ctx context.Context, c *control.Conn, p control.Peer) {
-			s.handle(ctx, c, p, commands)
+			s.handle(ctx, c, p, commands, limited)
 		},
 	}
 	return a.Serve(ctx)
@@ -203,15 +208,16 @@ func ReadRequest(r *bufio.Reader) (Request, error) {
 // maxRequest is the longest request: letter, marker, size, 255 bytes.
 const maxRequest = 3 + 255
 
-func (s *Server) handle(ctx context.Context, c *control.Conn, p control.Peer, commands chan<- control.Command) {
+func (s *Server) handle(ctx context.Context, c *control.Conn, p control.Peer, commands chan<- control.Command, limited *ratelog.Limiter) {
 	log := s.log.With("peer_pid", p.PID, "peer_uid", p.UID)
+	peer := []any{"peer_pid", p.PID, "peer_uid", p.UID}
 	r := bufio.NewReaderSize(c, maxRequest)
 	for ctx.Err() == nil {
 		req, err := ReadRequest(r)
 		if err != nil {
 			var re *RequestError
 			if errors.As(err, &re) {
-				log.Warn("plymouth: closing a client", "err", err)
+				limited.Warn("plymouth: closing a client", append(peer, "err", err)...)
 				control.WriteReply(c, []byte{nak})
 			}
 			return
@@ -219,7 +225,7 @@ func (s *Server) handle(ctx context.Context, c *control.Conn, p control.Peer, co
 		if !c.Busy() {
 			return
 		}
-		reply := s.answer(ctx, log, req, commands)
+		reply := s.answer(ctx, log, limited, peer, req, commands)
 		if control.WriteReply(c, []byte{reply}) != nil {
 			return
 		}
@@ -227,7 +233,8 @@ func (s *Server) handle(ctx context.Context, c *control.Conn, p control.Peer, co
 }
 
 // answer carries out one request and returns the reply byte.
-func (s *Server) answer(ctx context.Context, log *slog.Logger, req Request, commands chan<- control.Command) byte {
+// Bad requests are logged through limited, with the peer's args.
+func (s *Server) answer(ctx context.Context, log *slog.Logger, limited *ratelog.Limiter, peer []any, req Request, commands chan<- control.Command) byte {
 	do := func(c control.Command) error {
 		c.Source = "plymouth"
 		c.Text = strings.ToValidUTF8(c.Text, "\uFFFD")
@@ -248,7 +255,7 @@ func (s *Server) answer(ctx context.Context, log *slog.Logger, req Request, comm
 	case 'u':
 		pct, err := strconv.Atoi(req.Argument)
 		if err != nil || pct < 0 || pct > 100 {
-			log.Warn("plymouth: system-update progress is not a percentage", "argument", req.Argument)
+			limited.Warn("plymouth: system-update progress is not a percentage", append(peer, "argument", req.Argument)...)
 			return nak
 		}
 		return result(do(control.Command{Kind: control.SystemUpdate, Value: float64(pct) / 100}))
@@ -274,12 +281,12 @@ func (s *Server) answer(ctx context.Context, log *slog.Logger, req Request, comm
 	case 'V':
 		return result(do(control.Command{Kind: control.HasActiveVT}))
 	case '*', 'c', 'W', 'K':
-		log.Info("plymouth: no keyboard input; the client is told to ask on its own", "request", string(req.Type))
+		limited.Info("plymouth: no keyboard input; the client is told to ask on its own", append(peer, "request", string(req.Type))...)
 		return noAnswer
 	case 'C', 'S', 'L', 'A', 'a', 'R', '!':
 		log.Debug("plymouth: request acknowledged and ignored", "request", string(req.Type), "argument", req.Argument)
 		return ack
 	}
-	log.Warn("plymouth: unknown request", "request", fmt.Sprintf("%q", req.Type))
+	limited.Warn("plymouth: unknown request", append(peer, "request", fmt.Sprintf("%q", req.Type))...)
 	return nak
 }

@@ -1,6 +1,7 @@
 package psplash
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bootsplash/bootsplash/splash/control"
+	"github.com/bootsplash/bootsplash/splash/internal/ratelog"
 )
 
 // FIFOName is the FIFO's name in its directory, as psplash names it.
@@ -42,6 +44,9 @@ type Options struct {
 	// Log receives the commands (debug) and what was ignored; nil
 	// discards them.
 	Log *slog.Logger
+	// LogEvery is how often at most one kind of bad command is logged;
+	// 0 means control.DefaultLogEvery.
+	LogEvery time.Duration
 }
 
 // FIFO is the daemon's end of psplash's control FIFO.
@@ -50,6 +55,10 @@ type FIFO struct {
 	f    *os.File
 	fi   os.FileInfo // the FIFO opened, to remove only that one
 	log  *slog.Logger
+	// limited logs bad commands, which a writer sends as fast as it
+	// likes, at most once per interval (set while Serve runs).
+	limited *ratelog.Limiter
+	every   time.Duration
 }
 
 // FIFOError says what went wrong with the FIFO, and where.
@@ -102,7 +111,7 @@ func Open(opts Options) (*FIFO, error) {
 		f.Close()
 		return nil, &FIFOError{"stat", path, err}
 	}
-	return &FIFO{path: path, f: f, fi: fi, log: log}, nil
+	return &FIFO{path: path, f: f, fi: fi, log: log, limited: ratelog.New(log, 0), every: cmp.Or(opts.LogEvery, control.DefaultLogEvery)}, nil
 }
 
 // ErrInUse says another process already reads the FIFO: a running
@@ -191,6 +200,8 @@ func (p *FIFO) Close() error {
 func (p *FIFO) Serve(ctx context.Context, commands chan<- control.Command) error {
 	stop := context.AfterFunc(ctx, func() { p.f.SetReadDeadline(time.Now()) })
 	defer stop()
+	p.limited = ratelog.New(p.log, p.every)
+	defer p.limited.Stop()
 	var r Reader
 	buf := make([]byte, 4096)
 	for {
@@ -214,7 +225,7 @@ func (p *FIFO) Serve(ctx context.Context, commands chan<- control.Command) error
 			r.EndDrop()
 		}
 		for _, d := range r.TakeDropped() {
-			p.log.Error("psplash: command too long, refused", "bytes", d, "max", MaxCommand)
+			p.limited.Error("psplash: command too long, refused", "bytes", d, "max", MaxCommand)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -244,7 +255,7 @@ func (p *FIFO) drained() bool {
 func (p *FIFO) parse(line string) (c control.Command, ok bool) {
 	c, err := ParseCommand(line)
 	if err != nil {
-		p.log.Warn("psplash: command ignored", "cmd", line, "err", err)
+		p.limited.Warn("psplash: command ignored", "cmd", line, "err", err)
 		return c, false
 	}
 	p.log.Debug("psplash: command", "cmd", c.String())

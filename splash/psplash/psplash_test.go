@@ -454,3 +454,64 @@ func TestOpenInUse(t *testing.T) {
 		t.Errorf("Close removed a FIFO it did not make: %v", err)
 	}
 }
+
+// TestBadCommandsLogBounded: every bad command used to write its own
+// warning, so a writer could flood the log (the soak wrote hundreds of
+// thousands of lines). 10,000 bad commands, and 100 too long, write at
+// most a line at once and a line counting the rest per kind.
+func TestBadCommandsLogBounded(t *testing.T) {
+	var logs syncBuffer
+	p, err := Open(Options{Dir: t.TempDir(), Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	commands := make(chan control.Command, 4)
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(ctx, commands) }()
+
+	w, err := os.OpenFile(p.Path(), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := "MSG " + strings.Repeat("x", MaxCommand+10) + "\x00"
+	for i := range 10_000 {
+		cmd := fmt.Sprintf("FROB %d\x00", i)
+		if i%2 == 1 {
+			cmd = "PROGRESS many\x00"
+		}
+		if i%100 == 0 {
+			cmd += long
+		}
+		if _, err := w.WriteString(cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.WriteString("PROGRESS 42\x00")
+	w.Close()
+	select {
+	case c := <-commands:
+		if c.Kind != control.Progress || c.Value != 0.42 {
+			t.Errorf("command %+v, want progress 42%%", c)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("PROGRESS 42 after the bad commands never came")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	out := logs.String()
+	lines := strings.Count(out, "\n")
+	if lines > 4 {
+		t.Errorf("10,100 bad commands wrote %d log lines, want at most 4:\n%.2000s", lines, out)
+	}
+	if !strings.Contains(out, "command ignored (9999 times in") {
+		t.Errorf("no line counts the 9,999 ignored commands held back:\n%.2000s", out)
+	}
+	if !strings.Contains(out, "command too long, refused (99 times in") {
+		t.Errorf("no line counts the 99 long commands held back:\n%.2000s", out)
+	}
+}

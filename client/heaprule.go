@@ -81,6 +81,12 @@ type DeviceClass struct {
 	// ancestor (the PCI function under a virtio device).
 	IOMMUGroup  string `json:"iommu_group,omitempty"`
 	IOMMUDevice string `json:"iommu_device,omitempty"`
+	// Virtio names the virtio device the display is ("virtio0"), or "".
+	// virtio-gpu hangs its DRM device on the virtio transport's device
+	// (the PCI function, or the virtio-mmio platform device), whose child
+	// the virtio device is; on kernels where the DRM device is the virtio
+	// device itself, Virtio is Name.
+	Virtio string `json:"virtio,omitempty"`
 	// Memory is what the device scans out from, and Why says how that was
 	// told: "pl111 at 10020000.clcd is an amba device with no IOMMU:
 	// contiguous scanout".
@@ -128,9 +134,11 @@ var dmaHelperDrivers = map[string]bool{
 //
 //  1. sysfs unreadable: unknown (the caller keeps the device-blind order).
 //  2. The device or an ancestor has an iommu_group: scattered.
-//  3. The bus is pci, virtio, usb, vmbus or xen: scattered.
-//  4. The driver keeps buffers in shmem (simpledrm and kin): scattered.
-//  5. Anything else (platform, amba, spi, ... with no IOMMU): contiguous.
+//  3. The device is a virtio device, or the transport (virtio-pci,
+//     virtio-mmio) of one: scattered, whatever bus the transport sits on.
+//  4. The bus is pci, virtio, usb, vmbus or xen: scattered.
+//  5. The driver keeps buffers in shmem (simpledrm and kin): scattered.
+//  6. Anything else (platform, amba, spi, ... with no IOMMU): contiguous.
 //
 // A wrong "contiguous" costs CMA space; a wrong "scattered" costs a
 // refused import after uptime. Scattered therefore needs a reason, and
@@ -180,6 +188,7 @@ func classifyCard(sysRoot, cardDir, drm string) DeviceClass {
 			break
 		}
 	}
+	c.Virtio = virtioDevice(dev, c.Bus)
 	switch {
 	case c.IOMMUGroup != "" && c.IOMMUDevice == "":
 		c.Memory = MemoryScattered
@@ -187,6 +196,9 @@ func classifyCard(sysRoot, cardDir, drm string) DeviceClass {
 	case c.IOMMUGroup != "":
 		c.Memory = MemoryScattered
 		c.Why = fmt.Sprintf("%s whose DMA goes through %s in IOMMU group %s: scattered pages do", subject, c.IOMMUDevice, c.IOMMUGroup)
+	case c.Virtio != "" && c.Bus != "virtio":
+		c.Memory = MemoryScattered
+		c.Why = fmt.Sprintf("%s, the transport of virtio device %s: scattered pages do (%s)", subject, c.Virtio, scatterBuses["virtio"])
 	case scatterBuses[c.Bus] != "":
 		c.Memory = MemoryScattered
 		c.Why = fmt.Sprintf("%s: scattered pages do (%s)", subject, scatterBuses[c.Bus])
@@ -203,6 +215,24 @@ func classifyCard(sysRoot, cardDir, drm string) DeviceClass {
 		}
 	}
 	return c
+}
+
+// virtioDevice names the virtio device that the device at dev (on bus) is,
+// or carries as a child (a transport's virtio0), or "".
+func virtioDevice(dev, bus string) string {
+	if bus == "virtio" {
+		return filepath.Base(dev)
+	}
+	ents, err := os.ReadDir(dev)
+	if err != nil {
+		return ""
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "virtio") && linkBase(filepath.Join(dev, e.Name(), "subsystem")) == "virtio" {
+			return e.Name()
+		}
+	}
+	return ""
 }
 
 // linkBase is the last element of the symlink at path's target, or "".

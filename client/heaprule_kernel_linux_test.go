@@ -13,18 +13,24 @@ import (
 
 // TestKernelHeapRule reads the real sysfs of the test VM's display and
 // offers it a small buffer from every heap: the x86 VM's cirrus, bochs and
-// virtio-gpu are PCI (virtio-gpu a virtio device on PCI) with no IOMMU, so
-// the rule gives "system" first, as before it existed; cirrus accepts the
-// system heap's buffer, bochs refuses it (EINVAL: VRAM helper, no import)
-// and virtio-gpu too (ENODEV).
+// virtio-gpu are PCI functions with no IOMMU (virtio-gpu's DRM device is
+// its virtio-pci function, virtio0 a child of it), so the rule gives
+// "system" first, as before it existed; cirrus accepts the system heap's
+// buffer, bochs refuses it (EINVAL: VRAM helper, no import) and virtio-gpu
+// too (ENODEV: it imports no sg table).
 func TestKernelHeapRule(t *testing.T) {
 	d := openCard(t, Options{})
 	drv := driver(t, d)
 	c := d.Class()
 	t.Logf("class %+v", c)
-	wantBus := map[string]string{"cirrus": "pci", "bochs": "pci", "virtio": "virtio"}[drv]
-	if testutil.InVM() && (c.Bus != wantBus || c.Memory != MemoryScattered || c.IOMMUGroup != "") {
-		t.Errorf("%s: bus %q memory %v iommu group %q, want %s, scattered, none", drv, c.Bus, c.Memory, c.IOMMUGroup, wantBus)
+	if testutil.InVM() && (c.Bus != "pci" || c.Memory != MemoryScattered || c.IOMMUGroup != "") {
+		t.Errorf("%s: bus %q memory %v iommu group %q, want pci, scattered, none", drv, c.Bus, c.Memory, c.IOMMUGroup)
+	}
+	if isVirtio := drv == "virtio"; testutil.InVM() && isVirtio != strings.HasPrefix(c.Virtio, "virtio") {
+		t.Errorf("%s: virtio device %q", drv, c.Virtio)
+	}
+	if testutil.InVM() && drv == "virtio" && (c.Driver != "virtio-pci" || !strings.Contains(c.Why, "the transport of virtio device "+c.Virtio+":")) {
+		t.Errorf("virtio: driver %q, reason %q, want virtio-pci named as the transport of %s", c.Driver, c.Why, c.Virtio)
 	}
 	if c.Card != "card0" || !strings.HasPrefix(c.SysPath, "/sys/devices/") || c.Driver == "" || c.DRMDriver != d.Driver().Name {
 		t.Errorf("class: card %q path %q driver %q drm driver %q", c.Card, c.SysPath, c.Driver, c.DRMDriver)

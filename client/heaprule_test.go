@@ -53,6 +53,7 @@ func TestClassifyCard(t *testing.T) {
 		links          map[string]string
 		want           Memory
 		why            string // the whole reason
+		virtio         string // the virtio device found, if any
 	}{
 		{
 			name: "pci without iommu", dev: pci, drm: "cirrus",
@@ -87,22 +88,59 @@ func TestClassifyCard(t *testing.T) {
 			why:   "imx-dcss at 32e00000.display-controller is a platform device in IOMMU group 2: scattered pages do (the IOMMU maps them contiguous for the device)",
 		},
 		{
+			// virtio-gpu's DRM device is its transport's device (6.12:
+			// drm_dev_alloc(&driver, vdev->dev.parent)), the virtio
+			// device a child of it.
+			name: "virtio-pci transport without iommu", dev: pci, drm: "virtio_gpu",
+			links:  map[string]string{"subsystem": "bus/pci", "driver": "bus/pci/drivers/virtio-pci", "virtio0/subsystem": "bus/virtio"},
+			want:   MemoryScattered,
+			virtio: "virtio0",
+			why:    "virtio_gpu (driver virtio-pci) at 0000:00:02.0 is a pci device, the transport of virtio device virtio0: scattered pages do (the host reads the guest's pages through a scatter list)",
+		},
+		{
+			name: "virtio-pci transport behind an iommu", dev: pci, drm: "virtio_gpu",
+			links:  map[string]string{"subsystem": "bus/pci", "driver": "bus/pci/drivers/virtio-pci", "virtio0/subsystem": "bus/virtio", "iommu_group": "kernel/iommu_groups/3"},
+			want:   MemoryScattered,
+			virtio: "virtio0",
+			why:    "virtio_gpu (driver virtio-pci) at 0000:00:02.0 is a pci device in IOMMU group 3: scattered pages do (the IOMMU maps them contiguous for the device)",
+		},
+		{
+			// A platform device with no IOMMU, yet not a display
+			// that does DMA: the host reads the pages.
+			name: "virtio-mmio transport", dev: "devices/platform/a003e00.virtio_mmio", drm: "virtio_gpu",
+			links:  map[string]string{"subsystem": "bus/platform", "driver": "bus/platform/drivers/virtio-mmio", "virtio31/subsystem": "bus/virtio"},
+			want:   MemoryScattered,
+			virtio: "virtio31",
+			why:    "virtio_gpu (driver virtio-mmio) at a003e00.virtio_mmio is a platform device, the transport of virtio device virtio31: scattered pages do (the host reads the guest's pages through a scatter list)",
+		},
+		{
+			// A child named like a virtio device that is none.
+			name: "platform with a virtio-named child of another bus", dev: "devices/platform/soc/1c0c000.lcd-controller", drm: "newlcd",
+			links: map[string]string{"subsystem": "bus/platform", "driver": "bus/platform/drivers/newlcd", "virtio0/subsystem": "bus/platform"},
+			want:  MemoryContiguous,
+			why:   "newlcd at 1c0c000.lcd-controller is a platform device with no IOMMU: contiguous scanout (it does DMA to physical addresses)",
+		},
+		{
+			// Kernels whose DRM device is the virtio device itself.
 			name: "virtio on pci without iommu", dev: pci + "/virtio0", drm: "virtio_gpu",
-			links: map[string]string{"subsystem": "bus/virtio", "driver": "bus/virtio/drivers/virtio_gpu", "../subsystem": "bus/pci"},
-			want:  MemoryScattered,
-			why:   "virtio_gpu at virtio0 is a virtio device: scattered pages do (the host reads the guest's pages through a scatter list)",
+			links:  map[string]string{"subsystem": "bus/virtio", "driver": "bus/virtio/drivers/virtio_gpu", "../subsystem": "bus/pci"},
+			want:   MemoryScattered,
+			virtio: "virtio0",
+			why:    "virtio_gpu at virtio0 is a virtio device: scattered pages do (the host reads the guest's pages through a scatter list)",
 		},
 		{
 			name: "virtio on pci behind an iommu", dev: pci + "/virtio0", drm: "virtio_gpu",
-			links: map[string]string{"subsystem": "bus/virtio", "driver": "bus/virtio/drivers/virtio_gpu", "../iommu_group": "kernel/iommu_groups/3"},
-			want:  MemoryScattered,
-			why:   "virtio_gpu at virtio0 is a virtio device whose DMA goes through 0000:00:02.0 in IOMMU group 3: scattered pages do",
+			links:  map[string]string{"subsystem": "bus/virtio", "driver": "bus/virtio/drivers/virtio_gpu", "../iommu_group": "kernel/iommu_groups/3"},
+			want:   MemoryScattered,
+			virtio: "virtio0",
+			why:    "virtio_gpu at virtio0 is a virtio device whose DMA goes through 0000:00:02.0 in IOMMU group 3: scattered pages do",
 		},
 		{
 			name: "virtio on mmio", dev: "devices/platform/a003e00.virtio_mmio/virtio31", drm: "virtio_gpu",
-			links: map[string]string{"subsystem": "bus/virtio", "driver": "bus/virtio/drivers/virtio_gpu", "../subsystem": "bus/platform"},
-			want:  MemoryScattered,
-			why:   "virtio_gpu at virtio31 is a virtio device: scattered pages do (the host reads the guest's pages through a scatter list)",
+			links:  map[string]string{"subsystem": "bus/virtio", "driver": "bus/virtio/drivers/virtio_gpu", "../subsystem": "bus/platform"},
+			want:   MemoryScattered,
+			virtio: "virtio31",
+			why:    "virtio_gpu at virtio31 is a virtio device: scattered pages do (the host reads the guest's pages through a scatter list)",
 		},
 		{
 			name: "usb", dev: "devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0", drm: "udl",
@@ -123,6 +161,9 @@ func TestClassifyCard(t *testing.T) {
 				got := classifyCard(root, dir, c.drm)
 				if got.Memory != c.want || got.Why != c.why {
 					t.Errorf("%s: %v %q\nwant %v %q", dir, got.Memory, got.Why, c.want, c.why)
+				}
+				if got.Virtio != c.virtio {
+					t.Errorf("%s: virtio device %q, want %q", dir, got.Virtio, c.virtio)
 				}
 				if got.Card != "card1" || got.Name != filepath.Base(c.dev) || got.SysPath != filepath.Join(root, c.dev) {
 					t.Errorf("%s: card %q name %q path %q", dir, got.Card, got.Name, got.SysPath)

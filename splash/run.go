@@ -142,11 +142,15 @@ func Run(ctx context.Context, cfg Config) error {
 	// runtime hands the CPU from thread to thread at every call that
 	// blocks. There the theme is loaded once the device is open.
 	theme := make(chan themeResult, 1)
+	concurrent := runtime.NumCPU() > 1
 	load := func() {
-		th, err := loadTheme(cfg.Theme)
+		step := lap
+		if concurrent {
+			step = func(string) {} // laps are the main line's
+		}
+		th, err := loadTheme(cfg.Theme, step)
 		theme <- themeResult{th, err}
 	}
-	concurrent := runtime.NumCPU() > 1
 	if concurrent {
 		go load()
 	}
@@ -227,7 +231,11 @@ func Run(ctx context.Context, cfg Config) error {
 		ks.setTheme(tr.theme)
 		scr, setTheme = ks, ks.setTheme
 	}
-	lap("load the theme")
+	if concurrent {
+		lap("load the theme (beside the device)")
+	} else {
+		lap("set up the renderer")
+	}
 	if err := scr.Show(cfg.Initial); err != nil {
 		if ctx.Err() != nil {
 			// Stopped while the first frame was written out.
@@ -337,7 +345,7 @@ func reloadThemes(cfg Config, set func(*Theme), to chan<- func() error, done <-c
 			return
 		case <-cfg.Reload:
 		}
-		th, err := loadTheme(cfg.Theme)
+		th, err := loadTheme(cfg.Theme, func(string) {})
 		if th == nil {
 			cfg.Log.Warn(fmt.Sprintf("reload the theme: %v (keeping the current one)", err))
 			continue
@@ -364,7 +372,8 @@ type themeResult struct {
 
 // loadTheme loads the theme and decodes what its first frame shows (logo,
 // background image); fonts and spinner frames wait until they are drawn.
-func loadTheme(path string) (*Theme, error) {
+// lap is called after each of the two steps.
+func loadTheme(path string, lap func(string)) (*Theme, error) {
 	var th *Theme
 	var err error
 	if path == "" {
@@ -375,7 +384,10 @@ func loadTheme(path string) (*Theme, error) {
 	if err != nil {
 		return nil, err
 	}
-	return th, th.DecodeFirstFrame()
+	lap("parse the theme")
+	err = th.DecodeFirstFrame()
+	lap("decode the first frame's images")
+	return th, err
 }
 
 // openEmulated opens the emulated display; writing its frames to cfg.Out

@@ -13,24 +13,7 @@ KVER=${KVER:-6.12.107+deb12}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-(cd "$work" && apt-get -o APT::Sandbox::User=root download -q "linux-headers-$KVER-common" >/dev/null)
-dpkg-deb -x "$work"/linux-headers-*.deb "$work/x"
-uapi="$work/x/usr/src/linux-headers-$KVER-common/include/uapi"
-mkdir -p "$work/inc/drm" "$work/inc/linux"
-# The same rewriting the kernel's scripts/headers_install.sh does.
-install_header() { # SRC DST
-	sed -E -e '
-		s/([[:space:](])(__user|__force|__iomem)[[:space:]]/\1/g
-		s/__attribute_const__([[:space:]]|$)/\1/g
-		s@^#include <linux/compiler(|_types).h>@@
-		s/(^|[^a-zA-Z0-9])__packed([^a-zA-Z0-9_]|$)/\1__attribute__((packed))\2/g
-		s/(^|[[:space:](])(inline|asm|volatile)([[:space:](]|$)/\1__\2__\3/g
-		s@#(ifndef|define|endif[[:space:]]*/[*])[[:space:]]*_UAPI@#\1 @
-	' "$1" >"$2"
-}
-for h in drm/drm.h drm/drm_mode.h drm/drm_fourcc.h linux/dma-buf.h linux/dma-heap.h linux/udmabuf.h linux/kd.h linux/vt.h; do
-	install_header "$uapi/$h" "$work/inc/$h"
-done
+KVER=$KVER ./uapiheaders.sh "$work/inc"
 
 gen() { # GOARCH CC
 	local out="ztypes_linux_$1.go"

@@ -52,6 +52,11 @@ func archTargets() []archTarget {
 			cases: []e2eCase{{name: "run", wantBuffer: []string{"dumb"}, wantOutput: []string{"import refused by virtio_gpu"}}},
 		},
 		{
+			// Trixie's riscv64 kernel has neither heaps nor udmabuf.
+			name: "riscv64-virt-virtio", board: RISCV64Virt, device: Virtio, kernel: debian(KernelRISCV64),
+			cases: []e2eCase{{name: "run", wantBuffer: []string{"dumb"}, wantOutput: []string{"no dma-buf heaps", "no /dev/udmabuf"}}},
+		},
+		{
 			// Debian's arm64 kernel has no dma-buf heap; udmabuf is
 			// there, but virtio-gpu refuses every import (ENODEV).
 			name: "arm64-virt-virtio", board: Arm64Virt, device: Virtio, kernel: debian(KernelArm64),

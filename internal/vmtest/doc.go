@@ -103,9 +103,10 @@
 // TestVMArch (arch_test.go) boots each target of archTargets: arm64 virt
 // with virtio-gpu on Debian's arm64 kernel, which has no dma-buf heap and
 // whose virtio-gpu refuses the udmabuf import (ENODEV), so run must end on
-// a dumb buffer and say why; the screen must equal `render` pixel for
-// pixel; and a PC with the same virtio-gpu, the x86 reference for time to
-// first frame under the same emulator.
+// a dumb buffer and say why; riscv64 virt with virtio-gpu on trixie's
+// riscv64 kernel (no heap, no udmabuf): a dumb buffer; the screen must
+// equal `render` pixel for pixel; and a PC with the same virtio-gpu, the
+// x86 reference for time to first frame under the same emulator.
 //
 // Each end-to-end case, x86 included, logs its time to first frame with
 // the breakdown `run -v` prints ("TTFF target: ...") and appends it to

@@ -28,6 +28,11 @@ import (
 // and a minimal C program (the floor) take turns in one boot, so that the
 // ratios between them hold even on a loaded machine.
 
+// clearConsole hides the console's cursor and clears it, and what the
+// firmware left in VGA text mode (fbcon takes it over), so that the screen
+// is black between runs.
+const clearConsole = "\x1b[?25l\x1b[H\x1b[2J\x1b[3J"
+
 // ttffPollEvery is the aim for the interval between screendumps.
 const ttffPollEvery = 30 * time.Millisecond
 
@@ -486,9 +491,6 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	if plymouthDebug() {
 		cfg.Append = append(cfg.Append, "plymouth.debug=stream:/dev/stderr")
 	}
-	// The console shows what the firmware left in VGA text mode (fbcon
-	// takes it over): clear it, so that the screen is black between runs.
-	cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: "clear console", Write: &proto.WriteFile{Path: "/dev/tty1", Data: []byte("\x1b[H\x1b[2J\x1b[3J")}})
 	programs := ttffPrograms(renderer, out)
 	if withBase {
 		b := programs[0]
@@ -505,6 +507,10 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 		r := &ttffRun{program: p.name, i: i, marker: start[0].Name}
 		all = append(all, r)
 		arm, seen := "arm "+r.key(), "seen "+r.key()
+		// A program that leaves (plymouthd, for one) may turn the
+		// console's cursor back on: off again, and the console cleared,
+		// before each run.
+		cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: "clear " + r.key(), Write: &proto.WriteFile{Path: "/dev/tty1", Data: []byte(clearConsole)}})
 		cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: arm, Host: true})
 		cfg.Plan.Steps = append(cfg.Plan.Steps, start...)
 		cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: seen, Host: true, Timeout: proto.Duration(40 * time.Second)})

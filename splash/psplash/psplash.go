@@ -236,20 +236,6 @@ func (p *FIFO) Serve(ctx context.Context, commands chan<- control.Command) error
 	}
 }
 
-// drained reports whether the FIFO holds no unread bytes.
-func (p *FIFO) drained() bool {
-	raw, err := p.f.SyscallConn()
-	if err != nil {
-		return false
-	}
-	n, ierr := -1, error(nil)
-	// TIOCINQ is FIONREAD: the bytes waiting in the pipe.
-	if err := raw.Control(func(fd uintptr) { n, ierr = unix.IoctlGetInt(int(fd), unix.TIOCINQ) }); err != nil || ierr != nil {
-		return false
-	}
-	return n == 0
-}
-
 // parse turns one command into a Command; ok is false for what psplash
 // ignores.
 func (p *FIFO) parse(line string) (c control.Command, ok bool) {

@@ -77,24 +77,31 @@ func TestThemeFilesNotRegular(t *testing.T) {
 	}
 }
 
-// TestThemeFileSwappedForFIFO: an image that is a regular file when the
-// theme is loaded and a FIFO when it is drawn (or preloaded) is refused
-// then too, at once, with the key that names it.
+// TestThemeFileSwappedForFIFO: a font that is a regular file when the
+// theme is loaded and a FIFO when it is parsed (or preloaded) is refused
+// then too, at once, with the key that names it. An image swapped the same
+// way is not read again: it was decoded when the theme was loaded.
 func TestThemeFileSwappedForFIFO(t *testing.T) {
-	path := writeTheme(t, "[logo]\nimage = \"l.png\"\n", map[string][]byte{"l.png": pngBytes(t, 8, 8)})
+	font, err := os.ReadFile("testdata/theme/mono.ttf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeTheme(t, "[logo]\nimage = \"l.png\"\n[message]\nfont = \"f.ttf\"\n", map[string][]byte{"l.png": pngBytes(t, 8, 8), "f.ttf": font})
 	th, err := LoadTheme(path, ThemeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logo := filepath.Join(filepath.Dir(path), "l.png")
-	os.Remove(logo)
-	mkfifo(t, logo)
+	for _, n := range []string{"l.png", "f.ttf"} {
+		f := filepath.Join(filepath.Dir(path), n)
+		os.Remove(f)
+		mkfifo(t, f)
+	}
 	err = prompt(t, "Check", th.Check)
-	if err == nil || !strings.Contains(err.Error(), "t.toml:2: logo.image: l.png: is a FIFO") {
+	if err == nil || err.Error() != path+":4: message.font: f.ttf: is a FIFO, not a regular file" {
 		t.Errorf("Check: %v", err)
 	}
 	err = prompt(t, "Preload", th.Preload)
-	if err == nil || !strings.Contains(err.Error(), "t.toml:2: logo.image: l.png: is a FIFO") {
+	if err == nil || !strings.Contains(err.Error(), "t.toml:4: message.font: f.ttf: is a FIFO") {
 		t.Errorf("Preload: %v", err)
 	}
 }
@@ -149,30 +156,32 @@ func TestThemeTypeErrors(t *testing.T) {
 }
 
 // TestThemeReadErrorsPlaced: an image that is cut short and a font that is
-// no font are reported as file:line: key: by Check and by drawing.
+// no font are reported as file:line: key: the image when the theme is
+// loaded (every broken image, not only the first), the font by Check.
 func TestThemeReadErrorsPlaced(t *testing.T) {
 	logo := pngBytes(t, 64, 64)
-	path := writeTheme(t, "[background]\ncolor = \"#000\"\n\n[logo]\nimage = \"cut.png\"\n\n[message]\nfont = \"bad.ttf\"\n",
-		map[string][]byte{"cut.png": logo[:len(logo)/2], "bad.ttf": bytes.Repeat([]byte("x"), 100)})
+	files := map[string][]byte{"cut.png": logo[:len(logo)/2], "cut2.png": logo[:len(logo)-30], "bad.ttf": bytes.Repeat([]byte("x"), 100)}
+	path := writeTheme(t, "[background]\ncolor = \"#000\"\n\n[logo]\nimage = \"cut.png\"\n\n[override.800x480.logo]\nimage = \"cut2.png\"\n", files)
+	_, err := LoadTheme(path, ThemeOptions{})
+	var tes ThemeErrors
+	if !errors.As(err, &tes) || len(tes) != 2 {
+		t.Fatalf("LoadTheme: %v, want two ThemeErrors", err)
+	}
+	for i, want := range []string{
+		path + ":5: logo.image: cut.png: corrupt PNG image",
+		path + ":8: override.800x480.logo.image: cut2.png: ",
+	} {
+		if !strings.HasPrefix(tes[i].Error(), want) {
+			t.Errorf("LoadTheme error %d: %q, want it to start %q", i, tes[i], want)
+		}
+	}
+	path = writeTheme(t, "[background]\ncolor = \"#000\"\n\n[message]\nfont = \"bad.ttf\"\n", files)
 	th, err := LoadTheme(path, ThemeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = th.Check()
-	var tes ThemeErrors
-	if !errors.As(err, &tes) || len(tes) != 2 {
-		t.Fatalf("Check: %v, want two ThemeErrors", err)
-	}
-	for i, want := range []string{
-		path + ":5: logo.image: cut.png: ",
-		path + ":8: message.font: bad.ttf: not a TrueType or OpenType font",
-	} {
-		if !strings.HasPrefix(tes[i].Error(), want) {
-			t.Errorf("Check error %d: %q, want it to start %q", i, tes[i], want)
-		}
-	}
-	if err := th.DecodeFirstFrame(); err == nil || !strings.HasPrefix(err.Error(), path+":5: logo.image: cut.png: ") {
-		t.Errorf("DecodeFirstFrame: %v", err)
+	if err := th.Check(); err == nil || !strings.HasPrefix(err.Error(), path+":5: message.font: bad.ttf: not a TrueType or OpenType font") {
+		t.Errorf("Check: %v", err)
 	}
 }
 

@@ -11,6 +11,9 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"runtime"
+	"sort"
+	"sync"
 
 	"golang.org/x/image/bmp"
 
@@ -186,6 +189,18 @@ func (t *Theme) decodedLocked(name string) (*themeImage, error) {
 	if ti.img != nil {
 		return ti, nil
 	}
+	img, err := t.decodeFile(name, ti)
+	if err != nil {
+		return nil, err
+	}
+	ti.img = img
+	return ti, nil
+}
+
+// decodeFile reads and decodes the file of the image ti, whose header was
+// read before. It changes nothing in t, so that a theme being loaded can
+// decode several images at once.
+func (t *Theme) decodeFile(name string, ti *themeImage) (image.Image, error) {
 	f, br, format, err := t.openImage(name)
 	if err != nil {
 		return nil, err
@@ -212,8 +227,69 @@ func (t *Theme) decodedLocked(name string) (*themeImage, error) {
 	if b := img.Bounds(); b.Dx() != ti.cfg.Width || b.Dy() != ti.cfg.Height {
 		return nil, &ImageError{Name: name, Err: fmt.Errorf("decoded %dx%d, header said %dx%d", b.Dx(), b.Dy(), ti.cfg.Width, ti.cfg.Height)}
 	}
-	ti.img = img
-	return ti, nil
+	return img, nil
+}
+
+// ErrThemeBudget is what an error wraps when the images of a theme
+// together have more pixels than ThemeOptions.MaxThemePixels allows.
+var ErrThemeBudget = errors.New("over the theme's pixel budget")
+
+// decodeImages decodes every image the theme names, the first frame's
+// (background, logo) first and the others beside them, GOMAXPROCS at a
+// time, after checking their pixels together against the theme's budget.
+// A theme is refused for any image that does not decode: found at load,
+// not when the image is first drawn. Called while the theme is made, so
+// nothing else uses it yet. Errors are ThemeErrors in line order.
+func (t *Theme) decodeImages(refs []fileRef) ThemeErrors {
+	var names []string
+	seen := map[string]bool{}
+	var total int64
+	var bytes uint64
+	var errs ThemeErrors
+	for _, r := range refs {
+		if r.font || seen[r.name] {
+			continue
+		}
+		seen[r.name] = true
+		ti := t.images[r.name]
+		if ti == nil {
+			continue // its header failed: already reported
+		}
+		total += int64(ti.cfg.Width) * int64(ti.cfg.Height)
+		bytes += uint64(ti.cfg.Width) * uint64(ti.cfg.Height) * uint64(decodedBytesPerPixel(ti.cfg.ColorModel))
+		if total > int64(t.themeBudget) {
+			errs = append(errs, t.placed(r.name, &ImageError{Name: r.name, Err: fmt.Errorf(
+				"%w: the theme's images come to %d pixels with this one, over its budget of %d (MaxThemePixels; twice one image's budget unless set)",
+				ErrThemeBudget, total, t.themeBudget)}))
+			return errs
+		}
+		names = append(names, r.name)
+	}
+	if err := sysmem.Check(bytes); err != nil {
+		return ThemeErrors{{File: t.fileName(), Err: fmt.Errorf("the theme's images, %d pixels decoded, %w", total, err)}}
+	}
+	imgs := make([]image.Image, len(names))
+	ierrs := make([]error, len(names))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			imgs[i], ierrs[i] = t.decodeFile(n, t.images[n])
+		}()
+	}
+	wg.Wait()
+	for i, n := range names {
+		if ierrs[i] != nil {
+			errs = append(errs, t.placed(n, ierrs[i]))
+			continue
+		}
+		t.images[n].img = imgs[i]
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+	return errs
 }
 
 // sprite returns the image scaled to w x h and converted to format f,

@@ -145,3 +145,68 @@ func TestRunCancelInsideFrame(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRefusesBrokenImages: a theme whose logo or spinner frame is a
+// truncated PNG used to be taken by a reload (and by the first load), the
+// frame then drawn without it and a warning logged; images were decoded
+// only when drawn. Now every image is decoded when the theme is loaded: a
+// reload refuses the theme with FILE:LINE: KEY and keeps the one on
+// screen, and a first load refuses it with the same error.
+func TestRunRefusesBrokenImages(t *testing.T) {
+	dir := t.TempDir()
+	theme := filepath.Join(dir, "theme.toml")
+	out := filepath.Join(dir, "run.png")
+	logo := pngBytes(t, 40, 40)
+	for name, b := range map[string][]byte{"logo.png": logo, "cut.png": logo[:len(logo)/2], "spin-0.png": logo, "spin-1.png": logo[:len(logo)-20]} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := "[background]\ncolor = \"#c01020\"\n\n[logo]\nimage = \"logo.png\"\n"
+	cutLogo := "[background]\ncolor = \"#1020c0\"\n\n[logo]\nimage = \"cut.png\"\n"
+	cutFrame := "[background]\ncolor = \"#1020c0\"\n\n[spinner]\nframes = \"spin-*.png\"\n"
+	putTheme(t, theme, good)
+	var logs testutil.SyncBuffer
+	reload := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{Backend: BackendEmu, EmuSize: image.Pt(160, 120), Out: out, Theme: theme,
+			Reload: reload, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	}()
+	red := color.RGBA{0xc0, 0x10, 0x20, 0xff}
+	onScreen := func() bool { c, ok := pixelAt(out, 1, 1); return ok && c == red }
+	waitFor(t, "the first frame", onScreen)
+	for _, c := range []struct{ theme, want string }{
+		{cutLogo, theme + ":5: logo.image: cut.png: corrupt PNG image"},
+		{cutFrame, theme + ":5: spinner.frames: spin-1.png: "},
+	} {
+		putTheme(t, theme, c.theme)
+		reload <- struct{}{}
+		waitFor(t, "the broken theme to be refused: "+c.want, func() bool {
+			return strings.Contains(logs.String(), "reload the theme: "+c.want)
+		})
+		if strings.Contains(logs.String(), "reloaded the theme") {
+			t.Fatalf("a theme with a broken image was taken:\n%s", logs.String())
+		}
+	}
+	// A good reload after them shows the broken ones drew nothing.
+	putTheme(t, theme, good)
+	reload <- struct{}{}
+	waitFor(t, "the good theme reloaded", func() bool { return strings.Contains(logs.String(), "reloaded the theme") })
+	if !onScreen() {
+		t.Error("the screen changed under refused themes")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	// The first load refuses it the same way.
+	putTheme(t, theme, cutLogo)
+	err := Run(context.Background(), Config{Backend: BackendEmu, EmuSize: image.Pt(160, 120), Theme: theme})
+	if err == nil || !strings.Contains(err.Error(), theme+":5: logo.image: cut.png: corrupt PNG image") {
+		t.Errorf("Run with a truncated logo: %v", err)
+	}
+}

@@ -41,9 +41,6 @@ func TestPreloadOutlivesTheFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := th.DecodeFirstFrame(); err != nil {
-			t.Fatal(err)
-		}
 		return th, dir
 	}
 	st := State{Progress: 0.4, Message: "mounting /usr", Status: "ok", Frame: 3}

@@ -20,9 +20,10 @@ import (
 // again whenever the size or format changes.
 //
 // The first frame is cheap: Paint of a State without text needs only the
-// background and the logo (decoded when the theme was loaded or here) and
-// the bar; fonts are parsed the first time a line of text is drawn and
-// each spinner frame is decoded the first time it is shown. Repainting is
+// background and the logo (decoded, with every other image, when the
+// theme was loaded) and the bar; fonts are parsed the first time a line of
+// text is drawn and each spinner frame is scaled the first time it is
+// shown. Repainting is
 // cheap too: Update repaints only the rectangles that differ between two
 // States, so a progress tick damages a few columns of the bar and a
 // spinner frame the spinner's square.
@@ -90,7 +91,7 @@ func (r *Renderer) layoutFor(s *fbemu.Surface) (*layout, error) {
 }
 
 // Paint draws the whole splash for st on s. What cannot be drawn (a text
-// line whose font fails, a corrupt spinner frame) is left out and
+// line whose font fails, a spinner over the theme's budget) is left out and
 // reported in the error; everything else is drawn.
 func (r *Renderer) Paint(s *fbemu.Surface, st State) error {
 	l, err := r.layoutFor(s)

@@ -257,34 +257,6 @@ func TestFirstFrameParsesNoFont(t *testing.T) {
 	}
 }
 
-// A spinner of PNG frames decodes each frame when it is first shown.
-func TestSpinnerFramesDecodedLazily(t *testing.T) {
-	th := loadTestTheme(t)
-	decoded := func() int {
-		n := 0
-		for name, im := range th.images {
-			if im.img != nil && filepath.Ext(name) == ".png" {
-				n++
-			}
-		}
-		return n
-	}
-	r := NewRenderer(th, 1)
-	s := fbemu.NewSurface(640, 480, fbemu.XRGB8888)
-	if err := r.Paint(s, State{Frame: 2}); err != nil {
-		t.Fatal(err)
-	}
-	if n := decoded(); n != 1 {
-		t.Fatalf("%d spinner frames decoded for the first frame, want 1", n)
-	}
-	if err := r.Update(s, State{Frame: 2}, State{Frame: 3}); err != nil {
-		t.Fatal(err)
-	}
-	if n := decoded(); n != 2 {
-		t.Fatalf("%d spinner frames decoded after the second frame, want 2", n)
-	}
-}
-
 // The layout follows the surface: a renderer used on a rotated output
 // lays out in the rotated geometry, and again when the size changes.
 func TestLayoutPerSurface(t *testing.T) {
@@ -367,16 +339,16 @@ func TestRenderersShareTheme(t *testing.T) {
 	}
 }
 
-// DecodeFirstFrame decodes the logo and background, and nothing else.
-func TestDecodeFirstFrame(t *testing.T) {
+// Loading a theme decodes every image it names (so a broken one refuses
+// the theme), and parses no font.
+func TestLoadDecodesImages(t *testing.T) {
 	th := loadTestTheme(t)
-	if err := th.DecodeFirstFrame(); err != nil {
-		t.Fatal(err)
+	if len(th.images) != 10 {
+		t.Errorf("%d images known, want 10 (background, logo, 8 spinner frames)", len(th.images))
 	}
 	for name, im := range th.images {
-		first := name == "bg.jpg" || name == "logo.bmp"
-		if (im.img != nil) != first {
-			t.Errorf("%s decoded: %v", name, im.img != nil)
+		if im.img == nil {
+			t.Errorf("%s not decoded", name)
 		}
 	}
 	if len(th.fonts) != 0 {

@@ -210,13 +210,10 @@ func Run(ctx context.Context, cfg Config) error {
 	case <-ctx.Done():
 		return nil
 	}
-	if tr.theme == nil {
-		return tr.err
-	}
 	if tr.err != nil {
-		// A broken image is left out of the splash, not the splash
-		// out of the boot.
-		cfg.Log.Warn(fmt.Sprintf("theme: %v", tr.err))
+		// A broken theme (a truncated image too) is refused as a whole,
+		// with every mistake's file:line: key.
+		return tr.err
 	}
 	var scr Screen
 	var setTheme func(*Theme)
@@ -346,12 +343,9 @@ func reloadThemes(cfg Config, set func(*Theme), to chan<- func() error, done <-c
 		case <-cfg.Reload:
 		}
 		th, err := loadTheme(cfg.Theme, func(string) {})
-		if th == nil {
+		if err != nil {
 			cfg.Log.Warn(fmt.Sprintf("reload the theme: %v (keeping the current one)", err))
 			continue
-		}
-		if err != nil {
-			cfg.Log.Warn(fmt.Sprintf("theme: %v", err))
 		}
 		if err := th.Preload(); err != nil {
 			cfg.Log.Warn(fmt.Sprintf("theme: %v", err))
@@ -370,9 +364,9 @@ type themeResult struct {
 	err   error
 }
 
-// loadTheme loads the theme and decodes what its first frame shows (logo,
-// background image); fonts and spinner frames wait until they are drawn.
-// lap is called after each of the two steps.
+// loadTheme loads the theme, decoding every image it names (a broken one
+// refuses the theme); fonts wait until text is drawn. lap is called once
+// it is loaded.
 func loadTheme(path string, lap func(string)) (*Theme, error) {
 	var th *Theme
 	var err error
@@ -381,12 +375,7 @@ func loadTheme(path string, lap func(string)) (*Theme, error) {
 	} else {
 		th, err = LoadTheme(path, ThemeOptions{})
 	}
-	if err != nil {
-		return nil, err
-	}
-	lap("parse the theme")
-	err = th.DecodeFirstFrame()
-	lap("decode the first frame's images")
+	lap("parse the theme and decode its images")
 	return th, err
 }
 

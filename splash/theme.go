@@ -47,13 +47,17 @@ type ThemeOptions struct {
 	// MaxImagePixels refuses any image whose width times height is larger,
 	// before it is decoded; 0 means DefaultMaxImagePixels.
 	MaxImagePixels int
+	// MaxThemePixels refuses a theme whose images (every one it names,
+	// spinner frames and overrides' included) have more pixels together,
+	// before they are decoded; 0 means twice MaxImagePixels.
+	MaxThemePixels int
 }
 
 // Theme is a parsed and checked theme file: what the splash looks like,
-// with optional overrides for particular resolutions. Images named by the
-// theme have had their headers read (size, budget) but are decoded only
-// when first drawn, and fonts are parsed only when text is first drawn, so
-// loading a theme costs little before the first frame. A Theme may be
+// with optional overrides for particular resolutions. Every image the
+// theme names has been decoded (a theme with a truncated or corrupt image
+// is refused at load, not found wanting when the image is first drawn);
+// fonts are parsed only when text is first drawn. A Theme may be
 // shared by several Renderers (one per output); it is safe for concurrent
 // use.
 //
@@ -98,6 +102,8 @@ type Theme struct {
 	overrides map[image.Point]*sections
 	okeys     map[image.Point]string // an override's key as the file spells it
 	budget    int
+	// themeBudget bounds the pixels of all the theme's images together.
+	themeBudget int
 	// refs has, for every file the theme names, the first key naming it
 	// and that key's line, to place errors found when it is read.
 	refs map[string]fileRef
@@ -293,6 +299,9 @@ func parseTheme(file, dir string, data []byte, open func(string, int64, string) 
 	if t.budget <= 0 {
 		t.budget = DefaultMaxImagePixels
 	}
+	if t.themeBudget = opt.MaxThemePixels; t.themeBudget <= 0 {
+		t.themeBudget = 2 * t.budget
+	}
 	var tf themeFile
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -335,6 +344,9 @@ func parseTheme(file, dir string, data []byte, open func(string, int64, string) 
 			r.line = v.line(r.key)
 			t.refs[r.name] = r
 		}
+	}
+	if errs := t.decodeImages(refs); len(errs) > 0 {
+		return nil, errs
 	}
 	return t, nil
 }
@@ -781,33 +793,6 @@ func mergeInto(dst, src reflect.Value) {
 	}
 }
 
-// DecodeFirstFrame decodes the images the first frame shows (the
-// background and logo images, of the base theme and of every override),
-// so that a caller can do it while it waits for the display; Paint would
-// otherwise decode them itself. Fonts and spinner frames are left for
-// later. Errors are ThemeErrors naming the key that names each image.
-func (t *Theme) DecodeFirstFrame() error {
-	refs, _, err := t.files()
-	if err != nil {
-		return ThemeErrors{t.placed("", err)}
-	}
-	var errs ThemeErrors
-	seen := map[string]bool{}
-	for _, r := range refs {
-		if r.font || seen[r.name] || !strings.HasSuffix(r.key, "background.image") && !strings.HasSuffix(r.key, "logo.image") {
-			continue
-		}
-		seen[r.name] = true
-		if _, err := t.decoded(r.name); err != nil {
-			errs = append(errs, t.placed(r.name, err))
-		}
-	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return errs
-}
-
 // keyed is the sections of the base theme and of every override, each
 // with the prefix of its keys ("" or "override.800x480.").
 type keyed struct {
@@ -891,12 +876,16 @@ func (t *Theme) placed(name string, err error) *ThemeError {
 	if errors.As(err, &te) {
 		return te
 	}
-	file := t.File
-	if file == "" {
-		file = "(default theme)"
-	}
 	r := t.refs[name]
-	return &ThemeError{File: file, Line: r.line, Key: r.key, Err: err}
+	return &ThemeError{File: t.fileName(), Line: r.line, Key: r.key, Err: err}
+}
+
+// fileName names the theme file in errors.
+func (t *Theme) fileName() string {
+	if t.File == "" {
+		return "(default theme)"
+	}
+	return t.File
 }
 
 // placedErr is placed for a caller that returns an error: nil stays nil.
@@ -945,8 +934,9 @@ const maxPreload = 128 << 20
 // initramfs needs that: switch_root empties the initramfs under the
 // running daemon, and a font parsed on first text, a spinner frame decoded
 // on first show or an image scaled for a display plugged in later would
-// then be missing. Call it while nothing draws with the theme. Fonts are
-// still parsed, and images decoded, only when first drawn. The embedded
+// then be missing. Call it while nothing draws with the theme. Images
+// were decoded when the theme was loaded and are not read again; fonts
+// are still parsed only when first drawn. The embedded
 // default theme needs nothing. On an error (a file gone or no longer a
 // regular file, more than 128 MiB in all) the theme keeps reading its
 // files where they are.
@@ -966,6 +956,9 @@ func (t *Theme) Preload() error {
 		n := ref.name
 		if _, done := mem[n]; done || n == "" {
 			continue
+		}
+		if ti := t.images[n]; !ref.font && ti != nil && ti.img != nil {
+			continue // decoded at load: its file is not read again
 		}
 		max, what := int64(MaxImageBytes), "image"
 		if ref.font {

@@ -190,9 +190,9 @@ func TestImageBudgetAllocatesNothingBig(t *testing.T) {
 	}
 }
 
-// A corrupt image whose header is fine loads, fails Check with the file's
-// name, and is left out of the frame (with the error) while the rest is
-// drawn.
+// A corrupt image whose header is fine is refused when the theme is
+// loaded, with the file, line and key that name it; it used to load and
+// be left out of the frame when drawn.
 func TestCorruptImage(t *testing.T) {
 	data := pngBytes(t, 32, 32)
 	// Damage the compressed pixel data (IDAT), keep the header.
@@ -201,22 +201,10 @@ func TestCorruptImage(t *testing.T) {
 		data[j] ^= 0x5a
 	}
 	path := writeTheme(t, "[background]\ncolor = \"#204060\"\n[logo]\nimage = \"bad.png\"\n", map[string][]byte{"bad.png": data})
-	th, err := LoadTheme(path, ThemeOptions{})
-	if err != nil {
-		t.Fatalf("header is fine, yet: %v", err)
-	}
-	err = th.Check()
+	_, err := LoadTheme(path, ThemeOptions{})
 	var ie *ImageError
-	if !errors.As(err, &ie) || ie.Name != "bad.png" || !strings.Contains(err.Error(), "bad.png: corrupt PNG image") {
-		t.Fatalf("Check: %v", err)
-	}
-	s := fbemu.NewSurface(64, 64, fbemu.XRGB8888)
-	err = NewRenderer(th, 1).Paint(s, State{})
-	if err == nil || !strings.Contains(err.Error(), "bad.png") {
-		t.Errorf("Paint: %v", err)
-	}
-	if got := s.RGBAAt(32, 32); got != (color.RGBA{0x20, 0x40, 0x60, 0xff}) {
-		t.Errorf("the background was not drawn: %v", got)
+	if !errors.As(err, &ie) || ie.Name != "bad.png" || !strings.HasPrefix(err.Error(), path+":4: logo.image: bad.png: corrupt PNG image") {
+		t.Fatalf("LoadTheme: %v", err)
 	}
 }
 

@@ -426,7 +426,7 @@ func (d *daemon) themes(t *testing.T) {
 		}
 		return bytes.Replace(good, []byte(old), []byte(new), 1)
 	}
-	d.brokenNames = []string{"syntax error", "type error", "FIFO as the logo", lazyBroken, "missing font"}
+	d.brokenNames = []string{"syntax error", "type error", "FIFO as the logo", "truncated PNG as the logo", "missing font"}
 	d.brokenThemes = [][]byte{
 		append(slices.Clone(good), "\n[logo\n"...),
 		replace("offset = [24, 24]", `offset = "far"`),
@@ -435,10 +435,6 @@ func (d *daemon) themes(t *testing.T) {
 		replace("mono.ttf", "gone.ttf"),
 	}
 }
-
-// lazyBroken is the broken theme a reload may take: its flaw shows only
-// when the image is decoded.
-const lazyBroken = "truncated PNG as the logo"
 
 // reload puts theme in place and sends SIGHUP; it returns the outcome the
 // log reports ("ok", "refused"), or "hang" when none comes in time.
@@ -477,12 +473,6 @@ func (d *daemon) reloader(ctx context.Context, _ int) {
 		switch {
 		case got == "hang":
 			d.counts.add("reload hang")
-		case name == lazyBroken && got == "ok":
-			// Images are decoded when first drawn, so a reload takes
-			// this theme and the frame goes without its logo (and says
-			// so in the log): counted, not failed, until a reload
-			// decodes what it takes.
-			d.counts.add("reload of a truncated logo taken")
 		case got != want:
 			d.unexpectedf("reload of the %s theme: %s, want %s", name, got, want)
 		default:

@@ -256,16 +256,33 @@ func (r *Renderer) newLayout(w, h int, f fbemu.Format) (*layout, error) {
 				return l, errors.Join(append(errs, fmt.Errorf("spinner: %w", err))...)
 			}
 			s.frames, s.n = names, len(names)
-			sz = image.Pt(max(1, int(math.Round(float64(first.X)*sc))), max(1, int(math.Round(float64(first.Y)*sc))))
+			sz = fitScreen(image.Pt(max(1, int(math.Round(float64(first.X)*sc))), max(1, int(math.Round(float64(first.Y)*sc)))), w, h)
+			// Each frame is scaled once and kept: together they may
+			// take no more than the theme's images may.
+			if px := int64(s.n) * int64(sz.X) * int64(sz.Y); px > int64(t.themeBudget) {
+				return l, errors.Join(append(errs, fmt.Errorf("spinner: %d frames of %dx%d (scale %g) are %d pixels, %w of %d", s.n, sz.X, sz.Y, sc, px, ErrThemeBudget, t.themeBudget))...)
+			}
 		} else {
 			d := max(4, int(math.Round(f64(sp.Size, defaultSpinnerSize)*sc)))
-			sz = image.Pt(d, d)
+			sz = fitScreen(image.Pt(d, d), w, h)
 			s.n = l.fps // one turn a second
 		}
 		s.rect = place(&sp.placeFile, sz, w, h, sc, under(sp.Below))
 		l.spinner = s
 	}
 	return l, errors.Join(errs...)
+}
+
+// fitScreen shrinks a sprite's size, keeping its aspect, until it fits
+// a w x h screen: a sprite is never larger than the screen it is drawn
+// on, whatever the scale (a 4096-pixel frame at scale 8 would otherwise
+// be scaled to 32768 x 32768).
+func fitScreen(sz image.Point, w, h int) image.Point {
+	k := math.Min(1, math.Min(float64(w)/float64(sz.X), float64(h)/float64(sz.Y)))
+	if k >= 1 {
+		return sz
+	}
+	return image.Pt(max(1, min(w, int(math.Round(float64(sz.X)*k)))), max(1, min(h, int(math.Round(float64(sz.Y)*k)))))
 }
 
 // placeLogo scales the logo by the output scale (and the theme's own
@@ -324,17 +341,19 @@ func (l *layout) backgroundImage(t *Theme, name, fit string) error {
 	}
 	min := image.Pt((l.w-sz.X)/2, (l.h-sz.Y)/2)
 	l.bgRect = image.Rectangle{min, min.Add(sz)}
-	// A cover image larger than the screen is cut to it here, so the
-	// sprite kept is never bigger than the screen.
-	if fit == "cover" {
-		sp, err := t.croppedSprite(name, sz, image.Rect(0, 0, l.w, l.h).Sub(min), l.format)
+	// A cover or centred image larger than the screen is cut to it here,
+	// so the sprite kept is never bigger than the screen.
+	screen := image.Rect(0, 0, l.w, l.h)
+	if fit == "cover" || fit == "center" && !l.bgRect.In(screen) {
+		vis := screen.Intersect(l.bgRect)
+		sp, err := t.croppedSprite(name, sz, vis.Sub(min), l.format)
 		if err != nil {
 			return err
 		}
-		l.bgImage, l.bgRect = sp, image.Rect(0, 0, l.w, l.h)
+		l.bgImage, l.bgRect = sp, vis
 	} else if l.bgImage, err = t.sprite(name, sz.X, sz.Y, l.format); err != nil {
 		return err
 	}
-	l.bgCovers = l.bgImage.Opaque() && image.Rect(0, 0, l.w, l.h).In(l.bgRect)
+	l.bgCovers = l.bgImage.Opaque() && screen.In(l.bgRect)
 	return nil
 }

@@ -2,9 +2,12 @@ package splash
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"strings"
 	"testing"
 
 	"github.com/bootsplash/bootsplash/fbemu"
@@ -136,3 +139,87 @@ func TestPlacement(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestSpritesFitTheScreen: spinner frames and a centred background are
+// scaled by the output scale; they used to be scaled past the screen (a
+// 4096-pixel frame at scale 8 makes a 32768-pixel sprite). Every sprite
+// is now at most the screen, the spinner keeping its aspect.
+func TestSpritesFitTheScreen(t *testing.T) {
+	path := writeTheme(t, "[background]\ncolor = \"#000000\"\nimage = \"bg.png\"\nfit = \"center\"\n\n[spinner]\nframes = \"spin-*.png\"\n",
+		map[string][]byte{"bg.png": pngBytes(t, 300, 200), "spin-0.png": pngBytes(t, 256, 128), "spin-1.png": pngBytes(t, 256, 128)})
+	th, err := LoadTheme(path, ThemeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := fbemu.NewSurface(320, 240, fbemu.XRGB8888)
+	r := NewRenderer(th, 8)
+	if err := r.Paint(s, State{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Update(s, State{}, State{Frame: 1}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for name, im := range th.images {
+		for k := range im.sprites {
+			n++
+			if k.crop.Dx() > 320 || k.crop.Dy() > 240 {
+				t.Errorf("%s: a %dx%d sprite on a 320x240 screen", name, k.crop.Dx(), k.crop.Dy())
+			}
+			if name != "bg.png" && k.crop.Dx() != 2*k.crop.Dy() {
+				t.Errorf("%s: a %dx%d sprite of a 256x128 frame", name, k.crop.Dx(), k.crop.Dy())
+			}
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d sprites, want 3 (the background, two frames)", n)
+	}
+	// The background, 2400x1600 at scale 8, covers the screen.
+	if c := s.RGBAAt(2, 237); c != (color.RGBA{0xff, 0xff, 0xff, 0xff}) {
+		t.Errorf("the centred background is not drawn to the screen's corner: %v", c)
+	}
+}
+
+// TestThemePixelBudget: a theme's images together, and its spinner's
+// scaled frames together, have a pixel budget; over it the theme is
+// refused at load naming the image that went over, and the spinner is
+// left out of a layout with an error that says its size.
+func TestThemePixelBudget(t *testing.T) {
+	files := map[string][]byte{"bg.png": pngBytes(t, 100, 60), "logo.png": pngBytes(t, 100, 100)}
+	path := writeTheme(t, "[background]\nimage = \"bg.png\"\n\n[logo]\nimage = \"logo.png\"\n", files)
+	// 16000 pixels: within twice one image's budget, the default.
+	if _, err := LoadTheme(path, ThemeOptions{MaxImagePixels: 10000}); err != nil {
+		t.Fatalf("within the theme's default budget: %v", err)
+	}
+	_, err := LoadTheme(path, ThemeOptions{MaxImagePixels: 10000, MaxThemePixels: 15000})
+	if !errors.Is(err, ErrThemeBudget) || !strings.HasPrefix(err.Error(), path+":5: logo.image: logo.png: over the theme's pixel budget: the theme's images come to 16000 pixels with this one, over its budget of 15000") {
+		t.Errorf("over the theme's budget: %v", err)
+	}
+
+	frames := map[string][]byte{}
+	for i := range 40 {
+		frames[fmt.Sprintf("spin-%02d.png", i)] = pngBytes(t, 64, 64)
+	}
+	path = writeTheme(t, "[background]\ncolor = \"#102030\"\n\n[spinner]\nframes = \"spin-*.png\"\n", frames)
+	th, err := LoadTheme(path, ThemeOptions{MaxThemePixels: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := fbemu.NewSurface(1024, 768, fbemu.XRGB8888)
+	err = NewRenderer(th, 8).Paint(s, State{})
+	if !errors.Is(err, ErrThemeBudget) || !strings.Contains(err.Error(), "spinner: 40 frames of 512x512 (scale 8) are 10485760 pixels, over the theme's pixel budget of 1048576") {
+		t.Errorf("Paint: %v", err)
+	}
+	for name, im := range th.images {
+		if len(im.sprites) != 0 {
+			t.Errorf("%s was scaled for a spinner over budget", name)
+		}
+	}
+	if c := s.RGBAAt(512, 384); c != (color.RGBA{0x10, 0x20, 0x30, 0xff}) {
+		t.Errorf("the rest of the splash was not drawn: %v", c)
+	}
+	// At scale 1 the same spinner fits.
+	if err := NewRenderer(th, 1).Paint(s, State{}); err != nil {
+		t.Errorf("Paint at scale 1: %v", err)
+	}
+}

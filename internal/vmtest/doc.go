@@ -3,8 +3,8 @@
 // device, so that DRM/KMS, dma-buf heaps, udmabuf and PRIME are the kernel's
 // own and not fakes.
 //
-// A boot is: fetch and extract the kernel package (FetchKernel, cached under
-// .cache/vm or $BOOTSPLASH_VM_CACHE), build a gzip'd cpio initramfs
+// A boot is: fetch and extract the kernel package (FetchKernel, cached in
+// CacheDir: $BOOTSPLASH_VM_CACHE or ~/.cache/bootsplash/vm), build a gzip'd cpio initramfs
 // (Initramfs) holding the static guest init (./guestinit), the DRM modules in
 // dependency order, the plan and the files the test asks for, then boot QEMU
 // (Boot). The guest init mounts proc, sysfs, devtmpfs, debugfs and tmpfs,

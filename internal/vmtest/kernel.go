@@ -62,11 +62,19 @@ func debSourceOf(pkg string) debSource {
 	return debSource{arch: HostArch}
 }
 
-// CacheDir is where kernel packages and their extracted trees are kept:
-// $BOOTSPLASH_VM_CACHE, or .cache/vm under the repository root.
+// CacheDir is where kernel packages, their extracted trees and the kernels
+// the suite builds are kept: $BOOTSPLASH_VM_CACHE, else bootsplash/vm in
+// the user's cache directory ($XDG_CACHE_HOME or ~/.cache), so that every
+// checkout on a machine shares one cache, else .cache/vm under the
+// repository root. Entries are keyed by their inputs (package name and
+// version, or the hash of a kernel build's inputs), so a shared cache never
+// serves a stale one.
 func CacheDir(repoRoot string) string {
 	if d := os.Getenv("BOOTSPLASH_VM_CACHE"); d != "" {
 		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "bootsplash", "vm")
 	}
 	return filepath.Join(repoRoot, ".cache", "vm")
 }

@@ -44,6 +44,59 @@ func archTargets() []archTarget {
 			return fetchKernel(t, ctx, root, pkg)
 		}
 	}
+	built := func(spec func() KernelSpec, dtb string) func(*testing.T, context.Context, string) *KernelTree {
+		return func(t *testing.T, ctx context.Context, root string) *KernelTree {
+			start := time.Now()
+			b, err := BuildKernel(ctx, CacheDir(root), spec())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("kernel %s (%s, key %.16s) ready in %v", b.Spec.Name, b.Release, b.Key, time.Since(start).Round(time.Millisecond))
+			k, err := b.TreeWithDTB(dtb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}
+	}
+	// pl111 allocating from CMA, with both heaps ("system" and the CMA
+	// heap "reserved"): the rule picks the CMA heap, and the import goes
+	// through the GEM DMA helper (its PRIME debug line names a DMA
+	// address inside the CMA area); a system-heap buffer forced after
+	// memory was fragmented is refused, and run falls back to a dumb
+	// buffer, leaving no dma-buf of its own behind.
+	pl111CMA := func(name string, board Board, k func(*testing.T, context.Context, string) *KernelTree, sweep bool) archTarget {
+		return archTarget{
+			name: name, board: board, device: PL111, kernel: k, append: []string{"cma=64M", "drm.debug=0x08"},
+			cases: []e2eCase{
+				{name: "run", wantBuffer: []string{`heap "reserved"`, "imported via PRIME"},
+					wantOutput: []string{"contiguous", "GEM DMA helper"},
+					during:     []proto.Step{guestHelperStep("run dmesg", "dmesg")}},
+				{name: "run-system-fragmented", args: []string{"--heap", "system"},
+					wantBuffer: []string{"dumb"},
+					wantOutput: []string{`heap "system": import refused by pl111`, "udmabuf"},
+					before: []proto.Step{{Name: "fragment", Cmd: []string{"/bin/guesthelper", "fragment", "48"},
+						Background: true, WaitFor: "fragmented", Timeout: proto.Duration(4 * time.Minute)}},
+					during: []proto.Step{guestHelperStep("run-system-fragmented bufinfo", "cat", "/sys/kernel/debug/dma_buf/bufinfo")},
+					after:  []proto.Step{{Name: "fragment stop", Stop: "fragment"}}},
+			},
+			setup: func(t *testing.T, a *artefacts, cfg *Config) {
+				addGuestHelper(t, a, cfg)
+				if sweep {
+					addFaultSweep(t, a, cfg)
+				}
+			},
+			report: func(t *testing.T, a *artefacts, rep *Report) {
+				t.Run("gem-dma-import", func(t *testing.T) { checkDMAImport(t, rep.Step("run dmesg")) })
+				t.Run("fragmented-no-leak", func(t *testing.T) {
+					checkHeapBuffers(t, rep.Step("run-system-fragmented bufinfo"), map[string]int{"system": 24, "udmabuf": 0, "reserved": 0})
+				})
+				if sweep {
+					t.Run("fault-sweep", func(t *testing.T) { reportGuestTests(t, a.root, "splash", rep.Step("test splash")) })
+				}
+			},
+		}
+	}
 	return []archTarget{
 		{
 			// The x86 reference for time to first frame: the same
@@ -55,6 +108,17 @@ func archTargets() []archTarget {
 			// Trixie's riscv64 kernel has neither heaps nor udmabuf.
 			name: "riscv64-virt-virtio", board: RISCV64Virt, device: Virtio, kernel: debian(KernelRISCV64),
 			cases: []e2eCase{{name: "run", wantBuffer: []string{"dumb"}, wantOutput: []string{"no dma-buf heaps", "no /dev/udmabuf"}}},
+		},
+		pl111CMA("arm64-vexpress-a15-pl111-cma", VexpressA15Arm64, built(Arm64VexpressKernel, DTBVexpressCA53CMA), true),
+		{
+			// pl111 scanning out of its own VRAM (the device tree's
+			// memory-region) refuses every import: the CMA heap's, the
+			// system heap's, udmabuf's. run must end on a dumb buffer and
+			// say why.
+			name: "arm64-vexpress-a15-pl111-vram", board: VexpressA15Arm64, device: PL111,
+			kernel: built(Arm64VexpressKernel, DTBVexpressCA53VRAM), append: []string{"cma=64M"},
+			cases: []e2eCase{{name: "run", wantBuffer: []string{"dumb"},
+				wantOutput: []string{`heap "reserved": import refused by pl111`, `heap "system": import refused by pl111`, "udmabuf: import refused by pl111"}}},
 		},
 		{
 			// Debian's arm64 kernel has no dma-buf heap; udmabuf is

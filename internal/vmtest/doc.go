@@ -106,7 +106,25 @@
 // a dumb buffer and say why; riscv64 virt with virtio-gpu on trixie's
 // riscv64 kernel (no heap, no udmabuf): a dumb buffer; the screen must
 // equal `render` pixel for pixel; and a PC with the same virtio-gpu, the
-// x86 reference for time to first frame under the same emulator.
+// x86 reference for time to first frame under the same emulator. The
+// vexpress targets boot kernels of BuildKernel (everything built in, both
+// dma-buf heaps, cma=64M so the CMA heap is "reserved") on QEMU's pl111,
+// which scans out contiguous memory only:
+//
+//   - arm64 vexpress-a15 with pl111 allocating from CMA: the heap rule must pick "reserved" and say why (contiguous, GEM
+//     DMA helper); the kernel log (drm.debug=0x08, read by guesthelper
+//     dmesg while the splash shows) must show
+//     drm_gem_dma_prime_import_sg_table importing the buffer at a DMA
+//     address inside the CMA area; the screen equals render. Then
+//     guesthelper fragment 48 takes 48 1 MiB system-heap buffers and frees
+//     every other one, and `run --heap system` must have its buffer
+//     refused by pl111, fall back to a dumb buffer pixel-exact, and hold
+//     no dma-buf of its own while it shows (the exporters listed in
+//     /sys/kernel/debug/dma_buf/bufinfo: the 24 the fragmenter holds,
+//     none else). splash's TestFaultSweep runs in the same boot.
+//   - arm64 vexpress-a15 with pl111 scanning out of its own VRAM (the
+//     device tree's memory-region kept): every import is refused, run
+//     ends on a dumb buffer and names each refusal.
 //
 // Each end-to-end case, x86 included, logs its time to first frame with
 // the breakdown `run -v` prints ("TTFF target: ...") and appends it to

@@ -109,6 +109,7 @@ func archTargets() []archTarget {
 			name: "riscv64-virt-virtio", board: RISCV64Virt, device: Virtio, kernel: debian(KernelRISCV64),
 			cases: []e2eCase{{name: "run", wantBuffer: []string{"dumb"}, wantOutput: []string{"no dma-buf heaps", "no /dev/udmabuf"}}},
 		},
+		pl111CMA("armhf-vexpress-a9-pl111-cma", VexpressA9, built(ArmVexpressKernel, DTBVexpressA9), false),
 		pl111CMA("arm64-vexpress-a15-pl111-cma", VexpressA15Arm64, built(Arm64VexpressKernel, DTBVexpressCA53CMA), true),
 		{
 			// pl111 scanning out of its own VRAM (the device tree's

@@ -484,31 +484,13 @@ func TestIdleClientsDoNotLockOutPlymouth(t *testing.T) {
 	}
 }
 
-// logBuffer is a bytes.Buffer a logger and a test may share.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestBadRequestsLogBounded: every bad request used to write its own
 // warning, so a client could flood the log. 10,000 bad requests (unknown
 // letters, a progress that is no percentage, malformed ones that close
 // the client) write at most a line at once and a line counting the rest
 // per kind.
 func TestBadRequestsLogBounded(t *testing.T) {
-	var logs logBuffer
+	var logs testutil.SyncBuffer
 	d := &fakeDaemon{}
 	s, stop := serve(t, Options{Name: testName(t), Log: slog.New(slog.NewTextHandler(&logs, nil))}, d)
 	c := dialRaw(t, s.Name())

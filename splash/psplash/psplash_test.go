@@ -1,7 +1,6 @@
 package psplash
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -294,7 +292,7 @@ func TestOpenReplacesLooseFIFO(t *testing.T) {
 // refused with a log line, and the valid command written after it is
 // still carried out (it used to be dropped along with the message).
 func TestFIFOOverlongCutShort(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	p, err := Open(Options{Dir: t.TempDir(), Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -348,24 +346,6 @@ func TestFIFOOverlongCutShort(t *testing.T) {
 	if !strings.Contains(logs.String(), "command too long") || !strings.Contains(logs.String(), fmt.Sprintf("bytes=%d", n)) {
 		t.Errorf("log %q lacks the refusal of %d bytes", logs.String(), n)
 	}
-}
-
-// syncBuffer is a bytes.Buffer a logger and a test may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestOpenChecksDirectory: the FIFO's directory is given, not made: one
@@ -460,7 +440,7 @@ func TestOpenInUse(t *testing.T) {
 // thousands of lines). 10,000 bad commands, and 100 too long, write at
 // most a line at once and a line counting the rest per kind.
 func TestBadCommandsLogBounded(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	p, err := Open(Options{Dir: t.TempDir(), Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

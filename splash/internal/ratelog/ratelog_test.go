@@ -7,30 +7,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bootsplash/bootsplash/internal/testutil"
 )
-
-type buffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // 10,000 lines of two kinds from 4 goroutines write the first of each at
 // once, one per interval after it counting the ones held, and the rest
 // at Stop.
 func TestLimiter(t *testing.T) {
-	var out buffer
+	var out testutil.SyncBuffer
 	l := New(slog.New(slog.NewTextHandler(&out, nil)), 50*time.Millisecond)
 	start := time.Now()
 	var wg sync.WaitGroup

@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"image/color"
 
+	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/internal/uapi"
 )
 
 // Format is a pixel layout a Framebuffer can be drawn in. It maps to one DRM
-// fourcc code; convert with FormatOf and FourCC at the boundary to client.
+// fourcc code, a client.Format; convert with FormatOf and FourCC at the
+// boundary to client. The two types are distinct so that one cannot be
+// passed where the other is meant.
 type Format uint8
 
 // The formats fbemu draws in natively.
@@ -25,9 +28,9 @@ const (
 // the first one a plane offers is the one to use.
 func Formats() []Format { return []Format{XRGB8888, ARGB8888, RGB565} }
 
-// FormatOf returns the Format for a DRM fourcc code (uapi.DRM_FORMAT_*).
-func FormatOf(fourcc uint32) (Format, error) {
-	switch fourcc {
+// FormatOf returns the Format for a DRM fourcc code (DRM_FORMAT_*).
+func FormatOf(fourcc client.Format) (Format, error) {
+	switch uint32(fourcc) {
 	case uapi.DRM_FORMAT_XRGB8888:
 		return XRGB8888, nil
 	case uapi.DRM_FORMAT_ARGB8888:
@@ -35,12 +38,12 @@ func FormatOf(fourcc uint32) (Format, error) {
 	case uapi.DRM_FORMAT_RGB565:
 		return RGB565, nil
 	}
-	return 0, fmt.Errorf("fbemu: pixel format %s (%#x) not supported", uapi.FormatName(fourcc), fourcc)
+	return 0, fmt.Errorf("fbemu: pixel format %v (%#x) not supported", fourcc, uint32(fourcc))
 }
 
 // ChooseFormat picks the preferred supported format among the fourcc codes a
 // plane offers.
-func ChooseFormat(planeFormats []uint32) (Format, error) {
+func ChooseFormat(planeFormats []client.Format) (Format, error) {
 	for _, f := range Formats() {
 		for _, code := range planeFormats {
 			if code == f.FourCC() {
@@ -52,7 +55,7 @@ func ChooseFormat(planeFormats []uint32) (Format, error) {
 }
 
 // FourCC returns the DRM fourcc code of f.
-func (f Format) FourCC() uint32 {
+func (f Format) FourCC() client.Format {
 	switch f {
 	case XRGB8888:
 		return uapi.DRM_FORMAT_XRGB8888

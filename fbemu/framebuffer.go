@@ -6,6 +6,7 @@ import (
 	"image"
 
 	"github.com/bootsplash/bootsplash/access"
+	"github.com/bootsplash/bootsplash/client"
 )
 
 // VarScreenInfo is the variable part of a framebuffer's description, after
@@ -38,7 +39,7 @@ type FixScreenInfo struct {
 	// LineLength is the stride of one buffer in bytes.
 	LineLength int
 	// FourCC is the DRM format code of the pixels.
-	FourCC uint32
+	FourCC client.Format
 }
 
 // ErrFlipPending means a frame was started while the previous one is still

@@ -47,15 +47,11 @@ type KMSOptions struct {
 func NewKMS(dev *client.Device, out *client.Output, opt KMSOptions) (*KMS, error) {
 	f := opt.Format
 	if f == 0 {
-		codes := make([]uint32, len(out.Plane.Formats))
-		for i, c := range out.Plane.Formats {
-			codes[i] = uint32(c)
-		}
 		var err error
-		if f, err = ChooseFormat(codes); err != nil {
+		if f, err = ChooseFormat(out.Plane.Formats); err != nil {
 			return nil, fmt.Errorf("fbemu: %s: %w", out, err)
 		}
-	} else if !out.Plane.SupportsFormat(client.Format(f.FourCC())) {
+	} else if !out.Plane.SupportsFormat(f.FourCC()) {
 		return nil, fmt.Errorf("fbemu: %s: plane %d does not scan out %v", out, out.Plane.ID, f)
 	}
 	if !opt.IgnorePanelOrientation {
@@ -77,7 +73,7 @@ func NewKMS(dev *client.Device, out *client.Output, opt KMSOptions) (*KMS, error
 	var bufs []*access.Buffer
 	var strides []int
 	for i := 0; i < n; i++ {
-		s, err := client.NewScanout(dev, w, h, client.Format(f.FourCC()), opt.Scanout)
+		s, err := client.NewScanout(dev, w, h, f.FourCC(), opt.Scanout)
 		if err != nil {
 			k.close()
 			return nil, fmt.Errorf("fbemu: buffer %d for %s: %w", i, out, err)

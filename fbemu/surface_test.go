@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/internal/testutil"
 )
 
@@ -364,7 +365,7 @@ func TestFormatFourCCRoundTrip(t *testing.T) {
 	if _, err := FormatOf(0x12345678); err == nil {
 		t.Error("unknown fourcc accepted")
 	}
-	if f, err := ChooseFormat([]uint32{RGB565.FourCC(), XRGB8888.FourCC()}); err != nil || f != XRGB8888 {
+	if f, err := ChooseFormat([]client.Format{RGB565.FourCC(), XRGB8888.FourCC()}); err != nil || f != XRGB8888 {
 		t.Errorf("ChooseFormat = %v, %v", f, err)
 	}
 }

@@ -179,7 +179,7 @@ func compare() (int, error) {
 	}
 	defer info.Release()
 	fmt.Printf("primary plane shows framebuffer %d: %dx%d %s, pitch %d\n", fbID, info.Width, info.Height, info.Format, info.Pitches[0])
-	if info.Format != client.Format(fbemu.XRGB8888.FourCC()) && info.Format != client.Format(fbemu.ARGB8888.FourCC()) {
+	if info.Format != fbemu.XRGB8888.FourCC() && info.Format != fbemu.ARGB8888.FourCC() {
 		// The splash is drawn in XRGB8888: this is someone else's
 		// picture (the kernel's fbdev console is RGB565 on cirrus).
 		fmt.Printf("another picture: format %s, the splash is XRGB8888\n", info.Format)

@@ -463,7 +463,7 @@ type Stats struct {
 }
 
 // Mapping is the CPU's view of a Buffer: vmap() is Map, begin_access() is
-// Begin, end_access() is End, vunmap_cached() is Unmap. It is not safe for
+// Begin, end_access() is End, vunmap_cached() is Close. It is not safe for
 // concurrent use; one goroutine draws through it at a time.
 type Mapping struct {
 	buf      *Buffer

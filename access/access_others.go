@@ -81,5 +81,5 @@ func (m *Mapping) End() error { return notLinux("end") }
 // Replace fails off Linux.
 func (m *Mapping) Replace(b *Buffer) error { return notLinux("replace") }
 
-// Unmap does nothing off Linux.
-func (m *Mapping) Unmap() error { return nil }
+// Close does nothing off Linux.
+func (m *Mapping) Close() error { return nil }

@@ -23,7 +23,7 @@
 // kernel mapping with explicit access brackets: vmap() keeps the mapping,
 // begin_access() and end_access() bracket each CPU access, vunmap_cached()
 // drops it. This package has the same shape: Map, Mapping.Begin,
-// Mapping.End, Mapping.Unmap. On a dma-buf Begin and End issue
+// Mapping.End, Mapping.Close. On a dma-buf Begin and End issue
 // DMA_BUF_IOCTL_SYNC with DMA_BUF_SYNC_START and DMA_BUF_SYNC_END, which
 // is what makes CPU access correct on non-coherent hardware (the 2013
 // "dma-buf non-coherent mmap" thread). On memory that is not a dma-buf the
@@ -39,10 +39,10 @@
 //   - Say what you wrote with Damage (or DamageAll) before End. Only Shadow
 //     needs it, but every caller should: it is what a later strategy switch
 //     relies on.
-//   - Replace and Unmap work only between brackets. Replace points the
+//   - Replace and Close work only between brackets. Replace points the
 //     mapping at another buffer and bumps Generation; the next Begin returns
 //     the new memory.
-//   - The caller owns Buffers: Unmap and Replace never close one.
+//   - The caller owns Buffers: a Mapping's Close and Replace never close one.
 //
 // How a Mapping maps and syncs is its Strategy, so that the costs the thread
 // argued about can be measured behind one API: Cached (map once, one sync per
@@ -72,7 +72,7 @@
 //	if err != nil {
 //		return err
 //	}
-//	defer m.Unmap()
+//	defer m.Close()
 //	px, err := m.Begin(access.Write) // DMA_BUF_IOCTL_SYNC START|WRITE
 //	if err != nil {
 //		return err

@@ -20,7 +20,7 @@ func ExampleMap() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer m.Unmap()
+	defer m.Close()
 
 	px, err := m.Begin(access.Write)
 	if err != nil {

@@ -36,7 +36,7 @@ func mustMap(t testing.TB, b *Buffer, s Strategy) *Mapping {
 		if m.InBracket() {
 			m.End()
 		}
-		if err := m.Unmap(); err != nil {
+		if err := m.Close(); err != nil {
 			t.Errorf("cleanup: %v", err)
 		}
 	})

@@ -170,7 +170,7 @@ func TestHeapAllocZeroed(t *testing.T) {
 					if err := m.End(); err != nil {
 						t.Fatal(err)
 					}
-					if err := m.Unmap(); err != nil {
+					if err := m.Close(); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -370,7 +370,7 @@ func TestUdmabuf(t *testing.T) {
 	t.Run("vgem import", func(t *testing.T) {
 		primeImport(t, openVgem(t), b)
 	})
-	if err := m.Unmap(); err != nil {
+	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Close(); err != nil {

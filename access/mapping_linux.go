@@ -11,7 +11,7 @@ import (
 
 // Map gives the CPU a view of b with strategy s: vmap() in the kernel's
 // words. All strategies but PerAccess map the whole buffer now and keep the
-// mapping until Unmap; Shadow also allocates its copy and fills it from the
+// mapping until Close; Shadow also allocates its copy and fills it from the
 // buffer. On failure nothing stays mapped. The caller keeps owning b.
 func Map(b *Buffer, s Strategy) (*Mapping, error) {
 	if b == nil {
@@ -85,7 +85,7 @@ func (m *Mapping) load(b *Buffer, mem, shadow []byte) error {
 
 // Begin opens a bracket (begin_access): it returns the bytes to draw into,
 // valid until End, after making the buffer coherent for the CPU as the
-// strategy does. It fails inside a bracket (ErrInBracket) and after Unmap
+// strategy does. It fails inside a bracket (ErrInBracket) and after Close
 // (ErrUnmapped); a failed Begin leaves the mapping outside any bracket.
 func (m *Mapping) Begin(mode Mode) ([]byte, error) {
 	switch {
@@ -229,10 +229,10 @@ func (m *Mapping) Replace(b *Buffer) error {
 	return nil
 }
 
-// Unmap removes the mapping (vunmap_cached) and drops Shadow's copy. It fails
+// Close removes the mapping (vunmap_cached) and drops Shadow's copy. It fails
 // inside a bracket (ErrInBracket); later calls return nil. If munmap itself
-// fails the mapping stays and Unmap may be tried again.
-func (m *Mapping) Unmap() error {
+// fails the mapping stays and Close may be tried again.
+func (m *Mapping) Close() error {
 	if m.unmapped {
 		return nil
 	}

@@ -38,7 +38,7 @@ func TestBracketStateMachine(t *testing.T) {
 			wantErr(t, err, ErrInBracket)
 			_, err = m.Begin(Read)
 			wantErr(t, err, ErrInBracket)
-			wantErr(t, m.Unmap(), ErrInBracket)
+			wantErr(t, m.Close(), ErrInBracket)
 			other := memfdBuf(t, 8*4096)
 			wantErr(t, m.Replace(other), ErrInBracket)
 			if !m.InBracket() {
@@ -74,11 +74,11 @@ func TestBracketStateMachine(t *testing.T) {
 				t.Fatal("a bad mode opened a bracket")
 			}
 
-			if err := m.Unmap(); err != nil {
+			if err := m.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if err := m.Unmap(); err != nil {
-				t.Fatalf("second Unmap: %v", err)
+			if err := m.Close(); err != nil {
+				t.Fatalf("second Close: %v", err)
 			}
 			_, err = m.Begin(Write)
 			wantErr(t, err, ErrUnmapped)
@@ -133,7 +133,7 @@ func TestStatsPerStrategy(t *testing.T) {
 	for _, c := range []struct {
 		s       Strategy
 		want    Stats // after n brackets
-		unmapAt Stats // what Unmap adds
+		unmapAt Stats // what Close adds
 	}{
 		{Cached, Stats{Brackets: n, Maps: 1}, Stats{Unmaps: 1}},
 		{PerAccess, Stats{Brackets: n, Maps: n, Unmaps: n}, Stats{}},
@@ -154,13 +154,13 @@ func TestStatsPerStrategy(t *testing.T) {
 			for i := range n {
 				equalBytes(t, fmt.Sprintf("bracket %d's bytes", i), got[i*100:i*100+64], pattern(64, byte(i)))
 			}
-			if err := m.Unmap(); err != nil {
+			if err := m.Close(); err != nil {
 				t.Fatal(err)
 			}
 			want := c.want
 			want.Unmaps += c.unmapAt.Unmaps
 			if got := m.Stats(); got != want {
-				t.Errorf("after Unmap: %+v, want %+v", got, want)
+				t.Errorf("after Close: %+v, want %+v", got, want)
 			}
 		})
 	}
@@ -440,9 +440,9 @@ func TestUnmapRetriesAfterMunmapFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	restore := fault(t, call("munmap"), unix.EINVAL)
-	wantErr(t, m.Unmap(), unix.EINVAL)
+	wantErr(t, m.Close(), unix.EINVAL)
 	restore()
-	if err := m.Unmap(); err != nil {
+	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if s := m.Stats(); s.Unmaps != 1 {
@@ -502,7 +502,7 @@ func TestNoSyncOnPlainMemory(t *testing.T) {
 		if st := m.Stats(); st.Syncs != 0 || st.SyncSupported || st.Brackets != 3 {
 			t.Errorf("%v: %+v", s, st)
 		}
-		m.Unmap()
+		m.Close()
 	}
 }
 

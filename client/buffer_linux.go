@@ -13,15 +13,38 @@ import (
 )
 
 // ImportDmaBuf turns a dma-buf fd into a GEM handle of this device
-// (PRIME_FD_TO_HANDLE); the fd stays the caller's. The caller closes the
-// handle with CloseHandle. When the driver cannot import dma-bufs (EINVAL,
+// (PRIME_FD_TO_HANDLE), owned by the returned GEM until its Close; the fd
+// stays the caller's. When the driver cannot import dma-bufs (EINVAL,
 // ENODEV, EOPNOTSUPP) the error matches ErrImportUnsupported.
-func (d *Device) ImportDmaBuf(fd int) (Handle, error) {
+//
+// Importing the same dma-buf twice gives the same handle (the kernel
+// keeps one per buffer object and file), so the second GEM's Close
+// releases the handle both share: import a buffer once per Device.
+func (d *Device) ImportDmaBuf(fd int) (*GEM, error) {
 	p := uapi.DrmPrimeHandle{Fd: int32(fd)}
 	if err := d.ioctl(uapi.DRM_IOCTL_PRIME_FD_TO_HANDLE, unsafe.Pointer(&p)); err != nil {
-		return 0, classifyImport(d.name(), err)
+		return nil, classifyImport(d.name(), err)
 	}
-	return Handle(p.Handle), nil
+	return &GEM{dev: d, handle: Handle(p.Handle)}, nil
+}
+
+// Close releases the GEM handle (GEM_CLOSE). Later calls return nil and do
+// nothing; if GEM_CLOSE fails the handle is still owned and Close may be
+// tried again.
+func (g *GEM) Close() error {
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil
+	}
+	if err := g.dev.closeHandle(g.handle); err != nil {
+		return err
+	}
+	g.closed = true
+	return nil
 }
 
 // classifyImport explains a PRIME_FD_TO_HANDLE failure.
@@ -39,8 +62,8 @@ func classifyImport(driver string, err error) *Error {
 	return e
 }
 
-// CloseHandle releases a GEM handle (GEM_CLOSE). Handle 0 is ignored.
-func (d *Device) CloseHandle(h Handle) error {
+// closeHandle releases a GEM handle (GEM_CLOSE). Handle 0 is ignored.
+func (d *Device) closeHandle(h Handle) error {
 	if h == 0 {
 		return nil
 	}
@@ -79,8 +102,9 @@ func (b *Dumb) MapOffset() (int64, error) {
 	return int64(m.Offset), nil
 }
 
-// Destroy frees the dumb buffer (DESTROY_DUMB). Calling it again does nothing.
-func (b *Dumb) Destroy() error {
+// Close frees the dumb buffer (DESTROY_DUMB). Calling it again does
+// nothing.
+func (b *Dumb) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.gone {
@@ -96,7 +120,7 @@ func (b *Dumb) Destroy() error {
 
 // Buffer hands the dumb buffer over to an access.Buffer that maps it
 // through the device file at its MAP_DUMB offset; closing that Buffer
-// destroys the dumb buffer. The Device must stay open as long.
+// closes the Dumb. The Device must stay open as long.
 func (b *Dumb) Buffer() (*access.Buffer, error) {
 	if b.Size > math.MaxInt {
 		return nil, fmt.Errorf("map dumb buffer %d of %s: %d bytes do not fit this machine's address space", b.Handle, b.dev.name(), b.Size)
@@ -106,13 +130,13 @@ func (b *Dumb) Buffer() (*access.Buffer, error) {
 		return nil, err
 	}
 	return access.NewExternal(b.dev.fd, off, int(b.Size), access.KindDumb,
-		fmt.Sprintf("dumb (%s)", b.dev.name()), b.Destroy), nil
+		fmt.Sprintf("dumb (%s)", b.dev.name()), b.Close), nil
 }
 
 // AddFB wraps a buffer object in a framebuffer (ADDFB2) of one plane.
 // mod is sent (DRM_MODE_FB_MODIFIERS) unless it is ModifierInvalid or the
 // device lacks the ADDFB2_MODIFIERS cap.
-func (d *Device) AddFB(w, h int, f Format, handle Handle, pitch, offset uint32, mod Modifier) (*Framebuffer, error) {
+func (d *Device) AddFB(w, h int, f Format, handle Handle, pitch, offset uint32, mod Modifier) (*FB, error) {
 	c := uapi.ModeFbCmd2{Width: uint32(w), Height: uint32(h), Pixel_format: uint32(f)}
 	c.Handles[0], c.Pitches[0], c.Offsets[0] = uint32(handle), pitch, offset
 	used := ModifierInvalid
@@ -124,24 +148,25 @@ func (d *Device) AddFB(w, h int, f Format, handle Handle, pitch, offset uint32, 
 	if err := d.ioctl(uapi.DRM_IOCTL_MODE_ADDFB2, unsafe.Pointer(&c)); err != nil {
 		return nil, d.err(fmt.Sprintf("add %dx%d %s framebuffer (handle %d, pitch %d, %s) on", w, h, f, handle, pitch, mod), err)
 	}
-	return &Framebuffer{dev: d, id: FBID(c.Fb_id), Width: w, Height: h, Format: f, Modifier: used, Pitch: pitch}, nil
+	return &FB{dev: d, id: FBID(c.Fb_id), Width: w, Height: h, Format: f, Modifier: used, Pitch: pitch}, nil
 }
 
-// Remove removes the framebuffer (RMFB); a plane showing it is turned off.
-// Calling it again, or after CloseFB, does nothing.
-func (fb *Framebuffer) Remove() error {
+// Close removes the framebuffer (RMFB); a plane showing it is turned off.
+// Calling it again, or after CloseRetained, does nothing.
+func (fb *FB) Close() error {
 	return fb.release("remove", uapi.DRM_IOCTL_MODE_RMFB)
 }
 
-// CloseFB releases the framebuffer id but leaves it on the plane showing it
-// (DRM_IOCTL_MODE_CLOSEFB, Linux 6.8+), so the picture outlives this
-// process's handle of it. On older kernels it fails with an error matching
-// ErrNotSupported and the framebuffer is kept (Remove it then).
-func (fb *Framebuffer) CloseFB() error {
+// CloseRetained releases the framebuffer id but leaves it on the plane
+// showing it (DRM_IOCTL_MODE_CLOSEFB, Linux 6.8+), so the picture outlives
+// this process's handle of it. On older kernels it fails with an error
+// matching ErrNotSupported and the framebuffer is kept (Close it then).
+// Calling it again, or after Close, does nothing.
+func (fb *FB) CloseRetained() error {
 	return fb.release("close", uapi.DRM_IOCTL_MODE_CLOSEFB)
 }
 
-func (fb *Framebuffer) release(verb string, req uint) error {
+func (fb *FB) release(verb string, req uint) error {
 	fb.mu.Lock()
 	defer fb.mu.Unlock()
 	if fb.gone {
@@ -172,7 +197,7 @@ func (fb *Framebuffer) release(verb string, req uint) error {
 
 // GetFB2 reads back any framebuffer (GETFB2): size, format, pitches and,
 // for DRM master or root, GEM handles of its buffers, which the returned
-// FBInfo owns until Release.
+// FBInfo owns until its Close.
 func (d *Device) GetFB2(id FBID) (*FBInfo, error) {
 	c := uapi.ModeFbCmd2{Fb_id: uint32(id)}
 	if err := d.ioctl(uapi.DRM_IOCTL_MODE_GETFB2, unsafe.Pointer(&c)); err != nil {
@@ -195,13 +220,13 @@ func (d *Device) GetFB2(id FBID) (*FBInfo, error) {
 	return info, nil
 }
 
-// Release closes the GEM handles GETFB2 opened (each distinct one once).
+// Close closes the GEM handles GETFB2 opened (each distinct one once).
 // Calling it again does nothing.
-func (i *FBInfo) Release() error {
-	if i.released || i.dev == nil {
+func (i *FBInfo) Close() error {
+	if i.closed || i.dev == nil {
 		return nil
 	}
-	i.released = true
+	i.closed = true
 	var first error
 	for k, h := range i.Handles {
 		dup := false
@@ -209,7 +234,7 @@ func (i *FBInfo) Release() error {
 			dup = dup || g == h
 		}
 		if h != 0 && !dup {
-			if err := i.dev.CloseHandle(h); err != nil && first == nil {
+			if err := i.dev.closeHandle(h); err != nil && first == nil {
 				first = err
 			}
 		}

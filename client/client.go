@@ -625,9 +625,11 @@ type OutputRequest struct {
 	Width, Height int
 }
 
-// Framebuffer owns a framebuffer id made by AddFB. Remove (or CloseFB)
-// releases it; both are safe to call more than once.
-type Framebuffer struct {
+// FB owns a framebuffer id made by AddFB (a struct drm_framebuffer of the
+// device, not fbemu's fbdev emulation). Close removes it (RMFB);
+// CloseRetained lets go of it but leaves it on the plane showing it
+// (CLOSEFB). Once either succeeded, both return nil and do nothing.
+type FB struct {
 	dev           *Device
 	id            FBID
 	Width, Height int
@@ -638,14 +640,36 @@ type Framebuffer struct {
 	gone          bool
 }
 
-// ID returns the framebuffer id, valid until Remove or CloseFB.
-func (fb *Framebuffer) ID() FBID { return fb.id }
+// ID returns the framebuffer id, valid until Close or CloseRetained.
+func (fb *FB) ID() FBID { return fb.id }
 
 // Bounds is the framebuffer's area.
-func (fb *Framebuffer) Bounds() image.Rectangle { return image.Rect(0, 0, fb.Width, fb.Height) }
+func (fb *FB) Bounds() image.Rectangle { return image.Rect(0, 0, fb.Width, fb.Height) }
 
-// Dumb is a dumb buffer: a buffer object the driver allocates for CPU
-// drawing (DRM_IOCTL_MODE_CREATE_DUMB). Destroy releases it.
+// GEM owns one GEM handle of a Device: a buffer object imported with
+// ImportDmaBuf. Close releases the handle (GEM_CLOSE); later calls return
+// nil and do nothing. A framebuffer made from the handle holds its own
+// reference to the buffer object and outlives the handle.
+type GEM struct {
+	dev    *Device
+	handle Handle
+	mu     sync.Mutex
+	closed bool
+}
+
+// Handle returns the GEM handle, valid until Close; 0 after it.
+func (g *GEM) Handle() Handle {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return 0
+	}
+	return g.handle
+}
+
+// Dumb owns a dumb buffer: a buffer object the driver allocates for CPU
+// drawing (DRM_IOCTL_MODE_CREATE_DUMB). Close destroys it (DESTROY_DUMB);
+// later calls return nil and do nothing.
 type Dumb struct {
 	dev    *Device
 	Handle Handle
@@ -659,7 +683,8 @@ type Dumb struct {
 }
 
 // FBInfo is what GETFB2 says about a framebuffer. Its Handles are GEM
-// handles opened in the reading process; Release closes them.
+// handles opened in the reading process, which the FBInfo owns: Close
+// closes them, and later calls return nil and do nothing.
 type FBInfo struct {
 	ID            FBID
 	Width, Height int
@@ -670,7 +695,7 @@ type FBInfo struct {
 	Offsets       [4]uint32
 	Modifier      Modifier // ModifierInvalid without DRM_MODE_FB_MODIFIERS
 	dev           *Device
-	released      bool
+	closed        bool
 }
 
 // FlipFlags tune Flip.
@@ -769,12 +794,12 @@ type ScanoutOptions struct {
 // shown: the userspace drm_client_buffer. Close releases the framebuffer,
 // the GEM handle and the buffer.
 type Scanout struct {
-	Buffer      *access.Buffer
-	Framebuffer *Framebuffer
-	Width       int
-	Height      int
-	Pitch       int
-	Format      Format
+	Buffer *access.Buffer
+	FB     *FB
+	Width  int
+	Height int
+	Pitch  int
+	Format Format
 	// Source is the buffer source that worked (never SourceAuto), and
 	// Heap the heap's name when it is SourceHeap: more buffers for the
 	// same output can go straight there.
@@ -791,7 +816,7 @@ type Scanout struct {
 	Choice HeapChoice
 
 	dev    *Device
-	handle Handle
+	gem    *GEM // the imported buffer's handle, for heap and udmabuf
 	dumb   *Dumb
 	closed bool
 }

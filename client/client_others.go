@@ -55,12 +55,6 @@ func (d *Device) Properties(Object) (Properties, error) {
 // Blob fails off Linux.
 func (d *Device) Blob(BlobID) ([]byte, error) { return nil, errNotLinux("read blob of") }
 
-// CreateBlob fails off Linux.
-func (d *Device) CreateBlob([]byte) (BlobID, error) { return 0, errNotLinux("create blob on") }
-
-// DestroyBlob fails off Linux.
-func (d *Device) DestroyBlob(BlobID) error { return errNotLinux("destroy blob on") }
-
 // Connector fails off Linux.
 func (d *Device) Connector(ConnectorID) (*Connector, error) {
 	return nil, errNotLinux("read connector of")
@@ -93,10 +87,10 @@ func ParseInFormats([]byte) (map[Format][]Modifier, error) {
 func ConnectorName(t, i uint32) string { return fmt.Sprintf("type%d-%d", t, i) }
 
 // ImportDmaBuf fails off Linux.
-func (d *Device) ImportDmaBuf(int) (Handle, error) { return 0, errNotLinux("import dma-buf into") }
+func (d *Device) ImportDmaBuf(int) (*GEM, error) { return nil, errNotLinux("import dma-buf into") }
 
-// CloseHandle fails off Linux.
-func (d *Device) CloseHandle(Handle) error { return errNotLinux("close GEM handle on") }
+// Close does nothing off Linux.
+func (g *GEM) Close() error { return nil }
 
 // CreateDumb fails off Linux.
 func (d *Device) CreateDumb(int, int, int) (*Dumb, error) {
@@ -106,44 +100,44 @@ func (d *Device) CreateDumb(int, int, int) (*Dumb, error) {
 // MapOffset fails off Linux.
 func (b *Dumb) MapOffset() (int64, error) { return 0, errNotLinux("map dumb buffer of") }
 
-// Destroy does nothing off Linux.
-func (b *Dumb) Destroy() error { return nil }
+// Close does nothing off Linux.
+func (b *Dumb) Close() error { return nil }
 
 // Buffer fails off Linux.
 func (b *Dumb) Buffer() (*access.Buffer, error) { return nil, errNotLinux("map dumb buffer of") }
 
 // AddFB fails off Linux.
-func (d *Device) AddFB(int, int, Format, Handle, uint32, uint32, Modifier) (*Framebuffer, error) {
+func (d *Device) AddFB(int, int, Format, Handle, uint32, uint32, Modifier) (*FB, error) {
 	return nil, errNotLinux("add framebuffer on")
 }
 
-// Remove does nothing off Linux.
-func (fb *Framebuffer) Remove() error { return nil }
+// Close does nothing off Linux.
+func (fb *FB) Close() error { return nil }
 
-// CloseFB does nothing off Linux.
-func (fb *Framebuffer) CloseFB() error { return nil }
+// CloseRetained does nothing off Linux.
+func (fb *FB) CloseRetained() error { return nil }
 
 // GetFB2 fails off Linux.
 func (d *Device) GetFB2(FBID) (*FBInfo, error) { return nil, errNotLinux("read framebuffer of") }
 
-// Release does nothing off Linux.
-func (i *FBInfo) Release() error { return nil }
+// Close does nothing off Linux.
+func (i *FBInfo) Close() error { return nil }
 
 // Modeset fails off Linux.
-func (d *Device) Modeset(*Output, *Framebuffer) error { return errNotLinux("modeset on") }
+func (d *Device) Modeset(*Output, *FB) error { return errNotLinux("modeset on") }
 
 // Flip fails off Linux.
-func (d *Device) Flip(*Output, *Framebuffer, []image.Rectangle, FlipFlags) error {
+func (d *Device) Flip(*Output, *FB, []image.Rectangle, FlipFlags) error {
 	return errNotLinux("flip on")
 }
 
 // Damage fails off Linux.
-func (d *Device) Damage(*Output, *Framebuffer, []image.Rectangle) error {
+func (d *Device) Damage(*Output, *FB, []image.Rectangle) error {
 	return errNotLinux("damage on")
 }
 
 // DirtyFB fails off Linux.
-func (d *Device) DirtyFB(*Framebuffer, []image.Rectangle) error { return errNotLinux("dirty on") }
+func (d *Device) DirtyFB(*FB, []image.Rectangle) error { return errNotLinux("dirty on") }
 
 // NeedsNoDirty is false off Linux.
 func (d *Device) NeedsNoDirty() bool { return false }

@@ -98,7 +98,7 @@ func (r *atomicReq) commit(flags uint32, userData uint64) error {
 
 // planeArea sets the plane's source (16.16 fixed point) and destination
 // rectangles: the part of fb that fits the mode, at the top left.
-func (r *atomicReq) planeArea(p PlaneID, fb *Framebuffer, m Mode) {
+func (r *atomicReq) planeArea(p PlaneID, fb *FB, m Mode) {
 	w := uint64(min(fb.Width, m.Width()))
 	h := uint64(min(fb.Height, m.Height()))
 	r.set(p, "SRC_X", 0)
@@ -114,13 +114,13 @@ func (r *atomicReq) planeArea(p PlaneID, fb *Framebuffer, m Mode) {
 // Modeset shows fb on out with out.Mode: an atomic commit (checked with
 // TEST_ONLY first) of the mode blob, the connector routing and the plane,
 // or SETCRTC on legacy devices. It blocks until the mode is set.
-func (d *Device) Modeset(out *Output, fb *Framebuffer) error {
+func (d *Device) Modeset(out *Output, fb *FB) error {
 	op := fmt.Sprintf("set %s on %s with framebuffer %d on", out.Mode, out.Connector.Name, fb.id)
 	if !d.atomic {
 		return d.setCRTC(op, out, fb)
 	}
 	mi := modeToKernel(out.Mode)
-	blob, err := d.CreateBlob(unsafe.Slice((*byte)(unsafe.Pointer(&mi)), unsafe.Sizeof(mi)))
+	blob, err := d.createBlob(unsafe.Slice((*byte)(unsafe.Pointer(&mi)), unsafe.Sizeof(mi)))
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func (d *Device) Modeset(out *Output, fb *Framebuffer) error {
 	return nil
 }
 
-func (d *Device) setCRTC(op string, out *Output, fb *Framebuffer) error {
+func (d *Device) setCRTC(op string, out *Output, fb *FB) error {
 	conns := []uint32{uint32(out.Connector.ID)}
 	c := uapi.ModeCrtc{
 		Set_connectors_ptr: uapi.SlicePointer(conns),
@@ -172,7 +172,7 @@ func (d *Device) setCRTC(op string, out *Output, fb *Framebuffer) error {
 // with FlipEvent a flip-complete event carrying fb's id as UserData arrives
 // when it is done (WaitFlip, ReadEvents). A flip still pending makes it fail
 // with EBUSY.
-func (d *Device) Flip(out *Output, fb *Framebuffer, damage []image.Rectangle, flags FlipFlags) error {
+func (d *Device) Flip(out *Output, fb *FB, damage []image.Rectangle, flags FlipFlags) error {
 	op := func() string { return fmt.Sprintf("flip %s to framebuffer %d on", out.Connector.Name, fb.id) }
 	if !d.atomic {
 		f := uint32(0)
@@ -203,7 +203,7 @@ func (d *Device) Flip(out *Output, fb *Framebuffer, damage []image.Rectangle, fl
 
 // planeCommit commits FB_ID (and the plane's area) with a damage blob,
 // in the device's scratch memory.
-func (d *Device) planeCommit(out *Output, fb *Framebuffer, damage []image.Rectangle, flags uint32) error {
+func (d *Device) planeCommit(out *Output, fb *FB, damage []image.Rectangle, flags uint32) error {
 	sc := &d.scratch
 	sc.Lock()
 	defer sc.Unlock()
@@ -225,7 +225,7 @@ func (d *Device) planeCommit(out *Output, fb *Framebuffer, damage []image.Rectan
 	for _, c := range sc.clips {
 		sc.rects = append(sc.rects, uapi.ModeRect{X1: int32(c.Min.X), Y1: int32(c.Min.Y), X2: int32(c.Max.X), Y2: int32(c.Max.Y)})
 	}
-	blob, err := d.CreateBlob(unsafe.Slice((*byte)(unsafe.Pointer(&sc.rects[0])), len(sc.rects)*int(unsafe.Sizeof(sc.rects[0]))))
+	blob, err := d.createBlob(unsafe.Slice((*byte)(unsafe.Pointer(&sc.rects[0])), len(sc.rects)*int(unsafe.Sizeof(sc.rects[0]))))
 	if err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func (d *Device) planeCommit(out *Output, fb *Framebuffer, damage []image.Rectan
 // DIRTYFB on legacy devices. A driver that needs no DIRTYFB (ENOSYS, like
 // bochs) is remembered and later calls do nothing. Nil rects mean the
 // whole framebuffer. It blocks until the update is committed.
-func (d *Device) Damage(out *Output, fb *Framebuffer, rects []image.Rectangle) error {
+func (d *Device) Damage(out *Output, fb *FB, rects []image.Rectangle) error {
 	if rects != nil && !anyDamage(fb.Width, fb.Height, rects) {
 		return nil
 	}
@@ -257,7 +257,7 @@ func (d *Device) Damage(out *Output, fb *Framebuffer, rects []image.Rectangle) e
 // DirtyFB flushes damaged rectangles of fb to the display (DIRTYFB), for
 // drivers that upload or copy on demand. ENOSYS means the driver needs no
 // flushing: it is remembered and later calls do nothing.
-func (d *Device) DirtyFB(fb *Framebuffer, rects []image.Rectangle) error {
+func (d *Device) DirtyFB(fb *FB, rects []image.Rectangle) error {
 	d.mu.Lock()
 	skip := d.noDirty
 	d.mu.Unlock()

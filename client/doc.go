@@ -10,9 +10,10 @@
 //   - Probe, Connector, Encoder, CRTC, Plane and Property are what
 //     drm_client_modeset_probe() looks at; SelectOutput picks a connector,
 //     its mode, a CRTC and a primary plane the way it does.
-//   - ImportDmaBuf, CreateDumb, AddFB and Framebuffer are drm_client_buffer:
-//     a buffer object (imported over PRIME, or a dumb buffer) wrapped in a
-//     framebuffer.
+//   - ImportDmaBuf, CreateDumb, AddFB and FB are drm_client_buffer: a
+//     buffer object (imported over PRIME, or a dumb buffer) wrapped in a
+//     framebuffer. (FB is the kernel's struct drm_framebuffer; package
+//     fbemu's Framebuffer is the fbdev emulation drawn on top of one.)
 //   - Modeset, Flip and Damage are drm_client_modeset_commit() and the
 //     fbdev helper's damage worker: an atomic commit (legacy SETCRTC,
 //     PAGE_FLIP and DIRTYFB when atomic is not available) with damage clips.
@@ -33,8 +34,31 @@
 //     to udmabuf and then to a dumb buffer, saying which path was taken and
 //     why.
 //
-// Every object the kernel hands out (GEM handle, framebuffer, property blob,
-// the device fd) has one owner here whose Close or Remove is idempotent.
+// # Who owns what
+//
+// Every object the kernel hands out has one owner here, and every owner
+// has one Close: it releases the object, and once it succeeded later calls
+// return nil and do nothing. What a failed call made is released before it
+// returns.
+//
+//   - Device owns the device fd and the mode blobs of the CRTCs it set
+//     (Close).
+//   - GEM owns a GEM handle from ImportDmaBuf (Close: GEM_CLOSE).
+//   - Dumb owns a dumb buffer's GEM handle (Close: DESTROY_DUMB); its
+//     Buffer hands that over to an access.Buffer, whose Close closes the
+//     Dumb.
+//   - FB owns a framebuffer id from AddFB (Close: RMFB, which turns off a
+//     plane showing it). CloseRetained is the other way to let go
+//     (CLOSEFB, Linux 6.8+): the framebuffer stays on its plane, so a
+//     splash can hand the picture over to the next display client.
+//   - FBInfo owns the GEM handles GETFB2 opened (Close).
+//   - Scanout owns its FB, GEM or Dumb and access.Buffer (Close, or
+//     CloseRetained to leave the picture up).
+//
+// Mappings of buffers are package access's: access.Mapping (Close). Raw ids
+// (FBID, Handle, BlobID, ...) own nothing; they name objects for the
+// kernel.
+//
 // The package works on Linux; elsewhere Open returns an error wrapping
 // os.ErrNotExist.
 package client

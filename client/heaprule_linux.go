@@ -66,7 +66,7 @@ func (d *Device) tryHeap(name string, size int) error {
 		return err
 	}
 	defer b.Close()
-	h, err := d.ImportDmaBuf(b.Fd())
+	g, err := d.ImportDmaBuf(b.Fd())
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && errors.Is(err, ErrImportUnsupported) {
@@ -74,5 +74,5 @@ func (d *Device) tryHeap(name string, size int) error {
 		}
 		return err
 	}
-	return d.CloseHandle(h)
+	return g.Close()
 }

@@ -68,7 +68,7 @@ func fbGone(t *testing.T, d *Device, id FBID) {
 	t.Helper()
 	info, err := d.GetFB2(id)
 	if err == nil {
-		info.Release()
+		info.Close()
 		t.Errorf("framebuffer %d still exists", id)
 	} else if !errors.Is(err, unix.ENOENT) {
 		t.Errorf("GETFB2 of removed framebuffer %d: %v, want ENOENT", id, err)
@@ -163,7 +163,7 @@ func TestKernelDumb(t *testing.T) {
 	}
 	buf, err := db.Buffer()
 	if err != nil {
-		db.Destroy()
+		db.Close()
 		t.Fatal(err)
 	}
 	if buf.Kind() != access.KindDumb || !strings.HasPrefix(buf.Origin(), "dumb (") {
@@ -190,7 +190,7 @@ func TestKernelDumb(t *testing.T) {
 		t.Errorf("second close: %v", err)
 	}
 	// The handle is gone: closing it again is refused.
-	if err := d.CloseHandle(db.Handle); err == nil {
+	if err := d.closeHandle(db.Handle); err == nil {
 		t.Errorf("GEM handle %d still open after the dumb buffer was destroyed", db.Handle)
 	}
 }
@@ -201,27 +201,27 @@ func TestKernelAddFB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Destroy()
+	defer db.Close()
 	fb, err := d.AddFB(64, 48, FormatXRGB8888, db.Handle, db.Pitch, 0, ModifierInvalid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	info, err := d.GetFB2(fb.ID())
 	if err != nil {
-		fb.Remove()
+		fb.Close()
 		t.Fatal(err)
 	}
 	if info.Width != 64 || info.Height != 48 || info.Format != FormatXRGB8888 || info.Pitches[0] != db.Pitch || info.Handles[0] == 0 {
 		t.Errorf("GETFB2: %+v", info)
 	}
-	if err := info.Release(); err != nil {
+	if err := info.Close(); err != nil {
 		t.Error(err)
 	}
-	if err := fb.Remove(); err != nil {
+	if err := fb.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := fb.Remove(); err != nil {
-		t.Errorf("second Remove: %v", err)
+	if err := fb.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 	fbGone(t, d, fb.ID())
 	// A bad pitch says what was tried.
@@ -250,19 +250,30 @@ func TestKernelImport(t *testing.T) {
 		if err != nil {
 			t.Fatalf("cirrus: %v", err)
 		}
-		fb, err := d.AddFB(64, 64, FormatXRGB8888, handle, 256, 0, ModifierInvalid)
+		h := handle.Handle()
+		fb, err := d.AddFB(64, 64, FormatXRGB8888, h, 256, 0, ModifierInvalid)
 		if err != nil {
 			t.Error(err)
-		} else if err := fb.Remove(); err != nil {
+		} else if err := fb.Close(); err != nil {
 			t.Error(err)
 		}
-		if err := d.CloseHandle(handle); err != nil {
+		if err := handle.Close(); err != nil {
 			t.Error(err)
+		}
+		if err := handle.Close(); err != nil {
+			t.Errorf("second Close of the imported handle: %v", err)
+		}
+		if handle.Handle() != 0 {
+			t.Errorf("imported handle reads %d after Close, want 0", handle.Handle())
+		}
+		// The handle is gone: closing it behind the GEM's back is refused.
+		if err := d.closeHandle(h); err == nil {
+			t.Errorf("GEM handle %d still open after Close", h)
 		}
 	case "bochs", "virtio":
 		want := map[string]unix.Errno{"bochs": unix.EINVAL, "virtio": unix.ENODEV}[drv]
 		if err == nil {
-			d.CloseHandle(handle)
+			handle.Close()
 			t.Fatalf("%s imported a heap buffer; expected %v", drv, want)
 		}
 		if !errors.Is(err, ErrImportUnsupported) || !errors.Is(err, want) ||
@@ -287,7 +298,7 @@ func scanout(t *testing.T, d *Device, out *Output, src Source) *Scanout {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		id := s.Framebuffer.ID()
+		id := s.FB.ID()
 		if err := s.Close(); err != nil {
 			t.Error(err)
 		}
@@ -324,8 +335,8 @@ func TestKernelScanoutAuto(t *testing.T) {
 			t.Errorf("%s: fallbacks %q, want the heap and udmabuf import refusals", drv, s.Fallbacks)
 		}
 	}
-	if s.Framebuffer.Width != out.Mode.Width() || s.Buffer.Size() < s.Pitch*s.Height {
-		t.Errorf("scanout %dx%d pitch %d size %d", s.Framebuffer.Width, s.Height, s.Pitch, s.Buffer.Size())
+	if s.FB.Width != out.Mode.Width() || s.Buffer.Size() < s.Pitch*s.Height {
+		t.Errorf("scanout %dx%d pitch %d size %d", s.FB.Width, s.Height, s.Pitch, s.Buffer.Size())
 	}
 	// Each source can be asked for; the dumb one always works.
 	dumb := scanout(t, d, out, SourceDumb)
@@ -357,7 +368,7 @@ func TestKernelScanoutFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Destroy()
+	defer db.Close()
 	if db.Handle != 1 {
 		t.Errorf("new dumb buffer got handle %d: earlier handles leaked", db.Handle)
 	}
@@ -368,18 +379,18 @@ func TestKernelModesetFlipDamage(t *testing.T) {
 	out := output(t, d)
 	a := scanout(t, d, out, SourceAuto)
 	b := scanout(t, d, out, SourceDumb)
-	if err := d.Modeset(out, a.Framebuffer); err != nil {
+	if err := d.Modeset(out, a.FB); err != nil {
 		t.Fatal(err)
 	}
 	p, err := d.Plane(out.Plane.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.FB != a.Framebuffer.ID() || p.CRTC != out.CRTC.ID {
-		t.Errorf("after modeset the plane shows fb %d on crtc %d, want %d on %d", p.FB, p.CRTC, a.Framebuffer.ID(), out.CRTC.ID)
+	if p.FB != a.FB.ID() || p.CRTC != out.CRTC.ID {
+		t.Errorf("after modeset the plane shows fb %d on crtc %d, want %d on %d", p.FB, p.CRTC, a.FB.ID(), out.CRTC.ID)
 	}
 	blob := d.modeBlobs[out.CRTC.ID]
-	if err := d.Modeset(out, a.Framebuffer); err != nil {
+	if err := d.Modeset(out, a.FB); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.Blob(blob); !errors.Is(err, unix.ENOENT) {
@@ -387,7 +398,7 @@ func TestKernelModesetFlipDamage(t *testing.T) {
 	}
 
 	start := time.Now()
-	if err := d.Flip(out, b.Framebuffer, []image.Rectangle{image.Rect(0, 0, 10, 10)}, FlipEvent); err != nil {
+	if err := d.Flip(out, b.FB, []image.Rectangle{image.Rect(0, 0, 10, 10)}, FlipEvent); err != nil {
 		t.Fatal(err)
 	}
 	ev, err := d.WaitFlip(time.Second)
@@ -395,8 +406,8 @@ func TestKernelModesetFlipDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("flip event %+v after %v", ev, time.Since(start))
-	if ev.Type != EventFlipComplete || ev.UserData != uint64(b.Framebuffer.ID()) {
-		t.Errorf("event %+v, want a flip to fb %d", ev, b.Framebuffer.ID())
+	if ev.Type != EventFlipComplete || ev.UserData != uint64(b.FB.ID()) {
+		t.Errorf("event %+v, want a flip to fb %d", ev, b.FB.ID())
 	}
 	if d.Caps().CRTCInVBlankEvent && ev.CRTC != out.CRTC.ID {
 		t.Errorf("event on crtc %d, want %d", ev.CRTC, out.CRTC.ID)
@@ -416,7 +427,7 @@ func TestKernelModesetFlipDamage(t *testing.T) {
 		}
 		return nil
 	})
-	err = d.Damage(out, b.Framebuffer, clips)
+	err = d.Damage(out, b.FB, clips)
 	restore()
 	if err != nil {
 		t.Error(err)
@@ -426,10 +437,10 @@ func TestKernelModesetFlipDamage(t *testing.T) {
 	if want := map[bool]int{true: 1, false: 0}[out.Plane.DamageClips && d.Atomic()]; created != want || destroyed != want {
 		t.Errorf("damage: %d blobs created, %d destroyed; want %d of each", created, destroyed, want)
 	}
-	if err := d.Damage(out, b.Framebuffer, nil); err != nil {
+	if err := d.Damage(out, b.FB, nil); err != nil {
 		t.Error(err)
 	}
-	if err := d.Damage(out, b.Framebuffer, []image.Rectangle{image.Rect(-9, -9, -1, -1)}); err != nil {
+	if err := d.Damage(out, b.FB, []image.Rectangle{image.Rect(-9, -9, -1, -1)}); err != nil {
 		t.Error(err)
 	}
 }
@@ -442,23 +453,23 @@ func TestKernelLegacy(t *testing.T) {
 	out := output(t, d)
 	a := scanout(t, d, out, SourceDumb)
 	b := scanout(t, d, out, SourceDumb)
-	if err := d.Modeset(out, a.Framebuffer); err != nil {
+	if err := d.Modeset(out, a.FB); err != nil {
 		t.Fatal(err)
 	}
 	c, err := d.CRTC(out.CRTC.ID, out.CRTC.Index)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.FB != a.Framebuffer.ID() || !c.ModeValid || c.Mode.Width() != out.Mode.Width() {
+	if c.FB != a.FB.ID() || !c.ModeValid || c.Mode.Width() != out.Mode.Width() {
 		t.Errorf("after SETCRTC: crtc fb %d mode %v", c.FB, c.Mode)
 	}
-	if err := d.Flip(out, b.Framebuffer, nil, FlipEvent); err != nil {
+	if err := d.Flip(out, b.FB, nil, FlipEvent); err != nil {
 		t.Fatal(err)
 	}
-	if ev, err := d.WaitFlip(time.Second); err != nil || ev.UserData != uint64(b.Framebuffer.ID()) {
+	if ev, err := d.WaitFlip(time.Second); err != nil || ev.UserData != uint64(b.FB.ID()) {
 		t.Errorf("legacy flip: %+v %v", ev, err)
 	}
-	if err := d.Damage(out, b.Framebuffer, []image.Rectangle{image.Rect(1, 1, 20, 20)}); err != nil {
+	if err := d.Damage(out, b.FB, []image.Rectangle{image.Rect(1, 1, 20, 20)}); err != nil {
 		t.Error(err)
 	}
 	switch drv := driver(t, d); drv {
@@ -471,7 +482,7 @@ func TestKernelLegacy(t *testing.T) {
 			t.Errorf("%s: DIRTYFB taken as unneeded", drv)
 		}
 	}
-	if err := d.Damage(out, b.Framebuffer, nil); err != nil {
+	if err := d.Damage(out, b.FB, nil); err != nil {
 		t.Error(err)
 	}
 }
@@ -483,16 +494,16 @@ func TestKernelCloseFB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Destroy()
+	defer db.Close()
 	fb, err := d.AddFB(out.Mode.Width(), out.Mode.Height(), FormatXRGB8888, db.Handle, db.Pitch, 0, ModifierInvalid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fb.Remove()
+	defer fb.Close()
 	if err := d.Modeset(out, fb); err != nil {
 		t.Fatal(err)
 	}
-	if err := fb.CloseFB(); err != nil {
+	if err := fb.CloseRetained(); err != nil {
 		if !kernelAtLeast(t, 6, 8) && errors.Is(err, ErrNotSupported) {
 			t.Logf("kernel before 6.8: %v", err)
 			return
@@ -514,10 +525,10 @@ func TestKernelCloseFB(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GETFB2 after CLOSEFB: %v", err)
 	}
-	info.Release()
+	info.Close()
 	// Showing another framebuffer drops the last reference.
 	s := scanout(t, d, out, SourceDumb)
-	if err := d.Modeset(out, s.Framebuffer); err != nil {
+	if err := d.Modeset(out, s.FB); err != nil {
 		t.Fatal(err)
 	}
 	fbGone(t, d, fb.ID())
@@ -575,7 +586,7 @@ func TestKernelFaults(t *testing.T) {
 		return nil
 	})
 	before := d.modeBlobs[out.CRTC.ID]
-	err := d.Modeset(out, s.Framebuffer)
+	err := d.Modeset(out, s.FB)
 	restore()
 	if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "set "+out.Mode.String()+" on "+out.Connector.Name) {
 		t.Errorf("failing modeset: %v", err)

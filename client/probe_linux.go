@@ -220,9 +220,10 @@ func (d *Device) Blob(id BlobID) ([]byte, error) {
 	return nil, d.err(op, errors.New("blob size kept changing"))
 }
 
-// CreateBlob makes a property blob holding data. The caller owns it and
-// destroys it with DestroyBlob.
-func (d *Device) CreateBlob(data []byte) (BlobID, error) {
+// createBlob makes a property blob holding data. The caller owns it and
+// destroys it with destroyBlob: the Device keeps the mode blobs of the
+// CRTCs it set until Close, a commit's damage blob goes right after it.
+func (d *Device) createBlob(data []byte) (BlobID, error) {
 	c := uapi.ModeCreateBlob{Data: uapi.SlicePointer(data), Length: uint32(len(data))}
 	err := d.ioctl(uapi.DRM_IOCTL_MODE_CREATEPROPBLOB, unsafe.Pointer(&c))
 	runtime.KeepAlive(data)
@@ -230,14 +231,6 @@ func (d *Device) CreateBlob(data []byte) (BlobID, error) {
 		return 0, d.err(fmt.Sprintf("create a %d-byte property blob on", len(data)), err)
 	}
 	return BlobID(c.Id), nil
-}
-
-// DestroyBlob releases a blob made by CreateBlob.
-func (d *Device) DestroyBlob(id BlobID) error {
-	if err := d.destroyBlob(id); err != nil {
-		return d.err(fmt.Sprintf("destroy blob %d on", id), err)
-	}
-	return nil
 }
 
 func (d *Device) destroyBlob(id BlobID) error {

@@ -101,7 +101,7 @@ func (d *Device) tryScanout(src Source, w, h int, f Format, bpp int, heap string
 			return s, label, err
 		}
 		s.Pitch = int(s.dumb.Pitch)
-		if s.Framebuffer, err = d.AddFB(w, h, f, s.dumb.Handle, s.dumb.Pitch, 0, ModifierInvalid); err != nil {
+		if s.FB, err = d.AddFB(w, h, f, s.dumb.Handle, s.dumb.Pitch, 0, ModifierInvalid); err != nil {
 			return s, label, err
 		}
 		s.Path = fmt.Sprintf("dumb buffer of %s (pitch %d)", d.name(), s.Pitch)
@@ -111,14 +111,14 @@ func (d *Device) tryScanout(src Source, w, h int, f Format, bpp int, heap string
 		return s, label, fmt.Errorf("%s is not a dma-buf", s.Buffer.Origin())
 	}
 	s.Pitch = pitch
-	if s.handle, err = d.ImportDmaBuf(s.Buffer.Fd()); err != nil {
+	if s.gem, err = d.ImportDmaBuf(s.Buffer.Fd()); err != nil {
 		var e *Error
 		if errors.As(err, &e) && errors.Is(err, ErrImportUnsupported) {
 			return s, label, fmt.Errorf("import refused by %s: %w", d.name(), e.Err)
 		}
 		return s, label, err
 	}
-	if s.Framebuffer, err = d.AddFB(w, h, f, s.handle, uint32(pitch), 0, ModifierInvalid); err != nil {
+	if s.FB, err = d.AddFB(w, h, f, s.gem.Handle(), uint32(pitch), 0, ModifierInvalid); err != nil {
 		return s, label, err
 	}
 	s.Path = s.Buffer.Origin() + ", imported via PRIME"
@@ -129,8 +129,8 @@ func (d *Device) tryScanout(src Source, w, h int, f Format, bpp int, heap string
 // the buffer (destroying a dumb buffer). Calling it again does nothing.
 func (s *Scanout) Close() error { return s.release(false) }
 
-// CloseRetained is Close with the framebuffer closed by CloseFB instead of
-// removed, so a plane showing it keeps showing it after this process lets
+// CloseRetained is Close with the framebuffer closed by FB.CloseRetained
+// (CLOSEFB) instead of removed, so a plane showing it keeps showing it after this process lets
 // go (the framebuffer holds its own reference to the buffer, which outlives
 // the handle and the buffer released here). On kernels before 6.8 the
 // framebuffer is left to the device file (which removes it when closed)
@@ -143,21 +143,18 @@ func (s *Scanout) release(retain bool) error {
 	}
 	s.closed = true
 	var errs []error
-	if s.Framebuffer != nil {
+	if s.FB != nil {
 		if retain {
-			errs = append(errs, s.Framebuffer.CloseFB())
+			errs = append(errs, s.FB.CloseRetained())
 		} else {
-			errs = append(errs, s.Framebuffer.Remove())
+			errs = append(errs, s.FB.Close())
 		}
 	}
-	if s.handle != 0 {
-		errs = append(errs, s.dev.CloseHandle(s.handle))
-		s.handle = 0
-	}
+	errs = append(errs, s.gem.Close())
 	if s.Buffer != nil {
 		errs = append(errs, s.Buffer.Close())
 	} else if s.dumb != nil {
-		errs = append(errs, s.dumb.Destroy())
+		errs = append(errs, s.dumb.Close())
 	}
 	return errors.Join(errs...)
 }

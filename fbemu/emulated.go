@@ -234,7 +234,7 @@ func (e *Emulated) SnapshotInto(dst *image.RGBA, rects ...image.Rectangle) error
 	if err != nil {
 		return fmt.Errorf("fbemu: snapshot: %w", err)
 	}
-	defer m.Unmap()
+	defer m.Close()
 	pix, err := m.Begin(access.Read)
 	if err != nil {
 		return fmt.Errorf("fbemu: snapshot: %w", err)

@@ -406,7 +406,7 @@ func (fb *Framebuffer) Close() error {
 	fb.closed = true
 	var errs []error
 	for _, b := range fb.bufs {
-		errs = append(errs, b.m.Unmap())
+		errs = append(errs, b.m.Close())
 	}
 	if fb.disp != nil {
 		errs = append(errs, fb.disp.close())

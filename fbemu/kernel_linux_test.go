@@ -92,7 +92,7 @@ func TestKernelDamageOnlyUpdate(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := k.scanouts[p.Buffer].Framebuffer.ID(); plane.FB != want {
+				if want := k.scanouts[p.Buffer].FB.ID(); plane.FB != want {
 					t.Errorf("plane shows framebuffer %d, want %d", plane.FB, want)
 				}
 				// A frame without damage commits nothing.
@@ -165,7 +165,7 @@ func TestKernelSeveralOutputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p := k.LastPresent(); plane.FB != k.scanouts[p.Buffer].Framebuffer.ID() || plane.CRTC != outs[i].CRTC.ID {
+		if p := k.LastPresent(); plane.FB != k.scanouts[p.Buffer].FB.ID() || plane.CRTC != outs[i].CRTC.ID {
 			t.Errorf("output %d: plane shows fb %d on crtc %d", i, plane.FB, plane.CRTC)
 		}
 		t.Logf("output %s: %d frames, last %+v", outs[i], k.Frames(), k.LastPresent().Clips())

@@ -132,7 +132,7 @@ func (k *KMS) LastPresent() Present { return k.last }
 func (k *KMS) name() string { return k.dev.Driver().Name + "drmfb" }
 
 func (k *KMS) present(i int, damage []image.Rectangle) error {
-	fb := k.scanouts[i].Framebuffer
+	fb := k.scanouts[i].FB
 	p := Present{Buffer: i}
 	p.N = copy(p.Damage[:], damage)
 	switch {
@@ -164,7 +164,7 @@ func (k *KMS) waitIdle() error {
 	if k.pending < 0 {
 		return nil
 	}
-	want := uint64(k.scanouts[k.pending].Framebuffer.ID())
+	want := uint64(k.scanouts[k.pending].FB.ID())
 	// The event for this flip only: another output's stays queued for it.
 	if _, err := k.dev.WaitFlipFor(want, k.timeout); err != nil {
 		return fmt.Errorf("fbemu: wait for the flip to buffer %d: %w", k.pending, err)
@@ -221,7 +221,7 @@ func (k *KMS) Restore() error {
 	if k.shown < 0 {
 		return nil
 	}
-	fb := k.scanouts[k.shown].Framebuffer
+	fb := k.scanouts[k.shown].FB
 	if err := k.dev.Modeset(k.out, fb); err != nil {
 		return err
 	}

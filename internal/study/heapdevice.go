@@ -86,10 +86,10 @@ func measureHeap(dev *client.Device, h access.Heap, size Size, tries int) (HeapI
 	}
 	defer hf.Close()
 	var bufs []*access.Buffer
-	var handles []client.Handle
+	var handles []*client.GEM
 	defer func() {
 		for _, hd := range handles {
-			dev.CloseHandle(hd)
+			hd.Close()
 		}
 		for _, b := range bufs {
 			b.Close()

@@ -95,7 +95,7 @@ func (s *sources) alloc(src Source, size Size) (frameBuf, error) {
 			return frameBuf{}, derr
 		}
 		if b, err = dumb.Buffer(); err != nil {
-			dumb.Destroy()
+			dumb.Close()
 			return frameBuf{}, err
 		}
 		stride = int(dumb.Pitch)
@@ -218,7 +218,7 @@ func runCell(fb frameBuf, s Strategy, w Workload, size Size, frames, warmup int)
 	if err != nil {
 		return Cell{}, err
 	}
-	defer m.Unmap()
+	defer m.Close()
 	p := newPainter(w, size)
 	mode := modeFor(w)
 	rects := make([]image.Rectangle, 0, 4)

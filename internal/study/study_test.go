@@ -168,7 +168,7 @@ func TestEveryStrategyLeavesTheSameFrame(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer m.Unmap()
+			defer m.Close()
 			got, err := m.Begin(access.Read)
 			if err != nil {
 				t.Fatal(err)

@@ -177,7 +177,7 @@ func compare() (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	defer info.Release()
+	defer info.Close()
 	fmt.Printf("primary plane shows framebuffer %d: %dx%d %s, pitch %d\n", fbID, info.Width, info.Height, info.Format, info.Pitches[0])
 	if info.Format != fbemu.XRGB8888.FourCC() && info.Format != fbemu.ARGB8888.FourCC() {
 		// The splash is drawn in XRGB8888: this is someone else's

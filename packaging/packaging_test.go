@@ -541,7 +541,7 @@ func writeTheme(t *testing.T, dir, logo string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	copyFile(t, filepath.Join(root, "splash/assets/logo.png"), filepath.Join(dir, "logo.png"), 0o644)
+	copyFile(t, filepath.Join(root, "splash/theme/assets/logo.png"), filepath.Join(dir, "logo.png"), 0o644)
 	theme := filepath.Join(dir, "theme.toml")
 	if err := os.WriteFile(theme, []byte(fmt.Sprintf("[background]\ncolor = \"#102030\"\n\n[logo]\nimage = %q\n", logo)), 0o644); err != nil {
 		t.Fatal(err)

@@ -9,5 +9,3 @@
 // first frame goes up before anything it does not need (fonts, control
 // sockets, animation) is loaded.
 package splash
-
-//go:generate go run ./internal/mklogo -o assets/logo.png

@@ -2,21 +2,15 @@ package splash
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"image"
-	"image/color"
-	"image/jpeg"
-	"image/png"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
-	"golang.org/x/image/bmp"
-
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // fuzzThemeDir holds the images and the font of the golden test theme;
@@ -25,13 +19,13 @@ const fuzzThemeDir = "testdata/theme"
 
 // FuzzParseTheme parses arbitrary theme files whose paths stay in
 // testdata/theme (a file that could name a path leaving it is skipped:
-// the fuzzer is not to read, or glob, the machine's files). A theme is either refused with ThemeErrors,
+// the fuzzer is not to read, or glob, the machine's files). A theme is either refused with theme.Errors,
 // each naming the file and a line of it, or accepted; an accepted theme
 // re-checks clean (every image it names decodes; only a font that names
 // a file that is no font may fail, since fonts are parsed when first
 // drawn) and paints at a small size and at its overrides' sizes.
 func FuzzParseTheme(f *testing.F) {
-	for _, name := range []string{filepath.Join(fuzzThemeDir, "test.toml"), "assets/default.toml"} {
+	for _, name := range []string{filepath.Join(fuzzThemeDir, "test.toml"), "theme/assets/default.toml"} {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -65,11 +59,11 @@ func FuzzParseTheme(f *testing.F) {
 			}
 		}
 		const file = "fuzz.toml"
-		th, err := ParseTheme(file, data, fuzzThemeDir, ThemeOptions{})
+		th, err := theme.Parse(file, data, fuzzThemeDir, theme.Options{})
 		if err != nil {
-			var es ThemeErrors
+			var es theme.Errors
 			if !errors.As(err, &es) || len(es) == 0 {
-				t.Fatalf("error %v (%T) is not ThemeErrors", err, err)
+				t.Fatalf("error %v (%T) is not theme.Errors", err, err)
 			}
 			lines := 1 + bytes.Count(data, []byte("\n"))
 			for _, e := range es {
@@ -78,7 +72,7 @@ func FuzzParseTheme(f *testing.F) {
 				}
 			}
 			// Parsing is a function of the text.
-			if _, err2 := ParseTheme(file, data, fuzzThemeDir, ThemeOptions{}); err2 == nil || err2.Error() != err.Error() {
+			if _, err2 := theme.Parse(file, data, fuzzThemeDir, theme.Options{}); err2 == nil || err2.Error() != err.Error() {
 				t.Fatalf("parsed again: %v, first %v", err2, err)
 			}
 			return
@@ -90,7 +84,7 @@ func FuzzParseTheme(f *testing.F) {
 			t.Fatalf("accepted, yet Check: %v", err)
 		}
 		sizes := []image.Point{{40, 30}}
-		for sz := range th.overrides {
+		for _, sz := range th.Sizes() {
 			if sz.X*sz.Y <= 160*160 && len(sizes) < 4 {
 				sizes = append(sizes, sz)
 			}
@@ -105,120 +99,6 @@ func FuzzParseTheme(f *testing.F) {
 			if err := r.Update(s, st, State{Progress: -1, Frame: 4}); !fontOnly(err) {
 				t.Fatalf("accepted, yet Update at %v: %v", sz, err)
 			}
-		}
-	})
-}
-
-// fuzzBudget is the pixel budget FuzzImage loads images with.
-const fuzzBudget = 64 * 64
-
-// imageSeeds are small images of every format and kind the loader reads,
-// and headers that claim far more pixels than they hold.
-func imageSeeds(f *testing.F) [][]byte {
-	rgba := image.NewNRGBA(image.Rect(0, 0, 8, 6))
-	for i := range rgba.Pix {
-		rgba.Pix[i] = byte(i * 7)
-	}
-	gray := image.NewGray(image.Rect(0, 0, 5, 3))
-	pal := image.NewPaletted(image.Rect(0, 0, 4, 4), color.Palette{color.Black, color.White, color.RGBA{200, 0, 0, 255}})
-	big := image.NewGray(image.Rect(0, 0, 65, 64)) // one column over the budget
-	var out [][]byte
-	enc := func(e func(*bytes.Buffer) error) []byte {
-		var b bytes.Buffer
-		if err := e(&b); err != nil {
-			f.Fatal(err)
-		}
-		return b.Bytes()
-	}
-	for _, img := range []image.Image{rgba, gray, pal, big} {
-		out = append(out,
-			enc(func(b *bytes.Buffer) error { return png.Encode(b, img) }),
-			enc(func(b *bytes.Buffer) error { return jpeg.Encode(b, img, &jpeg.Options{Quality: 50}) }),
-			enc(func(b *bytes.Buffer) error { return bmp.Encode(b, img) }))
-	}
-	// A PNG header of 60000x60000 with no pixels: a loader that trusted
-	// it would allocate 14 GB.
-	p := bytes.Clone(out[0])
-	binary.BigEndian.PutUint32(p[16:], 60000)
-	binary.BigEndian.PutUint32(p[20:], 60000)
-	binary.BigEndian.PutUint32(p[29:], crc32IEEE(p[12:29]))
-	// A JPEG whose frame header claims 65535x65535.
-	j := bytes.Clone(out[1])
-	if i := bytes.Index(j, []byte{0xff, 0xc0}); i >= 0 {
-		binary.BigEndian.PutUint16(j[i+5:], 0xffff)
-		binary.BigEndian.PutUint16(j[i+7:], 0xffff)
-	}
-	// A BMP claiming 2^31-1 x 2^31-1, and one with a negative (top-down)
-	// height.
-	b := bytes.Clone(out[2])
-	binary.LittleEndian.PutUint32(b[18:], 0x7fffffff)
-	binary.LittleEndian.PutUint32(b[22:], 0x7fffffff)
-	td := bytes.Clone(out[2])
-	binary.LittleEndian.PutUint32(td[22:], uint32(0xffffffff-5))
-	return append(out, p, j, b, td, []byte("\x89PNG\r\n\x1a\n"), []byte("\xff\xd8"), []byte("BM"), []byte("GIF89a"))
-}
-
-// FuzzImage loads arbitrary bytes as a theme's logo, with a budget of
-// 64x64 pixels. An image whose header claims more is refused with
-// ErrImageBudget before anything is decoded; what is refused otherwise is
-// an ImageError naming the file; what is accepted decodes to the size its
-// header gave, and decoding it never allocates more than the budget's
-// pixels could need (plus the decoders' fixed buffers).
-func FuzzImage(f *testing.F) {
-	for _, b := range imageSeeds(f) {
-		f.Add(b)
-	}
-	dir := f.TempDir()
-	theme := []byte("[logo]\nimage = \"img\"\n")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if err := os.WriteFile(filepath.Join(dir, "img"), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		// What the header claims, read the way each format's own
-		// decoder reads it.
-		var claimed image.Config
-		var cerr error = errors.New("unknown format")
-		for _, ff := range imageFormats {
-			if bytes.HasPrefix(data, []byte(ff.magic)) {
-				claimed, cerr = ff.config(bytes.NewReader(data))
-				break
-			}
-		}
-		overBudget := cerr == nil && int64(claimed.Width)*int64(claimed.Height) > fuzzBudget
-
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		th, err := ParseTheme("t.toml", theme, dir, ThemeOptions{MaxImagePixels: fuzzBudget})
-		var ti *themeImage
-		if err == nil {
-			ti, err = th.decoded("img")
-		}
-		runtime.ReadMemStats(&after)
-		// Generous: 8 bytes a pixel twice over (the decoded image and a
-		// conversion), and 4 MB for the decoders' tables and buffers.
-		if grew := after.TotalAlloc - before.TotalAlloc; grew > 2*8*fuzzBudget+4<<20 {
-			t.Fatalf("loading a %d-byte image (header %dx%d, %v) allocated %d bytes", len(data), claimed.Width, claimed.Height, cerr, grew)
-		}
-		if err != nil {
-			var ie *ImageError
-			if !errors.As(err, &ie) || ie.Name != "img" {
-				t.Fatalf("error %v does not name the image", err)
-			}
-			if overBudget && !errors.Is(err, ErrImageBudget) {
-				t.Fatalf("header %dx%d is over the budget of %d, yet: %v", claimed.Width, claimed.Height, fuzzBudget, err)
-			}
-			return
-		}
-		if overBudget || cerr != nil {
-			t.Fatalf("accepted an image whose header is %dx%d (%v), budget %d", claimed.Width, claimed.Height, cerr, fuzzBudget)
-		}
-		b := ti.img.Bounds()
-		if b.Dx() != claimed.Width || b.Dy() != claimed.Height || b.Dx()*b.Dy() > fuzzBudget {
-			t.Fatalf("decoded %v, header %dx%d, budget %d", b, claimed.Width, claimed.Height, fuzzBudget)
-		}
-		// It draws.
-		if err := NewRenderer(th, 1).Paint(fbemu.NewSurface(24, 16, fbemu.XRGB8888), State{}); err != nil {
-			t.Fatalf("Paint: %v", err)
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // kmsScreen is the Screen of a KMS device: one framebuffer and renderer per
@@ -31,7 +32,7 @@ type kmsScreen struct {
 	cfg   Config
 	log   *slog.Logger
 	lap   func(string)
-	theme *Theme // nil until the theme is loaded
+	theme *theme.Theme // nil until the theme is loaded
 
 	dev   *client.Device // nil while no device is open
 	heads []*head
@@ -145,7 +146,7 @@ func (ks *kmsScreen) renderer(out *client.Output) *Renderer {
 }
 
 // setTheme draws th from now on, on every head and the ones to come.
-func (ks *kmsScreen) setTheme(th *Theme) {
+func (ks *kmsScreen) setTheme(th *theme.Theme) {
 	ks.theme = th
 	for _, h := range ks.heads {
 		h.s.setRenderer(ks.renderer(h.out))

@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // Defaults for keys a theme leaves unset.
@@ -39,7 +40,7 @@ type layout struct {
 	w, h   int
 	format fbemu.Format
 	scale  float64
-	sec    *sections
+	sec    *theme.Sections
 
 	// background
 	solid    color.RGBA
@@ -74,7 +75,7 @@ type textLayout struct {
 	font  string
 	px    float64
 	color color.RGBA
-	place *placeFile
+	place *theme.Place
 	// below is the rectangle the line is placed under, or nil.
 	below func() (image.Rectangle, error)
 }
@@ -106,7 +107,7 @@ func colorOr(p *string, def color.RGBA) color.RGBA {
 	if p == nil {
 		return def
 	}
-	c, err := ParseColor(*p)
+	c, err := theme.ParseColor(*p)
 	if err != nil {
 		return def // validated at load; unreachable
 	}
@@ -116,9 +117,9 @@ func colorOr(p *string, def color.RGBA) color.RGBA {
 // place puts a box of size sz on the w x h screen as p says: the
 // anchor's point of the box goes to (x*w, y*h) plus the offset times the
 // scale, or, with "below", its top goes under the rectangle under.
-func place(p *placeFile, sz image.Point, w, h int, scale float64, under *image.Rectangle) image.Rectangle {
+func place(p *theme.Place, sz image.Point, w, h int, scale float64, under *image.Rectangle) image.Rectangle {
 	anchor := str(p.Anchor, "center")
-	ax, ay := anchorPoint(anchor)
+	ax, ay := theme.AnchorPoint(anchor)
 	x, y := f64(p.X, ax), f64(p.Y, ay)
 	var ox, oy float64
 	if p.Offset != nil && len(*p.Offset) == 2 {
@@ -136,7 +137,7 @@ func place(p *placeFile, sz image.Point, w, h int, scale float64, under *image.R
 // newLayout lays the theme out on a w x h surface of format f.
 func (r *Renderer) newLayout(w, h int, f fbemu.Format) (*layout, error) {
 	t := r.theme
-	sec := t.resolve(w, h)
+	sec := t.Resolve(w, h)
 	l := &layout{w: w, h: h, format: f, scale: r.scale, sec: sec, fps: defaultFPS}
 	var errs []error
 	sc := r.scale
@@ -205,12 +206,12 @@ func (r *Renderer) newLayout(w, h int, f fbemu.Format) (*layout, error) {
 			pulseWidth: f64(p.PulseWidth, defaultPulseWidth),
 		}
 		b.radius = math.Min(b.radius, math.Min(float64(sz.X), float64(sz.Y))/2)
-		b.rect = place(&p.placeFile, sz, w, h, sc, under(p.Below))
+		b.rect = place(&p.Place, sz, w, h, sc, under(p.Below))
 		l.bar = b
 		l.pulseLen = max(2, int(math.Round(f64(p.PulsePeriod, defaultPulsePeriod)*float64(l.fps))))
 	}
 
-	text := func(tf *textFile, below func() (image.Rectangle, error)) *textLayout {
+	text := func(tf *theme.Text, below func() (image.Rectangle, error)) *textLayout {
 		if tf == nil {
 			return nil
 		}
@@ -218,7 +219,7 @@ func (r *Renderer) newLayout(w, h int, f fbemu.Format) (*layout, error) {
 			font:  str(tf.Font, ""),
 			px:    f64(tf.Size, defaultTextSize) * pointsToPixels * sc,
 			color: colorOr(tf.Color, defaultTextColor),
-			place: &tf.placeFile,
+			place: &tf.Place,
 			below: below,
 		}
 	}
@@ -247,10 +248,10 @@ func (r *Renderer) newLayout(w, h int, f fbemu.Format) (*layout, error) {
 		s := &spinnerLayout{dots: int(f64intp(sp.Dots, defaultSpinnerDots)), color: colorOr(sp.Color, defaultSpinColor)}
 		var sz image.Point
 		if sp.Frames != nil {
-			names, err := t.frameNames(*sp.Frames)
+			names, err := t.FrameNames(*sp.Frames)
 			var first image.Point
 			if err == nil {
-				first, err = t.imageSize(names[0])
+				first, err = t.ImageSize(names[0])
 			}
 			if err != nil {
 				return l, errors.Join(append(errs, fmt.Errorf("spinner: %w", err))...)
@@ -259,15 +260,15 @@ func (r *Renderer) newLayout(w, h int, f fbemu.Format) (*layout, error) {
 			sz = fitScreen(image.Pt(max(1, int(math.Round(float64(first.X)*sc))), max(1, int(math.Round(float64(first.Y)*sc)))), w, h)
 			// Each frame is scaled once and kept: together they may
 			// take no more than the theme's images may.
-			if px := int64(s.n) * int64(sz.X) * int64(sz.Y); px > int64(t.themeBudget) {
-				return l, errors.Join(append(errs, fmt.Errorf("spinner: %d frames of %dx%d (scale %g) are %d pixels, %w of %d", s.n, sz.X, sz.Y, sc, px, ErrThemeBudget, t.themeBudget))...)
+			if px := int64(s.n) * int64(sz.X) * int64(sz.Y); px > int64(t.MaxThemePixels()) {
+				return l, errors.Join(append(errs, fmt.Errorf("spinner: %d frames of %dx%d (scale %g) are %d pixels, %w of %d", s.n, sz.X, sz.Y, sc, px, theme.ErrBudget, t.MaxThemePixels()))...)
 			}
 		} else {
 			d := max(4, int(math.Round(f64(sp.Size, defaultSpinnerSize)*sc)))
 			sz = fitScreen(image.Pt(d, d), w, h)
 			s.n = l.fps // one turn a second
 		}
-		s.rect = place(&sp.placeFile, sz, w, h, sc, under(sp.Below))
+		s.rect = place(&sp.Place, sz, w, h, sc, under(sp.Below))
 		l.spinner = s
 	}
 	return l, errors.Join(errs...)
@@ -287,8 +288,8 @@ func fitScreen(sz image.Point, w, h int) image.Point {
 
 // placeLogo scales the logo by the output scale (and the theme's own
 // scale), shrinks it to max_width and max_height, and places it.
-func (l *layout) placeLogo(t *Theme, lg *logoFile) error {
-	size, err := t.imageSize(*lg.Image)
+func (l *layout) placeLogo(t *theme.Theme, lg *theme.Logo) error {
+	size, err := t.ImageSize(*lg.Image)
 	if err != nil {
 		return err
 	}
@@ -302,10 +303,10 @@ func (l *layout) placeLogo(t *Theme, lg *logoFile) error {
 		fw, fh = fw*m/fh, m
 	}
 	sz := image.Pt(max(1, int(math.Round(fw))), max(1, int(math.Round(fh))))
-	if l.logo, err = t.sprite(*lg.Image, sz.X, sz.Y, l.format); err != nil {
+	if l.logo, err = t.Sprite(*lg.Image, sz.X, sz.Y, l.format); err != nil {
 		return err
 	}
-	l.logoRect = place(&lg.placeFile, sz, w, h, sc, nil)
+	l.logoRect = place(&lg.Place, sz, w, h, sc, nil)
 	return nil
 }
 
@@ -319,8 +320,8 @@ func f64intp(p *int, def int) float64 {
 // backgroundImage places the background image as fit says: "cover" fills
 // the screen and crops, "contain" fits inside it, "stretch" fills it
 // ignoring the aspect ratio, "center" keeps the size times the scale.
-func (l *layout) backgroundImage(t *Theme, name, fit string) error {
-	size, err := t.imageSize(name)
+func (l *layout) backgroundImage(t *theme.Theme, name, fit string) error {
+	size, err := t.ImageSize(name)
 	if err != nil {
 		return err
 	}
@@ -346,12 +347,12 @@ func (l *layout) backgroundImage(t *Theme, name, fit string) error {
 	screen := image.Rect(0, 0, l.w, l.h)
 	if fit == "cover" || fit == "center" && !l.bgRect.In(screen) {
 		vis := screen.Intersect(l.bgRect)
-		sp, err := t.croppedSprite(name, sz, vis.Sub(min), l.format)
+		sp, err := t.CroppedSprite(name, sz, vis.Sub(min), l.format)
 		if err != nil {
 			return err
 		}
 		l.bgImage, l.bgRect = sp, vis
-	} else if l.bgImage, err = t.sprite(name, sz.X, sz.Y, l.format); err != nil {
+	} else if l.bgImage, err = t.Sprite(name, sz.X, sz.Y, l.format); err != nil {
 		return err
 	}
 	l.bgCovers = l.bgImage.Opaque() && screen.In(l.bgRect)

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/internal/testutil"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // twoTone is a 20x10 PNG, red on the left half and blue on the right.
@@ -47,8 +49,8 @@ func TestBackgroundFit(t *testing.T) {
 		{"cover", map[image.Point]color.RGBA{{0, 0}: red, {30, 19}: red, {50, 0}: blue, {79, 19}: blue}},
 	} {
 		t.Run(c.fit, func(t *testing.T) {
-			path := writeTheme(t, "[background]\ncolor = \"#00ff00\"\nimage = \"bg.png\"\nfit = \""+c.fit+"\"\n", map[string][]byte{"bg.png": twoTone(t)})
-			th, err := LoadTheme(path, ThemeOptions{})
+			path := testutil.WriteTheme(t, "[background]\ncolor = \"#00ff00\"\nimage = \"bg.png\"\nfit = \""+c.fit+"\"\n", map[string][]byte{"bg.png": twoTone(t)})
+			th, err := theme.Load(path, theme.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,8 +71,8 @@ func TestBackgroundFit(t *testing.T) {
 // only inside the spinner's square, the last one leading back to the
 // first.
 func TestProceduralSpinner(t *testing.T) {
-	path := writeTheme(t, "[background]\ncolor = \"#000000\"\n[spinner]\nstyle = \"dots\"\nsize = 24\nfps = 10\ncolor = \"#ffffff\"\n", nil)
-	th, err := LoadTheme(path, ThemeOptions{})
+	path := testutil.WriteTheme(t, "[background]\ncolor = \"#000000\"\n[spinner]\nstyle = \"dots\"\nsize = 24\nfps = 10\ncolor = \"#ffffff\"\n", nil)
+	th, err := theme.Load(path, theme.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,12 +129,12 @@ func TestProceduralSpinner(t *testing.T) {
 // puts the element's point there.
 func TestPlacement(t *testing.T) {
 	off := []float64{4, -2}
-	p := &placeFile{Anchor: ptr("bottom-right"), X: ptr(0.5), Y: ptr(0.5), Offset: &off}
+	p := &theme.Place{Anchor: ptr("bottom-right"), X: ptr(0.5), Y: ptr(0.5), Offset: &off}
 	if got := place(p, image.Pt(10, 6), 100, 50, 2, nil); got != image.Rect(48, 15, 58, 21) {
 		t.Errorf("bottom-right at the centre, offset 4,-2 at scale 2: %v", got)
 	}
 	under := image.Rect(0, 0, 100, 30)
-	p = &placeFile{Anchor: ptr("top")}
+	p = &theme.Place{Anchor: ptr("top")}
 	if got := place(p, image.Pt(10, 6), 100, 50, 1, &under); got != image.Rect(45, 30, 55, 36) {
 		t.Errorf("below a rectangle ending at 30: %v", got)
 	}
@@ -145,9 +147,9 @@ func ptr[T any](v T) *T { return &v }
 // 4096-pixel frame at scale 8 makes a 32768-pixel sprite). Every sprite
 // is now at most the screen, the spinner keeping its aspect.
 func TestSpritesFitTheScreen(t *testing.T) {
-	path := writeTheme(t, "[background]\ncolor = \"#000000\"\nimage = \"bg.png\"\nfit = \"center\"\n\n[spinner]\nframes = \"spin-*.png\"\n",
-		map[string][]byte{"bg.png": pngBytes(t, 300, 200), "spin-0.png": pngBytes(t, 256, 128), "spin-1.png": pngBytes(t, 256, 128)})
-	th, err := LoadTheme(path, ThemeOptions{})
+	path := testutil.WriteTheme(t, "[background]\ncolor = \"#000000\"\nimage = \"bg.png\"\nfit = \"center\"\n\n[spinner]\nframes = \"spin-*.png\"\n",
+		map[string][]byte{"bg.png": testutil.WhitePNG(t, 300, 200), "spin-0.png": testutil.WhitePNG(t, 256, 128), "spin-1.png": testutil.WhitePNG(t, 256, 128)})
+	th, err := theme.Load(path, theme.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,14 +162,14 @@ func TestSpritesFitTheScreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	for name, im := range th.images {
-		for k := range im.sprites {
+	for name, sizes := range th.Scaled() {
+		for _, sz := range sizes {
 			n++
-			if k.crop.Dx() > 320 || k.crop.Dy() > 240 {
-				t.Errorf("%s: a %dx%d sprite on a 320x240 screen", name, k.crop.Dx(), k.crop.Dy())
+			if sz.X > 320 || sz.Y > 240 {
+				t.Errorf("%s: a %dx%d sprite on a 320x240 screen", name, sz.X, sz.Y)
 			}
-			if name != "bg.png" && k.crop.Dx() != 2*k.crop.Dy() {
-				t.Errorf("%s: a %dx%d sprite of a 256x128 frame", name, k.crop.Dx(), k.crop.Dy())
+			if name != "bg.png" && sz.X != 2*sz.Y {
+				t.Errorf("%s: a %dx%d sprite of a 256x128 frame", name, sz.X, sz.Y)
 			}
 		}
 	}
@@ -185,33 +187,33 @@ func TestSpritesFitTheScreen(t *testing.T) {
 // refused at load naming the image that went over, and the spinner is
 // left out of a layout with an error that says its size.
 func TestThemePixelBudget(t *testing.T) {
-	files := map[string][]byte{"bg.png": pngBytes(t, 100, 60), "logo.png": pngBytes(t, 100, 100)}
-	path := writeTheme(t, "[background]\nimage = \"bg.png\"\n\n[logo]\nimage = \"logo.png\"\n", files)
+	files := map[string][]byte{"bg.png": testutil.WhitePNG(t, 100, 60), "logo.png": testutil.WhitePNG(t, 100, 100)}
+	path := testutil.WriteTheme(t, "[background]\nimage = \"bg.png\"\n\n[logo]\nimage = \"logo.png\"\n", files)
 	// 16000 pixels: within twice one image's budget, the default.
-	if _, err := LoadTheme(path, ThemeOptions{MaxImagePixels: 10000}); err != nil {
+	if _, err := theme.Load(path, theme.Options{MaxImagePixels: 10000}); err != nil {
 		t.Fatalf("within the theme's default budget: %v", err)
 	}
-	_, err := LoadTheme(path, ThemeOptions{MaxImagePixels: 10000, MaxThemePixels: 15000})
-	if !errors.Is(err, ErrThemeBudget) || !strings.HasPrefix(err.Error(), path+":5: logo.image: logo.png: over the theme's pixel budget: the theme's images come to 16000 pixels with this one, over its budget of 15000") {
+	_, err := theme.Load(path, theme.Options{MaxImagePixels: 10000, MaxThemePixels: 15000})
+	if !errors.Is(err, theme.ErrBudget) || !strings.HasPrefix(err.Error(), path+":5: logo.image: logo.png: over the theme's pixel budget: the theme's images come to 16000 pixels with this one, over its budget of 15000") {
 		t.Errorf("over the theme's budget: %v", err)
 	}
 
 	frames := map[string][]byte{}
 	for i := range 40 {
-		frames[fmt.Sprintf("spin-%02d.png", i)] = pngBytes(t, 64, 64)
+		frames[fmt.Sprintf("spin-%02d.png", i)] = testutil.WhitePNG(t, 64, 64)
 	}
-	path = writeTheme(t, "[background]\ncolor = \"#102030\"\n\n[spinner]\nframes = \"spin-*.png\"\n", frames)
-	th, err := LoadTheme(path, ThemeOptions{MaxThemePixels: 1 << 20})
+	path = testutil.WriteTheme(t, "[background]\ncolor = \"#102030\"\n\n[spinner]\nframes = \"spin-*.png\"\n", frames)
+	th, err := theme.Load(path, theme.Options{MaxThemePixels: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := fbemu.NewSurface(1024, 768, fbemu.XRGB8888)
 	err = NewRenderer(th, 8).Paint(s, State{})
-	if !errors.Is(err, ErrThemeBudget) || !strings.Contains(err.Error(), "spinner: 40 frames of 512x512 (scale 8) are 10485760 pixels, over the theme's pixel budget of 1048576") {
+	if !errors.Is(err, theme.ErrBudget) || !strings.Contains(err.Error(), "spinner: 40 frames of 512x512 (scale 8) are 10485760 pixels, over the theme's pixel budget of 1048576") {
 		t.Errorf("Paint: %v", err)
 	}
-	for name, im := range th.images {
-		if len(im.sprites) != 0 {
+	for name, sizes := range th.Scaled() {
+		if len(sizes) != 0 {
 			t.Errorf("%s was scaled for a spinner over budget", name)
 		}
 	}

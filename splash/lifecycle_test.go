@@ -156,7 +156,7 @@ func TestRunRefusesBrokenImages(t *testing.T) {
 	dir := t.TempDir()
 	theme := filepath.Join(dir, "theme.toml")
 	out := filepath.Join(dir, "run.png")
-	logo := pngBytes(t, 40, 40)
+	logo := testutil.WhitePNG(t, 40, 40)
 	for name, b := range map[string][]byte{"logo.png": logo, "cut.png": logo[:len(logo)/2], "spin-0.png": logo, "spin-1.png": logo[:len(logo)-20]} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // copyDir copies the files of src into a new temporary directory.
@@ -35,9 +37,9 @@ func copyDir(t *testing.T, src string) string {
 // and a spinner at a size not drawn before is the one the intact theme
 // draws. Without Preload the same check fails.
 func TestPreloadOutlivesTheFiles(t *testing.T) {
-	load := func() (*Theme, string) {
+	load := func() (*theme.Theme, string) {
 		dir := copyDir(t, "testdata/theme")
-		th, err := LoadTheme(filepath.Join(dir, "test.toml"), ThemeOptions{})
+		th, err := theme.Load(filepath.Join(dir, "test.toml"), theme.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

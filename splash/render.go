@@ -12,6 +12,7 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // Renderer draws a Theme's splash for a State on the surfaces of one
@@ -30,7 +31,7 @@ import (
 //
 // A Renderer is not safe for concurrent use; use one per output.
 type Renderer struct {
-	theme *Theme
+	theme *theme.Theme
 	scale float64
 	lay   *layout
 
@@ -45,7 +46,7 @@ type Renderer struct {
 
 // NewRenderer returns a renderer of t at scale (see OutputScale; 0 or
 // less means 1).
-func NewRenderer(t *Theme, scale float64) *Renderer {
+func NewRenderer(t *theme.Theme, scale float64) *Renderer {
 	if !(scale > 0) {
 		scale = 1
 	}
@@ -61,7 +62,7 @@ func (r *Renderer) FPS() int {
 	if r.lay != nil {
 		return r.lay.fps
 	}
-	if sp := r.theme.base.Spinner; sp != nil && sp.FPS != nil {
+	if sp := r.theme.Base().Spinner; sp != nil && sp.FPS != nil {
 		return *sp.FPS
 	}
 	return defaultFPS
@@ -70,7 +71,7 @@ func (r *Renderer) FPS() int {
 // Animated reports whether State.Frame changes what st looks like: the
 // theme has a spinner, or the bar pulses because progress is unknown.
 func (r *Renderer) Animated(st State) bool {
-	sec := &r.theme.base
+	sec := r.theme.Base()
 	if r.lay != nil {
 		sec = r.lay.sec
 	}
@@ -412,7 +413,7 @@ func roundRectCover(cx, cy, x0, y0, x1, y1, rad float64) float64 {
 func (r *Renderer) spinnerFrame(l *layout, i int) (*fbemu.Sprite, error) {
 	sp := l.spinner
 	if sp.frames != nil {
-		return r.theme.sprite(sp.frames[i], sp.rect.Dx(), sp.rect.Dy(), l.format)
+		return r.theme.Sprite(sp.frames[i], sp.rect.Dx(), sp.rect.Dy(), l.format)
 	}
 	if fr := r.spin[i]; fr != nil {
 		return fr, nil
@@ -595,7 +596,7 @@ type FrameOptions struct {
 	// Width and Height are the panel's size in pixels.
 	Width, Height int
 	// Theme is what to draw; nil is DefaultTheme.
-	Theme *Theme
+	Theme *theme.Theme
 	// State is what the splash shows.
 	State State
 	// Scale is the output scale; 0 guesses it from the size as
@@ -613,7 +614,7 @@ func RenderFrame(out string, opt FrameOptions) error {
 	th := opt.Theme
 	if th == nil {
 		var err error
-		if th, err = DefaultTheme(); err != nil {
+		if th, err = theme.Default(); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 var benchSizes = []image.Point{{1920, 1080}, {800, 480}}
@@ -49,7 +50,7 @@ func forBenchSizes(b *testing.B, f func(b *testing.B, w, h int)) {
 // least a full frame can cost): "x-clear" is how many clears it costs.
 func BenchmarkPaint(b *testing.B) {
 	forBenchSizes(b, func(b *testing.B, w, h int) {
-		th, err := DefaultTheme()
+		th, err := theme.Default()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -67,7 +68,7 @@ func BenchmarkPaint(b *testing.B) {
 // state: "x-paint" is the fraction of a full repaint it costs.
 func BenchmarkUpdateTick(b *testing.B) {
 	forBenchSizes(b, func(b *testing.B, w, h int) {
-		th, err := DefaultTheme()
+		th, err := theme.Default()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -101,7 +102,7 @@ func BenchmarkFirstFrame(b *testing.B) {
 	forBenchSizes(b, func(b *testing.B, w, h int) {
 		s := fbemu.NewSurface(w, h, fbemu.XRGB8888)
 		versus(b, "x-clear", func() {
-			th, err := DefaultTheme()
+			th, err := theme.Default()
 			if err != nil {
 				b.Fatal(err)
 			}

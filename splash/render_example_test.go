@@ -6,6 +6,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/splash"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // show prints a surface with one character per pixel by brightness.
@@ -24,7 +25,7 @@ func show(s *fbemu.Surface) {
 // pixels: the fifth column half covered), then updated to 50%, which
 // repaints only the columns between the two ends.
 func ExampleRenderer_Update() {
-	th, err := splash.ParseTheme("example.toml", []byte(`
+	th, err := theme.Parse("example.toml", []byte(`
 [background]
 color = "#000000"
 
@@ -34,7 +35,7 @@ height = 3
 radius = 0
 color = "#ffffff"
 track = "#606060"
-`), ".", splash.ThemeOptions{})
+`), ".", theme.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return

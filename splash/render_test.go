@@ -12,22 +12,23 @@ import (
 
 	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/internal/testutil"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden PNGs in testdata/golden")
 
-func loadTestTheme(t *testing.T) *Theme {
+func loadTestTheme(t *testing.T) *theme.Theme {
 	t.Helper()
-	th, err := LoadTheme(filepath.Join("testdata", "theme", "test.toml"), ThemeOptions{})
+	th, err := theme.Load(filepath.Join("testdata", "theme", "test.toml"), theme.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return th
 }
 
-func defaultTheme(t *testing.T) *Theme {
+func defaultTheme(t *testing.T) *theme.Theme {
 	t.Helper()
-	th, err := DefaultTheme()
+	th, err := theme.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ var goldenSizes = []struct {
 func TestGolden(t *testing.T) {
 	themes := []struct {
 		name  string
-		theme *Theme
+		theme *theme.Theme
 		state State
 	}{
 		{"default", defaultTheme(t), State{Progress: 0.4, Message: "Checking file systems…", Status: "fsck /dev/mmcblk0p2: clean"}},
@@ -100,7 +101,7 @@ func TestGolden(t *testing.T) {
 }
 
 // paintOn paints st on a fresh w x h surface.
-func paintOn(t *testing.T, th *Theme, w, h int, st State) *fbemu.Surface {
+func paintOn(t *testing.T, th *theme.Theme, w, h int, st State) *fbemu.Surface {
 	t.Helper()
 	s := fbemu.NewSurface(w, h, fbemu.XRGB8888)
 	if err := NewRenderer(th, 1).Paint(s, st); err != nil {
@@ -146,7 +147,7 @@ func TestUpdateEqualsPaint(t *testing.T) {
 	}
 	themes := []struct {
 		name string
-		th   *Theme
+		th   *theme.Theme
 	}{{"default", defaultTheme(t)}, {"test", loadTestTheme(t)}}
 	for _, th := range themes {
 		for _, sz := range []image.Point{{480, 272}, {1280, 720}} {
@@ -238,22 +239,21 @@ func TestProgressTickDamage(t *testing.T) {
 }
 
 // The first frame of a theme needs no font: fonts are parsed when text is
-// first drawn.
+// first drawn. The theme's font is a file that is no font, which only
+// parsing finds out.
 func TestFirstFrameParsesNoFont(t *testing.T) {
-	th := defaultTheme(t)
+	path := testutil.WriteTheme(t, "[message]\nfont = \"nofont.ttf\"\n", map[string][]byte{"nofont.ttf": []byte("not a font")})
+	th, err := theme.Load(path, theme.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := NewRenderer(th, 1)
 	s := fbemu.NewSurface(640, 480, fbemu.XRGB8888)
 	if err := r.Paint(s, State{}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("a frame without text parsed the font: %v", err)
 	}
-	if n := len(th.fonts); n != 0 {
-		t.Fatalf("%d fonts parsed for a frame without text", n)
-	}
-	if err := r.Update(s, State{}, State{Message: "hello"}); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(th.fonts); n != 1 {
-		t.Fatalf("%d fonts parsed after the first text, want 1", n)
+	if err := r.Update(s, State{}, State{Message: "hello"}); err == nil || !strings.Contains(err.Error(), "not a TrueType or OpenType font") {
+		t.Fatalf("the first text did not parse the font: %v", err)
 	}
 }
 
@@ -339,30 +339,13 @@ func TestRenderersShareTheme(t *testing.T) {
 	}
 }
 
-// Loading a theme decodes every image it names (so a broken one refuses
-// the theme), and parses no font.
-func TestLoadDecodesImages(t *testing.T) {
-	th := loadTestTheme(t)
-	if len(th.images) != 10 {
-		t.Errorf("%d images known, want 10 (background, logo, 8 spinner frames)", len(th.images))
-	}
-	for name, im := range th.images {
-		if im.img == nil {
-			t.Errorf("%s not decoded", name)
-		}
-	}
-	if len(th.fonts) != 0 {
-		t.Error("a font was parsed")
-	}
-}
-
 // TestLongLinesFit draws a line wider than the screen: it is cut in the
 // middle with an ellipsis, keeps both ends, and its ink stays inside the
 // margins; a line that fits is left alone.
 func TestLongLinesFit(t *testing.T) {
 	long := "A start job is running for /dev/disk/by-uuid/0a3f7c1e-5d2b-4b8e-9f61-2c4d8e7a9b10 (1min 30s / no limit)"
 	long += " " + long
-	for _, th := range []*Theme{defaultTheme(t), loadTestTheme(t)} {
+	for _, th := range []*theme.Theme{defaultTheme(t), loadTestTheme(t)} {
 		for _, w := range []int{480, 1280} {
 			r := NewRenderer(th, 1)
 			s := fbemu.NewSurface(w, 272, fbemu.XRGB8888)

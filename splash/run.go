@@ -16,6 +16,7 @@ import (
 	"github.com/bootsplash/bootsplash/access"
 	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // Backend is where Run shows the splash.
@@ -141,7 +142,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// goroutine beside the device's system calls runs nothing sooner: the
 	// runtime hands the CPU from thread to thread at every call that
 	// blocks. There the theme is loaded once the device is open.
-	theme := make(chan themeResult, 1)
+	loaded := make(chan themeResult, 1)
 	concurrent := runtime.NumCPU() > 1
 	load := func() {
 		step := lap
@@ -149,7 +150,7 @@ func Run(ctx context.Context, cfg Config) error {
 			step = func(string) {} // laps are the main line's
 		}
 		th, err := loadTheme(cfg.Theme, step)
-		theme <- themeResult{th, err}
+		loaded <- themeResult{th, err}
 	}
 	if concurrent {
 		go load()
@@ -177,7 +178,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		if concurrent {
 			select {
-			case <-theme:
+			case <-loaded:
 			case <-ctx.Done():
 			}
 		}
@@ -206,7 +207,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	var tr themeResult
 	select {
-	case tr = <-theme:
+	case tr = <-loaded:
 	case <-ctx.Done():
 		return nil
 	}
@@ -216,14 +217,14 @@ func Run(ctx context.Context, cfg Config) error {
 		return tr.err
 	}
 	var scr Screen
-	var setTheme func(*Theme)
+	var setTheme func(*theme.Theme)
 	if disp != nil {
 		scale := cfg.Scale
 		if scale <= 0 {
 			scale = disp.scale
 		}
 		s := NewScreen(disp.fb, NewRenderer(tr.theme, scale), ScreenOptions{After: disp.after, Log: cfg.Log}).(*screen)
-		scr, setTheme = s, func(th *Theme) { s.setRenderer(NewRenderer(th, scale)) }
+		scr, setTheme = s, func(th *theme.Theme) { s.setRenderer(NewRenderer(th, scale)) }
 	} else {
 		ks.setTheme(tr.theme)
 		scr, setTheme = ks, ks.setTheme
@@ -335,7 +336,7 @@ func Run(ctx context.Context, cfg Config) error {
 // reloadThemes loads the theme again on each request of cfg.Reload, away
 // from the daemon, and hands the daemon the swap to a new renderer; a
 // theme that fails to load is logged and the current one kept.
-func reloadThemes(cfg Config, set func(*Theme), to chan<- func() error, done <-chan struct{}) {
+func reloadThemes(cfg Config, set func(*theme.Theme), to chan<- func() error, done <-chan struct{}) {
 	for {
 		select {
 		case <-done:
@@ -360,20 +361,20 @@ func reloadThemes(cfg Config, set func(*Theme), to chan<- func() error, done <-c
 }
 
 type themeResult struct {
-	theme *Theme
+	theme *theme.Theme
 	err   error
 }
 
 // loadTheme loads the theme, decoding every image it names (a broken one
 // refuses the theme); fonts wait until text is drawn. lap is called once
 // it is loaded.
-func loadTheme(path string, lap func(string)) (*Theme, error) {
-	var th *Theme
+func loadTheme(path string, lap func(string)) (*theme.Theme, error) {
+	var th *theme.Theme
 	var err error
 	if path == "" {
-		th, err = DefaultTheme()
+		th, err = theme.Default()
 	} else {
-		th, err = LoadTheme(path, ThemeOptions{})
+		th, err = theme.Load(path, theme.Options{})
 	}
 	lap("parse the theme and decode its images")
 	return th, err

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bootsplash/bootsplash/splash"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // usageErrorNaming runs args and wants a usage error (exit 2) whose text
@@ -84,7 +85,7 @@ func TestCountFlagsRefused(t *testing.T) {
 // 50`, not a full bar.
 func TestRenderProgressPercent(t *testing.T) {
 	dir := t.TempDir()
-	th, err := splash.LoadTheme(testTheme, splash.ThemeOptions{})
+	th, err := theme.Load(testTheme, theme.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

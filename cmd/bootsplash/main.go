@@ -25,6 +25,7 @@ import (
 	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/splash"
 	"github.com/bootsplash/bootsplash/splash/control"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 const usage = `Usage: bootsplash COMMAND [flags]
@@ -242,7 +243,7 @@ func cmdRender(args []string, stderr io.Writer) error {
 	fs := newFlags("render", stderr)
 	size := fs.String("size", "1024x768", "panel size WxH")
 	out := fs.StringP("out", "o", "", "PNG file to write (required)")
-	theme := fs.String("theme", "", "theme file (default: the embedded theme)")
+	themePath := fs.String("theme", "", "theme file (default: the embedded theme)")
 	progress := fs.Float64("progress", 0, "boot progress in percent, 0 to 100 as ctl progress takes it; negative: unknown (the bar pulses)")
 	message := fs.String("message", "", "message line")
 	status := fs.String("status", "", "status line")
@@ -275,8 +276,8 @@ func cmdRender(args []string, stderr io.Writer) error {
 	if opt.Rotation, err = parseRotation(*rotate); err != nil {
 		return fmt.Errorf("%w: --rotate: %v", errUsage, err)
 	}
-	if *theme != "" {
-		if opt.Theme, err = splash.LoadTheme(*theme, splash.ThemeOptions{}); err != nil {
+	if *themePath != "" {
+		if opt.Theme, err = theme.Load(*themePath, theme.Options{}); err != nil {
 			return err
 		}
 	}

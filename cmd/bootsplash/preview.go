@@ -12,13 +12,14 @@ import (
 	"github.com/bootsplash/bootsplash/internal/preview"
 	"github.com/bootsplash/bootsplash/splash"
 	"github.com/bootsplash/bootsplash/splash/control"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // cmdPreview shows the emulated display in a window, driven live by the
 // same control front ends as run.
 func cmdPreview(args []string, stderr io.Writer) error {
 	fs := newFlags("preview", stderr)
-	theme := fs.String("theme", "", "theme file (default: the embedded theme)")
+	themePath := fs.String("theme", "", "theme file (default: the embedded theme)")
 	size := fs.String("size", "1024x768", "window and emulated display size WxH (resizing the window picks a new one)")
 	scale := fs.Float64("scale", 0, "output scale, 0.25 to 8 (default: guessed from the size)")
 	progress := fs.Float64("progress", 0, "boot progress shown first, in percent (0 to 100); negative: unknown (the bar pulses)")
@@ -50,8 +51,8 @@ func cmdPreview(args []string, stderr io.Writer) error {
 	if opt.Size.X, opt.Size.Y, err = parseSize("--size", *size, 16); err != nil {
 		return err
 	}
-	if *theme != "" {
-		if opt.Theme, err = splash.LoadTheme(*theme, splash.ThemeOptions{}); err != nil {
+	if *themePath != "" {
+		if opt.Theme, err = theme.Load(*themePath, theme.Options{}); err != nil {
 			return err
 		}
 	}

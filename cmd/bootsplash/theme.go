@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/bootsplash/bootsplash/fbemu"
-	"github.com/bootsplash/bootsplash/splash"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 const themeUsage = `Usage: bootsplash theme check [flags] FILE...
@@ -36,7 +36,7 @@ func cmdTheme(args []string, stdout, stderr io.Writer) error {
 	}
 	fs := newFlags("theme check", stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, themeUsage+"\nFlags:\n"+fs.FlagUsages()) }
-	budget := fs.Int("max-image-pixels", splash.DefaultMaxImagePixels, "refuse images with more pixels than this")
+	budget := fs.Int("max-image-pixels", theme.DefaultMaxImagePixels, "refuse images with more pixels than this")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
@@ -53,7 +53,7 @@ func cmdTheme(args []string, stdout, stderr io.Writer) error {
 	for _, file := range fs.Args() {
 		if err := checkTheme(file, *budget); err != nil {
 			bad++
-			var tes splash.ThemeErrors
+			var tes theme.Errors
 			if errors.As(err, &tes) {
 				for _, te := range tes {
 					fmt.Fprintln(stderr, te)
@@ -73,7 +73,7 @@ func cmdTheme(args []string, stdout, stderr io.Writer) error {
 
 // checkTheme loads a theme and everything it names.
 func checkTheme(file string, budget int) error {
-	th, err := splash.LoadTheme(file, splash.ThemeOptions{MaxImagePixels: budget})
+	th, err := theme.Load(file, theme.Options{MaxImagePixels: budget})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bootsplash/bootsplash/splash"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 const testTheme = "../../splash/testdata/theme/test.toml"
@@ -54,7 +55,7 @@ func TestRenderThemeAndState(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	th, err := splash.LoadTheme(testTheme, splash.ThemeOptions{})
+	th, err := theme.Load(testTheme, theme.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

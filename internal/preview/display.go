@@ -11,6 +11,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/splash"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // update is what the daemon's side hands the GL thread after a frame: the
@@ -28,7 +29,7 @@ type update struct {
 // emulated display, replaced by a new one of another size when the window
 // is resized, with the State on screen carried over.
 type display struct {
-	theme *splash.Theme
+	theme *theme.Theme
 	scale float64 // 0 derives it from each size
 	log   *slog.Logger
 	send  func(update)

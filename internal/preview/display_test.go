@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bootsplash/bootsplash/splash"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // BenchmarkProgressTick measures the daemon's side of a progress tick:
@@ -16,7 +17,7 @@ import (
 // copying the whole frame once, what reading the whole frame would cost
 // at the least.
 func BenchmarkProgressTick(b *testing.B) {
-	th, err := splash.DefaultTheme()
+	th, err := theme.Default()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/bootsplash/bootsplash/internal/testutil"
 	"github.com/bootsplash/bootsplash/splash"
 	"github.com/bootsplash/bootsplash/splash/control"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // needDisplay skips the test without an X display, or fails it where the
@@ -55,7 +56,7 @@ func waitShown(t *testing.T, w *Window, what string, ok func(splash.State, image
 
 // expected renders st on a size panel by `bootsplash render`'s path, with
 // no window and no daemon.
-func expected(t *testing.T, th *splash.Theme, size image.Point, st splash.State) *image.RGBA {
+func expected(t *testing.T, th *theme.Theme, size image.Point, st splash.State) *image.RGBA {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "want.png")
 	if err := splash.RenderFrame(out, splash.FrameOptions{Width: size.X, Height: size.Y, Theme: th, State: st}); err != nil {
@@ -119,7 +120,7 @@ func TestWindowShowsEmulatedFrame(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	th, err := splash.DefaultTheme()
+	th, err := theme.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

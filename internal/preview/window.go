@@ -15,6 +15,7 @@ import (
 	"github.com/go-gl/glfw/v3.3/glfw"
 
 	"github.com/bootsplash/bootsplash/splash"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // Options are what a preview window is opened with.
@@ -22,8 +23,8 @@ type Options struct {
 	// Size is the window's, and so the emulated display's, size in
 	// pixels; zero means 1024x768.
 	Size image.Point
-	// Theme is what to draw; nil is splash.DefaultTheme.
-	Theme *splash.Theme
+	// Theme is what to draw; nil is theme.Default.
+	Theme *theme.Theme
 	// Scale is the output scale; 0 derives it from the size (again at
 	// every resize) as splash.OutputScale does for an unknown panel.
 	Scale float64
@@ -94,7 +95,7 @@ func Open(opt Options) (*Window, error) {
 		opt.Title = "bootsplash preview"
 	}
 	if opt.Theme == nil {
-		th, err := splash.DefaultTheme()
+		th, err := theme.Default()
 		if err != nil {
 			return nil, err
 		}

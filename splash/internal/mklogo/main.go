@@ -1,6 +1,6 @@
 // Command mklogo draws bootsplash's default logo, an anti-aliased ring
 // opened at the top with a dot in the gap, and writes it as a PNG with
-// alpha. Run by `go generate ./splash`.
+// alpha. Run by `go generate ./splash/theme`.
 package main
 
 import (

@@ -1,4 +1,4 @@
-package splash
+package theme
 
 import (
 	"bufio"
@@ -36,7 +36,7 @@ func (e *ImageError) Error() string { return e.Name + ": " + e.Err.Error() }
 func (e *ImageError) Unwrap() error { return e.Err }
 
 // ErrImageBudget is what an ImageError wraps when an image has more
-// pixels than ThemeOptions.MaxImagePixels allows.
+// pixels than Options.MaxImagePixels allows.
 var ErrImageBudget = fmt.Errorf("image over the pixel budget")
 
 // imageFormat is one decoder, chosen by the file's first bytes rather than
@@ -230,22 +230,22 @@ func (t *Theme) decodeFile(name string, ti *themeImage) (image.Image, error) {
 	return img, nil
 }
 
-// ErrThemeBudget is what an error wraps when the images of a theme
-// together have more pixels than ThemeOptions.MaxThemePixels allows.
-var ErrThemeBudget = errors.New("over the theme's pixel budget")
+// ErrBudget is what an error wraps when the images of a theme
+// together have more pixels than Options.MaxThemePixels allows.
+var ErrBudget = errors.New("over the theme's pixel budget")
 
 // decodeImages decodes every image the theme names, the first frame's
 // (background, logo) first and the others beside them, GOMAXPROCS at a
 // time, after checking their pixels together against the theme's budget.
 // A theme is refused for any image that does not decode: found at load,
 // not when the image is first drawn. Called while the theme is made, so
-// nothing else uses it yet. Errors are ThemeErrors in line order.
-func (t *Theme) decodeImages(refs []fileRef) ThemeErrors {
+// nothing else uses it yet. Errors are Errors in line order.
+func (t *Theme) decodeImages(refs []fileRef) Errors {
 	var names []string
 	seen := map[string]bool{}
 	var total int64
 	var bytes uint64
-	var errs ThemeErrors
+	var errs Errors
 	for _, r := range refs {
 		if r.font || seen[r.name] {
 			continue
@@ -260,13 +260,13 @@ func (t *Theme) decodeImages(refs []fileRef) ThemeErrors {
 		if total > int64(t.themeBudget) {
 			errs = append(errs, t.placed(r.name, &ImageError{Name: r.name, Err: fmt.Errorf(
 				"%w: the theme's images come to %d pixels with this one, over its budget of %d (MaxThemePixels; twice one image's budget unless set)",
-				ErrThemeBudget, total, t.themeBudget)}))
+				ErrBudget, total, t.themeBudget)}))
 			return errs
 		}
 		names = append(names, r.name)
 	}
 	if err := sysmem.Check(bytes); err != nil {
-		return ThemeErrors{{File: t.fileName(), Err: fmt.Errorf("the theme's images, %d pixels decoded, %w", total, err)}}
+		return Errors{{File: t.fileName(), Err: fmt.Errorf("the theme's images, %d pixels decoded, %w", total, err)}}
 	}
 	imgs := make([]image.Image, len(names))
 	ierrs := make([]error, len(names))
@@ -295,14 +295,14 @@ func (t *Theme) decodeImages(refs []fileRef) ThemeErrors {
 // sprite returns the image scaled to w x h and converted to format f,
 // converting once per size and format: a theme shown on several outputs
 // at one scale converts each image once.
-func (t *Theme) sprite(name string, w, h int, f fbemu.Format) (*fbemu.Sprite, error) {
-	return t.croppedSprite(name, image.Pt(w, h), image.Rect(0, 0, w, h), f)
+func (t *Theme) Sprite(name string, w, h int, f fbemu.Format) (*fbemu.Sprite, error) {
+	return t.CroppedSprite(name, image.Pt(w, h), image.Rect(0, 0, w, h), f)
 }
 
-// croppedSprite returns the part crop of the image scaled to full,
+// CroppedSprite returns the part crop of the image scaled to full,
 // converted to format f. Only the source pixels under crop are resampled.
-// Errors are ThemeErrors naming the key that names the image.
-func (t *Theme) croppedSprite(name string, full image.Point, crop image.Rectangle, f fbemu.Format) (*fbemu.Sprite, error) {
+// Errors are Errors naming the key that names the image.
+func (t *Theme) CroppedSprite(name string, full image.Point, crop image.Rectangle, f fbemu.Format) (*fbemu.Sprite, error) {
 	sp, err := t.cropSprite(name, full, crop, f)
 	return sp, t.placedErr(name, err)
 }
@@ -340,11 +340,28 @@ func (t *Theme) cropSprite(name string, full image.Point, crop image.Rectangle, 
 	return sp, nil
 }
 
-// imageSize returns the size of a theme image from its header.
-func (t *Theme) imageSize(name string) (image.Point, error) {
+// ImageSize returns the size of a theme image from its header.
+func (t *Theme) ImageSize(name string) (image.Point, error) {
 	ti, err := t.imageInfo(name)
 	if err != nil {
 		return image.Point{}, t.placed(name, err)
 	}
 	return image.Pt(ti.cfg.Width, ti.cfg.Height), nil
+}
+
+// Scaled returns, for every image of the theme, the sizes of the scaled
+// copies it keeps (one per size and pixel format drawn): what the theme
+// holds in memory beside the decoded images.
+func (t *Theme) Scaled() map[string][]image.Point {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string][]image.Point, len(t.images))
+	for name, ti := range t.images {
+		sizes := make([]image.Point, 0, len(ti.sprites))
+		for k := range ti.sprites {
+			sizes = append(sizes, k.crop.Size())
+		}
+		out[name] = sizes
+	}
+	return out
 }

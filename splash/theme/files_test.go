@@ -1,4 +1,4 @@
-package splash
+package theme
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bootsplash/bootsplash/internal/testutil"
 )
 
 // prompt fails the test when f takes longer than a second: reading what a
@@ -56,9 +58,9 @@ func TestThemeFilesNotRegular(t *testing.T) {
 		{"device logo", "[logo]\nimage = \"/dev/null\"\n", "t.toml:2: logo.image: /dev/null: is a device (character), not a regular file",
 			func(string) {}},
 	} {
-		path := writeTheme(t, c.theme, nil)
+		path := testutil.WriteTheme(t, c.theme, nil)
 		c.setup(filepath.Dir(path))
-		err := prompt(t, c.name, func() error { _, err := LoadTheme(path, ThemeOptions{}); return err })
+		err := prompt(t, c.name, func() error { _, err := Load(path, Options{}); return err })
 		if err == nil || !strings.Contains(err.Error(), filepath.Dir(path)+"/"+c.want) {
 			t.Errorf("%s: %v\nwant %q", c.name, err, c.want)
 		}
@@ -67,11 +69,11 @@ func TestThemeFilesNotRegular(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "theme.toml")
 	mkfifo(t, fifo)
-	err := prompt(t, "a FIFO theme file", func() error { _, err := LoadTheme(fifo, ThemeOptions{}); return err })
+	err := prompt(t, "a FIFO theme file", func() error { _, err := Load(fifo, Options{}); return err })
 	if err == nil || err.Error() != fifo+": is a FIFO, not a regular file" {
 		t.Errorf("a FIFO theme file: %v", err)
 	}
-	_, err = LoadTheme(dir, ThemeOptions{})
+	_, err = Load(dir, Options{})
 	if err == nil || err.Error() != dir+": is a directory, not a regular file" {
 		t.Errorf("a directory as theme file: %v", err)
 	}
@@ -82,12 +84,12 @@ func TestThemeFilesNotRegular(t *testing.T) {
 // then too, at once, with the key that names it. An image swapped the same
 // way is not read again: it was decoded when the theme was loaded.
 func TestThemeFileSwappedForFIFO(t *testing.T) {
-	font, err := os.ReadFile("testdata/theme/mono.ttf")
+	font, err := os.ReadFile("../testdata/theme/mono.ttf")
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := writeTheme(t, "[logo]\nimage = \"l.png\"\n[message]\nfont = \"f.ttf\"\n", map[string][]byte{"l.png": pngBytes(t, 8, 8), "f.ttf": font})
-	th, err := LoadTheme(path, ThemeOptions{})
+	path := testutil.WriteTheme(t, "[logo]\nimage = \"l.png\"\n[message]\nfont = \"f.ttf\"\n", map[string][]byte{"l.png": testutil.WhitePNG(t, 8, 8), "f.ttf": font})
+	th, err := Load(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,12 +111,12 @@ func TestThemeFileSwappedForFIFO(t *testing.T) {
 // TestThemeFileCaps: a theme file, an image or a font over its cap is
 // refused before it is read, saying the cap.
 func TestThemeFileCaps(t *testing.T) {
-	path := writeTheme(t, "# "+strings.Repeat("x", MaxThemeBytes)+"\n", nil)
-	_, err := LoadTheme(path, ThemeOptions{})
+	path := testutil.WriteTheme(t, "# "+strings.Repeat("x", MaxFileBytes)+"\n", nil)
+	_, err := Load(path, Options{})
 	if err == nil || !strings.Contains(err.Error(), "over the 1048576-byte (1 MiB) cap on a theme file") {
 		t.Errorf("a 1 MiB theme: %v", err)
 	}
-	path = writeTheme(t, "[logo]\nimage = \"big.png\"\n[message]\nfont = \"big.ttf\"\n", nil)
+	path = testutil.WriteTheme(t, "[logo]\nimage = \"big.png\"\n[message]\nfont = \"big.ttf\"\n", nil)
 	dir := filepath.Dir(path)
 	for name, size := range map[string]int64{"big.png": MaxImageBytes + 1, "big.ttf": MaxFontBytes + 1} {
 		// Sparse: nothing is written, and nothing must be read.
@@ -125,13 +127,13 @@ func TestThemeFileCaps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = LoadTheme(path, ThemeOptions{})
+	_, err = Load(path, Options{})
 	for _, want := range []string{
 		"t.toml:2: logo.image: big.png: is 83886081 bytes, over the 83886080-byte (80 MiB) cap on an image",
 		"t.toml:4: message.font: big.ttf: is 33554433 bytes, over the 33554432-byte (32 MiB) cap on a font",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("LoadTheme: %v\nwant %q", err, want)
+			t.Errorf("Load: %v\nwant %q", err, want)
 		}
 	}
 }
@@ -147,8 +149,8 @@ func TestThemeTypeErrors(t *testing.T) {
 		{"[override.800x480.status]\nsize = \"x\"\n", "t.toml:2: override.800x480.status.size: want a number"},
 		{"logo = 3\n", "t.toml:1: logo: want a table"},
 	} {
-		path := writeTheme(t, c.theme, nil)
-		_, err := LoadTheme(path, ThemeOptions{})
+		path := testutil.WriteTheme(t, c.theme, nil)
+		_, err := Load(path, Options{})
 		if err == nil || !strings.HasSuffix(err.Error(), c.want) || strings.Contains(err.Error(), "splash.") {
 			t.Errorf("%q: %v\nwant %q", c.theme, err, c.want)
 		}
@@ -159,24 +161,24 @@ func TestThemeTypeErrors(t *testing.T) {
 // no font are reported as file:line: key: the image when the theme is
 // loaded (every broken image, not only the first), the font by Check.
 func TestThemeReadErrorsPlaced(t *testing.T) {
-	logo := pngBytes(t, 64, 64)
+	logo := testutil.WhitePNG(t, 64, 64)
 	files := map[string][]byte{"cut.png": logo[:len(logo)/2], "cut2.png": logo[:len(logo)-30], "bad.ttf": bytes.Repeat([]byte("x"), 100)}
-	path := writeTheme(t, "[background]\ncolor = \"#000\"\n\n[logo]\nimage = \"cut.png\"\n\n[override.800x480.logo]\nimage = \"cut2.png\"\n", files)
-	_, err := LoadTheme(path, ThemeOptions{})
-	var tes ThemeErrors
+	path := testutil.WriteTheme(t, "[background]\ncolor = \"#000\"\n\n[logo]\nimage = \"cut.png\"\n\n[override.800x480.logo]\nimage = \"cut2.png\"\n", files)
+	_, err := Load(path, Options{})
+	var tes Errors
 	if !errors.As(err, &tes) || len(tes) != 2 {
-		t.Fatalf("LoadTheme: %v, want two ThemeErrors", err)
+		t.Fatalf("Load: %v, want two Errors", err)
 	}
 	for i, want := range []string{
 		path + ":5: logo.image: cut.png: corrupt PNG image",
 		path + ":8: override.800x480.logo.image: cut2.png: ",
 	} {
 		if !strings.HasPrefix(tes[i].Error(), want) {
-			t.Errorf("LoadTheme error %d: %q, want it to start %q", i, tes[i], want)
+			t.Errorf("Load error %d: %q, want it to start %q", i, tes[i], want)
 		}
 	}
-	path = writeTheme(t, "[background]\ncolor = \"#000\"\n\n[message]\nfont = \"bad.ttf\"\n", files)
-	th, err := LoadTheme(path, ThemeOptions{})
+	path = testutil.WriteTheme(t, "[background]\ncolor = \"#000\"\n\n[message]\nfont = \"bad.ttf\"\n", files)
+	th, err := Load(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,18 +194,18 @@ func TestThemeErrorsSayPathOnce(t *testing.T) {
 	os.Symlink(loop, loop)
 	missing := filepath.Join(dir, "missing.toml")
 	for _, p := range []string{loop, missing} {
-		_, err := LoadTheme(p, ThemeOptions{})
+		_, err := Load(p, Options{})
 		if err == nil || strings.Count(err.Error(), p) != 1 || strings.Contains(err.Error(), "open ") {
-			t.Errorf("LoadTheme(%s): %v", p, err)
+			t.Errorf("Load(%s): %v", p, err)
 		}
 	}
-	path := writeTheme(t, "[logo]\nimage = \"l.png\"\n[message]\nfont = \"l.ttf\"\n", nil)
+	path := testutil.WriteTheme(t, "[logo]\nimage = \"l.png\"\n[message]\nfont = \"l.ttf\"\n", nil)
 	os.Symlink("l.png", filepath.Join(filepath.Dir(path), "l.png"))
 	os.Symlink("l.ttf", filepath.Join(filepath.Dir(path), "l.ttf"))
-	_, err := LoadTheme(path, ThemeOptions{})
+	_, err := Load(path, Options{})
 	for _, n := range []string{"l.png", "l.ttf"} {
 		if err == nil || strings.Count(err.Error(), n+": ") != 1 || strings.Contains(err.Error(), "open ") {
-			t.Errorf("LoadTheme: %v: want %s named once", err, n)
+			t.Errorf("Load: %v: want %s named once", err, n)
 		}
 	}
 }
@@ -211,8 +213,8 @@ func TestThemeErrorsSayPathOnce(t *testing.T) {
 // TestImageSideCap: an image header over what KMS can show is refused
 // before decoding, even under a pixel budget that would take it.
 func TestImageSideCap(t *testing.T) {
-	path := writeTheme(t, "[logo]\nimage = \"wide.png\"\n", map[string][]byte{"wide.png": hugePNG(t, 100000, 2)})
-	_, err := LoadTheme(path, ThemeOptions{MaxImagePixels: 1 << 30})
+	path := testutil.WriteTheme(t, "[logo]\nimage = \"wide.png\"\n", map[string][]byte{"wide.png": hugePNG(t, 100000, 2)})
+	_, err := Load(path, Options{MaxImagePixels: 1 << 30})
 	if !errors.Is(err, ErrImageBudget) || !strings.Contains(err.Error(), "each side must be at most 16384 pixels") {
 		t.Errorf("a 100000x2 image: %v", err)
 	}

@@ -1,0 +1,119 @@
+package theme
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+)
+
+// FrameNames expands a spinner's frames pattern (a glob relative to the
+// theme) to the sorted frame file names.
+func (t *Theme) FrameNames(pattern string) ([]string, error) {
+	if pattern == "" {
+		return nil, errors.New("empty pattern")
+	}
+	if names, ok := t.globs[pattern]; ok {
+		return names, nil
+	}
+	if t.dir == "" {
+		return nil, errors.New("the embedded theme has no spinner frames")
+	}
+	dir := t.dir
+	full := pattern
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(dir, pattern)
+	}
+	names, err := filepath.Glob(full)
+	if err != nil {
+		return nil, fmt.Errorf("bad pattern %q: %w", pattern, err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s: no such files", pattern)
+	}
+	sort.Strings(names)
+	if !filepath.IsAbs(pattern) {
+		// Name the frames as the theme does: relative to its directory.
+		for i, n := range names {
+			if rel, err := filepath.Rel(dir, n); err == nil {
+				names[i] = rel
+			}
+		}
+	}
+	return names, nil
+}
+
+// fileRef is a file a theme names, and the key that names it.
+type fileRef struct {
+	key  string // "logo.image", "override.800x480.spinner.frames"
+	line int    // the key's line, once known
+	name string // as the theme gives it; "" for the embedded font
+	font bool
+}
+
+// files lists the files the theme names in every section, with the keys
+// naming them: images (the spinner's frames expanded) and fonts ("" for
+// the embedded one).
+func (t *Theme) files() (refs []fileRef, globs map[string][]string, err error) {
+	globs = map[string][]string{}
+	for _, k := range t.all() {
+		s := k.s
+		if s.Background != nil && s.Background.Image != nil {
+			refs = append(refs, fileRef{key: k.prefix + "background.image", name: *s.Background.Image})
+		}
+		if s.Logo != nil && s.Logo.Image != nil {
+			refs = append(refs, fileRef{key: k.prefix + "logo.image", name: *s.Logo.Image})
+		}
+		if s.Spinner != nil && s.Spinner.Frames != nil {
+			names, err := t.FrameNames(*s.Spinner.Frames)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, n := range names {
+				refs = append(refs, fileRef{key: k.prefix + "spinner.frames", name: n})
+			}
+			globs[*s.Spinner.Frames] = names
+		}
+		for _, tx := range []struct {
+			name string
+			f    *Text
+		}{{"message", s.Message}, {"status", s.Status}} {
+			if tx.f == nil {
+				continue
+			}
+			name := ""
+			if tx.f.Font != nil {
+				name = *tx.f.Font
+			}
+			refs = append(refs, fileRef{key: k.prefix + tx.name + ".font", name: name, font: true})
+		}
+	}
+	return refs, globs, nil
+}
+
+// placed makes err, found reading the file name, an Error naming the
+// theme file, the line and the key that names it.
+func (t *Theme) placed(name string, err error) *Error {
+	var te *Error
+	if errors.As(err, &te) {
+		return te
+	}
+	r := t.refs[name]
+	return &Error{File: t.fileName(), Line: r.line, Key: r.key, Err: err}
+}
+
+// fileName names the theme file in errors.
+func (t *Theme) fileName() string {
+	if t.File == "" {
+		return "(default theme)"
+	}
+	return t.File
+}
+
+// placedErr is placed for a caller that returns an error: nil stays nil.
+func (t *Theme) placedErr(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return t.placed(name, err)
+}

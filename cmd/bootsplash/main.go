@@ -4,6 +4,7 @@
 //	bootsplash run      show the splash until SIGTERM or SIGINT
 //	bootsplash render   write the frame `run` would show to a PNG
 //	bootsplash info     describe display devices, heaps and udmabuf
+//	bootsplash status   show a status screen (host, addresses, load, log, ...)
 //	bootsplash version  print what the binary was built from
 package main
 
@@ -37,6 +38,7 @@ Commands:
   theme    check theme files: bootsplash theme check FILE
   study    measure the CPU access strategies (cached, per-access, shadow, ...) on this machine
   ctl      drive a running splash: progress, message, status, show, hide, quit, ...
+  status   show a status screen: host, addresses, uptime, load, memory, disk, clock, a log's last lines
   preview  show the splash in a desktop window (a build with -tags preview)
   version  print the version, VCS revision and Go version (also --version)
 
@@ -105,6 +107,8 @@ func run(start time.Time, args []string, stdout, stderr io.Writer) error {
 		return cmdStudy(args[1:], stdout, stderr)
 	case "ctl":
 		return cmdCtl(args[1:], stdout, stderr)
+	case "status":
+		return cmdStatus(args[1:], stderr)
 	case "preview":
 		return cmdPreview(args[1:], stderr)
 	case "version", "--version":

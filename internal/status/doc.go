@@ -11,7 +11,7 @@
 // pixels as the frame's damage, so a steady screen costs the clock's
 // digits and nothing else: no full-screen redraw, no full-screen upload.
 //
-// It imports only public packages (fbemu and golang.org/x/image), so a
+// It imports only public packages (fbemu, golang.org/x/image and x/sys), so a
 // program of one's own can copy it and change the fields; `bootsplash
 // status` and examples/status run it.
 package status

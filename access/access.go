@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"unsafe"
+
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // Kind says where a Buffer's memory comes from.
@@ -144,7 +146,7 @@ func (b *Buffer) Close() error {
 	}
 	b.fd, b.backing = -1, -1
 	if err := errors.Join(errs...); err != nil {
-		return &OpError{Op: "close", Origin: b.origin, Err: err}
+		return &kerror.Error{Pkg: "access", Op: "close", Device: b.origin, Err: err}
 	}
 	return nil
 }
@@ -334,7 +336,7 @@ func pickDefaultHeap(heaps []Heap) (string, error) {
 	for i, h := range heaps {
 		names[i] = h.Name
 	}
-	return "", &OpError{Op: "choose default heap", Path: heapDir,
+	return "", &kerror.Error{Pkg: "access", Op: "choose default heap", Path: heapDir,
 		Err: fmt.Errorf("%w: no \"system\" or CMA heap among %q; name one explicitly", ErrNoHeaps, names)}
 }
 
@@ -546,51 +548,6 @@ func (m *Mapping) span() (lo, hi uintptr, ok bool) {
 	return lo, lo + uintptr(len(m.mem)), true
 }
 
-// OpError is what every failing operation of the package returns: what was
-// tried, on what, and the cause, which errors.Is and errors.As see through.
-type OpError struct {
-	// Op is the operation: "alloc", "open heap", "map", "begin", "end",
-	// "replace", "unmap", "create udmabuf", ...
-	Op string
-	// Detail says more about what was tried ("8294400 bytes from",
-	// "write access (cached) to").
-	Detail string
-	// Origin is what the operation was on: `heap "system"`, "udmabuf",
-	// "memfd", "dumb (cirrus)".
-	Origin string
-	// Path is the file involved, if any.
-	Path string
-	// Err is the cause: an errno, a sentinel of this package, or both.
-	Err error
-}
-
-// Error reads like `access: alloc 8294400 bytes from heap "system"
-// (/dev/dma_heap/system): cannot allocate memory`.
-func (e *OpError) Error() string {
-	var b strings.Builder
-	b.WriteString("access: ")
-	b.WriteString(e.Op)
-	for _, s := range []string{e.Detail, e.Origin} {
-		if s != "" {
-			b.WriteByte(' ')
-			b.WriteString(s)
-		}
-	}
-	if e.Path != "" {
-		b.WriteString(" (")
-		b.WriteString(e.Path)
-		b.WriteByte(')')
-	}
-	if e.Err != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
-	}
-	return b.String()
-}
-
-// Unwrap returns the cause.
-func (e *OpError) Unwrap() error { return e.Err }
-
 // sentinel is an error value with a message that wraps a standard error.
 type sentinel struct {
 	msg  string
@@ -603,7 +560,10 @@ func (s *sentinel) Error() string { return s.msg }
 // Unwrap gives the standard error the sentinel also matches.
 func (s *sentinel) Unwrap() error { return s.wrap }
 
-// Errors the package's operations wrap; test for them with errors.Is.
+// Errors the package's operations wrap; test for them with errors.Is. Every
+// failing operation returns a *kerror.Error with Pkg "access": what was
+// tried, on which buffer, the file and the cause (an errno, one of these,
+// or both), which errors.Is and errors.As see through.
 var (
 	// ErrNoHeaps means the kernel offers no usable dma-buf heap. It wraps
 	// os.ErrNotExist.

@@ -5,6 +5,8 @@ package access
 import (
 	"fmt"
 	"os"
+
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // Off Linux there are no dma-bufs, heaps or memfds: every function that would
@@ -17,11 +19,11 @@ var errNotLinux = fmt.Errorf("dma-buf CPU access needs Linux: %w", os.ErrNotExis
 
 func closeFd(int) error { return nil }
 
-func notLinux(op string) error { return &OpError{Op: op, Err: errNotLinux} }
+func notLinux(op string) error { return &kerror.Error{Pkg: "access", Op: op, Err: errNotLinux} }
 
 // Heaps fails off Linux with an error wrapping ErrNoHeaps.
 func Heaps() ([]Heap, error) {
-	return nil, &OpError{Op: "list heaps", Path: heapDir, Err: fmt.Errorf("%w: %w", ErrNoHeaps, errNotLinux)}
+	return nil, &kerror.Error{Pkg: "access", Op: "list heaps", Path: heapDir, Err: fmt.Errorf("%w: %w", ErrNoHeaps, errNotLinux)}
 }
 
 // DefaultHeapName fails off Linux with an error wrapping ErrNoHeaps.
@@ -44,7 +46,7 @@ func CheckHeap(name string) error {
 
 // CheckUdmabuf fails off Linux with an error wrapping ErrNoUdmabuf.
 func CheckUdmabuf() error {
-	return &OpError{Op: "open", Origin: "udmabuf", Err: fmt.Errorf("%w: %w", ErrNoUdmabuf, errNotLinux)}
+	return &kerror.Error{Pkg: "access", Op: "open", Device: "udmabuf", Err: fmt.Errorf("%w: %w", ErrNoUdmabuf, errNotLinux)}
 }
 
 // Alloc fails off Linux.
@@ -60,7 +62,7 @@ func (h *HeapFile) Close() error { return nil }
 
 // AllocUdmabuf fails off Linux with an error wrapping ErrNoUdmabuf.
 func AllocUdmabuf(size int) (*Buffer, error) {
-	return nil, &OpError{Op: "alloc", Origin: "udmabuf", Err: fmt.Errorf("%w: %w", ErrNoUdmabuf, errNotLinux)}
+	return nil, &kerror.Error{Pkg: "access", Op: "alloc", Device: "udmabuf", Err: fmt.Errorf("%w: %w", ErrNoUdmabuf, errNotLinux)}
 }
 
 // AllocMemfd fails off Linux.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/internal/devperm"
 	"github.com/bootsplash/bootsplash/internal/uapi"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // syncArg is DMA_BUF_IOCTL_SYNC's argument.
@@ -38,11 +39,11 @@ func Heaps() ([]Heap, error) { return listHeaps(heapDir, cmaSysfs) }
 func listHeaps(dir, cmaDir string) ([]Heap, error) {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &OpError{Op: "list heaps", Path: dir,
+		return nil, &kerror.Error{Pkg: "access", Op: "list heaps", Path: dir,
 			Err: fmt.Errorf("%w: the kernel lacks CONFIG_DMABUF_HEAPS (or /dev is not a devtmpfs)", ErrNoHeaps)}
 	}
 	if err != nil {
-		return nil, &OpError{Op: "list heaps", Path: dir, Err: err}
+		return nil, &kerror.Error{Pkg: "access", Op: "list heaps", Path: dir, Err: err}
 	}
 	var heaps []Heap
 	for _, e := range ents {
@@ -57,7 +58,7 @@ func listHeaps(dir, cmaDir string) ([]Heap, error) {
 		heaps = append(heaps, h)
 	}
 	if len(heaps) == 0 {
-		return nil, &OpError{Op: "list heaps", Path: dir,
+		return nil, &kerror.Error{Pkg: "access", Op: "list heaps", Path: dir,
 			Err: fmt.Errorf("%w: the directory is empty (no heap driver: CONFIG_DMABUF_HEAPS_SYSTEM, CONFIG_DMABUF_HEAPS_CMA)", ErrNoHeaps)}
 	}
 	sort.Slice(heaps, func(i, j int) bool { return heaps[i].Name < heaps[j].Name })
@@ -94,7 +95,7 @@ func openHeapAt(dir, name string) (*HeapFile, error) {
 	path := filepath.Join(dir, name)
 	origin := fmt.Sprintf("heap %q", name)
 	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
-		return nil, &OpError{Op: "open", Origin: origin, Path: path, Err: fs.ErrInvalid}
+		return nil, &kerror.Error{Pkg: "access", Op: "open", Device: origin, Path: path, Err: fs.ErrInvalid}
 	}
 	// Heap ioctls need no write permission; Android's nodes are 0444.
 	fd, err := uapi.Open(path, unix.O_RDONLY, 0)
@@ -109,7 +110,7 @@ func openHeapAt(dir, name string) (*HeapFile, error) {
 		case devperm.Denied(err):
 			err = fmt.Errorf("%w: %s", err, devperm.Explain(path, heapNeed(name)))
 		}
-		return nil, &OpError{Op: "open", Origin: origin, Path: path, Err: err}
+		return nil, &kerror.Error{Pkg: "access", Op: "open", Device: origin, Path: path, Err: err}
 	}
 	return &HeapFile{fd: fd, name: name, path: path}, nil
 }
@@ -131,7 +132,7 @@ func CheckHeap(name string) error {
 		if devperm.Denied(err) {
 			err = fmt.Errorf("%w: %s", err, devperm.Explain(path, heapNeed(name)))
 		}
-		return &OpError{Op: "open", Origin: fmt.Sprintf("heap %q", name), Path: path, Err: err}
+		return &kerror.Error{Pkg: "access", Op: "open", Device: fmt.Sprintf("heap %q", name), Path: path, Err: err}
 	}
 	return nil
 }
@@ -147,7 +148,7 @@ func CheckUdmabuf() error {
 		} else if devperm.Denied(err) {
 			err = fmt.Errorf("%w: %s", err, devperm.Explain(udmabufPath, udmabufNeed()))
 		}
-		return &OpError{Op: "open", Origin: "udmabuf", Path: udmabufPath, Err: err}
+		return &kerror.Error{Pkg: "access", Op: "open", Device: "udmabuf", Path: udmabufPath, Err: err}
 	}
 	return nil
 }
@@ -190,7 +191,7 @@ func udmabufNeed() devperm.Need {
 // the fd flags O_RDWR|O_CLOEXEC.
 func (h *HeapFile) Alloc(size int) (*Buffer, error) {
 	if size <= 0 {
-		return nil, &OpError{Op: "alloc", Detail: fmt.Sprintf("%d bytes from", size), Origin: h.origin(), Path: h.path, Err: unix.EINVAL}
+		return nil, &kerror.Error{Pkg: "access", Op: fmt.Sprintf("alloc %d bytes from", size), Device: h.origin(), Path: h.path, Err: unix.EINVAL}
 	}
 	return h.AllocFlags(pageRound(size), unix.O_RDWR|unix.O_CLOEXEC, 0)
 }
@@ -202,7 +203,7 @@ func (h *HeapFile) AllocFlags(size int, fdFlags uint32, heapFlags uint64) (*Buff
 	fd := h.fd
 	h.mu.Unlock()
 	fail := func(err error) (*Buffer, error) {
-		return nil, &OpError{Op: "alloc", Detail: fmt.Sprintf("%d bytes from", size), Origin: h.origin(), Path: h.path, Err: err}
+		return nil, &kerror.Error{Pkg: "access", Op: fmt.Sprintf("alloc %d bytes from", size), Device: h.origin(), Path: h.path, Err: err}
 	}
 	if fd < 0 {
 		return fail(ErrClosed)
@@ -225,7 +226,7 @@ func (h *HeapFile) Close() error {
 	err := unix.Close(h.fd)
 	h.fd = -1
 	if err != nil {
-		return &OpError{Op: "close", Origin: h.origin(), Path: h.path, Err: err}
+		return &kerror.Error{Pkg: "access", Op: "close", Device: h.origin(), Path: h.path, Err: err}
 	}
 	return nil
 }
@@ -238,7 +239,7 @@ const udmabufPath = "/dev/udmabuf"
 // as the buffer's BackingFd.
 func AllocUdmabuf(size int) (*Buffer, error) {
 	fail := func(op string, err error) (*Buffer, error) {
-		return nil, &OpError{Op: op, Detail: fmt.Sprintf("%d bytes as", size), Origin: "udmabuf", Err: err}
+		return nil, &kerror.Error{Pkg: "access", Op: fmt.Sprintf("%s %d bytes as", op, size), Device: "udmabuf", Err: err}
 	}
 	if size <= 0 {
 		return fail("alloc", unix.EINVAL)
@@ -280,11 +281,11 @@ func AllocUdmabuf(size int) (*Buffer, error) {
 // these.
 func AllocMemfd(size int) (*Buffer, error) {
 	if size <= 0 {
-		return nil, &OpError{Op: "alloc", Detail: fmt.Sprintf("%d bytes as", size), Origin: "memfd", Err: unix.EINVAL}
+		return nil, &kerror.Error{Pkg: "access", Op: fmt.Sprintf("alloc %d bytes as", size), Device: "memfd", Err: unix.EINVAL}
 	}
 	fd, err := newMemfd("access-memfd", size, 0)
 	if err != nil {
-		return nil, &OpError{Op: "alloc", Detail: fmt.Sprintf("%d bytes as", size), Origin: "memfd", Err: err}
+		return nil, &kerror.Error{Pkg: "access", Op: fmt.Sprintf("alloc %d bytes as", size), Device: "memfd", Err: err}
 	}
 	return &Buffer{fd: fd, backing: -1, owned: true, size: size, kind: KindMemfd, origin: "memfd"}, nil
 }
@@ -307,7 +308,7 @@ func newMemfd(name string, size, flags int) (int, error) {
 // 31 bytes.
 func SetName(b *Buffer, name string) error {
 	fail := func(err error) error {
-		return &OpError{Op: "set name", Detail: fmt.Sprintf("%q of", name), Origin: b.Origin(), Err: err}
+		return &kerror.Error{Pkg: "access", Op: fmt.Sprintf("set name %q of", name), Device: b.Origin(), Err: err}
 	}
 	if !b.IsDmaBuf() {
 		return fail(ErrNotDmaBuf)

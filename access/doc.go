@@ -51,6 +51,13 @@
 // (Cached, with the mapping PROT_NONE outside brackets). Stats counts what
 // each did; BenchmarkBracket and BenchmarkBracketHeap compare them.
 //
+// Buffer, HeapFile and Mapping each own one kernel object (a dma-buf or
+// memfd fd, a heap node's fd, an mmap) and release it with Close, which
+// does nothing when called again. A failing operation returns a
+// *kerror.Error ("access: alloc 8294400 bytes from heap "system"
+// (/dev/dma_heap/system): cannot allocate memory"), through which
+// errors.Is sees the errno and this package's sentinels.
+//
 // A Mapping is for one goroutine at a time. The kernel calls go through
 // internal/uapi, whose fault hook the tests use to make them fail; only
 // UDMABUF_CREATE (whose result is an ioctl return value that uapi.Ioctl

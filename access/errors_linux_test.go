@@ -12,6 +12,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/internal/testutil"
 	"github.com/bootsplash/bootsplash/internal/uapi"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 func TestAllocErrorMessage(t *testing.T) {
@@ -183,18 +184,33 @@ func TestSetNameRefusesPlainMemory(t *testing.T) {
 	wantErr(t, SetName(fake, strings.Repeat("n", 32)), unix.EINVAL)
 }
 
-func TestOpErrorFormat(t *testing.T) {
-	for _, c := range []struct {
-		e    OpError
-		want string
-	}{
-		{OpError{Op: "list heaps", Path: "/dev/dma_heap", Err: ErrNoHeaps}, "access: list heaps (/dev/dma_heap): no dma-buf heaps"},
-		{OpError{Op: "begin", Detail: "write access (cached) to", Origin: "memfd", Err: ErrInBracket}, "access: begin write access (cached) to memfd: already inside a Begin/End bracket"},
-		{OpError{Op: "close", Origin: "udmabuf"}, "access: close udmabuf"},
-	} {
-		if got := c.e.Error(); got != c.want {
-			t.Errorf("got %q, want %q", got, c.want)
-		}
+// TestErrorShape checks the messages and the matching of the errors real
+// operations return: one *kerror.Error, errno and sentinels seen through it.
+func TestErrorShape(t *testing.T) {
+	m, err := Map(memfdBuf(t, 4096), Cached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.Begin(Write); err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Begin(Write)
+	wantErr(t, err, ErrInBracket)
+	if want := "access: begin write access (cached) to memfd: already inside a Begin/End bracket"; err.Error() != want {
+		t.Errorf("got  %s\nwant %s", err, want)
+	}
+	var e *kerror.Error
+	if errors.As(err, &e); e.Op != "begin write access (cached) to" || e.Device != "memfd" || e.Errno() != 0 {
+		t.Errorf("fields %+v, errno %v", e, e.Errno())
+	}
+	if err := m.End(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Map(nil, Cached); err == nil || err.Error() != "access: map nil buffer: invalid argument" {
+		t.Errorf("Map(nil): %v", err)
+	} else if errors.As(err, &e); e.Errno() != unix.EINVAL {
+		t.Errorf("Map(nil): errno %v, want EINVAL", e.Errno())
 	}
 }
 

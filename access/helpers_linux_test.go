@@ -10,6 +10,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/internal/testutil"
 	"github.com/bootsplash/bootsplash/internal/uapi"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 func TestMain(m *testing.M) { testutil.LeakCheckMain(m) }
@@ -100,9 +101,9 @@ func wantErr(t testing.TB, err, target error) {
 	if !errors.Is(err, target) {
 		t.Fatalf("got error %v, want one wrapping %v", err, target)
 	}
-	var op *OpError
-	if !errors.As(err, &op) {
-		t.Fatalf("error %v (%T) is not an *OpError", err, err)
+	var e *kerror.Error
+	if !errors.As(err, &e) || e.Pkg != "access" {
+		t.Fatalf("error %v (%T) is not a *kerror.Error of package access", err, err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bootsplash/bootsplash/internal/uapi"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // Map gives the CPU a view of b with strategy s: vmap() in the kernel's
@@ -15,7 +16,7 @@ import (
 // buffer. On failure nothing stays mapped. The caller keeps owning b.
 func Map(b *Buffer, s Strategy) (*Mapping, error) {
 	if b == nil {
-		return nil, &OpError{Op: "map", Detail: "nil buffer", Err: unix.EINVAL}
+		return nil, &kerror.Error{Pkg: "access", Op: "map nil buffer", Err: unix.EINVAL}
 	}
 	m := &Mapping{buf: b, strategy: s}
 	m.stats.SyncSupported = b.IsDmaBuf()
@@ -201,7 +202,7 @@ func (m *Mapping) Replace(b *Buffer) error {
 		if b != nil {
 			origin = b.Origin()
 		}
-		return &OpError{Op: "replace", Detail: fmt.Sprintf("%s mapping of %s with", m.strategy, m.buf.origin), Origin: origin, Err: err}
+		return &kerror.Error{Pkg: "access", Op: fmt.Sprintf("replace %s mapping of %s with", m.strategy, m.buf.origin), Device: origin, Err: err}
 	}
 	switch {
 	case m.unmapped:
@@ -327,7 +328,7 @@ func protString(prot int) string {
 
 // fail wraps err for a mapping-wide operation.
 func (m *Mapping) fail(op string, err error) error {
-	return &OpError{Op: op, Detail: fmt.Sprintf("%d bytes (%s) of", m.buf.size, m.strategy), Origin: m.buf.origin, Err: err}
+	return &kerror.Error{Pkg: "access", Op: fmt.Sprintf("%s %d bytes (%s) of", op, m.buf.size, m.strategy), Device: m.buf.origin, Err: err}
 }
 
 // bracketFail wraps err for Begin and End.
@@ -336,5 +337,5 @@ func (m *Mapping) bracketFail(op string, mode Mode, err error) error {
 	if mode != 0 {
 		detail = fmt.Sprintf("%s access (%s) to", mode, m.strategy)
 	}
-	return &OpError{Op: op, Detail: detail, Origin: m.buf.origin, Err: err}
+	return &kerror.Error{Pkg: "access", Op: op + " " + detail, Device: m.buf.origin, Err: err}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/access"
 	"github.com/bootsplash/bootsplash/internal/uapi"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // ImportDmaBuf turns a dma-buf fd into a GEM handle of this device
@@ -48,8 +49,8 @@ func (g *GEM) Close() error {
 }
 
 // classifyImport explains a PRIME_FD_TO_HANDLE failure.
-func classifyImport(driver string, err error) *Error {
-	e := &Error{Op: "import dma-buf into", Device: driver, Err: err}
+func classifyImport(driver string, err error) *kerror.Error {
+	e := &kerror.Error{Op: "import dma-buf into", Device: driver, Err: err}
 	switch {
 	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENODEV), errors.Is(err, unix.EOPNOTSUPP):
 		e.Hint = "driver cannot import"
@@ -78,7 +79,7 @@ func (d *Device) closeHandle(h Handle) error {
 // The kernel chooses the pitch and size.
 func (d *Device) CreateDumb(width, height, bpp int) (*Dumb, error) {
 	if width <= 0 || height <= 0 || bpp <= 0 {
-		return nil, fmt.Errorf("create dumb buffer %dx%d@%d on %s: bad size", width, height, bpp, d.name())
+		return nil, d.err(fmt.Sprintf("create dumb buffer %dx%d@%d on", width, height, bpp), errors.New("bad size"))
 	}
 	c := uapi.ModeCreateDumb{Width: uint32(width), Height: uint32(height), Bpp: uint32(bpp)}
 	if err := d.ioctl(uapi.DRM_IOCTL_MODE_CREATE_DUMB, unsafe.Pointer(&c)); err != nil {
@@ -123,7 +124,7 @@ func (b *Dumb) Close() error {
 // closes the Dumb. The Device must stay open as long.
 func (b *Dumb) Buffer() (*access.Buffer, error) {
 	if b.Size > math.MaxInt {
-		return nil, fmt.Errorf("map dumb buffer %d of %s: %d bytes do not fit this machine's address space", b.Handle, b.dev.name(), b.Size)
+		return nil, b.dev.err(fmt.Sprintf("map dumb buffer %d of", b.Handle), fmt.Errorf("%d bytes do not fit this machine's address space", b.Size))
 	}
 	off, err := b.MapOffset()
 	if err != nil {

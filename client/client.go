@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/bootsplash/bootsplash/access"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // CRTCID identifies a CRTC (a scanout engine producing one video signal).
@@ -822,8 +823,9 @@ type Scanout struct {
 }
 
 // ErrNotSupported is matched (errors.Is) by errors for what this kernel,
-// driver or device cannot do.
-var ErrNotSupported = errors.New("not supported")
+// driver or device cannot do. It is kerror.ErrNotSupported, so errors of
+// every package match it alike (and errors.ErrUnsupported too).
+var ErrNotSupported = kerror.ErrNotSupported
 
 // ErrNoDisplay is matched (errors.Is) by SelectOutput's error when no
 // connector has a display attached.
@@ -833,37 +835,6 @@ var ErrNoDisplay = errors.New("no display connected")
 // driver cannot import dma-bufs (EINVAL, ENODEV or EOPNOTSUPP from
 // PRIME_FD_TO_HANDLE). It also matches ErrNotSupported.
 var ErrImportUnsupported = fmt.Errorf("dma-buf import %w", ErrNotSupported)
-
-// Error is a failed device operation: what was tried, on which device or
-// driver, and the kernel's answer.
-type Error struct {
-	Op     string // "import dma-buf into", "set master on", "add framebuffer on"
-	Device string // driver name or device path
-	Err    error  // usually a unix.Errno
-	// Hint explains the failure in the project's terms, or "".
-	Hint string
-	// Kind is ErrNotSupported, ErrImportUnsupported or nil.
-	Kind error
-}
-
-// Error says what was tried, on what, the kernel's answer and the hint.
-func (e *Error) Error() string {
-	s := e.Op
-	if e.Device != "" {
-		s += " " + e.Device
-	}
-	s += ": " + e.Err.Error()
-	if e.Hint != "" {
-		s += " (" + e.Hint + ")"
-	}
-	return s
-}
-
-// Unwrap returns the underlying error, usually a unix.Errno.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is matches the error's Kind (ErrNotSupported, ErrImportUnsupported).
-func (e *Error) Is(target error) bool { return e.Kind != nil && errors.Is(e.Kind, target) }
 
 // DamageClips prepares damage rectangles for a w×h framebuffer: each is
 // clipped to the framebuffer (negative coordinates included), empty ones are

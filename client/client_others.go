@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/bootsplash/bootsplash/access"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // errNotLinux is what every kernel operation returns off Linux.
 func errNotLinux(op string) error {
-	return &Error{Op: op, Device: "DRM device", Err: fmt.Errorf("DRM/KMS needs Linux: %w", os.ErrNotExist)}
+	return &kerror.Error{Op: op, Device: "DRM device", Err: fmt.Errorf("DRM/KMS needs Linux: %w", os.ErrNotExist)}
 }
 
 func formatName(uint32) string           { return "" }

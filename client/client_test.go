@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 func TestFormatString(t *testing.T) {
@@ -184,14 +186,14 @@ func TestParseSource(t *testing.T) {
 
 func TestErrorWrapping(t *testing.T) {
 	base := errors.New("boom")
-	e := &Error{Op: "import dma-buf into", Device: "bochs", Err: base, Hint: "driver cannot import", Kind: ErrImportUnsupported}
+	e := &kerror.Error{Op: "import dma-buf into", Device: "bochs", Err: base, Hint: "driver cannot import", Kind: ErrImportUnsupported}
 	if got, want := e.Error(), "import dma-buf into bochs: boom (driver cannot import)"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 	if !errors.Is(e, base) || !errors.Is(e, ErrImportUnsupported) || !errors.Is(e, ErrNotSupported) {
 		t.Error("error does not match its cause and kinds")
 	}
-	plain := &Error{Op: "x", Err: base}
+	plain := &kerror.Error{Op: "x", Err: base}
 	if errors.Is(plain, ErrNotSupported) {
 		t.Error("an error without kind matches ErrNotSupported")
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bootsplash/bootsplash/internal/uapi"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // commitScratch is a Device's reusable memory for steady-frame commits
@@ -133,11 +134,11 @@ func (d *Device) Modeset(out *Output, fb *FB) error {
 	r.planeArea(out.Plane.ID, fb, out.Mode)
 	if err := r.commit(uapi.DRM_MODE_ATOMIC_TEST_ONLY|uapi.DRM_MODE_ATOMIC_ALLOW_MODESET, 0); err != nil {
 		d.destroyBlob(blob)
-		return &Error{Op: op + " (atomic test)", Device: d.name(), Err: err}
+		return &kerror.Error{Op: op + " (atomic test)", Device: d.name(), Err: err}
 	}
 	if err := r.commit(uapi.DRM_MODE_ATOMIC_ALLOW_MODESET, 0); err != nil {
 		d.destroyBlob(blob)
-		return &Error{Op: op + " (atomic)", Device: d.name(), Err: err}
+		return &kerror.Error{Op: op + " (atomic)", Device: d.name(), Err: err}
 	}
 	d.mu.Lock()
 	old := d.modeBlobs[out.CRTC.ID]
@@ -162,7 +163,7 @@ func (d *Device) setCRTC(op string, out *Output, fb *FB) error {
 	err := d.ioctl(uapi.DRM_IOCTL_MODE_SETCRTC, unsafe.Pointer(&c))
 	runtime.KeepAlive(conns)
 	if err != nil {
-		return &Error{Op: op + " (SETCRTC)", Device: d.name(), Err: err}
+		return &kerror.Error{Op: op + " (SETCRTC)", Device: d.name(), Err: err}
 	}
 	return nil
 }
@@ -184,7 +185,7 @@ func (d *Device) Flip(out *Output, fb *FB, damage []image.Rectangle, flags FlipF
 		}
 		p := uapi.ModeCrtcPageFlip{Crtc_id: uint32(out.CRTC.ID), Fb_id: uint32(fb.id), Flags: f, User_data: uint64(fb.id)}
 		if err := d.ioctl(uapi.DRM_IOCTL_MODE_PAGE_FLIP, unsafe.Pointer(&p)); err != nil {
-			return &Error{Op: op() + " (PAGE_FLIP)", Device: d.name(), Err: err}
+			return &kerror.Error{Op: op() + " (PAGE_FLIP)", Device: d.name(), Err: err}
 		}
 		return nil
 	}
@@ -196,7 +197,7 @@ func (d *Device) Flip(out *Output, fb *FB, damage []image.Rectangle, flags FlipF
 		f |= uapi.DRM_MODE_PAGE_FLIP_ASYNC
 	}
 	if err := d.planeCommit(out, fb, damage, f); err != nil {
-		return &Error{Op: op() + " (atomic)", Device: d.name(), Err: err}
+		return &kerror.Error{Op: op() + " (atomic)", Device: d.name(), Err: err}
 	}
 	return nil
 }
@@ -247,7 +248,7 @@ func (d *Device) Damage(out *Output, fb *FB, rects []image.Rectangle) error {
 	}
 	if d.atomic {
 		if err := d.planeCommit(out, fb, rects, 0); err != nil {
-			return &Error{Op: fmt.Sprintf("damage framebuffer %d on %s (atomic) on", fb.id, out.Connector.Name), Device: d.name(), Err: err}
+			return &kerror.Error{Op: fmt.Sprintf("damage framebuffer %d on %s (atomic) on", fb.id, out.Connector.Name), Device: d.name(), Err: err}
 		}
 		return nil
 	}
@@ -288,7 +289,7 @@ func (d *Device) DirtyFB(fb *FB, rects []image.Rectangle) error {
 		return nil
 	}
 	if err != nil {
-		return &Error{Op: fmt.Sprintf("flush %d damage clips of framebuffer %d (DIRTYFB) on", len(sc.dirty), fb.id), Device: d.name(), Err: err}
+		return &kerror.Error{Op: fmt.Sprintf("flush %d damage clips of framebuffer %d (DIRTYFB) on", len(sc.dirty), fb.id), Device: d.name(), Err: err}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/internal/devperm"
 	"github.com/bootsplash/bootsplash/internal/uapi"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // Open opens the DRM device node at path (like "/dev/dri/card0"), or with
@@ -29,7 +30,7 @@ func Open(path string, opts Options) (*Device, error) {
 	cards, _ := filepath.Glob("/dev/dri/card*")
 	sort.Slice(cards, func(i, j int) bool { return cardLess(cards[i], cards[j]) })
 	if len(cards) == 0 {
-		return nil, &Error{Op: "open DRM device", Device: "/dev/dri/card*", Err: os.ErrNotExist, Hint: "no DRM card node"}
+		return nil, &kerror.Error{Op: "open DRM device", Device: "/dev/dri/card*", Err: os.ErrNotExist, Hint: "no DRM card node"}
 	}
 	var errs []error
 	for _, c := range cards {
@@ -93,7 +94,7 @@ func CheckAccess(path string) error {
 // openErr is the error of opening the card node at path; a refusal says
 // why and what would grant access.
 func openErr(path string, err error) error {
-	e := &Error{Op: "open", Device: path, Err: err}
+	e := &kerror.Error{Op: "open", Device: path, Err: err}
 	if devperm.Denied(err) {
 		e.Hint = devperm.Explain(path, cardNeed(path))
 	}
@@ -142,11 +143,11 @@ func (d *Device) init(opts Options) error {
 	// node, or a render-only driver like vgem).
 	var res uapi.ModeCardRes
 	if err := d.ioctl(uapi.DRM_IOCTL_MODE_GETRESOURCES, unsafe.Pointer(&res)); err != nil {
-		return &Error{Op: "list KMS resources of", Device: d.path + " (" + v.Name + ")", Err: err,
+		return &kerror.Error{Op: "list KMS resources of", Device: d.path + " (" + v.Name + ")", Err: err,
 			Hint: "not a modesetting device", Kind: ErrNotSupported}
 	}
 	if res.Count_crtcs == 0 || res.Count_connectors == 0 {
-		return &Error{Op: "list KMS resources of", Device: d.path + " (" + v.Name + ")",
+		return &kerror.Error{Op: "list KMS resources of", Device: d.path + " (" + v.Name + ")",
 			Err: errors.New("no CRTCs or connectors"), Kind: ErrNotSupported}
 	}
 	d.readCaps()
@@ -161,9 +162,9 @@ func (d *Device) ioctl(req uint, arg unsafe.Pointer) error {
 	return uapi.Ioctl(d.fd, req, arg)
 }
 
-// errorf makes an *Error naming the driver.
-func (d *Device) err(op string, err error) *Error {
-	return &Error{Op: op, Device: d.name(), Err: err}
+// err makes a *kerror.Error naming the driver.
+func (d *Device) err(op string, err error) *kerror.Error {
+	return &kerror.Error{Op: op, Device: d.name(), Err: err}
 }
 
 func (d *Device) name() string {
@@ -178,7 +179,7 @@ func (d *Device) name() string {
 func (d *Device) version() (DriverInfo, error) {
 	var v uapi.DrmVersion
 	if err := d.ioctl(uapi.DRM_IOCTL_VERSION, unsafe.Pointer(&v)); err != nil {
-		return DriverInfo{}, &Error{Op: "read driver version of", Device: d.path, Err: err}
+		return DriverInfo{}, &kerror.Error{Op: "read driver version of", Device: d.path, Err: err}
 	}
 	name := make([]byte, v.Name_len+1)
 	date := make([]byte, v.Date_len+1)
@@ -189,7 +190,7 @@ func (d *Device) version() (DriverInfo, error) {
 	*(*unsafe.Pointer)(unsafe.Pointer(&v.Date)) = unsafe.Pointer(&date[0])
 	*(*unsafe.Pointer)(unsafe.Pointer(&v.Desc)) = unsafe.Pointer(&desc[0])
 	if err := d.ioctl(uapi.DRM_IOCTL_VERSION, unsafe.Pointer(&v)); err != nil {
-		return DriverInfo{}, &Error{Op: "read driver version of", Device: d.path, Err: err}
+		return DriverInfo{}, &kerror.Error{Op: "read driver version of", Device: d.path, Err: err}
 	}
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(date)
@@ -289,7 +290,7 @@ func (d *Device) DropMaster() error {
 }
 
 func (d *Device) masterErr(op string, err error) error {
-	e := &Error{Op: op, Device: d.path, Err: err}
+	e := &kerror.Error{Op: op, Device: d.path, Err: err}
 	switch {
 	case errors.Is(err, unix.EBUSY):
 		e.Hint = "another process is DRM master"

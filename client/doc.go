@@ -59,6 +59,15 @@
 // (FBID, Handle, BlobID, ...) own nothing; they name objects for the
 // kernel.
 //
+// # Errors
+//
+// A failed kernel operation returns a *kerror.Error: what was tried, on
+// which device or driver, the kernel's errno and a hint, like
+// "import dma-buf into cirrus: invalid argument (driver cannot import)".
+// errors.Is matches the errno and the sentinels ErrNotSupported (which is
+// kerror.ErrNotSupported), ErrImportUnsupported, ErrNoDisplay and those of
+// package access the error wraps; errors.As finds the *kerror.Error.
+//
 // The package works on Linux; elsewhere Open returns an error wrapping
 // os.ErrNotExist.
 package client

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bootsplash/bootsplash/access"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // sysfsRoot is where sysfs is mounted.
@@ -68,7 +69,7 @@ func (d *Device) tryHeap(name string, size int) error {
 	defer b.Close()
 	g, err := d.ImportDmaBuf(b.Fd())
 	if err != nil {
-		var e *Error
+		var e *kerror.Error
 		if errors.As(err, &e) && errors.Is(err, ErrImportUnsupported) {
 			return fmt.Errorf("import refused by %s: %w", d.name(), e.Err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/bootsplash/bootsplash/internal/testutil"
 	"github.com/bootsplash/bootsplash/internal/testutil/unpriv"
 	"github.com/bootsplash/bootsplash/internal/uapi"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // wantAll fails unless msg contains every one of wants.
@@ -60,14 +61,14 @@ func TestOpenPermissionMessage(t *testing.T) {
 }
 
 func TestOpenAllErrorMatchesEach(t *testing.T) {
-	refused := &Error{Op: "open", Device: "/dev/dri/card0", Err: unix.EACCES}
-	render := &Error{Op: "list KMS resources of", Device: "/dev/dri/card1 (vgem)", Err: unix.EOPNOTSUPP, Kind: ErrNotSupported}
+	refused := &kerror.Error{Op: "open", Device: "/dev/dri/card0", Err: unix.EACCES}
+	render := &kerror.Error{Op: "list KMS resources of", Device: "/dev/dri/card1 (vgem)", Err: unix.EOPNOTSUPP, Kind: ErrNotSupported}
 	err := error(&openAllError{msg: "open DRM device: ...", errs: []error{refused, render}})
 	if !errors.Is(err, fs.ErrPermission) || !errors.Is(err, ErrNotSupported) {
 		t.Errorf("errors.Is does not see each node's error: permission %v, not supported %v",
 			errors.Is(err, fs.ErrPermission), errors.Is(err, ErrNotSupported))
 	}
-	var e *Error
+	var e *kerror.Error
 	if !errors.As(err, &e) || e != refused {
 		t.Errorf("errors.As finds %v, want the first node's error", e)
 	}

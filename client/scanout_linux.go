@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/bootsplash/bootsplash/access"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // pitchAlign is the row alignment of heap and udmabuf scanout buffers; 64
@@ -112,7 +113,7 @@ func (d *Device) tryScanout(src Source, w, h int, f Format, bpp int, heap string
 	}
 	s.Pitch = pitch
 	if s.gem, err = d.ImportDmaBuf(s.Buffer.Fd()); err != nil {
-		var e *Error
+		var e *kerror.Error
 		if errors.As(err, &e) && errors.Is(err, ErrImportUnsupported) {
 			return s, label, fmt.Errorf("import refused by %s: %w", d.name(), e.Err)
 		}

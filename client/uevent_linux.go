@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // UeventListener receives the kernel's uevents, as udev does (a
@@ -28,13 +30,13 @@ const ueventRcvbuf = 1 << 20
 func ListenUevents() (*UeventListener, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_KOBJECT_UEVENT)
 	if err != nil {
-		return nil, fmt.Errorf("uevents: socket(NETLINK_KOBJECT_UEVENT): %w", err)
+		return nil, &kerror.Error{Pkg: "uevents", Op: "socket(NETLINK_KOBJECT_UEVENT)", Err: err}
 	}
 	// A smaller buffer works too: overflows are reported by Next.
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, ueventRcvbuf)
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1}); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("uevents: bind to the kernel's group: %w", err)
+		return nil, &kerror.Error{Pkg: "uevents", Op: "bind to the kernel's group", Err: err}
 	}
 	return &UeventListener{f: os.NewFile(uintptr(fd), "uevent"), buf: make([]byte, maxUevent+1)}, nil
 }
@@ -66,7 +68,7 @@ func (l *UeventListener) Next() (Uevent, error) {
 		case errors.Is(rerr, unix.EINTR):
 			continue
 		case rerr != nil:
-			return Uevent{}, fmt.Errorf("uevents: receive: %w", rerr)
+			return Uevent{}, &kerror.Error{Pkg: "uevents", Op: "receive", Err: rerr}
 		}
 		if nl, ok := from.(*unix.SockaddrNetlink); !ok || nl.Pid != 0 {
 			continue // not from the kernel

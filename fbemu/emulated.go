@@ -14,6 +14,7 @@ import (
 	"github.com/bootsplash/bootsplash/access"
 	"github.com/bootsplash/bootsplash/internal/regfile"
 	"github.com/bootsplash/bootsplash/internal/sysmem"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // MaxSide is the largest width or height of a display or frame bootsplash
@@ -141,7 +142,7 @@ func NewEmulatedWith(w, h int, f Format, opt EmulatedOptions) (*Emulated, error)
 			for _, b := range bufs {
 				b.Close()
 			}
-			return nil, fmt.Errorf("fbemu: emulated display buffer: %w", err)
+			return nil, kernelErr("emulated display buffer", err)
 		}
 		bufs = append(bufs, b)
 		strides = append(strides, stride)
@@ -232,12 +233,12 @@ func (e *Emulated) SnapshotInto(dst *image.RGBA, rects ...image.Rectangle) error
 	// scanout would, whatever strategy the Framebuffer uses.
 	m, err := access.Map(b.buf, access.NoSync)
 	if err != nil {
-		return fmt.Errorf("fbemu: snapshot: %w", err)
+		return kernelErr("snapshot", err)
 	}
 	defer m.Close()
 	pix, err := m.Begin(access.Read)
 	if err != nil {
-		return fmt.Errorf("fbemu: snapshot: %w", err)
+		return kernelErr("snapshot", err)
 	}
 	defer m.End()
 	var s Surface
@@ -279,7 +280,7 @@ func (e *Emulated) SavePNGContext(ctx context.Context, path string) error {
 	// A band of rows at a time, to look at ctx between them.
 	for y := 0; y < e.ph; y += 256 {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("fbemu: save frame to %s: %w", path, err)
+			return &kerror.Error{Pkg: "fbemu", Op: "save frame to", Device: path, Err: err}
 		}
 		if err := e.SnapshotInto(img, image.Rect(0, y, e.pw, min(y+256, e.ph))); err != nil {
 			return err
@@ -295,7 +296,7 @@ func (e *Emulated) SavePNGContext(ctx context.Context, path string) error {
 		case errors.As(err, &le):
 			err = le.Err
 		}
-		return fmt.Errorf("fbemu: save frame to %s: %w", path, err)
+		return &kerror.Error{Pkg: "fbemu", Op: "save frame to", Device: path, Err: err}
 	}
 	// Only a file is replaced: not a directory, a FIFO or a device.
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {

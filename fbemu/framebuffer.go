@@ -7,6 +7,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/access"
 	"github.com/bootsplash/bootsplash/client"
+	"github.com/bootsplash/bootsplash/kerror"
 )
 
 // VarScreenInfo is the variable part of a framebuffer's description, after
@@ -126,7 +127,7 @@ func newFramebuffer(bufs []*access.Buffer, strides []int, pw, ph int, f Format, 
 			for _, b := range bufs[i:] {
 				b.Close()
 			}
-			return nil, fmt.Errorf("fbemu: map buffer %d: %w", i, err)
+			return nil, kernelErr(fmt.Sprintf("map buffer %d", i), err)
 		}
 		fb.bufs = append(fb.bufs, &buffer{buf: b, m: m, stride: strides[i]})
 	}
@@ -242,7 +243,7 @@ func (fb *Framebuffer) Frame(draw func(*Surface) error) error {
 	b := fb.bufs[fb.back]
 	pix, err := b.m.Begin(access.ReadWrite)
 	if err != nil {
-		return fmt.Errorf("fbemu: begin frame: %w", err)
+		return kernelErr("begin frame", err)
 	}
 	if err := b.surf.reset(pix, fb.w, fb.h, b.stride, fb.format); err != nil {
 		b.m.End()
@@ -265,7 +266,7 @@ func (fb *Framebuffer) Frame(draw func(*Surface) error) error {
 	fb.tellMapping(b, &fb.damage)
 	fb.tellMapping(b, &fb.catchUp)
 	if err := b.m.End(); err != nil {
-		return errors.Join(derr, fmt.Errorf("fbemu: end frame: %w", err))
+		return errors.Join(derr, kernelErr("end frame", err))
 	}
 	if fb.damage.Empty() {
 		// Nothing new to show; the buffer now holds the last frame.
@@ -297,7 +298,7 @@ func (fb *Framebuffer) resolve(r image.Rectangle, overwrite bool) {
 	f := fb.bufs[fb.front]
 	pix, err := f.m.Begin(access.Read)
 	if err != nil {
-		fb.deferErr = fmt.Errorf("fbemu: read the shown buffer: %w", err)
+		fb.deferErr = kernelErr("read the shown buffer", err)
 		return
 	}
 	err = f.surf.reset(pix, fb.w, fb.h, f.stride, fb.format)
@@ -311,7 +312,7 @@ func (fb *Framebuffer) resolve(r image.Rectangle, overwrite bool) {
 		err = eerr
 	}
 	if err != nil {
-		fb.deferErr = fmt.Errorf("fbemu: read the shown buffer: %w", err)
+		fb.deferErr = kernelErr("read the shown buffer", err)
 	}
 }
 
@@ -329,7 +330,7 @@ func (fb *Framebuffer) rotatedFrame(draw func(*Surface) error) error {
 	}
 	pix, err := b.m.Begin(access.Write)
 	if err != nil {
-		return errors.Join(derr, fmt.Errorf("fbemu: begin flush: %w", err))
+		return errors.Join(derr, kernelErr("begin flush", err))
 	}
 	if err := b.surf.reset(pix, fb.pw, fb.ph, b.stride, fb.format); err != nil {
 		b.m.End()
@@ -347,7 +348,7 @@ func (fb *Framebuffer) rotatedFrame(draw func(*Surface) error) error {
 	fb.tellMapping(b, &fb.damage)
 	fb.tellMapping(b, &fb.catchUp)
 	if err := b.m.End(); err != nil {
-		return errors.Join(derr, fmt.Errorf("fbemu: end flush: %w", err))
+		return errors.Join(derr, kernelErr("end flush", err))
 	}
 	if fb.damage.Empty() {
 		// Nothing new to show; the buffer now holds the last frame.
@@ -385,7 +386,7 @@ func (fb *Framebuffer) presentBack() error {
 		fb.panelDmg.Add(fb.rotation.toPanel(r, fb.w, fb.h))
 	}
 	if err := fb.disp.present(fb.back, fb.panelDmg.Rects()); err != nil {
-		return fmt.Errorf("fbemu: present: %w", err)
+		return kernelErr("present", err)
 	}
 	fb.seq++
 	h := &fb.history[fb.seq%maxAge]
@@ -415,4 +416,11 @@ func (fb *Framebuffer) Close() error {
 		errs = append(errs, b.buf.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// kernelErr is fbemu's error for a failed kernel operation (a mapping, an
+// access bracket, a page flip): the shape packages access and client use,
+// whose cause errors.Is and errors.As see through.
+func kernelErr(op string, err error) error {
+	return &kerror.Error{Pkg: "fbemu", Op: op, Err: err}
 }

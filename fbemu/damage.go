@@ -16,29 +16,44 @@ type Damage struct {
 	bounds image.Rectangle
 	rects  [MaxDamageRects]image.Rectangle
 	n      int
+
+	// Pixels written one at a time (Surface.Set, SetRGBA64 from
+	// image/draw) gather here before they join rects: blk is a block of
+	// whole rows, row the row being filled under it. Every method that
+	// reads or adds rectangles folds them in first.
+	blk, row image.Rectangle
 }
 
 // NewDamage returns an empty damage list clipped to bounds.
 func NewDamage(bounds image.Rectangle) *Damage { return &Damage{bounds: bounds} }
 
 // SetBounds sets the clip rectangle and empties the list.
-func (d *Damage) SetBounds(b image.Rectangle) { d.bounds, d.n = b, 0 }
+func (d *Damage) SetBounds(b image.Rectangle) {
+	d.bounds, d.n, d.blk, d.row = b, 0, image.Rectangle{}, image.Rectangle{}
+}
 
 // Bounds returns the clip rectangle.
 func (d *Damage) Bounds() image.Rectangle { return d.bounds }
 
 // Reset empties the list.
-func (d *Damage) Reset() { d.n = 0 }
+func (d *Damage) Reset() { d.n, d.blk, d.row = 0, image.Rectangle{}, image.Rectangle{} }
 
 // Empty reports whether nothing was damaged.
-func (d *Damage) Empty() bool { return d.n == 0 }
+func (d *Damage) Empty() bool {
+	d.flush()
+	return d.n == 0
+}
 
 // Rects returns the damaged rectangles. The slice aliases d and is valid
 // until the next change.
-func (d *Damage) Rects() []image.Rectangle { return d.rects[:d.n] }
+func (d *Damage) Rects() []image.Rectangle {
+	d.flush()
+	return d.rects[:d.n]
+}
 
 // Extent returns the union of all damaged rectangles.
 func (d *Damage) Extent() image.Rectangle {
+	d.flush()
 	var u image.Rectangle
 	for _, r := range d.rects[:d.n] {
 		u = u.Union(r)
@@ -49,6 +64,7 @@ func (d *Damage) Extent() image.Rectangle {
 // Area returns the number of damaged pixels counted per rectangle (an upper
 // bound where rectangles overlap).
 func (d *Damage) Area() int {
+	d.flush()
 	a := 0
 	for _, r := range d.rects[:d.n] {
 		a += area(r)
@@ -68,6 +84,49 @@ func (d *Damage) AddList(o *Damage) {
 
 // Add records r (clipped to the bounds) as damaged.
 func (d *Damage) Add(r image.Rectangle) {
+	d.flush()
+	d.add(r)
+}
+
+// addPoint records the pixel (x, y). Pixels that continue the row being
+// filled, or start the next row of a block at its left edge, only grow the
+// pending rectangles, so a rectangle drawn pixel by pixel in row order
+// costs a few comparisons per pixel and ends as the one rectangle Add would
+// have recorded for it.
+func (d *Damage) addPoint(x, y int) {
+	p := image.Point{x, y}
+	switch r := &d.row; {
+	case y == r.Min.Y && x == r.Max.X && !r.Empty():
+		r.Max.X++
+	case p.In(*r) || p.In(d.blk):
+		return
+	case d.blk.Empty() && !r.Empty() && y == r.Max.Y && x == r.Min.X:
+		d.blk, *r = *r, image.Rect(x, y, x+1, y+1)
+	case r.Empty() && !d.blk.Empty() && y == d.blk.Max.Y && x == d.blk.Min.X:
+		*r = image.Rect(x, y, x+1, y+1)
+	default:
+		d.flush()
+		*r = image.Rect(x, y, x+1, y+1)
+		return
+	}
+	if r := d.row; r.Min.X == d.blk.Min.X && r.Max.X == d.blk.Max.X && r.Min.Y == d.blk.Max.Y && !d.blk.Empty() {
+		d.blk.Max.Y++
+		d.row = image.Rectangle{}
+	}
+}
+
+// flush adds the pixels addPoint gathered.
+func (d *Damage) flush() {
+	if d.blk.Empty() && d.row.Empty() {
+		return
+	}
+	blk, row := d.blk, d.row
+	d.blk, d.row = image.Rectangle{}, image.Rectangle{}
+	d.add(blk)
+	d.add(row)
+}
+
+func (d *Damage) add(r image.Rectangle) {
 	r = r.Intersect(d.bounds)
 	if r.Empty() {
 		return
@@ -109,7 +168,7 @@ func (d *Damage) Add(r image.Rectangle) {
 	}
 	u := d.rects[best].Union(r)
 	d.remove(best)
-	d.Add(u)
+	d.add(u)
 }
 
 func (d *Damage) remove(i int) {

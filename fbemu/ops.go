@@ -12,10 +12,15 @@ const fillChunk = 16 << 10
 // FillRect sets every pixel of r (clipped to the surface) to c, like
 // fbdev's fillrect with ROP_COPY. It fills one row and copies it down.
 func (s *Surface) FillRect(r image.Rectangle, c color.RGBA) {
-	r = r.Intersect(s.Bounds())
+	r = r.Intersect(s.rect)
 	if r.Empty() {
 		return
 	}
+	s.base().fill(r, c)
+}
+
+// fill is FillRect on a whole surface, r already clipped.
+func (s *Surface) fill(r image.Rectangle, c color.RGBA) {
 	s.touch(r, true)
 	v := s.format.Pixel(c)
 	first := s.row(r.Min.Y, r.Min.X, r.Max.X)
@@ -60,18 +65,20 @@ func (s *Surface) BlendRect(r image.Rectangle, c color.RGBA) {
 		s.FillRect(r, c)
 		return
 	}
-	r = r.Intersect(s.Bounds())
+	r = r.Intersect(s.rect)
 	if r.Empty() || c.A == 0 && c.R|c.G|c.B == 0 {
 		return
 	}
-	s.touch(r, false)
+	m := s.base()
+	m.touch(r, false)
 	src := premul(c)
 	for y := r.Min.Y; y < r.Max.Y; y++ {
-		s.overRow(y, r.Min.X, r.Max.X, src)
+		m.overRow(y, r.Min.X, r.Max.X, src)
 	}
 }
 
-// overRow composites one premultiplied color over a row span.
+// overRow composites one premultiplied color over a row span of a whole
+// surface.
 func (s *Surface) overRow(y, x0, x1 int, src uint32) {
 	b := s.row(y, x0, x1)
 	switch s.format {
@@ -92,7 +99,7 @@ func (s *Surface) overRow(y, x0, x1 int, src uint32) {
 // the surface, like fbdev's copyarea. Source and destination may overlap in
 // any direction; both are clipped to the surface.
 func (s *Surface) CopyArea(dr image.Rectangle, sp image.Point) {
-	b := s.Bounds()
+	b := s.rect
 	// Clip the destination, then the source, keeping them aligned.
 	d := dr.Intersect(b)
 	sp = sp.Add(d.Min.Sub(dr.Min))
@@ -102,11 +109,18 @@ func (s *Surface) CopyArea(dr image.Rectangle, sp image.Point) {
 	if d.Empty() {
 		return
 	}
-	s.prepare(s.Bounds(), false) // reads the source area too
+	s = s.base()
+	s.prepare(b, false) // reads the source area too
 	s.record(d)
 	if d.Min == sp {
 		return
 	}
+	s.copyRows(d, sp)
+}
+
+// copyRows copies the rectangle of the same size as d at sp to d within
+// a whole surface (both already clipped), in the order an overlap needs.
+func (s *Surface) copyRows(d image.Rectangle, sp image.Point) {
 	bpp := s.format.BytesPerPixel()
 	n := d.Dx() * bpp
 	do := d.Min.Y*s.stride + d.Min.X*bpp

@@ -85,7 +85,7 @@ func (sp *Sprite) At(x, y int) color.Color {
 // the surface and to the sprite.
 func (s *Surface) Blit(dr image.Rectangle, sp *Sprite, sp0 image.Point, op draw.Op) {
 	orig := dr.Min
-	dr = dr.Intersect(s.Bounds())
+	dr = dr.Intersect(s.rect)
 	dr = dr.Intersect(sp.Bounds().Add(orig.Sub(sp0)))
 	if dr.Empty() {
 		return
@@ -94,41 +94,51 @@ func (s *Surface) Blit(dr image.Rectangle, sp *Sprite, sp0 image.Point, op draw.
 	if sp.opaque {
 		op = draw.Src
 	}
+	s = s.base()
 	s.touch(dr, op == draw.Src)
 	w := dr.Dx()
 	for y := 0; y < dr.Dy(); y++ {
 		si := (sp0.Y+y)*sp.w + sp0.X
-		src := sp.pm[si : si+w]
 		dst := s.row(dr.Min.Y+y, dr.Min.X, dr.Max.X)
 		switch {
-		case s.format == RGB565 && (op == draw.Src || sp.format == RGB565 && sp.opaque):
-			if sp.px16 != nil {
-				copy(halfwords(dst), sp.px16[si:si+w])
-				break
-			}
-			d := halfwords(dst)
-			for i, v := range src {
-				d[i] = uint16(RGB565.Pixel(unpremul(v)))
-			}
-		case s.format == RGB565:
-			d := halfwords(dst)
-			for i, v := range src {
-				if v>>24 == 0 {
-					continue
-				}
-				dv := premul(RGB565.RGBA(uint32(d[i])))
-				d[i] = uint16(RGB565.Pixel(unpremul(over(v, dv))))
-			}
-		case op == draw.Src && (sp.opaque || s.format == ARGB8888):
-			copy(words(dst), src)
-		case op == draw.Src:
-			d := words(dst)
-			for i, v := range src {
-				d[i] = v | 0xff000000
-			}
+		case s.format == RGB565 && op == draw.Src && sp.px16 != nil:
+			copy(halfwords(dst), sp.px16[si:si+w])
+		case s.format != RGB565 && op == draw.Src && sp.opaque:
+			copy(words(dst), sp.pm[si:si+w])
 		default:
-			overSpan(words(dst), src)
+			s.storeSpan(dst, sp.pm[si:si+w], op)
 		}
+	}
+}
+
+// storeSpan writes the premultiplied 0xAARRGGBB pixels src to dst, a span
+// of a row in s's format: converted with draw.Src, composited with
+// draw.Over (transparent pixels skipped, opaque ones stored).
+func (s *Surface) storeSpan(dst []byte, src []uint32, op draw.Op) {
+	switch {
+	case s.format == RGB565 && op == draw.Src:
+		d := halfwords(dst)[:len(src)]
+		for i, v := range src {
+			d[i] = uint16(RGB565.Pixel(unpremul(v)))
+		}
+	case s.format == RGB565:
+		d := halfwords(dst)[:len(src)]
+		for i, v := range src {
+			if v>>24 == 0 {
+				continue
+			}
+			dv := premul(RGB565.RGBA(uint32(d[i])))
+			d[i] = uint16(RGB565.Pixel(unpremul(over(v, dv))))
+		}
+	case op == draw.Src && s.format == ARGB8888:
+		copy(words(dst), src)
+	case op == draw.Src:
+		d := words(dst)[:len(src)]
+		for i, v := range src {
+			d[i] = v | 0xff000000
+		}
+	default:
+		overSpan(words(dst), src)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 	"unsafe"
 )
 
@@ -13,9 +12,12 @@ import (
 // covers the mapped buffer and is valid only until the frame ends; NewSurface
 // makes one on ordinary memory for offscreen work and tests.
 //
-// Surface implements draw.Image; the methods FillRect, BlendRect, CopyArea,
-// Blit and DrawText are the native fast paths. Every drawing method records
-// the rectangle it changed in the surface's Damage, if it has one.
+// Surface is a draw.Image (and image/draw's RGBA64Image): At, Set,
+// RGBA64At, SetRGBA64 and SubImage work in every Format. The methods
+// FillRect, BlendRect, CopyArea, Blit, DrawText and Draw/DrawMask are the
+// native fast paths; see Draw for which call takes which path. Every way of
+// writing pixels, the per-pixel ones included, records what it changed in
+// the surface's Damage, if it has one.
 type Surface struct {
 	pix    []byte
 	stride int
@@ -23,6 +25,14 @@ type Surface struct {
 	format Format
 	damage *Damage
 	fb     *Framebuffer // set while a frame's catch-up copy is deferred
+
+	// rect is the surface's bounds. A whole surface has rect (0,0)-(w,h)
+	// and root nil; a surface made by SubImage has the part of its parent's
+	// coordinates it covers, and root is the whole surface whose memory,
+	// damage and frame it shares (looked up on every call, so that a part
+	// cut inside a frame stops working when the frame ends, as the whole does).
+	rect image.Rectangle
+	root *Surface
 }
 
 // NewSurface allocates a w x h surface of format f with a tight stride,
@@ -32,7 +42,7 @@ func NewSurface(w, h int, f Format) *Surface {
 		panic(fmt.Sprintf("fbemu: NewSurface(%d, %d, %v)", w, h, f))
 	}
 	stride := w * f.BytesPerPixel()
-	return &Surface{pix: make([]byte, stride*h), stride: stride, w: w, h: h, format: f}
+	return &Surface{pix: make([]byte, stride*h), stride: stride, w: w, h: h, format: f, rect: image.Rect(0, 0, w, h)}
 }
 
 // NewSurfaceOn makes a surface over existing memory, such as a slice from
@@ -59,7 +69,33 @@ func (s *Surface) reset(pix []byte, w, h, stride int, f Format) error {
 		return fmt.Errorf("fbemu: %d bytes cannot hold %dx%d %v with stride %d", len(pix), w, h, f, stride)
 	}
 	s.pix, s.w, s.h, s.stride, s.format = pix, w, h, stride, f
+	s.rect, s.root = image.Rect(0, 0, w, h), nil
 	return nil
+}
+
+// base returns the whole surface whose memory s draws into: s itself, or
+// the root of a SubImage.
+func (s *Surface) base() *Surface {
+	if s.root != nil {
+		return s.root
+	}
+	return s
+}
+
+// SubImage returns the part of s inside r as a *Surface (image/draw's
+// convention, hence the image.Image result; see Sub). It shares s's pixels,
+// coordinates, damage list and frame: drawing on it changes s and records
+// damage in s's coordinates, and it is valid only as long as s is.
+func (s *Surface) SubImage(r image.Rectangle) image.Image { return s.Sub(r) }
+
+// Sub is SubImage with the concrete type: the part of s inside r, sharing
+// its pixels, coordinates and damage. An r outside s gives an empty surface.
+func (s *Surface) Sub(r image.Rectangle) *Surface {
+	r = r.Intersect(s.rect)
+	if r.Empty() {
+		r = image.Rectangle{}
+	}
+	return &Surface{format: s.format, rect: r, root: s.base()}
 }
 
 // invalidate drops the memory reference so a stale surface cannot write
@@ -70,30 +106,43 @@ func (s *Surface) invalidate() { s.pix = nil }
 func (s *Surface) Format() Format { return s.format }
 
 // Stride returns the line length in bytes (fb_fix_screeninfo.line_length).
-func (s *Surface) Stride() int { return s.stride }
+func (s *Surface) Stride() int { return s.base().stride }
 
 // Width returns the width in pixels.
-func (s *Surface) Width() int { return s.w }
+func (s *Surface) Width() int { return s.rect.Dx() }
 
 // Height returns the height in pixels.
-func (s *Surface) Height() int { return s.h }
+func (s *Surface) Height() int { return s.rect.Dy() }
 
-// Pix returns the pixel memory: row y starts at y*Stride(). Inside a frame it
-// is the mapped buffer and must not be kept after the frame; writes through
-// it record no damage (call AddDamage).
+// Pix returns the pixel memory from the top-left pixel of Bounds on: pixel
+// (x, y) is at PixOffset(x, y). Inside a frame it is the mapped buffer and
+// must not be kept after the frame; writes through it record no damage
+// (call AddDamage).
 func (s *Surface) Pix() []byte {
-	s.prepare(s.Bounds(), false)
-	return s.pix
+	m := s.base()
+	m.prepare(s.rect, false)
+	if s.rect.Empty() {
+		return nil
+	}
+	return m.pix[m.offset(s.rect.Min.X, s.rect.Min.Y):]
 }
 
-// SetDamage makes s record what it draws into d (nil: record nothing).
-func (s *Surface) SetDamage(d *Damage) { s.damage = d }
+// PixOffset returns the index in Pix of the first byte of pixel (x, y).
+func (s *Surface) PixOffset(x, y int) int {
+	return (y-s.rect.Min.Y)*s.base().stride + (x-s.rect.Min.X)*s.format.BytesPerPixel()
+}
+
+// SetDamage makes s record what it draws into d (nil: record nothing). A
+// surface made by SubImage shares the damage list of the whole surface, so
+// this sets that one.
+func (s *Surface) SetDamage(d *Damage) { s.base().damage = d }
 
 // Damage returns the damage list s records into, or nil.
-func (s *Surface) Damage() *Damage { return s.damage }
+func (s *Surface) Damage() *Damage { return s.base().damage }
 
-// AddDamage records r as changed, for writes made through Pix.
-func (s *Surface) AddDamage(r image.Rectangle) { s.record(r) }
+// AddDamage records r (clipped to the surface) as changed, for writes made
+// through Pix.
+func (s *Surface) AddDamage(r image.Rectangle) { s.base().record(r.Intersect(s.rect)) }
 
 // touch prepares r for drawing (see prepare) and records it as damage.
 func (s *Surface) touch(r image.Rectangle, overwrite bool) {
@@ -117,19 +166,23 @@ func (s *Surface) record(r image.Rectangle) {
 	}
 }
 
-// Bounds implements image.Image: (0,0)-(Width,Height).
-func (s *Surface) Bounds() image.Rectangle { return image.Rect(0, 0, s.w, s.h) }
+// Bounds implements image.Image: (0,0)-(Width,Height) for a whole surface,
+// the part of the parent's coordinates it covers for one made by SubImage.
+func (s *Surface) Bounds() image.Rectangle { return s.rect }
 
-// ColorModel implements image.Image.
+// ColorModel implements image.Image: the model of the surface's Format,
+// whose colors are XRGB, ARGB or RGB565Pixel.
 func (s *Surface) ColorModel() color.Model { return s.format.ColorModel() }
 
-// At implements image.Image; it returns an XRGB, ARGB or RGB565Pixel.
+// At implements image.Image; it returns an XRGB, ARGB or RGB565Pixel, the
+// type of ColorModel, and color.RGBA{} outside the bounds.
 func (s *Surface) At(x, y int) color.Color {
-	if !(image.Point{x, y}).In(s.Bounds()) {
+	if !(image.Point{x, y}).In(s.rect) {
 		return color.RGBA{}
 	}
-	s.prepare(s.Bounds(), false)
-	v := s.pixel(x, y)
+	m := s.base()
+	m.prepare(s.rect, false)
+	v := m.pixel(x, y)
 	switch s.format {
 	case XRGB8888:
 		return XRGB(v)
@@ -141,22 +194,51 @@ func (s *Surface) At(x, y int) color.Color {
 
 // RGBAAt returns the pixel at (x, y) as a premultiplied color.RGBA.
 func (s *Surface) RGBAAt(x, y int) color.RGBA {
-	if !(image.Point{x, y}).In(s.Bounds()) {
+	if !(image.Point{x, y}).In(s.rect) {
 		return color.RGBA{}
 	}
-	s.prepare(s.Bounds(), false)
-	return s.format.RGBA(s.pixel(x, y))
+	m := s.base()
+	m.prepare(s.rect, false)
+	return s.format.RGBA(m.pixel(x, y))
 }
 
-// Set implements draw.Image. It is the slow path: one pixel, one damage record.
+// RGBA64At implements image.RGBA64Image, which image/draw uses to read a
+// surface without allocating.
+func (s *Surface) RGBA64At(x, y int) color.RGBA64 {
+	c := s.RGBAAt(x, y)
+	return color.RGBA64{uint16(c.R) * 0x101, uint16(c.G) * 0x101, uint16(c.B) * 0x101, uint16(c.A) * 0x101}
+}
+
+// Set implements draw.Image: one pixel, converted by the surface's color
+// model, recorded as damage.
 func (s *Surface) Set(x, y int, c color.Color) {
-	if !(image.Point{x, y}).In(s.Bounds()) {
+	s.setRGBA(x, y, toRGBA(c))
+}
+
+// SetRGBA64 implements image/draw's RGBA64Image, the per-pixel path
+// draw.Draw takes onto a Surface. Pixels written one after the other along
+// rows are recorded as the rectangle they fill, so a whole draw.Draw leaves
+// the same damage as the native operation.
+func (s *Surface) SetRGBA64(x, y int, c color.RGBA64) {
+	s.setRGBA(x, y, color.RGBA{uint8(c.R >> 8), uint8(c.G >> 8), uint8(c.B >> 8), uint8(c.A >> 8)})
+}
+
+func (s *Surface) setRGBA(x, y int, c color.RGBA) {
+	if !(image.Point{x, y}).In(s.rect) {
 		return
 	}
-	r := image.Rect(x, y, x+1, y+1)
-	s.touch(r, true)
-	s.setPixel(x, y, s.format.Pixel(toRGBA(c)))
+	m := s.base()
+	if m.fb != nil && m.fb.deferred {
+		m.fb.resolve(image.Rect(x, y, x+1, y+1), true)
+	}
+	if m.damage != nil {
+		m.damage.addPoint(x, y)
+	}
+	m.setPixel(x, y, s.format.Pixel(c))
 }
+
+// offset returns the index of pixel (x, y) in the memory of a whole surface.
+func (s *Surface) offset(x, y int) int { return y*s.stride + x*s.format.BytesPerPixel() }
 
 // pixel reads the native value at an in-bounds (x, y).
 func (s *Surface) pixel(x, y int) uint32 {
@@ -200,43 +282,6 @@ func halfwords(b []byte) []uint16 {
 		return nil
 	}
 	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2)
-}
-
-// Draw is draw.Draw onto s with the surface's fast paths where they apply
-// (a *Sprite source, a uniform source) and a generic per-pixel path
-// otherwise; it records one damage rectangle.
-func (s *Surface) Draw(r image.Rectangle, src image.Image, sp image.Point, op draw.Op) {
-	switch src := src.(type) {
-	case *Sprite:
-		s.Blit(r, src, sp, op)
-		return
-	case *image.Uniform:
-		c := toRGBA(src.C)
-		if op == draw.Src || c.A == 0xff {
-			s.FillRect(r, c)
-		} else {
-			s.BlendRect(r, c)
-		}
-		return
-	}
-	// Clip r to s and to src, moving sp along.
-	orig := r.Min
-	r = r.Intersect(s.Bounds())
-	r = r.Intersect(src.Bounds().Add(orig.Sub(sp)))
-	if r.Empty() {
-		return
-	}
-	sp = sp.Add(r.Min.Sub(orig))
-	s.touch(r, false)
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			c := premul(toRGBA(src.At(sp.X+x-r.Min.X, sp.Y+y-r.Min.Y)))
-			if op == draw.Over && c>>24 != 0xff {
-				c = over(c, premul(s.format.RGBA(s.pixel(x, y))))
-			}
-			s.setPixel(x, y, s.format.Pixel(unpremul(c)))
-		}
-	}
 }
 
 // unpremul unpacks 0xAARRGGBB into a (premultiplied) color.RGBA.

@@ -17,9 +17,10 @@ func (s *Surface) DrawText(dot image.Point, face font.Face, text string, c color
 	d := fixed.P(dot.X, dot.Y)
 	prev := rune(-1)
 	var changed image.Rectangle
-	bounds := s.Bounds()
+	bounds := s.rect
 	col := premul(c)
-	s.prepare(bounds, false)
+	m := s.base()
+	m.prepare(bounds, false)
 	for _, r := range text {
 		if prev >= 0 {
 			d.X += face.Kern(prev, r)
@@ -37,16 +38,16 @@ func (s *Surface) DrawText(dot image.Point, face font.Face, text string, c color
 			continue
 		}
 		mp = mp.Add(clip.Min.Sub(dr.Min))
-		if s.maskOver(clip, mask, mp, col) {
+		if m.maskOver(clip, mask, mp, col) {
 			changed = changed.Union(clip)
 		}
 	}
-	s.record(changed)
+	m.record(changed)
 	return image.Point{d.X.Round(), d.Y.Round()}
 }
 
-// maskOver composites col, scaled by mask, over r (already clipped), and
-// reports whether any pixel was touched.
+// maskOver composites col, scaled by mask, over r (already clipped) of a
+// whole surface, and reports whether any pixel was touched.
 func (s *Surface) maskOver(r image.Rectangle, mask image.Image, mp image.Point, col uint32) bool {
 	opaque := col>>24 == 0xff
 	a, fast := mask.(*image.Alpha)

@@ -411,19 +411,21 @@ func ParseStrategy(name string) (Strategy, error) {
 	return 0, fmt.Errorf("access: unknown strategy %q (want one of %s)", name, strings.Join(strategyNames[:], ", "))
 }
 
-// Mode is what a bracket does with the memory: the DMA_BUF_SYNC_READ and
-// DMA_BUF_SYNC_WRITE flags of its syncs.
-type Mode int
+// Direction is what a bracket does with the memory: the direction of the
+// kernel's dma_buf_begin_cpu_access() (enum dma_data_direction), sent as the
+// DMA_BUF_SYNC_READ and DMA_BUF_SYNC_WRITE flags of its syncs. (Named apart
+// from client.Mode, a display timing.)
+type Direction int
 
-// The access modes.
+// The access directions.
 const (
-	Read      Mode = 1
-	Write     Mode = 2
-	ReadWrite Mode = 3
+	Read      Direction = 1
+	Write     Direction = 2
+	ReadWrite Direction = 3
 )
 
 // String returns "read", "write" or "read-write".
-func (m Mode) String() string {
+func (m Direction) String() string {
 	switch m {
 	case Read:
 		return "read"
@@ -432,10 +434,10 @@ func (m Mode) String() string {
 	case ReadWrite:
 		return "read-write"
 	}
-	return fmt.Sprintf("Mode(%d)", int(m))
+	return fmt.Sprintf("Direction(%d)", int(m))
 }
 
-func (m Mode) valid() bool { return m >= Read && m <= ReadWrite }
+func (m Direction) valid() bool { return m >= Read && m <= ReadWrite }
 
 // Region is damage in bytes: Rows rows of Len bytes, the first at Off, each
 // Stride after the previous. Rows of 0 counts as 1 (a linear span), and
@@ -473,7 +475,7 @@ type Mapping struct {
 	mem      []byte // the mmap of buf; nil outside brackets for PerAccess
 	shadow   []byte // Shadow's private copy
 	active   bool   // inside a Begin/End bracket
-	mode     Mode
+	mode     Direction
 	unmapped bool
 	gen      uint64
 	stats    Stats

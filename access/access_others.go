@@ -75,7 +75,7 @@ func SetName(b *Buffer, name string) error { return notLinux("set name") }
 func Map(b *Buffer, s Strategy) (*Mapping, error) { return nil, notLinux("map") }
 
 // Begin fails off Linux.
-func (m *Mapping) Begin(mode Mode) ([]byte, error) { return nil, notLinux("begin") }
+func (m *Mapping) Begin(mode Direction) ([]byte, error) { return nil, notLinux("begin") }
 
 // End fails off Linux.
 func (m *Mapping) End() error { return notLinux("end") }

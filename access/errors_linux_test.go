@@ -231,7 +231,7 @@ func TestNames(t *testing.T) {
 		Cached: "cached", PerAccess: "per-access", NoSync: "nosync", Shadow: "shadow", Guarded: "guarded",
 		KindHeap: "heap", KindUdmabuf: "udmabuf", KindMemfd: "memfd", KindDumb: "dumb",
 		Read: "read", Write: "write", ReadWrite: "read-write",
-		Strategy(9): "Strategy(9)", Kind(0): "Kind(0)", Mode(0): "Mode(0)",
+		Strategy(9): "Strategy(9)", Kind(0): "Kind(0)", Direction(0): "Direction(0)",
 	}
 	for v, w := range want {
 		if got := v.(interface{ String() string }).String(); got != w {

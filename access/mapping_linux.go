@@ -88,7 +88,7 @@ func (m *Mapping) load(b *Buffer, mem, shadow []byte) error {
 // valid until End, after making the buffer coherent for the CPU as the
 // strategy does. It fails inside a bracket (ErrInBracket) and after Close
 // (ErrUnmapped); a failed Begin leaves the mapping outside any bracket.
-func (m *Mapping) Begin(mode Mode) ([]byte, error) {
+func (m *Mapping) Begin(mode Direction) ([]byte, error) {
 	switch {
 	case m.unmapped:
 		return nil, m.bracketFail("begin", mode, ErrUnmapped)
@@ -332,7 +332,7 @@ func (m *Mapping) fail(op string, err error) error {
 }
 
 // bracketFail wraps err for Begin and End.
-func (m *Mapping) bracketFail(op string, mode Mode, err error) error {
+func (m *Mapping) bracketFail(op string, mode Direction, err error) error {
 	detail := fmt.Sprintf("(%s) of", m.strategy)
 	if mode != 0 {
 		detail = fmt.Sprintf("%s access (%s) to", mode, m.strategy)

@@ -204,7 +204,7 @@ func (r *Result) relate() {
 }
 
 // modeFor is the access a workload needs: blending reads what it draws over.
-func modeFor(w Workload) access.Mode {
+func modeFor(w Workload) access.Direction {
 	if w == Spinner || w == Text {
 		return access.ReadWrite
 	}

@@ -390,3 +390,35 @@ func TestKeep(t *testing.T) {
 		}
 	}
 }
+
+// A statfs that does not return shows as n/a after the wait, and the
+// answer shows once it comes.
+func TestDiskHangs(t *testing.T) {
+	release := make(chan struct{})
+	calls := 0
+	b := &bounded{wait: 50 * time.Millisecond, stat: func(string) (uint64, uint64, error) {
+		calls++
+		<-release
+		return 1 << 30, 4 << 30, nil
+	}}
+	src := (&fake{}).sources()
+	src.Disk = b.usage
+	disk := Standard(src, "/mnt/nfs", "")[5]
+	start := time.Now()
+	if got := disk.Value(t0); got != "n/a (statfs /mnt/nfs: no answer after 50ms)" {
+		t.Errorf("a hung statfs shows %q", got)
+	}
+	if got := disk.Value(t0); !strings.HasPrefix(got, "n/a") {
+		t.Errorf("still hung: %q", got)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("two reads of a hung statfs took %v", d)
+	}
+	close(release)
+	if got := disk.Value(t0); got != "1.0 GiB of 4.0 GiB (25%)" {
+		t.Errorf("after statfs returned: %q", got)
+	}
+	if calls != 1 {
+		t.Errorf("statfs called %d times while it hung, want once", calls)
+	}
+}

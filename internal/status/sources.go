@@ -34,7 +34,8 @@ type Sources struct {
 
 // System returns the sources of the machine this runs on: the host name,
 // the network interfaces, /proc/uptime, /proc/loadavg, /proc/meminfo and
-// statfs(2).
+// statfs(2). Its Disk waits at most half a second for statfs: a network
+// filesystem that stopped answering blocks it, and the screen must go on.
 func System() Sources {
 	return Sources{
 		Hostname:  os.Hostname,
@@ -42,7 +43,42 @@ func System() Sources {
 		Uptime:    uptime,
 		Load:      loadavg,
 		Memory:    meminfo,
-		Disk:      diskUsage,
+		Disk:      (&bounded{stat: diskUsage, wait: 500 * time.Millisecond}).usage,
+	}
+}
+
+// bounded runs stat on a goroutine of its own and waits for it at most
+// wait. A call that has not returned is waited for again by the next one
+// rather than started twice, so a hung filesystem costs one goroutine.
+// Like the rest of Sources, it is called from one goroutine.
+type bounded struct {
+	stat    func(path string) (used, total uint64, err error)
+	wait    time.Duration
+	pending chan usage // the call still running, or nil
+}
+
+type usage struct {
+	used, total uint64
+	err         error
+}
+
+func (b *bounded) usage(path string) (used, total uint64, err error) {
+	if b.pending == nil {
+		ch := make(chan usage, 1)
+		go func() {
+			u, t, err := b.stat(path)
+			ch <- usage{u, t, err}
+		}()
+		b.pending = ch
+	}
+	t := time.NewTimer(b.wait)
+	defer t.Stop()
+	select {
+	case u := <-b.pending:
+		b.pending = nil
+		return u.used, u.total, u.err
+	case <-t.C:
+		return 0, 0, fmt.Errorf("statfs %s: no answer after %v", path, b.wait)
 	}
 }
 

@@ -86,6 +86,7 @@ type Options struct {
 //
 // [override."WIDTHxHEIGHT".SECTION] tables replace the keys they set on a
 // screen of exactly that size (the rotated size on a rotated output).
+// docs/themes.md is the reference of every key.
 type Theme struct {
 	// File is the theme file's path, or "" for the embedded default theme.
 	File string

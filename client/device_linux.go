@@ -27,10 +27,10 @@ func Open(path string, opts Options) (*Device, error) {
 	if path != "" {
 		return openPath(path, opts)
 	}
-	cards, _ := filepath.Glob("/dev/dri/card*")
+	cards := Cards()
 	sort.Slice(cards, func(i, j int) bool { return cardLess(cards[i], cards[j]) })
 	if len(cards) == 0 {
-		return nil, &kerror.Error{Op: "open DRM device", Device: "/dev/dri/card*", Err: os.ErrNotExist, Hint: "no DRM card node"}
+		return nil, &kerror.Error{Op: "open DRM device", Device: CardPattern, Err: os.ErrNotExist, Hint: "no DRM card node"}
 	}
 	var errs []error
 	for _, c := range cards {

@@ -61,8 +61,54 @@ func (s *State) SelectOutput(req OutputRequest) (*Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("select output on %s: %w", conn.Name, err)
 	}
-	// Prefer the encoder and CRTC already driving the connector, so a
-	// takeover from the console does not need a full modeset.
+	if out := s.route(conn, mode, nil); out != nil {
+		return out, nil
+	}
+	return nil, fmt.Errorf("select output on %s: no CRTC with a primary plane reachable through encoders %v", conn.Name, conn.Encoders)
+}
+
+// SelectOutputs picks every connected connector beside the outputs busy
+// already lit, each at its preferred mode, on a CRTC and a primary plane
+// the others leave free, as drm_client_modeset_probe lights every display
+// for fbdev: the routes are chosen as SelectOutput chooses its one. A
+// connector with no free CRTC is skipped. Its error matches ErrNoDisplay
+// when there is nothing more to light.
+func (s *State) SelectOutputs(busy []*Output) ([]*Output, error) {
+	used := map[any]bool{}
+	lit := map[ConnectorID]bool{}
+	for _, o := range busy {
+		used[o.CRTC.ID], used[o.Plane.ID], lit[o.Connector.ID] = true, true, true
+	}
+	var outs []*Output
+	var skipped []string
+	for _, conn := range s.Connectors {
+		if lit[conn.ID] || conn.Status != Connected || len(conn.Modes) == 0 {
+			continue
+		}
+		mode, err := PickMode(conn.Modes, 0, 0)
+		if err != nil {
+			skipped = append(skipped, conn.Name+": "+err.Error())
+			continue
+		}
+		if out := s.route(conn, mode, used); out != nil {
+			used[out.CRTC.ID], used[out.Plane.ID] = true, true
+			outs = append(outs, out)
+		} else {
+			skipped = append(skipped, conn.Name+": no free CRTC with a primary plane")
+		}
+	}
+	if len(outs) == 0 {
+		return nil, fmt.Errorf("select outputs: no usable connector (%v): %w", skipped, ErrNoDisplay)
+	}
+	return outs, nil
+}
+
+// route finds an encoder of conn, a CRTC it can drive and that CRTC's
+// primary plane, none of them in used (CRTCID and PlaneID keys). It
+// prefers the encoder and CRTC already driving the connector and the
+// plane already on the CRTC, so a takeover from the console does not need
+// a full modeset.
+func (s *State) route(conn *Connector, mode Mode, used map[any]bool) *Output {
 	encs := conn.Encoders
 	if conn.Encoder != 0 {
 		encs = append([]EncoderID{conn.Encoder}, encs...)
@@ -77,15 +123,15 @@ func (s *State) SelectOutput(req OutputRequest) (*Output, error) {
 			crtcs = append([]*CRTC{cur}, crtcs...)
 		}
 		for _, crtc := range crtcs {
-			if enc.PossibleCRTCs&(1<<crtc.Index) == 0 {
+			if used[crtc.ID] || enc.PossibleCRTCs&(1<<crtc.Index) == 0 {
 				continue
 			}
-			if p := s.primaryPlane(crtc); p != nil {
-				return &Output{Connector: conn, CRTC: crtc, Plane: p, Encoder: enc, Mode: mode}, nil
+			if p := s.primaryPlane(crtc, used); p != nil {
+				return &Output{Connector: conn, CRTC: crtc, Plane: p, Encoder: enc, Mode: mode}
 			}
 		}
 	}
-	return nil, fmt.Errorf("select output on %s: no CRTC with a primary plane reachable through encoders %v", conn.Name, conn.Encoders)
+	return nil
 }
 
 func orNone(s []string) string {
@@ -113,12 +159,12 @@ func (s *State) crtc(id CRTCID) *CRTC {
 	return nil
 }
 
-// primaryPlane returns the primary plane that can sit on crtc, preferring
-// one already on it.
-func (s *State) primaryPlane(crtc *CRTC) *Plane {
+// primaryPlane returns the primary plane not in used that can sit on
+// crtc, preferring one already on it.
+func (s *State) primaryPlane(crtc *CRTC, used map[any]bool) *Plane {
 	var found *Plane
 	for _, p := range s.Planes {
-		if p.Type != PlanePrimary || p.PossibleCRTCs&(1<<crtc.Index) == 0 {
+		if p.Type != PlanePrimary || used[p.ID] || p.PossibleCRTCs&(1<<crtc.Index) == 0 {
 			continue
 		}
 		if p.CRTC == crtc.ID {

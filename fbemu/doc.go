@@ -13,7 +13,7 @@
 // the way the kernel's damage worker does. A frame without damage does nothing.
 //
 // Two displays sit under the same Framebuffer: a KMS output through package
-// client (NewKMS; NewKMSOutputs with SelectOutputs for one framebuffer per
+// client (NewKMS; NewKMSOutputs with client.State.SelectOutputs for one framebuffer per
 // connected display, each at its own mode), and the emulated display
 // (NewEmulated: memfd buffers, frames saved as PNG, a scripted vblank
 // clock), which is the package's one fake boundary.

@@ -134,7 +134,7 @@ func TestKernelSeveralOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs, err := SelectOutputs(st)
+	outs, err := st.SelectOutputs(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

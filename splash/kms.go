@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -451,7 +450,7 @@ func (ks *kmsScreen) refresh() error {
 	for i, h := range keep {
 		busy[i] = h.out
 	}
-	outs, err := fbemu.SelectOutputsWith(st, fbemu.OutputsRequest{Busy: busy})
+	outs, err := st.SelectOutputs(busy)
 	if err != nil && !errors.Is(err, client.ErrNoDisplay) {
 		errs = append(errs, err)
 	}
@@ -567,8 +566,7 @@ func (ks *kmsScreen) rescan() error {
 		}
 		return ks.refresh()
 	}
-	cards, _ := filepath.Glob("/dev/dri/card*")
-	for _, c := range cards {
+	for _, c := range client.Cards() {
 		if ks.cfg.Device != "" && ks.cfg.Device != c {
 			continue
 		}

@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/color"
 	"log/slog"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"syscall"
@@ -160,7 +159,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if backend == BackendAuto {
 		backend = BackendKMS
 		if cfg.Device == "" {
-			if cards, _ := filepath.Glob("/dev/dri/card*"); len(cards) == 0 {
+			if len(client.Cards()) == 0 {
 				backend = BackendEmu
 				cfg.Log.Info("no display device (/dev/dri/card* absent): using the emulated display")
 			}

@@ -130,8 +130,7 @@ func gatherInfo(devicePath string) *infoReport {
 	r := &infoReport{}
 	paths := []string{devicePath}
 	if devicePath == "" {
-		paths, _ = filepath.Glob("/dev/dri/card*")
-		sort.Strings(paths)
+		paths = client.Cards()
 	}
 	for _, p := range paths {
 		if _, notDRM := drmKind(p); notDRM != "" {

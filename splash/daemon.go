@@ -43,7 +43,9 @@ func (m Mode) String() string {
 
 // Screen is the display side the daemon drives. The daemon calls it from
 // one goroutine, one call at a time, and only in an order that makes sense
-// (Show and Hide never while deactivated, nothing after Quit).
+// (Show and Hide never while deactivated, nothing after a quit request).
+// Whoever runs the daemon releases the display after Run returns
+// (QuitRequested says whether the last frame is to stay).
 type Screen interface {
 	// Show draws s and keeps the splash on the display. The daemon calls
 	// it for every new State it wants on the display; updates that come
@@ -56,8 +58,6 @@ type Screen interface {
 	// Reactivate takes master back; the daemon calls Show afterwards if the
 	// splash was showing.
 	Reactivate() error
-	// Quit releases the display; with retain the last frame stays on it.
-	Quit(retain bool) error
 }
 
 // Frontend is a control protocol the daemon listens on (the native socket,
@@ -134,9 +134,9 @@ func (d *Daemon) Commands() chan<- control.Command { return d.commands }
 
 // Run serves the front ends and applies their commands until a quit
 // request or until ctx ends. It returns after every front end has stopped.
-// After a quit request the Screen's Quit was called; when ctx ends first,
-// the screen is left as it is for the caller to release (QuitRequested
-// says which happened).
+// The screen is left as it is for the caller to release (QuitRequested
+// says whether a quit request ended it, and whether it asked to retain
+// the splash).
 func (d *Daemon) Run(ctx context.Context) error {
 	fctx, stopFrontends := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -357,9 +357,6 @@ func (d *Daemon) apply(c control.Command) error {
 	case control.Quit:
 		d.draw() // the frame a retained splash leaves up is the newest
 		d.mode, d.quitSeen, d.retain = Quitting, true, c.Retain
-		if err := d.cfg.Screen.Quit(c.Retain); err != nil {
-			return fmt.Errorf("quit: %w", err)
-		}
 	case control.HasActiveVT:
 		if d.mode != Showing {
 			return fmt.Errorf("%w (it is %s)", control.ErrNotShowing, d.mode)

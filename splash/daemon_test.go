@@ -54,9 +54,6 @@ func (r *recordingScreen) Show(s State) error {
 func (r *recordingScreen) Hide() error       { return r.record("hide") }
 func (r *recordingScreen) Deactivate() error { return r.record("deactivate") }
 func (r *recordingScreen) Reactivate() error { return r.record("reactivate") }
-func (r *recordingScreen) Quit(retain bool) error {
-	return r.record(fmt.Sprintf("quit(%v)", retain))
-}
 
 func (r *recordingScreen) log() ([]string, []State) {
 	r.mu.Lock()
@@ -118,9 +115,9 @@ func TestDaemonTransitions(t *testing.T) {
 		{"bad progress", []step{{control.Command{Kind: control.Progress, Value: nanValue()}, errAny}},
 			""},
 		{"quit retain", []step{{k(control.Ping), nil}, {control.Command{Kind: control.Quit, Retain: true}, nil}},
-			"quit(true)"},
+			""},
 		{"quit from deactivated", []step{{k(control.Deactivate), nil}, {k(control.Quit), nil}},
-			"deactivate quit(false)"},
+			"deactivate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			scr := &recordingScreen{}
@@ -239,8 +236,8 @@ func TestDaemonCoalescesUpdates(t *testing.T) {
 	if got := shown[len(shown)-1]; got.Progress != 1 || got.Message != "done" {
 		t.Errorf("last frame %+v, want progress 1 and the last message", got)
 	}
-	if calls[len(calls)-1] != "quit(true)" {
-		t.Errorf("calls end %v, want quit(true) after the last frame", calls)
+	if q, r := d.QuitRequested(); !q || !r || calls[len(calls)-1] != "show" {
+		t.Errorf("calls end %v, quit %v retain %v; want the last frame, then quit with retain", calls, q, r)
 	}
 }
 
@@ -393,7 +390,7 @@ func TestDaemonWithFrontends(t *testing.T) {
 	defer ply.Close()
 
 	scr := &recordingScreen{}
-	_, cancel, wait := startDaemon(t, DaemonConfig{Screen: scr, Shown: true, Frontends: []Frontend{native, fifo, ply}})
+	d, cancel, wait := startDaemon(t, DaemonConfig{Screen: scr, Shown: true, Frontends: []Frontend{native, fifo, ply}})
 	defer cancel()
 
 	ctx, ctxCancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -446,8 +443,8 @@ func TestDaemonWithFrontends(t *testing.T) {
 	if got := shown[len(shown)-1]; got != (State{Progress: 0.3, Message: "from psplash", Status: "fsck"}) {
 		t.Errorf("retained frame %+v", got)
 	}
-	if calls[len(calls)-1] != "quit(true)" {
-		t.Errorf("screen calls %v, want quit(true) last", calls)
+	if q, r := d.QuitRequested(); !q || !r {
+		t.Errorf("screen calls %v, quit %v retain %v; want a quit with retain", calls, q, r)
 	}
 	if err := cl.Do(ctx, control.Command{Kind: control.Ping}); err == nil {
 		t.Errorf("the native socket still answers after quit")

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bootsplash/bootsplash/display"
+	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/internal/testutil"
 )
 
@@ -99,9 +101,10 @@ func TestRunReloadsTheme(t *testing.T) {
 }
 
 // TestRunCancelInsideFrame ends Run's context (SIGTERM in cmd) while a
-// frame is being drawn, the first one or a later one, and checks that Run
-// returns cleanly with every fd and mapping it took released: a frame
-// always closes its access bracket before the context is looked at.
+// frame is being completed, the first one or a later one (its PNG then
+// written under the ended context, as the emulated display does), and
+// checks that Run returns cleanly with every fd and mapping it took
+// released.
 func TestRunCancelInsideFrame(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -116,19 +119,23 @@ func TestRunCancelInsideFrame(t *testing.T) {
 				reload := make(chan struct{}, 1)
 				frames := 0
 				var inFrame bool
-				testHookFrame = func() {
-					frames++
-					if frames == 1 && tc.frame > 1 {
-						reload <- struct{}{}
-					}
-					if frames == tc.frame {
-						inFrame = len(testutil.Objects()) > len(before)
-						cancel()
-					}
+				var saveErr error
+				open := func(ctx context.Context, opt display.Options) (display.Display, error) {
+					return display.NewEmulated(display.EmulatedOptions{Size: opt.EmuSize, Buffers: opt.Buffers, Access: opt.Access,
+						Present: func(e *fbemu.Emulated) error {
+							frames++
+							if frames == 1 && tc.frame > 1 {
+								reload <- struct{}{}
+							}
+							if frames == tc.frame {
+								inFrame = len(testutil.Objects()) > len(before)
+								cancel()
+							}
+							saveErr = e.SavePNGContext(ctx, filepath.Join(dir, "run.png"))
+							return saveErr
+						}})
 				}
-				defer func() { testHookFrame = nil }()
-				err := Run(ctx, Config{Backend: BackendEmu, EmuSize: image.Pt(160, 120), Buffers: n,
-					Out: filepath.Join(dir, "run.png"), Reload: reload})
+				err := Run(ctx, Config{Backend: BackendEmu, EmuSize: image.Pt(160, 120), Buffers: n, Reload: reload, Open: open})
 				if err != nil {
 					t.Fatalf("Run: %v", err)
 				}
@@ -137,6 +144,9 @@ func TestRunCancelInsideFrame(t *testing.T) {
 				}
 				if !inFrame {
 					t.Error("the frame the context ended in held no buffer: the check proves nothing")
+				}
+				if saveErr == nil {
+					t.Error("the last frame was written after the context ended")
 				}
 				if after := testutil.Objects(); !slices.Equal(before, after) {
 					t.Errorf("kernel objects left after Run:\nbefore %q\nafter  %q", before, after)

@@ -3,8 +3,6 @@ package splash
 import (
 	"fmt"
 	"math"
-
-	"github.com/bootsplash/bootsplash/client"
 )
 
 // Thresholds of the output scale heuristic (see OutputScale).
@@ -78,10 +76,4 @@ func OutputScale(width, height, widthMM, heightMM int) float64 {
 		return 2
 	}
 	return 1
-}
-
-// ScaleOf returns OutputScale for a KMS output: its mode's size and its
-// connector's physical size.
-func ScaleOf(out *client.Output) float64 {
-	return OutputScale(int(out.Mode.HDisplay), int(out.Mode.VDisplay), out.Connector.WidthMM, out.Connector.HeightMM)
 }

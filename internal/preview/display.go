@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sync"
 
+	bsdisplay "github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/splash"
 	"github.com/bootsplash/bootsplash/splash/theme"
@@ -35,9 +36,9 @@ type display struct {
 	send  func(update)
 
 	mu     sync.Mutex // the daemon and resizes take turns
+	disp   *bsdisplay.EmulatedDisplay
 	emu    *fbemu.Emulated
-	scr    splash.Screen
-	r      *splash.Renderer
+	scr    *splash.DisplayScreen
 	state  splash.State // last State shown
 	hidden bool
 }
@@ -45,21 +46,11 @@ type display struct {
 // open makes the emulated display of size and a Screen over it; the
 // previous one, if any, is closed once the new one works.
 func (d *display) open(size image.Point) error {
-	e, err := fbemu.NewEmulatedWith(size.X, size.Y, fbemu.XRGB8888, fbemu.EmulatedOptions{
-		FramebufferOptions: fbemu.FramebufferOptions{Buffers: 1},
-	})
-	if err != nil {
-		return err
-	}
-	scale := d.scale
-	if scale <= 0 {
-		scale = splash.OutputScale(size.X, size.Y, 0, 0)
-	}
-	r := splash.NewRenderer(d.theme, scale)
 	first := true
-	after := func() error {
-		// Only the damage is converted (and later uploaded); the
-		// rest of the image is never read.
+	var disp *bsdisplay.EmulatedDisplay
+	present := func(e *fbemu.Emulated) error {
+		// Only the damage is converted (and later uploaded); the rest
+		// of the image is never read.
 		pix := image.NewRGBA(image.Rect(0, 0, size.X, size.Y))
 		u := update{pix: pix, full: first}
 		if first {
@@ -74,9 +65,13 @@ func (d *display) open(size image.Point) error {
 		d.send(u)
 		return nil
 	}
-	old := d.emu
-	d.emu, d.r = e, r
-	d.scr = splash.NewScreen(e.Framebuffer, r, splash.ScreenOptions{After: after, Log: d.log})
+	disp, err := bsdisplay.NewEmulated(bsdisplay.EmulatedOptions{Size: size, Buffers: 1, Present: present})
+	if err != nil {
+		return err
+	}
+	old := d.disp
+	d.disp, d.emu = disp, disp.Emulated()
+	d.scr = splash.NewScreen(disp, d.theme, splash.ScreenOptions{Scale: d.scale, Log: d.log})
 	if old != nil {
 		return old.Close()
 	}
@@ -129,12 +124,6 @@ func (d *display) Reactivate() error {
 	return d.scr.Reactivate()
 }
 
-func (d *display) Quit(retain bool) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.scr.Quit(retain)
-}
-
 // shown returns the State on the display and the display's size.
 func (d *display) shown() (splash.State, image.Point) {
 	d.mu.Lock()
@@ -161,7 +150,7 @@ func (d *display) close() error {
 	if d.emu == nil {
 		return nil
 	}
-	err := d.emu.Close()
-	d.emu = nil
+	err := d.disp.Close()
+	d.disp, d.emu = nil, nil
 	return err
 }

@@ -153,7 +153,7 @@ func Open(opt Options) (*Window, error) {
 	}
 	w.closeFes = closeFes
 	var interval time.Duration
-	if r := w.disp.r; !opt.Still && r.Animated(opt.Initial) {
+	if r := splash.NewRenderer(w.disp.theme, 1); !opt.Still && r.Animated(opt.Initial) {
 		interval = time.Second / time.Duration(max(r.FPS(), 1))
 	}
 	w.daemon = splash.NewDaemon(splash.DaemonConfig{Screen: w.disp, Frontends: fes, Initial: opt.Initial,

@@ -31,7 +31,7 @@ type guestPackage struct {
 // device of the matrix. Add a package here once it has kernel tests.
 func guestPackages() []guestPackage {
 	return []guestPackage{
-		{path: "access"}, {path: "client"}, {path: "fbemu"}, {path: "internal/study"},
+		{path: "access"}, {path: "client"}, {path: "display"}, {path: "fbemu"}, {path: "internal/study"},
 		{path: "splash", deviceFree: "^(TestGolden|TestUpdateEqualsPaint|FuzzParseTheme|FuzzImage)$"},
 	}
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package splash
+package display
 
 import "log/slog"
 
@@ -12,6 +12,6 @@ func takeVT(log *slog.Logger, sw *vtSwitches) (release func(text bool)) {
 // vtSwitches is what a Linux VT does on a switch away and back.
 type vtSwitches struct {
 	away, back func() error
-	changes    chan<- func() error
+	changes    chan<- Event
 	done       <-chan struct{}
 }

@@ -1,12 +1,14 @@
-package splash
+package display
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -14,45 +16,42 @@ import (
 
 	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/fbemu"
-	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
-// kmsScreen is the Screen of a KMS device: one framebuffer and renderer per
-// lit connector (a head), lit and put out as connectors come and go, as
-// the kernel's fbdev client does on its hotplug callback
+// kmsDisplay is the Display of a KMS device: one framebuffer per lit
+// connector (a head), lit and put out as connectors come and go, as the
+// kernel's fbdev client does on its hotplug callback
 // (drm_fb_helper_hotplug_event). The device itself may go (the driver
-// unbinds, the GPU is unplugged) and another come: in between, the screen
-// keeps the State it was asked to show and draws it on the next device.
-// The daemon calls it from one goroutine; hotplug reaches it as changes
-// the daemon runs between frames (uevent).
-type kmsScreen struct {
+// unbinds, the GPU is unplugged) and another come: in between it has no
+// heads and waits for one. It is called from one goroutine; hotplug and
+// VT switches reach it as Events applied on that goroutine.
+type kmsDisplay struct {
 	// ctx is the run's: waits (for DRM master) end when it is done.
-	ctx   context.Context
-	cfg   Config
-	log   *slog.Logger
-	lap   func(string)
-	theme *theme.Theme // nil until the theme is loaded
+	ctx  context.Context
+	why  string
+	opt  Options
+	log  *slog.Logger
+	step func(string)
 
 	dev   *client.Device // nil while no device is open
 	heads []*head
 
-	state  State // the State last asked for
-	hidden bool  // Hide came after the last Show
-	asked  bool  // Show or Hide was called: new heads have something to draw
-	master bool  // false while deactivated: nothing is drawn or lit
-	away   bool  // the VT is switched away: nothing is drawn or lit
-	stale  bool  // a hotplug came while not holding: probe on taking back
-	// first is when the first frame went up (since cfg.Start; 0: not
-	// yet); loud says it is logged as it happens (see announce).
-	first time.Duration
-	loud  bool
+	master bool // false while deactivated: nothing is drawn or lit
+	away   bool // the VT is switched away: nothing is drawn or lit
+	stale  bool // a hotplug came while not holding: probe on taking back
+
+	listening bool
+	done      chan struct{} // closed by Close: the watchers stop
+	workers   sync.WaitGroup
+	uevents   *client.UeventListener
+	releaseVT func(text bool)
 }
 
-// head is one lit output: its KMS framebuffer and the screen drawing on it.
+// head is one lit output: its KMS framebuffer and the Head drawn on.
 type head struct {
 	out *client.Output
 	k   *fbemu.KMS
-	s   *screen
+	h   *Head
 }
 
 // errDeviceGone marks the failures that mean the device went away.
@@ -64,15 +63,20 @@ func gone(err error) bool {
 	return errors.Is(err, syscall.ENODEV) || errors.Is(err, errDeviceGone)
 }
 
-// openKMSScreen opens cfg.Device (or the first KMS card) and lights the
-// output SelectOutput picks, for the first frame; the other connected
-// outputs are lit by refresh once that frame is up. With no device yet,
-// or no display connected, it returns a screen that waits for hotplug.
-func openKMSScreen(ctx context.Context, cfg Config, lap func(string)) (*kmsScreen, error) {
-	ks := &kmsScreen{ctx: ctx, cfg: cfg, log: cfg.Log, lap: lap, master: true}
-	dev, err := client.Open(cfg.Device, client.Options{Legacy: cfg.Legacy})
+// openKMS opens opt.Device (or the first KMS card) and lights the output
+// the selection rule picks first, for the first frame; the other connected
+// outputs are lit by the first Event Listen hands over, once that frame is
+// up. With no device yet, or no display connected, it returns a display
+// with no heads that waits for hotplug.
+func openKMS(ctx context.Context, opt Options, log *slog.Logger) (*kmsDisplay, error) {
+	step := opt.Step
+	if step == nil {
+		step = func(string) {}
+	}
+	ks := &kmsDisplay{ctx: ctx, opt: opt, log: log, step: step, master: true, done: make(chan struct{}), releaseVT: func(bool) {}}
+	dev, err := client.Open(opt.Device, client.Options{Legacy: opt.Legacy})
 	if errors.Is(err, os.ErrNotExist) {
-		what := cfg.Device
+		what := opt.Device
 		if what == "" {
 			what = "a DRM card"
 		}
@@ -82,13 +86,13 @@ func openKMSScreen(ctx context.Context, cfg Config, lap func(string)) (*kmsScree
 	if err != nil {
 		return nil, err
 	}
-	lap("open " + dev.Path())
-	if err := takeMaster(ctx, dev, cfg.MasterWait, ks.log); err != nil {
+	step("open " + dev.Path())
+	if err := takeMaster(ctx, dev, opt.MasterWait, ks.log); err != nil {
 		dev.Close()
 		return nil, err
 	}
 	ks.dev = dev
-	out, err := dev.SelectOutput(client.OutputRequest{Width: cfg.Mode.X, Height: cfg.Mode.Y})
+	out, err := dev.SelectOutput(client.OutputRequest{Width: opt.Mode.X, Height: opt.Mode.Y})
 	if errors.Is(err, client.ErrNoDisplay) {
 		ks.log.Info(fmt.Sprintf("%s: %v: waiting for one to be connected", dev.Path(), err))
 		return ks, nil
@@ -97,17 +101,17 @@ func openKMSScreen(ctx context.Context, cfg Config, lap func(string)) (*kmsScree
 		dev.Close()
 		return nil, err
 	}
-	lap("probe and select output")
+	step("probe and select output")
 	if err := ks.light(out); err != nil {
 		dev.Close()
 		return nil, err
 	}
-	lap("allocate, import and map the scanout buffer")
+	step("allocate, import and map the scanout buffer")
 	return ks, nil
 }
 
 // light makes a head for out, logging the output and the buffer path.
-func (ks *kmsScreen) light(out *client.Output) error {
+func (ks *kmsDisplay) light(out *client.Output) error {
 	dev := ks.dev
 	api := "legacy"
 	if dev.Atomic() {
@@ -115,8 +119,8 @@ func (ks *kmsScreen) light(out *client.Output) error {
 	}
 	ks.log.Info("output: "+out.String(), "device", dev.Path(), "driver", dev.Driver().Name, "api", api)
 	k, err := fbemu.NewKMS(dev, out, fbemu.KMSOptions{
-		FramebufferOptions: fbemu.FramebufferOptions{Buffers: ks.cfg.Buffers, Strategy: ks.cfg.Access, Rotation: ks.cfg.Rotation},
-		Scanout:            client.ScanoutOptions{Source: ks.cfg.Buffer, Heap: ks.cfg.Heap},
+		FramebufferOptions: fbemu.FramebufferOptions{Buffers: ks.opt.Buffers, Strategy: ks.opt.Access, Rotation: ks.opt.Rotation},
+		Scanout:            client.ScanoutOptions{Source: ks.opt.Buffer, Heap: ks.opt.Heap},
 	})
 	if err != nil {
 		return err
@@ -128,34 +132,18 @@ func (ks *kmsScreen) light(out *client.Output) error {
 		ks.log.Info("fallback: " + f)
 	}
 	// Every buffer takes the path the first one found.
-	ks.log.Info("buffer: "+k.Paths()[0], "buffers", len(k.Paths()), "access", ks.cfg.Access.String(), "format", k.Format().String())
+	ks.log.Info("buffer: "+k.Paths()[0], "buffers", len(k.Paths()), "access", ks.opt.Access.String(), "format", k.Format().String())
 	h := &head{out: out, k: k}
-	h.s = NewScreen(k.Framebuffer, ks.renderer(out), ScreenOptions{After: k.Wait, Restore: k.Restore, Log: ks.log}).(*screen)
+	h.h = NewHead(out.Connector.Name, k.Framebuffer, image.Pt(out.Connector.WidthMM, out.Connector.HeightMM), k.Wait)
+	h.h.Size = image.Pt(out.Mode.Width(), out.Mode.Height())
 	ks.heads = append(ks.heads, h)
 	return nil
-}
-
-// renderer draws the theme at out's scale (or the one asked for).
-func (ks *kmsScreen) renderer(out *client.Output) *Renderer {
-	scale := ks.cfg.Scale
-	if scale <= 0 {
-		scale = ScaleOf(out)
-	}
-	return NewRenderer(ks.theme, scale)
-}
-
-// setTheme draws th from now on, on every head and the ones to come.
-func (ks *kmsScreen) setTheme(th *theme.Theme) {
-	ks.theme = th
-	for _, h := range ks.heads {
-		h.s.setRenderer(ks.renderer(h.out))
-	}
 }
 
 // each runs f on every head, with memory faults in the scanout buffers
 // turned into errors. A failure that means the device went away releases
 // it and is not an error: the screen waits for a device again.
-func (ks *kmsScreen) each(op string, f func(*head) error) error {
+func (ks *kmsDisplay) each(op string, f func(*head) error) error {
 	var errs []error
 	for _, h := range ks.heads {
 		err := guard(func() error { return f(h) })
@@ -172,7 +160,7 @@ func (ks *kmsScreen) each(op string, f func(*head) error) error {
 
 // departed says whether err, from op, means the device went away, and if
 // so releases it (lose): the screen then waits for a device to appear.
-func (ks *kmsScreen) departed(op string, err error) bool {
+func (ks *kmsDisplay) departed(op string, err error) bool {
 	if !gone(err) || !ks.vanished() {
 		return false
 	}
@@ -188,7 +176,7 @@ const vanishWait = 500 * time.Millisecond
 // vanished says whether the device file open is no longer the device at
 // its path (the node is gone, or another device has it): an ENODEV from a
 // device that is still there is an error, not a departure.
-func (ks *kmsScreen) vanished() bool {
+func (ks *kmsDisplay) vanished() bool {
 	var st unix.Stat_t
 	if err := unix.Fstat(ks.dev.Fd(), &st); err != nil {
 		return true
@@ -224,44 +212,34 @@ func guard(f func() error) (err error) {
 
 // holding says whether the screen holds (or wants, with no device) the
 // display: not deactivated, and its VT not switched away.
-func (ks *kmsScreen) holding() bool { return ks.master && !ks.away }
+func (ks *kmsDisplay) holding() bool { return ks.master && !ks.away }
 
-// Show draws st on every head; with no device, while deactivated or while
-// its VT is switched away, it only keeps st for later.
-func (ks *kmsScreen) Show(st State) error {
-	ks.state, ks.hidden, ks.asked = st, false, true
-	if !ks.holding() {
-		return nil
+// Kind is KMS.
+func (ks *kmsDisplay) Kind() Kind { return KMS }
+
+// Why says why Open took KMS.
+func (ks *kmsDisplay) Why() string { return ks.why }
+
+// Heads returns the lit outputs.
+func (ks *kmsDisplay) Heads() []*Head {
+	hs := make([]*Head, len(ks.heads))
+	for i, h := range ks.heads {
+		hs[i] = h.h
 	}
-	err := ks.each("show", func(h *head) error { return h.s.Show(st) })
-	if err == nil && ks.first == 0 && len(ks.heads) > 0 {
-		ks.first = time.Since(ks.cfg.Start)
-		if ks.loud {
-			logFirstFrame(ks.cfg, ks.first)
-		}
-	}
-	return err
+	return hs
 }
 
-// announce returns when the first frame went up (0 if no device showed
-// one yet) and has later first frames logged as they happen: Run logs
-// the first one itself once its front ends serve.
-func (ks *kmsScreen) announce() time.Duration {
-	ks.loud = true
-	return ks.first
-}
+// Active says whether the display is held: not deactivated, its VT not
+// switched away.
+func (ks *kmsDisplay) Active() bool { return ks.holding() }
 
-// Hide blanks every head.
-func (ks *kmsScreen) Hide() error {
-	ks.hidden, ks.asked = true, true
-	if !ks.holding() {
-		return nil
-	}
-	return ks.each("hide", func(h *head) error { return h.s.Hide() })
+// Each runs f on every head (see Display).
+func (ks *kmsDisplay) Each(op string, f func(*Head) error) error {
+	return ks.each(op, func(h *head) error { return f(h.h) })
 }
 
 // drop gives DRM master up, if the screen holds it.
-func (ks *kmsScreen) drop() error {
+func (ks *kmsDisplay) drop() error {
 	if ks.dev == nil || !ks.holding() {
 		return nil
 	}
@@ -277,7 +255,7 @@ func (ks *kmsScreen) drop() error {
 // take takes DRM master back once the screen holds the display again,
 // looks at the connectors again if a hotplug came meanwhile, and sets
 // every head's mode and plane again; the daemon's next Show repaints them.
-func (ks *kmsScreen) take() error {
+func (ks *kmsDisplay) take() error {
 	if !ks.holding() {
 		return nil
 	}
@@ -294,11 +272,14 @@ func (ks *kmsScreen) take() error {
 			ks.log.Warn(fmt.Sprintf("hotplug: %v", err))
 		}
 	}
-	return ks.each("restore", func(h *head) error { return h.s.Reactivate() })
+	return ks.each("restore", func(h *head) error {
+		h.h.full = true
+		return h.k.Restore()
+	})
 }
 
 // Deactivate drops DRM master.
-func (ks *kmsScreen) Deactivate() error {
+func (ks *kmsDisplay) Deactivate() error {
 	if err := ks.drop(); err != nil {
 		return err
 	}
@@ -308,7 +289,7 @@ func (ks *kmsScreen) Deactivate() error {
 
 // Reactivate takes master back (once the VT is back, if it was switched
 // away) and sets the heads' modes again.
-func (ks *kmsScreen) Reactivate() error {
+func (ks *kmsDisplay) Reactivate() error {
 	if ks.master {
 		return nil
 	}
@@ -323,7 +304,7 @@ func (ks *kmsScreen) Reactivate() error {
 // vtAway runs before the kernel switches to another VT (VT_PROCESS): the
 // screen stops drawing and drops DRM master, so the console or whatever
 // shows there can set its mode.
-func (ks *kmsScreen) vtAway() error {
+func (ks *kmsDisplay) vtAway() error {
 	if ks.away {
 		return nil
 	}
@@ -337,7 +318,7 @@ func (ks *kmsScreen) vtAway() error {
 
 // vtBack runs after the kernel switched back to the splash's VT: master
 // and the heads' modes come back (unless deactivated meanwhile).
-func (ks *kmsScreen) vtBack() error {
+func (ks *kmsDisplay) vtBack() error {
 	if !ks.away {
 		return nil
 	}
@@ -346,14 +327,11 @@ func (ks *kmsScreen) vtBack() error {
 	return ks.take()
 }
 
-// Quit does nothing: Run releases the screen after the daemon stopped.
-func (ks *kmsScreen) Quit(retain bool) error { return nil }
-
 // uevent reacts to a kernel event about a DRM card: a change on the card
 // shown makes the screen probe its connectors again; its removal releases
 // it; with no device, a card that appears (or changes) is opened. It runs
 // on the daemon's goroutine.
-func (ks *kmsScreen) uevent(u client.Uevent) error {
+func (ks *kmsDisplay) uevent(u client.Uevent) error {
 	card := u.Card()
 	if card == "" {
 		return nil
@@ -377,15 +355,15 @@ func (ks *kmsScreen) uevent(u client.Uevent) error {
 	if u.Action != "add" && u.Action != "change" {
 		return nil
 	}
-	if ks.cfg.Device != "" && ks.cfg.Device != card {
+	if ks.opt.Device != "" && ks.opt.Device != card {
 		return nil
 	}
 	return ks.attach(card)
 }
 
 // attach opens card as the display device after none was there.
-func (ks *kmsScreen) attach(card string) error {
-	dev, err := client.Open(card, client.Options{Legacy: ks.cfg.Legacy})
+func (ks *kmsDisplay) attach(card string) error {
+	dev, err := client.Open(card, client.Options{Legacy: ks.opt.Legacy})
 	if errors.Is(err, client.ErrNotSupported) {
 		ks.log.Debug("hotplug: not a display device", "device", card, "err", err)
 		return nil
@@ -400,7 +378,7 @@ func (ks *kmsScreen) attach(card string) error {
 		return fmt.Errorf("hotplug: %w", err)
 	}
 	if ks.holding() {
-		if err := takeMaster(ks.ctx, dev, ks.cfg.MasterWait, ks.log); err != nil {
+		if err := takeMaster(ks.ctx, dev, ks.opt.MasterWait, ks.log); err != nil {
 			dev.Close()
 			return fmt.Errorf("hotplug: %w", err)
 		}
@@ -419,9 +397,8 @@ func (ks *kmsScreen) attach(card string) error {
 // connector went away, or whose preferred mode changed, is put out (its
 // framebuffers removed, which turns its CRTC off); every connected
 // connector without a head gets one. Heads that stay are not touched. New
-// heads show the current State (or black while hidden) on the daemon's
-// next draw.
-func (ks *kmsScreen) refresh() error {
+// heads want a full frame (Head.Full).
+func (ks *kmsDisplay) refresh() error {
 	if ks.dev == nil {
 		return nil
 	}
@@ -460,13 +437,6 @@ func (ks *kmsScreen) refresh() error {
 				return nil
 			}
 			errs = append(errs, fmt.Errorf("light %s: %w", out, err))
-			continue
-		}
-		if ks.asked && ks.hidden {
-			h := ks.heads[len(ks.heads)-1]
-			if err := guard(h.s.Hide); err != nil {
-				errs = append(errs, fmt.Errorf("hide on %s: %w", out, err))
-			}
 		}
 	}
 	if len(ks.heads) == 0 {
@@ -501,7 +471,7 @@ func headGone(st *client.State, h *head) string {
 // lose releases the device after it went away and waits for a display
 // device to come back. Everything is closed: what the kernel refuses for
 // a dead device goes with the device file.
-func (ks *kmsScreen) lose(why string) {
+func (ks *kmsDisplay) lose(why string) {
 	if ks.dev == nil {
 		return
 	}
@@ -518,9 +488,37 @@ func (ks *kmsScreen) lose(why string) {
 	ks.dev, ks.stale = nil, false
 }
 
-// release closes everything; with retain the heads' last frames stay on
-// their planes (CLOSEFB) for a successor.
-func (ks *kmsScreen) release(retain bool) {
+// Close puts the VT back in text mode (while the display is held), stops
+// following the device and releases the heads and the device.
+func (ks *kmsDisplay) Close() error { return ks.close(false) }
+
+// CloseRetained leaves the VT in graphics mode and the heads' last frames
+// on their planes (CLOSEFB) for a successor.
+func (ks *kmsDisplay) CloseRetained() error { return ks.close(true) }
+
+func (ks *kmsDisplay) close(retain bool) error {
+	// The VT goes back to text mode only on a plain close while the
+	// display is still ours: after deactivate the VT belongs to the
+	// successor, as in Plymouth. It comes before the device closes (see
+	// takeVT).
+	ks.releaseVT(!retain && ks.master)
+	ks.releaseVT = func(bool) {}
+	select {
+	case <-ks.done:
+	default:
+		close(ks.done)
+	}
+	if ks.uevents != nil {
+		ks.uevents.Close()
+		ks.uevents = nil
+	}
+	ks.workers.Wait()
+	return ks.release(retain)
+}
+
+// release closes the heads and the device; with retain the heads' last
+// frames stay on their planes (CLOSEFB) for a successor.
+func (ks *kmsDisplay) release(retain bool) error {
 	var errs []error
 	var unsupported error
 	for _, h := range ks.heads {
@@ -547,18 +545,19 @@ func (ks *kmsScreen) release(retain bool) {
 	case unsupported != nil:
 		ks.log.Warn(fmt.Sprintf("retain the splash: %v: the framebuffer goes when the device is closed, so the splash stays only on kernels with CLOSEFB (6.8+)", unsupported))
 	case err != nil:
-		ks.log.Warn(fmt.Sprintf("release the display: %v", err))
+		return err
 	case retain:
 		// With the kernel's fbdev emulation on, the last close of the
 		// device still brings its console back: the frame stays for a
 		// successor that already holds the device.
 		ks.log.Info("left the last frame on the display (CLOSEFB); it stays while another process holds the device, or with fbdev emulation off")
 	}
+	return nil
 }
 
 // rescan is what an overflow of the uevent socket calls for: events were
 // lost, so anything may have changed.
-func (ks *kmsScreen) rescan() error {
+func (ks *kmsDisplay) rescan() error {
 	if ks.dev != nil {
 		if !ks.holding() {
 			ks.stale = true
@@ -567,7 +566,7 @@ func (ks *kmsScreen) rescan() error {
 		return ks.refresh()
 	}
 	for _, c := range client.Cards() {
-		if ks.cfg.Device != "" && ks.cfg.Device != c {
+		if ks.opt.Device != "" && ks.opt.Device != c {
 			continue
 		}
 		if err := ks.attach(c); err != nil || ks.dev != nil {
@@ -577,17 +576,58 @@ func (ks *kmsScreen) rescan() error {
 	return nil
 }
 
-// watchUevents hands the daemon, through to, the screen's reaction to
-// each kernel event about a DRM card, until done closes or the listener
-// fails.
-func watchUevents(l *client.UeventListener, ks *kmsScreen, to chan<- func() error, done <-chan struct{}, log *slog.Logger) {
+// Listen takes the VT (graphics mode, switches under VT_PROCESS control)
+// and starts following the kernel's events about DRM cards; see Display.
+func (ks *kmsDisplay) Listen(send func(Event) bool) {
+	if ks.listening {
+		return
+	}
+	ks.listening = true
+	events := make(chan Event)
+	ks.workers.Add(1)
+	go func() {
+		defer ks.workers.Done()
+		// The first change lights the other connected outputs, the way
+		// hotplug does (listening starts before it runs: nothing is
+		// missed in between).
+		if !send(Event{Kind: Outputs, apply: ks.refresh}) {
+			return
+		}
+		for {
+			select {
+			case ev := <-events:
+				if !send(ev) {
+					return
+				}
+			case <-ks.done:
+				return
+			}
+		}
+	}()
+	ks.releaseVT = takeVT(ks.log, &vtSwitches{away: ks.vtAway, back: ks.vtBack, changes: events, done: ks.done})
+	l, err := client.ListenUevents()
+	if err != nil {
+		ks.log.Warn(fmt.Sprintf("hotplug: %v: outputs will not follow the connectors", err))
+		return
+	}
+	ks.uevents = l
+	ks.workers.Add(1)
+	go func() {
+		defer ks.workers.Done()
+		watchUevents(l, ks, events, ks.done, ks.log)
+	}()
+}
+
+// watchUevents hands on, through to, the display's reaction to each
+// kernel event about a DRM card, until done closes or the listener fails.
+func watchUevents(l *client.UeventListener, ks *kmsDisplay, to chan<- Event, done <-chan struct{}, log *slog.Logger) {
 	for {
 		u, err := l.Next()
-		var f func() error
+		var ev Event
 		switch {
 		case errors.Is(err, client.ErrUeventOverflow):
 			log.Warn("hotplug: " + err.Error() + ": looking at the devices again")
-			f = ks.rescan
+			ev = Event{Kind: Rescan, apply: ks.rescan}
 		case err != nil:
 			select {
 			case <-done:
@@ -599,12 +639,53 @@ func watchUevents(l *client.UeventListener, ks *kmsScreen, to chan<- func() erro
 			continue
 		default:
 			log.Debug("uevent", "event", u.String())
-			f = func() error { return ks.uevent(u) }
+			ev = Event{Kind: Outputs, apply: func() error { return ks.uevent(u) }}
 		}
 		select {
-		case to <- f:
+		case to <- ev:
 		case <-done:
 			return
+		}
+	}
+}
+
+// masterBusy says whether a SET_MASTER error means another process holds
+// master (worth waiting for) rather than a lasting refusal.
+func masterBusy(err error) bool {
+	return errors.Is(err, syscall.EBUSY) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
+}
+
+// takeMaster makes dev's file DRM master, waiting up to wait while another
+// process holds it and saying so; it stops waiting when ctx is done.
+func takeMaster(ctx context.Context, dev *client.Device, wait time.Duration, log *slog.Logger) error {
+	err := dev.SetMaster()
+	if err == nil || !masterBusy(err) {
+		return err
+	}
+	if wait <= 0 {
+		return fmt.Errorf("%w (not waiting: --master-wait is 0)", err)
+	}
+	log.Info("waiting for DRM master (held by another process)", "device", dev.Path(), "max", wait.String())
+	start := time.Now()
+	deadline := start.Add(wait)
+	pause := 20 * time.Millisecond
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("no DRM master after waiting %v: %w", wait, err)
+		}
+		select {
+		case <-time.After(min(pause, left)):
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for DRM master: %w", ctx.Err())
+		}
+		pause = min(2*pause, 250*time.Millisecond)
+		if err = dev.SetMaster(); err == nil {
+			log.Info("took DRM master", "waited", time.Since(start).Round(time.Millisecond).String())
+			return nil
+		}
+		if !masterBusy(err) {
+			return err
 		}
 	}
 }

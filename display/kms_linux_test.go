@@ -1,4 +1,4 @@
-package splash
+package display
 
 import (
 	"errors"

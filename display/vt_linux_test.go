@@ -1,4 +1,4 @@
-package splash
+package display
 
 import (
 	"log/slog"
@@ -356,5 +356,20 @@ func TestVTRestoreFails(t *testing.T) {
 	}
 	if after := ttyFds(); !slices.Equal(after, before) {
 		t.Errorf("fds on VTs: %q, before %q", after, before)
+	}
+}
+
+// rawIoctl is an ioctl the test makes to look at the VT, past the fault
+// hook.
+func rawIoctl(fd int, req uint, arg unsafe.Pointer) error {
+	for {
+		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(arg))
+		switch e {
+		case 0:
+			return nil
+		case unix.EINTR, unix.EAGAIN:
+			continue
+		}
+		return e
 	}
 }

@@ -1,4 +1,4 @@
-package splash
+package display
 
 import (
 	"errors"
@@ -63,7 +63,7 @@ const vtNeeds = "KDSETMODE needs root (CAP_SYS_TTY_CONFIG) or the VT as controll
 // ply-terminal does, so that Alt+Fn and chvt still work while the splash
 // shows (a VT in graphics mode under VT_AUTO refuses every switch): the
 // kernel asks with SIGUSR1 before it switches away and tells with SIGUSR2
-// when it switched back; sw.away and sw.back run on the daemon's goroutine
+// when it switched back; sw.away and sw.back run on the drawing goroutine
 // in between, and the VT is released (VT_RELDISP) or acknowledged after
 // them. release puts the VT back under VT_AUTO.
 func takeVT(log *slog.Logger, sw *vtSwitches) (release func(text bool)) {
@@ -124,10 +124,10 @@ func takeVT(log *slog.Logger, sw *vtSwitches) (release func(text bool)) {
 // vtSwitches is what a VT under VT_PROCESS control does when it is
 // switched away and back: away stops drawing and drops DRM master before
 // the kernel switches, back takes them up again after. Both are handed to
-// the daemon's goroutine through changes (until done closes).
+// the drawing goroutine as Events through changes (until done closes).
 type vtSwitches struct {
 	away, back func() error
-	changes    chan<- func() error
+	changes    chan<- Event
 	done       <-chan struct{}
 }
 
@@ -182,8 +182,12 @@ func watchVTSwitches(fd int, path string, sw *vtSwitches, log *slog.Logger) (sto
 					return err
 				}
 			}
+			ev := Event{Kind: VTBack, apply: f}
+			if sig == vtRelease {
+				ev.Kind = VTAway
+			}
 			select {
-			case sw.changes <- f:
+			case sw.changes <- ev:
 			case <-quit:
 				return
 			case <-sw.done:

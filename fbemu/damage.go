@@ -94,6 +94,14 @@ func (d *Damage) Add(r image.Rectangle) {
 // costs a few comparisons per pixel and ends as the one rectangle Add would
 // have recorded for it.
 func (d *Damage) addPoint(x, y int) {
+	if r := &d.row; y == r.Min.Y && x == r.Max.X && x+1 != d.blk.Max.X && r.Min.X < r.Max.X {
+		r.Max.X++ // the common case, inlined into the per-pixel writes
+		return
+	}
+	d.addPointSlow(x, y)
+}
+
+func (d *Damage) addPointSlow(x, y int) {
 	p := image.Point{x, y}
 	switch r := &d.row; {
 	case y == r.Min.Y && x == r.Max.X && !r.Empty():

@@ -154,7 +154,7 @@ func TestDrawMatchesNative(t *testing.T) {
 					want.Damage().Add(prior)
 					src.native(want, rc.r, rc.sp, op)
 					for _, e := range drawEntries {
-						what := fmt.Sprintf("%v %s %v %s(%v, sp %v)", f, src.name, op, e.name, rc.r, rc.sp)
+						what := fmt.Sprintf("%v %s %s %s(%v, sp %v)", f, src.name, opName(op), e.name, rc.r, rc.sp)
 						got := newTestDst(f)
 						got.Damage().Add(prior)
 						e.draw(got, rc.r, src.img, rc.sp, op)
@@ -171,6 +171,13 @@ func TestDrawMatchesNative(t *testing.T) {
 			}
 		}
 	}
+}
+
+func opName(op draw.Op) string {
+	if op == draw.Src {
+		return "Src"
+	}
+	return "Over"
 }
 
 // newTestDst is a 32x24 surface with a pattern and a damage list.
@@ -225,7 +232,7 @@ func TestDrawSurfaceOverlap(t *testing.T) {
 				copy(cp.pix, s.pix)
 				ref.Draw(dr, cp.Sub(srcR), srcR.Min, op)
 				s.Draw(dr, s.Sub(srcR), srcR.Min, op)
-				equalPix(t, fmt.Sprintf("%v %v move %v", f, op, mv), s, ref)
+				equalPix(t, fmt.Sprintf("%v %s move %v", f, opName(op), mv), s, ref)
 			}
 		}
 	}

@@ -205,7 +205,29 @@ func (s *Surface) RGBAAt(x, y int) color.RGBA {
 // RGBA64At implements image.RGBA64Image, which image/draw uses to read a
 // surface without allocating.
 func (s *Surface) RGBA64At(x, y int) color.RGBA64 {
-	c := s.RGBAAt(x, y)
+	if !(image.Point{x, y}).In(s.rect) {
+		return color.RGBA64{}
+	}
+	m := s.base()
+	if m.fb != nil && m.fb.deferred {
+		m.fb.resolve(s.rect, false)
+	}
+	var v uint32
+	if s.format == RGB565 {
+		v = m.pixel(x, y)
+	} else {
+		v = *(*uint32)(ptr(m.pix, m.offset(x, y)))
+		if s.format == XRGB8888 {
+			v |= 0xff000000
+		}
+		// Spread each byte to 16 bits: 0xAARRGGBB to 0xAAAARRRRGGGGBBBB.
+		w := uint64(v)
+		w = (w | w<<16) & 0x0000ffff0000ffff
+		w = (w | w<<8) & 0x00ff00ff00ff00ff
+		w *= 0x101
+		return color.RGBA64{R: uint16(w >> 32), G: uint16(w >> 16), B: uint16(w), A: uint16(w >> 48)}
+	}
+	c := s.format.RGBA(v)
 	return color.RGBA64{uint16(c.R) * 0x101, uint16(c.G) * 0x101, uint16(c.B) * 0x101, uint16(c.A) * 0x101}
 }
 
@@ -234,7 +256,15 @@ func (s *Surface) setRGBA(x, y int, c color.RGBA) {
 	if m.damage != nil {
 		m.damage.addPoint(x, y)
 	}
-	m.setPixel(x, y, s.format.Pixel(c))
+	if s.format == RGB565 {
+		m.setPixel(x, y, s.format.Pixel(c))
+		return
+	}
+	v := uint32(c.A)<<24 | uint32(c.R)<<16 | uint32(c.G)<<8 | uint32(c.B)
+	if s.format == XRGB8888 {
+		v |= 0xff000000
+	}
+	*(*uint32)(ptr(m.pix, m.offset(x, y))) = v
 }
 
 // offset returns the index of pixel (x, y) in the memory of a whole surface.

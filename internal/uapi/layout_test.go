@@ -474,6 +474,7 @@ func abiTypes() map[string]reflect.Type {
 		ModeDestroyBlob{}, ModeFbCmd{}, ModeFbCmd2{}, ModeFbDirtyCmd{}, ModeCloseFb{},
 		ModeCrtcPageFlip{}, ModeCreateDumb{}, ModeMapDumb{}, ModeDestroyDumb{}, ModeAtomic{},
 		ModeRect{}, FormatModifierBlob{}, FormatModifier{}, VtStat{}, VtMode{}, Pointer{},
+		FbBitfield{}, FbVarScreeninfo{}, FbFixScreeninfo{},
 	} {
 		t := reflect.TypeOf(v)
 		m[t.Name()] = t

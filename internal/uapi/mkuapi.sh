@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the kernel ABI in this directory (go generate ./internal/uapi).
 #
-# The DRM, dma-buf, dma-heap, udmabuf, kd and vt headers come from the uapi of the
+# The DRM, dma-buf, dma-heap, udmabuf, kd, vt and fb headers come from the uapi of the
 # kernel the VM tests boot (Debian's linux-headers-$KVER-common), layered over
 # each architecture's own linux-libc-dev for <linux/types.h> and <asm/...>:
 # the host's for amd64, Debian's cross packages for the others. Needs
@@ -66,7 +66,7 @@ rm -rf _obj _cgo_*.o
 	echo "// defines, or its number in hex."
 	echo "func IoctlName(req uint) string {"
 	echo "	switch req {"
-	grep -oE '^\s+[A-Z_]+IOCTL[A-Z0-9_]*|^\s+UDMABUF_CREATE(_LIST)?\b|^\s+DMA_BUF_SET_NAME_B|^\s+KD[GS]ETMODE\b|^\s+VT_(GETSTATE|GETMODE|SETMODE|RELDISP|ACTIVATE|WAITACTIVE)\b' ztypes_linux_amd64.go | tr -d '\t ' | sort -u |
+	grep -oE '^\s+[A-Z_]+IOCTL[A-Z0-9_]*|^\s+UDMABUF_CREATE(_LIST)?\b|^\s+DMA_BUF_SET_NAME_B|^\s+KD[GS]ETMODE\b|^\s+VT_(GETSTATE|GETMODE|SETMODE|RELDISP|ACTIVATE|WAITACTIVE)\b|^\s+FBIO[A-Z_]+\b' ztypes_linux_amd64.go | tr -d '\t ' | sort -u |
 		while read -r n; do printf '\tcase %s:\n\t\treturn "%s"\n' "$n" "$n"; done
 	echo "	}"
 	echo '	return "ioctl " + hex(uint64(req))'

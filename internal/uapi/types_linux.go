@@ -1,7 +1,7 @@
 //go:build ignore
 
 // Input to cgo -godefs; see mkuapi.sh. The DRM, dma-buf, dma-heap, udmabuf,
-// kd and vt headers are the 6.12 kernel's uapi headers (Debian's
+// kd, vt and fb headers are the 6.12 kernel's uapi headers (Debian's
 // linux-headers-6.12.*-common), layered over linux-libc-dev.
 
 package uapi
@@ -18,6 +18,8 @@ package uapi
 #include <drm/drm_fourcc.h>
 #include <linux/kd.h>
 #include <linux/vt.h>
+#include <linux/fb.h>
+#include <linux/major.h>
 */
 import "C"
 
@@ -291,4 +293,28 @@ const (
 	VT_AUTO       = C.VT_AUTO
 	VT_PROCESS    = C.VT_PROCESS
 	VT_ACKACQ     = C.VT_ACKACQ
+)
+
+// fbdev: a framebuffer device (/dev/fbN) the firmware (efifb, vesafb,
+// simplefb) or an fbdev-only driver (fbtft) registered, its geometry and
+// pixel layout, and panning between the buffers stacked in its memory.
+type (
+	FbBitfield      C.struct_fb_bitfield
+	FbVarScreeninfo C.struct_fb_var_screeninfo
+	FbFixScreeninfo C.struct_fb_fix_screeninfo
+)
+
+const (
+	FBIOGET_VSCREENINFO = C.FBIOGET_VSCREENINFO
+	FBIOGET_FSCREENINFO = C.FBIOGET_FSCREENINFO
+	FBIOPAN_DISPLAY     = C.FBIOPAN_DISPLAY
+	FB_MAJOR            = C.FB_MAJOR
+
+	FB_TYPE_PACKED_PIXELS = C.FB_TYPE_PACKED_PIXELS
+	FB_VISUAL_TRUECOLOR   = C.FB_VISUAL_TRUECOLOR
+	FB_VISUAL_DIRECTCOLOR = C.FB_VISUAL_DIRECTCOLOR
+	FB_VISUAL_PSEUDOCOLOR = C.FB_VISUAL_PSEUDOCOLOR
+	FB_NONSTD_HAM         = C.FB_NONSTD_HAM
+	FB_ACTIVATE_NOW       = C.FB_ACTIVATE_NOW
+	FB_ACTIVATE_VBL       = C.FB_ACTIVATE_VBL
 )

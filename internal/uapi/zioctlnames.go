@@ -86,6 +86,12 @@ func IoctlName(req uint) string {
 		return "DRM_IOCTL_SET_MASTER"
 	case DRM_IOCTL_VERSION:
 		return "DRM_IOCTL_VERSION"
+	case FBIOGET_FSCREENINFO:
+		return "FBIOGET_FSCREENINFO"
+	case FBIOGET_VSCREENINFO:
+		return "FBIOGET_VSCREENINFO"
+	case FBIOPAN_DISPLAY:
+		return "FBIOPAN_DISPLAY"
 	case KDGETMODE:
 		return "KDGETMODE"
 	case KDSETMODE:

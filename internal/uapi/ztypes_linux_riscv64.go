@@ -540,3 +540,75 @@ const (
 	VT_PROCESS    = 0x1
 	VT_ACKACQ     = 0x2
 )
+
+type (
+	FbBitfield struct {
+		Offset uint32
+		Length uint32
+		Right  uint32
+	}
+	FbVarScreeninfo struct {
+		Xres           uint32
+		Yres           uint32
+		Xres_virtual   uint32
+		Yres_virtual   uint32
+		Xoffset        uint32
+		Yoffset        uint32
+		Bits_per_pixel uint32
+		Grayscale      uint32
+		Red            FbBitfield
+		Green          FbBitfield
+		Blue           FbBitfield
+		Transp         FbBitfield
+		Nonstd         uint32
+		Activate       uint32
+		Height         uint32
+		Width          uint32
+		Accel_flags    uint32
+		Pixclock       uint32
+		Left_margin    uint32
+		Right_margin   uint32
+		Upper_margin   uint32
+		Lower_margin   uint32
+		Hsync_len      uint32
+		Vsync_len      uint32
+		Sync           uint32
+		Vmode          uint32
+		Rotate         uint32
+		Colorspace     uint32
+		Reserved       [4]uint32
+	}
+	FbFixScreeninfo struct {
+		Id           [16]uint8
+		Smem_start   uint64
+		Smem_len     uint32
+		Type         uint32
+		Type_aux     uint32
+		Visual       uint32
+		Xpanstep     uint16
+		Ypanstep     uint16
+		Ywrapstep    uint16
+		Line_length  uint32
+		Mmio_start   uint64
+		Mmio_len     uint32
+		Accel        uint32
+		Capabilities uint16
+		Reserved     [2]uint16
+		Pad_cgo_0    [2]byte
+	}
+)
+
+const (
+	FBIOGET_VSCREENINFO = 0x4600
+	FBIOGET_FSCREENINFO = 0x4602
+	FBIOPAN_DISPLAY     = 0x4606
+	FB_MAJOR            = 0x1d
+
+	FB_TYPE_PACKED_PIXELS = 0x0
+	FB_VISUAL_TRUECOLOR   = 0x2
+	FB_VISUAL_DIRECTCOLOR = 0x4
+	FB_VISUAL_PSEUDOCOLOR = 0x3
+	FB_NONSTD_HAM         = 0x1
+	FB_ACTIVATE_NOW       = 0x0
+	FB_ACTIVATE_VBL       = 0x10
+)

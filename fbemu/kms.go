@@ -25,7 +25,7 @@ type KMS struct {
 	shown    int // scanout on screen (-1: none; the mode is not set yet)
 	pending  int // scanout a flip waits for (-1: none)
 	last     Present
-	retain   bool // close with CloseFB: the shown framebuffer stays up
+	retain   bool // close with CloseRetained (CLOSEFB): the shown framebuffer stays up
 }
 
 // KMSOptions are the choices a KMS framebuffer is made with.

@@ -142,7 +142,7 @@ func (ks *kmsDisplay) light(out *client.Output) error {
 
 // each runs f on every head, with memory faults in the scanout buffers
 // turned into errors. A failure that means the device went away releases
-// it and is not an error: the screen waits for a device again.
+// it and is not an error: the display waits for a device again.
 func (ks *kmsDisplay) each(op string, f func(*head) error) error {
 	var errs []error
 	for _, h := range ks.heads {
@@ -159,7 +159,7 @@ func (ks *kmsDisplay) each(op string, f func(*head) error) error {
 }
 
 // departed says whether err, from op, means the device went away, and if
-// so releases it (lose): the screen then waits for a device to appear.
+// so releases it (lose): the display then waits for a device to appear.
 func (ks *kmsDisplay) departed(op string, err error) bool {
 	if !gone(err) || !ks.vanished() {
 		return false
@@ -210,7 +210,7 @@ func guard(f func() error) (err error) {
 	return f()
 }
 
-// holding says whether the screen holds (or wants, with no device) the
+// holding says whether the display holds (or wants, with no device) the
 // display: not deactivated, and its VT not switched away.
 func (ks *kmsDisplay) holding() bool { return ks.master && !ks.away }
 
@@ -238,7 +238,7 @@ func (ks *kmsDisplay) Each(op string, f func(*Head) error) error {
 	return ks.each(op, func(h *head) error { return f(h.h) })
 }
 
-// drop gives DRM master up, if the screen holds it.
+// drop gives DRM master up, if the display holds it.
 func (ks *kmsDisplay) drop() error {
 	if ks.dev == nil || !ks.holding() {
 		return nil
@@ -252,9 +252,9 @@ func (ks *kmsDisplay) drop() error {
 	return nil
 }
 
-// take takes DRM master back once the screen holds the display again,
+// take takes DRM master back once the display is held again,
 // looks at the connectors again if a hotplug came meanwhile, and sets
-// every head's mode and plane again; the daemon's next Show repaints them.
+// every head's mode and plane again; each head then wants a full frame.
 func (ks *kmsDisplay) take() error {
 	if !ks.holding() {
 		return nil
@@ -302,7 +302,7 @@ func (ks *kmsDisplay) Reactivate() error {
 }
 
 // vtAway runs before the kernel switches to another VT (VT_PROCESS): the
-// screen stops drawing and drops DRM master, so the console or whatever
+// display stops drawing and drops DRM master, so the console or whatever
 // shows there can set its mode.
 func (ks *kmsDisplay) vtAway() error {
 	if ks.away {
@@ -328,9 +328,9 @@ func (ks *kmsDisplay) vtBack() error {
 }
 
 // uevent reacts to a kernel event about a DRM card: a change on the card
-// shown makes the screen probe its connectors again; its removal releases
+// shown makes the display probe its connectors again; its removal releases
 // it; with no device, a card that appears (or changes) is opened. It runs
-// on the daemon's goroutine.
+// on the drawing goroutine (an Event).
 func (ks *kmsDisplay) uevent(u client.Uevent) error {
 	card := u.Card()
 	if card == "" {

@@ -138,7 +138,7 @@ const (
 )
 
 // watchVTSwitches puts the VT open on fd under VT_PROCESS control and
-// hands each switch to the daemon; stop puts it back under VT_AUTO. If
+// hands each switch on as an Event; stop puts it back under VT_AUTO. If
 // the kernel refuses, the VT stays under VT_AUTO and no switch away is
 // possible while the splash shows, which is logged.
 func watchVTSwitches(fd int, path string, sw *vtSwitches, log *slog.Logger) (stop func()) {

@@ -27,7 +27,7 @@ func TestStatusSignal(t *testing.T) {
 		done <- run(time.Now(), []string{"status", "--backend", "emu", "--size", "320x240", "--out", out,
 			"--log", logFile, "--disk", "/nonexistent", "-v"}, &bytes.Buffer{}, &stderr)
 	}()
-	poll(t, "two updates", func() bool { return strings.Count(stderr.String(), "update regions=") >= 2 })
+	poll(t, "two updates", func() bool { return strings.Count(stderr.String(), "update head=") >= 2 })
 	f, err := os.Open(out)
 	if err != nil {
 		t.Fatal(err)

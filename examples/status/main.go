@@ -1,12 +1,13 @@
 // Command status is the smallest program that shows bootsplash's status
-// screen: an emulated 800x480 display whose picture is written to
-// status.png on every update, the standard fields plus one of its own, and
-// the last lines of a log file when one is named. Run it with
+// screen: on the display (KMS) when there is one, else on the emulated
+// display, whose picture is written to status.png on every update; the
+// standard fields plus one of its own, and the last lines of a log file
+// when one is named. Run it with
 //
 //	go run ./examples/status [LOGFILE]
 //
-// and watch status.png; stop it with Ctrl-C. `bootsplash status` is the
-// same screen on a real display (KMS), with flags.
+// and stop it with Ctrl-C. `bootsplash status` is the same screen with
+// flags.
 package main
 
 import (
@@ -19,8 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/bootsplash/bootsplash/access"
-	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/internal/status"
 )
 
@@ -34,14 +34,6 @@ func run() error {
 	// Stop cleanly on Ctrl-C and on SIGTERM.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-
-	// A display without a device: its buffers are memory, and SavePNG
-	// shows what it would scan out.
-	disp, err := fbemu.NewEmulated(800, 480, fbemu.XRGB8888, access.Cached)
-	if err != nil {
-		return err
-	}
-	defer disp.Close()
 
 	// The standard fields, and one of our own: a field is a label and a
 	// function that gives its text at each update.
@@ -59,17 +51,18 @@ func run() error {
 		opt.Log = tail
 	}
 
-	scr, err := status.New(disp.Framebuffer, opt)
+	// KMS if there is a display device, else the emulated display.
+	disp, err := display.Open(ctx, display.Options{Out: "status.png"})
 	if err != nil {
 		return err
 	}
-	// Once a second: redraw what changed, and save the picture if
-	// anything did.
-	return scr.Run(ctx, func(ctx context.Context, u status.Update) error {
-		if u.Pixels == 0 {
-			return nil
+	defer disp.Close()
+	fmt.Printf("%v: %s\n", disp.Kind(), disp.Why())
+
+	// Once a second, on every output: redraw what changed.
+	return status.Show(ctx, disp, opt, func(h *display.Head, u status.Update) {
+		if u.Pixels > 0 {
+			fmt.Printf("%s: %d regions redrawn, %d pixels of damage\n", h.Name, u.Regions, u.Pixels)
 		}
-		fmt.Printf("%d regions redrawn, %d pixels of damage\n", u.Regions, u.Pixels)
-		return disp.SavePNGContext(ctx, "status.png")
 	})
 }

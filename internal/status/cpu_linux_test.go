@@ -2,12 +2,15 @@ package status
 
 import (
 	"context"
+	"image"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bootsplash/bootsplash/display"
 )
 
 // cpuTime is the user and system time this process has used.
@@ -37,20 +40,20 @@ func TestCPUPerSecond(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for seconds")
 	}
-	e := emulatedSize(t, 1024, 768)
-	log := filepath.Join(t.TempDir(), "messages")
-	os.WriteFile(log, []byte("boot\n"), 0o644)
-	tail := openTail(t, log, TailOptions{})
-	s, err := New(e.Framebuffer, Options{Fields: Standard(System(), "/", ""), Log: tail})
+	d, err := display.NewEmulated(display.EmulatedOptions{Size: image.Pt(1024, 768)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer d.Close()
+	log := filepath.Join(t.TempDir(), "messages")
+	os.WriteFile(log, []byte("boot\n"), 0o644)
+	tail := openTail(t, log, TailOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), run)
 	defer cancel()
 	var updates, pixels, rects, regions int
 	var first Update
 	start, cpu0 := time.Now(), cpuTime(t)
-	err = s.Run(ctx, func(_ context.Context, u Update) error {
+	err = Show(ctx, d, Options{Fields: Standard(System(), "/", ""), Log: tail}, func(_ *display.Head, u Update) {
 		if updates == 0 {
 			first = u
 		} else {
@@ -62,7 +65,6 @@ func TestCPUPerSecond(t *testing.T) {
 		if updates%2 == 0 {
 			appendFile(t, log, time.Now().Format(time.StampMilli)+" kernel: a line of the log\n")
 		}
-		return nil
 	})
 	wall, cpu := time.Since(start), cpuTime(t)-cpu0
 	if err != nil {

@@ -11,7 +11,9 @@
 // pixels as the frame's damage, so a steady screen costs the clock's
 // digits and nothing else: no full-screen redraw, no full-screen upload.
 //
-// It imports only public packages (fbemu, golang.org/x/image and x/sys), so a
-// program of one's own can copy it and change the fields; `bootsplash
-// status` and examples/status run it.
+// Show runs a Screen on every head of a display.Display (KMS, or the
+// emulated display writing PNGs), following hotplug and VT switches. The
+// package imports only public packages (display, fbemu, golang.org/x/image
+// and x/sys), so a program of one's own can copy it and change the fields;
+// `bootsplash status` and examples/status run it.
 package status

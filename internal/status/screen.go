@@ -1,8 +1,6 @@
 package status
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -177,6 +175,10 @@ func New(fb *fbemu.Framebuffer, opt Options) (*Screen, error) {
 	return s, nil
 }
 
+// Redraw makes the next update paint the whole screen, for a display
+// that lost what it showed (its mode was set again).
+func (s *Screen) Redraw() { s.first = true }
+
 // Update works out every text at now and draws, in one frame, the regions
 // whose text changed. A log that cannot be read is shown in the log's
 // header line; only a failing frame is an error.
@@ -350,36 +352,4 @@ func fit(face font.Face, text string, w int) string {
 		prev = r
 	}
 	return text
-}
-
-// Run updates the screen now and then at every turn of the clock's second
-// until ctx is done, calling after (when not nil) after each update: to
-// save the emulated display's picture, or to wait for a flip. It returns
-// nil when ctx ends it, else the first error.
-func (s *Screen) Run(ctx context.Context, after func(context.Context, Update) error) error {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	<-t.C
-	for {
-		now := s.opt.Now()
-		u, err := s.Update(now)
-		if err != nil {
-			return err
-		}
-		if after != nil {
-			if err := after(ctx, u); err != nil {
-				if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-					return nil
-				}
-				return err
-			}
-		}
-		// Wake on the next whole second, so the clock turns with it.
-		t.Reset(now.Truncate(time.Second).Add(time.Second).Sub(s.opt.Now()))
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
 }

@@ -67,15 +67,20 @@ const (
 	// Emulated is the emulated display: memfd buffers, frames written
 	// to a PNG file.
 	Emulated
+	// Fbdev is a framebuffer device (/dev/fbN): the firmware's (efifb,
+	// vesafb, simplefb) or an fbdev-only driver's (fbtft).
+	Fbdev
 )
 
-// String is "kms" or "emu".
+// String is "kms", "emu" or "fbdev".
 func (k Kind) String() string {
 	switch k {
 	case KMS:
 		return "kms"
 	case Emulated:
 		return "emu"
+	case Fbdev:
+		return "fbdev"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -180,17 +185,20 @@ type Strategy = access.Strategy
 // Backend is the display Open takes.
 type Backend int
 
-// Backends Open takes. BackendAuto takes KMS when a display device exists
-// and the emulated display otherwise.
+// Backends Open takes. BackendAuto takes KMS when a display device exists,
+// else the firmware framebuffer when there is one, else (as a boot splash)
+// waits for the first display, else the emulated display; see Open.
 const (
 	BackendAuto Backend = iota
 	BackendKMS
 	BackendEmu
+	// BackendFbdev is a framebuffer device: Options.Device, or /dev/fb0.
+	BackendFbdev
 )
 
-var backendNames = [...]string{"auto", "kms", "emu"}
+var backendNames = [...]string{"auto", "kms", "emu", "fbdev"}
 
-// String is "auto", "kms" or "emu".
+// String is "auto", "kms", "emu" or "fbdev".
 func (b Backend) String() string {
 	if b < 0 || int(b) >= len(backendNames) {
 		return fmt.Sprintf("Backend(%d)", int(b))
@@ -205,15 +213,22 @@ func ParseBackend(s string) (Backend, error) {
 			return Backend(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown backend %q (want auto, kms or emu)", s)
+	return 0, fmt.Errorf("unknown backend %q (want auto, kms, emu or fbdev)", s)
 }
 
 // Options say which display Open takes and how.
 type Options struct {
-	// Backend chooses KMS or the emulated display.
+	// Backend chooses KMS, a framebuffer device or the emulated display.
 	Backend Backend
-	// Device is the DRM node; "" takes the first KMS-capable one.
+	// Device is the DRM node; "" takes the first KMS-capable one. With
+	// BackendFbdev it is the framebuffer device ("" is /dev/fb0).
 	Device string
+	// Boot says the program is the boot splash: BackendAuto then never
+	// takes the emulated display, and with no display yet waits for the
+	// first to appear. Open also takes a process that is init, a child of
+	// init (an initramfs's init, systemd), or runs with BOOTSPLASH_BOOT=1
+	// in its environment for a boot splash; see Open.
+	Boot bool
 	// Mode chooses the first output's mode by size; zero takes its
 	// preferred mode.
 	Mode image.Point

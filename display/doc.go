@@ -7,7 +7,10 @@
 // its buffers.
 //
 // Open takes the display a program wants: with BackendAuto, a KMS device
-// when a DRM card node exists and otherwise the emulated display, whose
+// when a DRM card node exists; else the firmware framebuffer (/dev/fb0 from
+// efifb, vesafb or simplefb), drawn on until a DRM card appears and then
+// handed over to it; else, for a boot splash (BootReason), nothing yet:
+// it waits for the first card; and otherwise the emulated display, whose
 // frames are written to a PNG file (Kind and Why say which it took and
 // why). Its heads each carry an fbemu.Framebuffer: a frame is
 // Framebuffer.Frame (begin CPU access, draw, end with the damage)
@@ -57,6 +60,21 @@
 // program; Close and CloseRetained release everything, the latter leaving
 // the last frame on screen (CLOSEFB) for a successor.
 //
-// A backend beside these (a window that shows the frames, a firmware
-// framebuffer) implements Display with heads made by NewHead.
+// # The firmware framebuffer
+//
+// Before any DRM driver has bound, the screen the firmware lit is a
+// framebuffer device. The fbdev backend maps its memory and draws on it
+// with the same fbemu operations (fbemu.NewOn): no dma-buf and no
+// DMA_BUF_IOCTL_SYNC, as fbcon writes it; two buffers shown in turn by
+// FBIOPAN_DISPLAY where the virtual height, the driver's pan step and the
+// page size allow, else one drawn while on screen (the log says which and
+// why). Only XRGB8888 and RGB565 layouts are drawn; anything else is
+// refused naming its bitfields. When the real driver binds, the kernel
+// removes the firmware framebuffer and a DRM card appears: its outputs
+// become the display's heads (each wanting a full frame) and the
+// framebuffer is released; the log gives the time from the last frame on
+// the framebuffer to the first on the card.
+//
+// A backend beside these (a window that shows the frames) implements
+// Display with heads made by NewHead.
 package display

@@ -18,12 +18,14 @@ import (
 // Backend is where Run shows the splash.
 type Backend = display.Backend
 
-// Backends. BackendAuto uses KMS when a display device exists and the
-// emulated display otherwise.
+// Backends. BackendAuto uses KMS when a display device exists, else the
+// firmware framebuffer, else (as a boot splash) waits for a display, else
+// the emulated display (display.Open).
 const (
-	BackendAuto = display.BackendAuto
-	BackendKMS  = display.BackendKMS
-	BackendEmu  = display.BackendEmu
+	BackendAuto  = display.BackendAuto
+	BackendKMS   = display.BackendKMS
+	BackendEmu   = display.BackendEmu
+	BackendFbdev = display.BackendFbdev
 )
 
 // ParseBackend reads a backend name as Backend's String writes it.

@@ -74,13 +74,13 @@ func TestRunEmulatedEqualsRender(t *testing.T) {
 }
 
 func TestParseBackend(t *testing.T) {
-	for _, b := range []Backend{BackendAuto, BackendKMS, BackendEmu} {
+	for _, b := range []Backend{BackendAuto, BackendKMS, BackendEmu, BackendFbdev} {
 		got, err := ParseBackend(b.String())
 		if err != nil || got != b {
 			t.Errorf("ParseBackend(%q) = %v, %v", b.String(), got, err)
 		}
 	}
-	if _, err := ParseBackend("fbdev"); err == nil {
+	if _, err := ParseBackend("vnc"); err == nil {
 		t.Error("ParseBackend accepted an unknown name")
 	}
 }

@@ -156,7 +156,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	heap := fs.String("heap", "", `dma-buf heap name, the only heap tried (default: every heap, in the order the device needs: a CMA heap first for a display that scans out only contiguous memory, "system" first otherwise; bootsplash info shows it)`)
 	buffer := fs.String("buffer", "auto", "buffer source: auto, heap, udmabuf or dumb")
 	strategy := fs.String("access", "cached", "CPU access: cached, per-access, nosync, shadow or guarded")
-	backend := fs.String("backend", "auto", "auto (KMS if a display device exists, else emulated), kms or emu")
+	backend := fs.String("backend", "auto", "auto (KMS if a display device exists, else /dev/fb0, else emulated unless a boot splash: then it waits for a display), kms, fbdev or emu")
 	out := fs.String("out", "bootsplash.png", "emulated backend: PNG file the frame is written to")
 	size := fs.String("size", "1024x768", "emulated backend: display size WxH")
 	buffers := fs.Int("buffers", 1, "1 (draw in place) or 2 (double-buffered, flipped on vblank)")

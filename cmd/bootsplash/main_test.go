@@ -29,7 +29,7 @@ func TestUsageErrors(t *testing.T) {
 		{"render"},
 		{"render", "--out", "x.png", "--size", "0x10"},
 		{"render", "--out", "x.png", "--size", "wide"},
-		{"run", "--backend", "fbdev"},
+		{"run", "--backend", "vnc"},
 		{"run", "--buffer", "vram"},
 		{"run", "--access", "sometimes"},
 		{"run", "--mode", "1024"},

@@ -21,7 +21,7 @@ func cmdStatus(args []string, stderr io.Writer) error {
 	disk := fs.String("disk", "/", "show the disk usage of the filesystem holding this path")
 	backend := fs.String("backend", "auto", "auto (KMS if a display device exists, else emulated), kms or emu")
 	device := fs.String("device", "", "DRM device node (default: the first KMS-capable /dev/dri/card*)")
-	out := fs.String("out", "status.png", "emulated backend: PNG file each update is written to")
+	out := fs.String("out", "status.png", `emulated backend: PNG file each update is written to ("" for none)`)
 	size := fs.String("size", "1024x768", "emulated backend: display size WxH")
 	buffers := fs.Int("buffers", 1, "1 (draw in place) or 2 (double-buffered, flipped on vblank)")
 	strategy := fs.String("access", "cached", "CPU access: cached, per-access, nosync, shadow or guarded")

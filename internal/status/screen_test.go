@@ -422,3 +422,27 @@ func TestDiskHangs(t *testing.T) {
 		t.Errorf("statfs called %d times while it hung, want once", calls)
 	}
 }
+
+// After Redraw the next update paints every pixel, the same picture.
+func TestRedraw(t *testing.T) {
+	e := emulated(t, 2)
+	s, err := New(e.Framebuffer, Options{Fields: Standard((&fake{}).sources(), "/", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(t0); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, e)
+	s.Redraw()
+	u, err := s.Update(t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Pixels != 640*480 || u.Regions != 7 {
+		t.Errorf("update after Redraw: %+v, want the whole screen", u)
+	}
+	if box, n := changed(before, snapshot(t, e)); n != 0 {
+		t.Errorf("Redraw changed %d pixels in %v", n, box)
+	}
+}

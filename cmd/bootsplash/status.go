@@ -19,7 +19,7 @@ func cmdStatus(args []string, stderr io.Writer) error {
 	fs := newFlags("status", stderr)
 	logFile := fs.String("log", "", "show the last lines of this log file, following appends, truncation and rotation")
 	disk := fs.String("disk", "/", "show the disk usage of the filesystem holding this path")
-	backend := fs.String("backend", "auto", "auto (KMS if a display device exists, else emulated), kms or emu")
+	backend := fs.String("backend", "auto", "auto (KMS if a display device exists, else /dev/fb0, else emulated), kms, fbdev or emu")
 	device := fs.String("device", "", "DRM device node (default: the first KMS-capable /dev/dri/card*)")
 	out := fs.String("out", "status.png", `emulated backend: PNG file each update is written to ("" for none)`)
 	size := fs.String("size", "1024x768", "emulated backend: display size WxH")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bootsplash/bootsplash/splash/control"
+	"github.com/bootsplash/bootsplash/splash/input"
 	"github.com/bootsplash/bootsplash/splash/plymouth"
 	"github.com/bootsplash/bootsplash/splash/psplash"
 )
@@ -87,6 +88,9 @@ type DaemonConfig struct {
 	// puts out outputs); after each the State is drawn again.
 	// nil: none come.
 	Reload <-chan func() error
+	// Input is the keyboard questions are answered from; nil answers
+	// every question control.ErrNoAnswer (the asker asks on its own).
+	Input input.Source
 	// Log receives requests (debug) and errors; nil discards them.
 	Log *slog.Logger
 }
@@ -105,6 +109,11 @@ type Daemon struct {
 	dirty    bool // state changed since the screen last showed it
 	retain   bool
 	quitSeen bool
+
+	q        questions
+	paused   bool    // progress is held (PauseProgress)
+	held     float64 // the progress sent while paused
+	heldSeen bool
 }
 
 // commandQueue bounds the commands waiting for the daemon; front ends
@@ -125,7 +134,9 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Daemon{cfg: cfg, log: log, commands: make(chan control.Command, commandQueue), state: cfg.Initial}
+	d := &Daemon{cfg: cfg, log: log, commands: make(chan control.Command, commandQueue), state: cfg.Initial}
+	d.q.gone, d.q.done = make(chan *question), make(chan struct{})
+	return d
 }
 
 // Commands is where in-process senders (a signal handler, a test) hand
@@ -155,6 +166,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if !d.cfg.Shown {
 		d.dirty = true
 	}
+	var locked bool
+	d.q.typed, locked = input.NewSecret()
+	if !locked && d.cfg.Input != nil {
+		d.log.Debug("splash: the passphrase buffer could not be locked in memory (mlock, MADV_DONTDUMP refused)")
+	}
+	defer func() {
+		close(d.q.done)
+		d.q.typed.Free()
+		for _, p := range d.q.cached {
+			clear(p)
+		}
+		d.q.cached = nil
+	}()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var tick <-chan time.Time
@@ -210,12 +234,23 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.drain()
 		case <-paced:
 			paced = nil
+		case ev, ok := <-d.q.keys:
+			if !ok {
+				d.log.Error("splash: the keyboard went away")
+				d.q.keys = nil
+				continue
+			}
+			d.key(ev)
+			d.drain()
+		case w := <-d.q.gone:
+			d.hungUp(w)
 		case <-ctx.Done():
 			d.mode = Quitting
 		}
 	}
 	timer.Stop()
 	pace.Stop()
+	d.dropAll(d.refusal(control.Command{Kind: control.Quit}), false)
 	stopFrontends()
 	// Answer whatever is still queued while the front ends wind down.
 	for {
@@ -281,6 +316,10 @@ func (d *Daemon) draw() {
 // handle applies one command and answers it.
 func (d *Daemon) handle(c control.Command) {
 	d.log.Debug("splash: request", "source", c.Source, "cmd", c.String(), "mode", d.mode.String())
+	if c.Kind.Asks() {
+		d.ask(c)
+		return
+	}
 	err := d.apply(c)
 	if err != nil {
 		d.log.Debug("splash: request refused", "cmd", c.String(), "err", err)
@@ -305,6 +344,10 @@ func (d *Daemon) apply(c control.Command) error {
 			v = -1
 		case v > 1:
 			v = 1
+		}
+		if d.paused && c.Kind == control.Progress {
+			d.held, d.heldSeen = v, true
+			return nil
 		}
 		d.setState(func(s *State) { s.Progress = v })
 	case control.Message:
@@ -332,6 +375,8 @@ func (d *Daemon) apply(c control.Command) error {
 				return fmt.Errorf("hide: %w", err)
 			}
 			d.mode = Hidden
+			// Nobody sees the prompt any more: its askers ask on their own.
+			d.dropAll(control.ErrNoAnswer, true)
 		case Deactivated:
 			d.resume = Hidden
 		}
@@ -342,6 +387,8 @@ func (d *Daemon) apply(c control.Command) error {
 		if err := d.cfg.Screen.Deactivate(); err != nil {
 			return fmt.Errorf("deactivate: %w", err)
 		}
+		// The keyboard is another program's now.
+		d.dropAll(control.ErrNoAnswer, false)
 		d.resume, d.mode = d.mode, Deactivated
 	case control.Reactivate:
 		if d.mode != Deactivated {
@@ -357,6 +404,15 @@ func (d *Daemon) apply(c control.Command) error {
 	case control.Quit:
 		d.draw() // the frame a retained splash leaves up is the newest
 		d.mode, d.quitSeen, d.retain = Quitting, true, c.Retain
+	case control.PauseProgress:
+		d.paused = true
+	case control.UnpauseProgress:
+		if d.paused && d.heldSeen {
+			d.setState(func(s *State) { s.Progress = d.held })
+		}
+		d.paused, d.heldSeen = false, false
+	case control.IgnoreKeystroke:
+		d.ignoreKeystroke(c.Keys)
 	case control.HasActiveVT:
 		if d.mode != Showing {
 			return fmt.Errorf("%w (it is %s)", control.ErrNotShowing, d.mode)

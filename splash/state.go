@@ -15,4 +15,6 @@ type State struct {
 	// Frame is the spinner's animation frame, counting up without bound;
 	// the renderer takes it modulo the spinner's frame count.
 	Frame int
+	// Prompt is the question being asked, if any.
+	Prompt Prompt
 }

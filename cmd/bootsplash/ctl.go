@@ -26,6 +26,20 @@ Requests:
   reactivate            take the display back
   has-active-vt         succeed if the splash is on the display
   quit [--retain]       end the daemon (--retain keeps the last frame up)
+  ask-password [--prompt TEXT]
+                        ask for a password on the splash; print it on stdout
+  ask-question [--prompt TEXT]
+                        ask a question on the splash; print the answer
+  watch-keystroke [--keys KEYS]
+                        wait for one of KEYS (any key if none); print it
+  ignore-keystroke [--keys KEYS]
+                        end the watch for exactly KEYS
+  pause-progress | unpause-progress
+                        hold the progress bar, or let it move again
+
+A question waits for its answer without a time limit unless --timeout is
+given; it exits 1 if it is cancelled (Ctrl+C at the prompt) or the splash
+cannot ask.
 
 Flags (before REQUEST):
 `
@@ -68,7 +82,21 @@ func cmdCtl(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer cl.Close()
-	return cl.Do(ctx, c)
+	if !c.Kind.Asks() {
+		return cl.Do(ctx, c)
+	}
+	// A question waits for a person: no time limit unless one was given.
+	actx := context.Background()
+	if fs.Changed("timeout") {
+		actx = ctx
+	}
+	answer, err := cl.Ask(actx, c)
+	if err != nil {
+		return err
+	}
+	defer clear(answer)
+	_, err = stdout.Write(answer)
+	return err
 }
 
 // ctlCommand turns a request and its arguments into a Command.
@@ -122,6 +150,45 @@ func ctlCommand(verb string, args []string) (control.Command, error) {
 			return c, err
 		}
 		return c, nil
+	case "ask-password", "ask-question", "watch-keystroke", "ignore-keystroke":
+		fs := pflag.NewFlagSet(verb, pflag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		text := fs.String("prompt", "", "")
+		keys := fs.String("keys", "", "")
+		if err := fs.Parse(args); err != nil {
+			return c, fmt.Errorf("%s: %v", verb, err)
+		}
+		if fs.NArg() > 0 {
+			return c, fmt.Errorf("%s: unexpected argument %q", verb, fs.Arg(0))
+		}
+		switch verb {
+		case "ask-password", "ask-question":
+			if fs.Changed("keys") {
+				return c, fmt.Errorf("%s takes --prompt, not --keys", verb)
+			}
+			c.Kind, c.Text = control.AskPassword, *text
+			if verb == "ask-question" {
+				c.Kind = control.AskQuestion
+			}
+		default:
+			if fs.Changed("prompt") {
+				return c, fmt.Errorf("%s takes --keys, not --prompt", verb)
+			}
+			c.Kind, c.Keys = control.WatchKeystroke, *keys
+			if verb == "ignore-keystroke" {
+				c.Kind = control.IgnoreKeystroke
+			}
+		}
+		if _, err := control.FormatRequest(c); err != nil {
+			return c, err
+		}
+		return c, nil
+	case "pause-progress":
+		c.Kind = control.PauseProgress
+		return c, none()
+	case "unpause-progress":
+		c.Kind = control.UnpauseProgress
+		return c, none()
 	case "quit":
 		c.Kind = control.Quit
 		for _, a := range args {

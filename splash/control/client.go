@@ -2,6 +2,7 @@ package control
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -196,6 +197,45 @@ func (cl *Client) Do(ctx context.Context, c Command) error {
 		return &ReplyError{Request: c.Kind.String(), Reason: reason}
 	}
 	return &ProtocolError{cl.path, fmt.Sprintf("unexpected reply %q", reply), nil}
+}
+
+// Ask sends a question (a Kind that Asks) and waits for its answer,
+// which the caller zeroes after use. The daemon's refusal or the
+// question's cancellation is a *ReplyError whose Reason says so.
+func (cl *Client) Ask(ctx context.Context, c Command) ([]byte, error) {
+	if !c.Kind.Asks() {
+		return nil, fmt.Errorf("%s is not a question", c.Kind)
+	}
+	line, err := FormatRequest(c)
+	if err != nil {
+		return nil, err
+	}
+	stop := cl.deadline(ctx)
+	defer stop()
+	if _, err := cl.c.Write([]byte(line + "\n")); err != nil {
+		return nil, &ProtocolError{cl.path, fmt.Sprintf("sending %s: %v", c.Kind, err), err}
+	}
+	raw, err := cl.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return nil, &ProtocolError{cl.path, fmt.Sprintf("reply longer than %d bytes", MaxLine), nil}
+	}
+	if err != nil {
+		if closedEarly(err) {
+			return nil, &ProtocolError{cl.path, fmt.Sprintf("sending %s: the daemon closed the connection", c.Kind), err}
+		}
+		return nil, &ProtocolError{cl.path, fmt.Sprintf("reading the reply: %v", err), err}
+	}
+	// raw is the reader's buffer: it is overwritten by the next read, and
+	// zeroed here once the answer is copied out.
+	defer clear(raw)
+	body := bytes.TrimSuffix(raw, []byte("\n"))
+	if text, ok := bytes.CutPrefix(body, []byte("answer ")); ok {
+		return ParseAnswer(text)
+	}
+	if reason, ok := bytes.CutPrefix(body, []byte("err ")); ok {
+		return nil, &ReplyError{Request: c.Kind.String(), Reason: string(reason)}
+	}
+	return nil, &ProtocolError{cl.path, "unexpected reply to a question", nil}
 }
 
 // Close ends the connection.

@@ -30,8 +30,20 @@
 //	deactivate | reactivate
 //	has-active-vt
 //	quit [retain]
+//	ask-password [PROMPT]   a password, answered when typed
+//	ask-question [PROMPT]   a question whose answer shows as it is typed
+//	watch-keystroke [KEYS]  the first key typed that is in KEYS (any key without)
+//	ignore-keystroke [KEYS] ends the watch for exactly KEYS
+//	pause-progress | unpause-progress
 //
-// Each request gets one reply line: "ok" or "err REASON". A malformed
+// Each request gets one reply line: "ok" or "err REASON". A question
+// (ask-password, ask-question, watch-keystroke) is answered once someone
+// types the answer, with "answer TEXT", where a backslash, newline,
+// carriage return and NUL in TEXT are written \\, \n, \r and \0; or with
+// "err REASON" when it is cancelled (Ctrl+C) or the splash cannot ask (no
+// keyboard, the splash hidden). The answer goes only to the connection
+// that asked, and a question whose client hangs up is dropped. While a
+// question waits, the connection is not closed for being idle. A malformed
 // request is answered with an error and the connection stays usable; a line
 // longer than MaxLine is answered "err line too long ..." and the
 // connection is closed, since the rest of it cannot be trusted.

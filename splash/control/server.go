@@ -187,6 +187,16 @@ func (s *Server) handle(ctx context.Context, c *Conn, p Peer, commands chan<- Co
 		}
 		text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
 		cmd, err := ParseRequest(text)
+		if err == nil && cmd.Kind == CachedPasswords {
+			err = errors.New("cached-passwords is plymouth's; the native protocol does not hand out passwords")
+		}
+		if err == nil && cmd.Kind.Asks() {
+			log.Debug("control: question", "cmd", cmd.String())
+			if !ask(ctx, c, commands, cmd) {
+				return
+			}
+			continue
+		}
 		if err == nil {
 			log.Debug("control: request", "cmd", cmd.String())
 			err = Send(ctx, commands, cmd)
@@ -195,6 +205,28 @@ func (s *Server) handle(ctx context.Context, c *Conn, p Peer, commands chan<- Co
 			return
 		}
 	}
+}
+
+// ask hands a question to the daemon and sends its answer to the client
+// that asked, and to no one else. The question is dropped if the client
+// hangs up first. It reports whether the connection is still usable.
+func ask(ctx context.Context, c *Conn, commands chan<- Command, cmd Command) bool {
+	gone, stop := WhileConnected(ctx, c.UnixConn)
+	res := &Result{}
+	cmd.Result, cmd.Asker = res, gone
+	err := Send(gone, commands, cmd)
+	left := gone.Err() != nil && ctx.Err() == nil
+	stop()
+	defer res.Zero()
+	if err != nil {
+		if left {
+			return false // the asker left
+		}
+		return WriteReply(c, []byte(replyLine(err))) == nil
+	}
+	line := AppendAnswer(make([]byte, 0, len(res.Answer)*2+8), res.Answer)
+	defer clear(line)
+	return WriteReply(c, line) == nil
 }
 
 // replyLine is the reply to a request that ended with err.

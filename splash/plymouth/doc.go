@@ -18,7 +18,10 @@
 // an argument carries at most 254 bytes of text). The server answers each
 // request with one byte: ACK 0x06, NAK 0x15, or NO_ANSWER 0x05 (a question
 // the splash cannot ask; the client falls back to asking on its own, or to
-// running its --command). Clients may send several requests on one
+// running its --command). A question answered is ANSWER 0x02, the
+// answer's size as a little-endian uint32, and its bytes (no NUL); the
+// cached passwords are MULTIPLE_ANSWERS 0x09, the size, and the passwords
+// each ending in a NUL. Clients may send several requests on one
 // connection, and `plymouth --wait` holds a connection open, sending
 // nothing, until the daemon goes away.
 //
@@ -40,21 +43,34 @@
 //	D       deactivate          deactivate                       stop drawing, drop master, then ACK; NAK on failure
 //	r       reactivate          reactivate                       take master back, redraw, ACK; ACK also when not deactivated (as plymouthd)
 //	Q       quit                quit [--retain-splash], --quit   quit (keeping the last frame with retain), ACK once done
-//	*       password            ask-for-password                 NO_ANSWER (no keyboard input): the client runs its --command itself, as when no daemon runs
-//	c       cached-password     (ask-for-password internals)     NO_ANSWER (nothing cached)
-//	W       question            ask-question                     NO_ANSWER
+//	*       password            ask-for-password --prompt=P      queued; P shown with one bullet per key typed; ANSWER with what was typed at Enter,
+//	                                                             ANSWER "\x03" at Ctrl+C or Ctrl+D; NO_ANSWER without a keyboard, while hidden or deactivated
+//	c       cached-password     (ask-for-password --command)     MULTIPLE_ANSWERS with every password answered so far, oldest first; NO_ANSWER if none
+//	W       question            ask-question --prompt=P          queued as a password, the typed text shown as it is
+//	K       keystroke           watch-keystroke [--keys=K]       ANSWER with the first key typed that is in K (any key without K; Enter is "\n"),
+//	                                                             once no password or question takes the keys; NO_ANSWER without a keyboard
 //	M       show-message        display-message --text=T         ACK, message line = T
 //	m       hide-message        hide-message --text=T            ACK, message line cleared if it shows T
-//	K       keystroke           watch-keystroke                  NO_ANSWER (no keyboard input)
-//	L       keystroke-remove    ignore-keystroke                 ACK, ignored
-//	A       progress-pause      pause-progress                   ACK, ignored
-//	a       progress-unpause    unpause-progress                 ACK, ignored
+//	L       keystroke-remove    ignore-keystroke [--keys=K]      the first watch for exactly K answered NO_ANSWER; ACK
+//	A       progress-pause      pause-progress                   the bar stays where it is; ACK
+//	a       progress-unpause    unpause-progress                 the progress sent meanwhile shows; ACK
 //	$       show-splash         show-splash, --show-splash       show; ACK, NAK on failure
 //	H       hide-splash         hide-splash, --hide-splash       hide; ACK, NAK on failure
 //	R       newroot             --newroot=DIR, update-root-fs    ACK, ignored (bootsplash reopens nothing)
 //	V       has-active-vt       --has-active-vt                  ACK while the splash is showing, NAK otherwise
 //	!       error               report-error, --details          ACK, ignored (logged)
 //	other   unknown                                              NAK, connection kept
+//
+// Passwords and questions are answered one at a time, in the order they
+// came; keystroke watches wait beside them. A question whose client hangs
+// up is dropped (plymouthd keeps it until answered). The answer goes to
+// the connection that asked and to no other; a password asked again by
+// the connection whose password was answered last (the client's
+// --number-of-tries retry) is shown with the retry message. Hide and
+// deactivate answer the open passwords and questions NO_ANSWER, so their
+// clients ask on the console as they would with no splash; deactivate
+// also ends the keystroke watches, since the keyboard is another
+// program's then.
 //
 // Requests the daemon refuses because it is quitting are answered NAK.
 // The old socket name "\x00/ply-boot-protocol" (padded to the full address

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -176,15 +177,11 @@ func TestServerRawRequests(t *testing.T) {
 		{"V\x00", nak, &control.Command{Kind: control.HasActiveVT}},
 		{"D\x00", ack, &control.Command{Kind: control.Deactivate}},
 		{"r\x00", ack, &control.Command{Kind: control.Reactivate}},
-		{withArg('*', "Password"), noAnswer, nil},
-		{"c\x00", noAnswer, nil},
-		{withArg('W', "Yes"), noAnswer, nil},
-		{withArg('K', "y"), noAnswer, nil},
 		{withArg('C', "shutdown"), ack, nil},
 		{"S\x00", ack, nil},
-		{withArg('L', "y"), ack, nil},
-		{"A\x00", ack, nil},
-		{"a\x00", ack, nil},
+		{withArg('L', "y"), ack, &control.Command{Kind: control.IgnoreKeystroke}},
+		{"A\x00", ack, &control.Command{Kind: control.PauseProgress}},
+		{"a\x00", ack, &control.Command{Kind: control.UnpauseProgress}},
 		{withArg('R', "/sysroot"), ack, nil},
 		{"!\x00", ack, nil},
 		{"Z\x00", nak, nil},
@@ -325,6 +322,8 @@ func TestPlymouthClient(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch c.Kind {
+		case control.AskPassword, control.CachedPasswords:
+			return control.ErrNoAnswer // as a daemon without a keyboard
 		case control.HasActiveVT:
 			if !showing {
 				return control.ErrNotShowing
@@ -380,8 +379,8 @@ func TestPlymouthClient(t *testing.T) {
 		{[]string{"deactivate"}, 0, []control.Command{{Kind: control.Deactivate}}},
 		{[]string{"reactivate"}, 0, []control.Command{{Kind: control.Reactivate}}},
 		{[]string{"change-mode", "--shutdown"}, 0, nil},
-		{[]string{"pause-progress"}, 0, nil},
-		{[]string{"unpause-progress"}, 0, nil},
+		{[]string{"pause-progress"}, 0, []control.Command{{Kind: control.PauseProgress}}},
+		{[]string{"unpause-progress"}, 0, []control.Command{{Kind: control.UnpauseProgress}}},
 		{[]string{"--sysinit"}, 0, nil},
 		{[]string{"--newroot=/sysroot"}, 0, nil},
 		{[]string{"report-error"}, 0, nil},
@@ -415,8 +414,14 @@ func TestPlymouthClient(t *testing.T) {
 	if _, err := os.Stat(ran); err != nil {
 		t.Errorf("plymouth ask-for-password did not fall back to running its command: %v", err)
 	}
-	if got := d.take(); len(got) != 0 {
-		t.Errorf("ask-for-password reached the daemon as %v", got)
+	var kinds []control.Kind
+	for _, c := range d.take() {
+		kinds = append(kinds, c.Kind)
+	}
+	// pause, the cached passwords (--command asks for them first), the
+	// password; a client that got no answer does not unpause.
+	if want := []control.Kind{control.PauseProgress, control.CachedPasswords, control.AskPassword}; !slices.Equal(kinds, want) {
+		t.Errorf("ask-for-password reached the daemon as %v, want %v", kinds, want)
 	}
 
 	// `plymouth --wait` returns once the daemon goes away.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -23,9 +24,11 @@ const SocketName = "/org/freedesktop/plymouthd"
 
 // Replies, one byte each.
 const (
-	ack      = 0x06
-	nak      = 0x15
-	noAnswer = 0x05
+	ack             = 0x06
+	nak             = 0x15
+	noAnswer        = 0x05
+	answerReply     = 0x02 // then a little-endian uint32 size and the answer
+	multipleAnswers = 0x09 // then a size and NUL-terminated answers
 )
 
 // argumentMarker is the second byte of a request that carries an argument.
@@ -225,11 +228,82 @@ func (s *Server) handle(ctx context.Context, c *control.Conn, p control.Peer, co
 		if !c.Busy() {
 			return
 		}
+		if isQuestion(req.Type) {
+			if !s.ask(ctx, log, c, req, commands) {
+				return
+			}
+			continue
+		}
 		reply := s.answer(ctx, log, limited, peer, req, commands)
 		if control.WriteReply(c, []byte{reply}) != nil {
 			return
 		}
 	}
+}
+
+// isQuestion reports whether a request is answered once someone types
+// the answer.
+func isQuestion(t byte) bool { return t == '*' || t == 'c' || t == 'W' || t == 'K' }
+
+// ask hands a question to the daemon and writes its answer, as plymouthd
+// does: ANSWER with the size and the text, MULTIPLE_ANSWERS for the
+// cached passwords, NO_ANSWER when the splash cannot ask (the client then
+// asks on its own), and for a question cancelled with Ctrl+C the answer
+// "\x03", which the client takes as cancelled. The answer goes to this
+// connection only and its bytes are zeroed once written. A client that
+// hangs up drops its question. It reports whether the connection is still
+// usable.
+func (s *Server) ask(ctx context.Context, log *slog.Logger, c *control.Conn, req Request, commands chan<- control.Command) bool {
+	cmd := control.Command{Source: "plymouth", Client: c}
+	switch req.Type {
+	case '*':
+		cmd.Kind, cmd.Text = control.AskPassword, strings.ToValidUTF8(req.Argument, "\uFFFD")
+	case 'W':
+		cmd.Kind, cmd.Text = control.AskQuestion, strings.ToValidUTF8(req.Argument, "\uFFFD")
+	case 'K':
+		cmd.Kind, cmd.Keys = control.WatchKeystroke, req.Argument
+	case 'c':
+		cmd.Kind = control.CachedPasswords
+	}
+	gone, stop := control.WhileConnected(ctx, c.UnixConn)
+	res := &control.Result{}
+	defer res.Zero()
+	cmd.Result, cmd.Asker = res, gone
+	err := control.Send(gone, commands, cmd)
+	left := gone.Err() != nil && ctx.Err() == nil
+	stop()
+	if left && err != nil {
+		return false // the client left; its question was dropped
+	}
+	var reply []byte
+	switch {
+	case err == nil && cmd.Kind == control.CachedPasswords:
+		n := 0
+		for _, a := range res.Answers {
+			n += len(a) + 1
+		}
+		reply = binary.LittleEndian.AppendUint32(append(make([]byte, 0, 5+n), multipleAnswers), uint32(n))
+		for _, a := range res.Answers {
+			reply = append(append(reply, a...), 0)
+		}
+	case err == nil:
+		reply = answerBytes(res.Answer)
+	case errors.Is(err, control.ErrCancelled):
+		reply = answerBytes([]byte{0x03})
+	case errors.Is(err, control.ErrNoAnswer):
+		reply = []byte{noAnswer}
+	default:
+		log.Debug("plymouth: question refused", "request", string(req.Type), "err", err)
+		reply = []byte{nak}
+	}
+	defer clear(reply)
+	return control.WriteReply(c, reply) == nil
+}
+
+// answerBytes is the ANSWER reply carrying a.
+func answerBytes(a []byte) []byte {
+	b := binary.LittleEndian.AppendUint32(append(make([]byte, 0, 5+len(a)), answerReply), uint32(len(a)))
+	return append(b, a...)
 }
 
 // answer carries out one request and returns the reply byte.
@@ -280,10 +354,13 @@ func (s *Server) answer(ctx context.Context, log *slog.Logger, limited *ratelog.
 		return result(do(control.Command{Kind: control.Hide}))
 	case 'V':
 		return result(do(control.Command{Kind: control.HasActiveVT}))
-	case '*', 'c', 'W', 'K':
-		limited.Info("plymouth: no keyboard input; the client is told to ask on its own", append(peer, "request", string(req.Type))...)
-		return noAnswer
-	case 'C', 'S', 'L', 'A', 'a', 'R', '!':
+	case 'L':
+		return result(do(control.Command{Kind: control.IgnoreKeystroke, Keys: req.Argument}))
+	case 'A':
+		return result(do(control.Command{Kind: control.PauseProgress}))
+	case 'a':
+		return result(do(control.Command{Kind: control.UnpauseProgress}))
+	case 'C', 'S', 'R', '!':
 		log.Debug("plymouth: request acknowledged and ignored", "request", string(req.Type), "argument", req.Argument)
 		return ack
 	}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/bootsplash/bootsplash/splash/control"
+)
+
+// TestCtlQuestions: ctl prints the answer on stdout, with nothing added,
+// and fails when the question is cancelled or cannot be asked.
+func TestCtlQuestions(t *testing.T) {
+	path, stop := ctlDaemon(t, func(c control.Command) error {
+		switch {
+		case c.Kind == control.AskPassword && c.Text == "Passphrase for root:":
+			c.Result.Answer = []byte("tr0ub4dor &3")
+		case c.Kind == control.AskQuestion:
+			c.Result.Answer = []byte("yes")
+		case c.Kind == control.WatchKeystroke && c.Keys == "yn":
+			c.Result.Answer = []byte("y")
+		case c.Kind == control.AskPassword && c.Text == "cancel":
+			return control.ErrCancelled
+		case c.Kind == control.AskPassword:
+			return control.ErrNoAnswer
+		}
+		return nil
+	})
+	defer stop()
+	for _, tc := range []struct {
+		args []string
+		out  string
+		fail bool
+	}{
+		{[]string{"ask-password", "--prompt", "Passphrase for root:"}, "tr0ub4dor &3", false},
+		{[]string{"ask-question", "--prompt=Continue?"}, "yes", false},
+		{[]string{"watch-keystroke", "--keys", "yn"}, "y", false},
+		{[]string{"ignore-keystroke", "--keys", "yn"}, "", false},
+		{[]string{"pause-progress"}, "", false},
+		{[]string{"unpause-progress"}, "", false},
+		{[]string{"ask-password", "--prompt", "cancel"}, "", true},
+		{[]string{"ask-password"}, "", true},
+	} {
+		out, stderr, err := runArgs(t, append([]string{"ctl", "--socket", path}, tc.args...)...)
+		if (err != nil) != tc.fail || out != tc.out {
+			t.Errorf("ctl %q: stdout %q, err %v (%s); want %q, failing %v", tc.args, out, err, stderr, tc.out, tc.fail)
+		}
+		if tc.fail && exitCode(err) != 1 {
+			t.Errorf("ctl %q: exit %d, want 1", tc.args, exitCode(err))
+		}
+	}
+	for _, args := range [][]string{
+		{"ctl", "ask-password", "--keys", "yn"},
+		{"ctl", "watch-keystroke", "--prompt", "x"},
+		{"ctl", "ask-password", "extra"},
+		{"ctl", "pause-progress", "now"},
+	} {
+		if _, _, err := runArgs(t, args...); exitCode(err) != 2 {
+			t.Errorf("%q: %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+}

@@ -1,0 +1,54 @@
+package input
+
+// Kind is what a key press means to a prompt.
+type Kind int
+
+// Kinds of Event.
+const (
+	// Text is a character typed (Event.Text).
+	Text Kind = iota
+	// Enter answers the question.
+	Enter
+	// Backspace deletes the last character.
+	Backspace
+	// Escape is reserved for the details view.
+	Escape
+	// Interrupt is Ctrl+C or Ctrl+D: the question is cancelled.
+	Interrupt
+	// CapsLock says Caps Lock changed; Event.CapsLock is its new state.
+	CapsLock
+)
+
+var kindNames = [...]string{"text", "enter", "backspace", "escape", "interrupt", "caps-lock"}
+
+// String names the kind, for logs; it never includes what was typed.
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return "unknown"
+	}
+	return kindNames[k]
+}
+
+// Event is one key press as a prompt sees it.
+type Event struct {
+	Kind Kind
+	// Text is the character of a Text event, as UTF-8 in a small array
+	// so that no string of it stays in memory; Len bytes are used.
+	Text [4]byte
+	Len  int
+	// CapsLock is Caps Lock's state when the key was pressed (and the
+	// new state for a CapsLock event), when Known.
+	CapsLock, Known bool
+}
+
+// Bytes is the character of a Text event.
+func (e *Event) Bytes() []byte { return e.Text[:e.Len] }
+
+// Source is where key presses come from: a VT's tty or evdev keyboards.
+// Open starts reading; the events come on the channel until Close. A
+// Source reads nothing while closed, so keys typed for the console are
+// not taken from it.
+type Source interface {
+	Open() (<-chan Event, error)
+	Close() error
+}

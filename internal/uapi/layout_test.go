@@ -474,7 +474,7 @@ func abiTypes() map[string]reflect.Type {
 		ModeDestroyBlob{}, ModeFbCmd{}, ModeFbCmd2{}, ModeFbDirtyCmd{}, ModeCloseFb{},
 		ModeCrtcPageFlip{}, ModeCreateDumb{}, ModeMapDumb{}, ModeDestroyDumb{}, ModeAtomic{},
 		ModeRect{}, FormatModifierBlob{}, FormatModifier{}, VtStat{}, VtMode{}, Pointer{},
-		FbBitfield{}, FbVarScreeninfo{}, FbFixScreeninfo{},
+		FbBitfield{}, FbVarScreeninfo{}, FbFixScreeninfo{}, Timeval{}, InputEvent{},
 	} {
 		t := reflect.TypeOf(v)
 		m[t.Name()] = t
@@ -523,4 +523,27 @@ func TestGoLayoutIsTheCompilers(t *testing.T) {
 		t.Errorf("go/types found %d structs, abiTypes lists %d", len(names), len(types))
 	}
 	t.Logf("GOARCH=%s: %d structs laid out alike by go/types and the compiler", runtime.GOARCH, len(names))
+}
+
+// TestInputEventLayout: evdev's records are 16 bytes where a long is 32
+// bits (the timeval of 386 and 32-bit ARM) and 24 where it is 64, with
+// type, code and value after the time.
+func TestInputEventLayout(t *testing.T) {
+	for _, tc := range []struct {
+		goarch      string
+		size, type_ int64
+	}{{"amd64", 24, 16}, {"arm64", 24, 16}, {"riscv64", 24, 16}, {"386", 16, 8}, {"arm", 16, 8}} {
+		g, err := goLayout(tc.goarch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, ok := g.structs["InputEvent"]
+		if !ok {
+			t.Fatalf("GOARCH=%s: no InputEvent", tc.goarch)
+		}
+		want := []goField{{"Time", 0, tc.type_}, {"Type", tc.type_, 2}, {"Code", tc.type_ + 2, 2}, {"Value", tc.type_ + 4, 4}}
+		if ev.size != tc.size || !reflect.DeepEqual(ev.fields, want) {
+			t.Errorf("GOARCH=%s: InputEvent is %d bytes %v, want %d bytes %v", tc.goarch, ev.size, ev.fields, tc.size, want)
+		}
+	}
 }

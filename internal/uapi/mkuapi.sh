@@ -66,7 +66,7 @@ rm -rf _obj _cgo_*.o
 	echo "// defines, or its number in hex."
 	echo "func IoctlName(req uint) string {"
 	echo "	switch req {"
-	grep -oE '^\s+[A-Z_]+IOCTL[A-Z0-9_]*|^\s+UDMABUF_CREATE(_LIST)?\b|^\s+DMA_BUF_SET_NAME_B|^\s+KD[GS]ETMODE\b|^\s+VT_(GETSTATE|GETMODE|SETMODE|RELDISP|ACTIVATE|WAITACTIVE)\b|^\s+FBIO[A-Z_]+\b' ztypes_linux_amd64.go | tr -d '\t ' | sort -u |
+	grep -oE '^\s+[A-Z_]+IOCTL[A-Z0-9_]*|^\s+UDMABUF_CREATE(_LIST)?\b|^\s+DMA_BUF_SET_NAME_B|^\s+KD[GS]ETMODE\b|^\s+KDGKBLED\b|^\s+EVIOCGRAB\b|^\s+VT_(GETSTATE|GETMODE|SETMODE|RELDISP|ACTIVATE|WAITACTIVE)\b|^\s+FBIO[A-Z_]+\b' ztypes_linux_amd64.go | tr -d '\t ' | sort -u |
 		while read -r n; do printf '\tcase %s:\n\t\treturn "%s"\n' "$n" "$n"; done
 	echo "	}"
 	echo '	return "ioctl " + hex(uint64(req))'

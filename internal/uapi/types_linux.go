@@ -1,7 +1,7 @@
 //go:build ignore
 
 // Input to cgo -godefs; see mkuapi.sh. The DRM, dma-buf, dma-heap, udmabuf,
-// kd, vt and fb headers are the 6.12 kernel's uapi headers (Debian's
+// kd, vt, fb and input headers are the 6.12 kernel's uapi headers (Debian's
 // linux-headers-6.12.*-common), layered over linux-libc-dev.
 
 package uapi
@@ -20,6 +20,8 @@ package uapi
 #include <linux/vt.h>
 #include <linux/fb.h>
 #include <linux/major.h>
+#include <linux/input.h>
+#include <linux/input-event-codes.h>
 */
 import "C"
 
@@ -317,4 +319,106 @@ const (
 	FB_NONSTD_HAM         = C.FB_NONSTD_HAM
 	FB_ACTIVATE_NOW       = C.FB_ACTIVATE_NOW
 	FB_ACTIVATE_VBL       = C.FB_ACTIVATE_VBL
+)
+
+// evdev: the kernel's input events (/dev/input/eventN), read as a stream
+// of input_event records whose timeval is two longs: 16 bytes on 32-bit
+// architectures, 24 on 64-bit ones.
+type (
+	Timeval    C.struct_timeval
+	InputEvent C.struct_input_event
+)
+
+const (
+	EV_SYN    = C.EV_SYN
+	EV_KEY    = C.EV_KEY
+	EV_LED    = C.EV_LED
+	LED_CAPSL = C.LED_CAPSL
+
+	EVIOCGRAB = C.EVIOCGRAB
+
+	// The keys a built-in layout maps, by their evdev codes.
+	KEY_ESC = C.KEY_ESC
+	KEY_1 = C.KEY_1
+	KEY_2 = C.KEY_2
+	KEY_3 = C.KEY_3
+	KEY_4 = C.KEY_4
+	KEY_5 = C.KEY_5
+	KEY_6 = C.KEY_6
+	KEY_7 = C.KEY_7
+	KEY_8 = C.KEY_8
+	KEY_9 = C.KEY_9
+	KEY_0 = C.KEY_0
+	KEY_MINUS = C.KEY_MINUS
+	KEY_EQUAL = C.KEY_EQUAL
+	KEY_BACKSPACE = C.KEY_BACKSPACE
+	KEY_TAB = C.KEY_TAB
+	KEY_Q = C.KEY_Q
+	KEY_W = C.KEY_W
+	KEY_E = C.KEY_E
+	KEY_R = C.KEY_R
+	KEY_T = C.KEY_T
+	KEY_Y = C.KEY_Y
+	KEY_U = C.KEY_U
+	KEY_I = C.KEY_I
+	KEY_O = C.KEY_O
+	KEY_P = C.KEY_P
+	KEY_LEFTBRACE = C.KEY_LEFTBRACE
+	KEY_RIGHTBRACE = C.KEY_RIGHTBRACE
+	KEY_ENTER = C.KEY_ENTER
+	KEY_LEFTCTRL = C.KEY_LEFTCTRL
+	KEY_A = C.KEY_A
+	KEY_S = C.KEY_S
+	KEY_D = C.KEY_D
+	KEY_F = C.KEY_F
+	KEY_G = C.KEY_G
+	KEY_H = C.KEY_H
+	KEY_J = C.KEY_J
+	KEY_K = C.KEY_K
+	KEY_L = C.KEY_L
+	KEY_SEMICOLON = C.KEY_SEMICOLON
+	KEY_APOSTROPHE = C.KEY_APOSTROPHE
+	KEY_GRAVE = C.KEY_GRAVE
+	KEY_LEFTSHIFT = C.KEY_LEFTSHIFT
+	KEY_BACKSLASH = C.KEY_BACKSLASH
+	KEY_Z = C.KEY_Z
+	KEY_X = C.KEY_X
+	KEY_C = C.KEY_C
+	KEY_V = C.KEY_V
+	KEY_B = C.KEY_B
+	KEY_N = C.KEY_N
+	KEY_M = C.KEY_M
+	KEY_COMMA = C.KEY_COMMA
+	KEY_DOT = C.KEY_DOT
+	KEY_SLASH = C.KEY_SLASH
+	KEY_RIGHTSHIFT = C.KEY_RIGHTSHIFT
+	KEY_KPASTERISK = C.KEY_KPASTERISK
+	KEY_LEFTALT = C.KEY_LEFTALT
+	KEY_SPACE = C.KEY_SPACE
+	KEY_CAPSLOCK = C.KEY_CAPSLOCK
+	KEY_KP7 = C.KEY_KP7
+	KEY_KP8 = C.KEY_KP8
+	KEY_KP9 = C.KEY_KP9
+	KEY_KPMINUS = C.KEY_KPMINUS
+	KEY_KP4 = C.KEY_KP4
+	KEY_KP5 = C.KEY_KP5
+	KEY_KP6 = C.KEY_KP6
+	KEY_KPPLUS = C.KEY_KPPLUS
+	KEY_KP1 = C.KEY_KP1
+	KEY_KP2 = C.KEY_KP2
+	KEY_KP3 = C.KEY_KP3
+	KEY_KP0 = C.KEY_KP0
+	KEY_KPDOT = C.KEY_KPDOT
+	KEY_102ND = C.KEY_102ND
+	KEY_KPENTER = C.KEY_KPENTER
+	KEY_RIGHTCTRL = C.KEY_RIGHTCTRL
+	KEY_KPSLASH = C.KEY_KPSLASH
+	KEY_RIGHTALT = C.KEY_RIGHTALT
+	KEY_KPEQUAL = C.KEY_KPEQUAL
+)
+
+// The keyboard's lock flags on a VT (what Caps Lock is on the console).
+const (
+	KDGKBLED   = C.KDGKBLED
+	K_CAPSLOCK = C.K_CAPSLOCK
 )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the uapi headers bootsplash is generated from into DIR: the DRM,
-# dma-buf, dma-heap, udmabuf, kd, vt and fb headers of the kernel the VM tests
+# dma-buf, dma-heap, udmabuf, kd, vt, fb and input headers of the kernel the VM tests
 # boot (Debian's linux-headers-$KVER-common), rewritten the way the kernel's
 # scripts/headers_install.sh does. They are meant to be layered over an
 # architecture's linux-libc-dev for <linux/types.h> and <asm/...>.
@@ -29,6 +29,6 @@ install_header() { # SRC DST
 		s@#(ifndef|define|endif[[:space:]]*/[*])[[:space:]]*_UAPI@#\1 @
 	' "$1" >"$2"
 }
-for h in drm/drm.h drm/drm_mode.h drm/drm_fourcc.h linux/dma-buf.h linux/dma-heap.h linux/udmabuf.h linux/kd.h linux/vt.h linux/fb.h linux/vesa.h linux/major.h; do
+for h in drm/drm.h drm/drm_mode.h drm/drm_fourcc.h linux/dma-buf.h linux/dma-heap.h linux/udmabuf.h linux/kd.h linux/vt.h linux/fb.h linux/vesa.h linux/major.h linux/input.h linux/input-event-codes.h; do
 	install_header "$uapi/$h" "$out/$h"
 done

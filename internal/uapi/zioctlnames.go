@@ -86,6 +86,8 @@ func IoctlName(req uint) string {
 		return "DRM_IOCTL_SET_MASTER"
 	case DRM_IOCTL_VERSION:
 		return "DRM_IOCTL_VERSION"
+	case EVIOCGRAB:
+		return "EVIOCGRAB"
 	case FBIOGET_FSCREENINFO:
 		return "FBIOGET_FSCREENINFO"
 	case FBIOGET_VSCREENINFO:
@@ -94,6 +96,8 @@ func IoctlName(req uint) string {
 		return "FBIOPAN_DISPLAY"
 	case KDGETMODE:
 		return "KDGETMODE"
+	case KDGKBLED:
+		return "KDGKBLED"
 	case KDSETMODE:
 		return "KDSETMODE"
 	case UDMABUF_CREATE:

@@ -612,3 +612,108 @@ const (
 	FB_ACTIVATE_NOW       = 0x0
 	FB_ACTIVATE_VBL       = 0x10
 )
+
+type (
+	Timeval struct {
+		Sec  int64
+		Usec int64
+	}
+	InputEvent struct {
+		Time  Timeval
+		Type  uint16
+		Code  uint16
+		Value int32
+	}
+)
+
+const (
+	EV_SYN    = 0x0
+	EV_KEY    = 0x1
+	EV_LED    = 0x11
+	LED_CAPSL = 0x1
+
+	EVIOCGRAB = 0x40044590
+
+	KEY_ESC        = 0x1
+	KEY_1          = 0x2
+	KEY_2          = 0x3
+	KEY_3          = 0x4
+	KEY_4          = 0x5
+	KEY_5          = 0x6
+	KEY_6          = 0x7
+	KEY_7          = 0x8
+	KEY_8          = 0x9
+	KEY_9          = 0xa
+	KEY_0          = 0xb
+	KEY_MINUS      = 0xc
+	KEY_EQUAL      = 0xd
+	KEY_BACKSPACE  = 0xe
+	KEY_TAB        = 0xf
+	KEY_Q          = 0x10
+	KEY_W          = 0x11
+	KEY_E          = 0x12
+	KEY_R          = 0x13
+	KEY_T          = 0x14
+	KEY_Y          = 0x15
+	KEY_U          = 0x16
+	KEY_I          = 0x17
+	KEY_O          = 0x18
+	KEY_P          = 0x19
+	KEY_LEFTBRACE  = 0x1a
+	KEY_RIGHTBRACE = 0x1b
+	KEY_ENTER      = 0x1c
+	KEY_LEFTCTRL   = 0x1d
+	KEY_A          = 0x1e
+	KEY_S          = 0x1f
+	KEY_D          = 0x20
+	KEY_F          = 0x21
+	KEY_G          = 0x22
+	KEY_H          = 0x23
+	KEY_J          = 0x24
+	KEY_K          = 0x25
+	KEY_L          = 0x26
+	KEY_SEMICOLON  = 0x27
+	KEY_APOSTROPHE = 0x28
+	KEY_GRAVE      = 0x29
+	KEY_LEFTSHIFT  = 0x2a
+	KEY_BACKSLASH  = 0x2b
+	KEY_Z          = 0x2c
+	KEY_X          = 0x2d
+	KEY_C          = 0x2e
+	KEY_V          = 0x2f
+	KEY_B          = 0x30
+	KEY_N          = 0x31
+	KEY_M          = 0x32
+	KEY_COMMA      = 0x33
+	KEY_DOT        = 0x34
+	KEY_SLASH      = 0x35
+	KEY_RIGHTSHIFT = 0x36
+	KEY_KPASTERISK = 0x37
+	KEY_LEFTALT    = 0x38
+	KEY_SPACE      = 0x39
+	KEY_CAPSLOCK   = 0x3a
+	KEY_KP7        = 0x47
+	KEY_KP8        = 0x48
+	KEY_KP9        = 0x49
+	KEY_KPMINUS    = 0x4a
+	KEY_KP4        = 0x4b
+	KEY_KP5        = 0x4c
+	KEY_KP6        = 0x4d
+	KEY_KPPLUS     = 0x4e
+	KEY_KP1        = 0x4f
+	KEY_KP2        = 0x50
+	KEY_KP3        = 0x51
+	KEY_KP0        = 0x52
+	KEY_KPDOT      = 0x53
+	KEY_102ND      = 0x56
+	KEY_KPENTER    = 0x60
+	KEY_RIGHTCTRL  = 0x61
+	KEY_KPSLASH    = 0x62
+	KEY_RIGHTALT   = 0x64
+	KEY_KPEQUAL    = 0x75
+)
+
+const (
+	KDGKBLED   = 0x4b64
+	K_CAPSLOCK = 0x4
+)

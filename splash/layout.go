@@ -73,6 +73,7 @@ type barLayout struct {
 // textLayout says where a text line goes; its box depends on the text.
 type textLayout struct {
 	font  string
+	fonts []string // fallback fonts of the theme
 	px    float64
 	color color.RGBA
 	place *theme.Place
@@ -215,8 +216,13 @@ func (r *Renderer) newLayout(w, h int, f fbemu.Format) (*layout, error) {
 		if tf == nil {
 			return nil
 		}
+		var fonts []string
+		if tf.Fonts != nil {
+			fonts = *tf.Fonts
+		}
 		return &textLayout{
 			font:  str(tf.Font, ""),
+			fonts: fonts,
 			px:    f64(tf.Size, defaultTextSize) * pointsToPixels * sc,
 			color: colorOr(tf.Color, defaultTextColor),
 			place: &tf.Place,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/splash/theme"
+	"github.com/bootsplash/bootsplash/text"
 )
 
 // Renderer draws a Theme's splash for a State on the surfaces of one
@@ -42,6 +43,10 @@ type Renderer struct {
 	spin map[int]*fbemu.Sprite
 	// Faces with their glyph caches.
 	faces map[faceKey]*fbemu.GlyphCache
+	// Shapers for text beyond the fast path, and the system's fonts
+	// they fall back to (see text.go).
+	shapers  map[shaperKey]*text.Shaper
+	sysFonts *text.SystemFonts
 }
 
 // NewRenderer returns a renderer of t at scale (see OutputScale; 0 or
@@ -473,7 +478,13 @@ func (r *Renderer) lineBox(l *layout, tl *textLayout, text string) (image.Rectan
 		return image.Rectangle{}, err
 	}
 	m := face.Metrics()
-	sz := image.Pt(font.MeasureString(face, text).Ceil(), (m.Ascent + m.Descent).Ceil())
+	adv := font.MeasureString(face, text)
+	if _, line, err := r.shaped(tl, face, text); err != nil {
+		return image.Rectangle{}, err
+	} else if line != nil {
+		adv = line.Width
+	}
+	sz := image.Pt(adv.Ceil(), (m.Ascent + m.Descent).Ceil())
 	var under *image.Rectangle
 	if tl.below != nil {
 		u, err := tl.below()
@@ -502,13 +513,19 @@ func (r *Renderer) textInk(l *layout, tl *textLayout, text string) (image.Rectan
 	if text == "" {
 		return image.Rectangle{}, nil
 	}
-	text, err := r.fit(l, tl, text)
+	text, err := r.fit(l, tl, composed(text))
 	if err != nil {
 		return image.Rectangle{}, fmt.Errorf("text %q: %w", text, err)
 	}
 	at, face, err := r.dot(l, tl, text)
 	if err != nil {
 		return image.Rectangle{}, fmt.Errorf("text %q: %w", text, err)
+	}
+	if sh, line, err := r.shaped(tl, face, text); err != nil || line != nil {
+		if err != nil {
+			return image.Rectangle{}, fmt.Errorf("text %q: %w", text, err)
+		}
+		return sh.Ink(*line, at), nil
 	}
 	d := fixed.P(at.X, at.Y)
 	prev := rune(-1)
@@ -579,13 +596,20 @@ func (r *Renderer) fit(l *layout, tl *textLayout, text string) (string, error) {
 
 // drawText draws text at its place.
 func (r *Renderer) drawText(s *fbemu.Surface, l *layout, tl *textLayout, text string) error {
-	text, err := r.fit(l, tl, text)
+	text, err := r.fit(l, tl, composed(text))
 	if err != nil {
 		return fmt.Errorf("text %q: %w", text, err)
 	}
 	at, face, err := r.dot(l, tl, text)
 	if err != nil {
 		return fmt.Errorf("text %q: %w", text, err)
+	}
+	if sh, line, err := r.shaped(tl, face, text); err != nil || line != nil {
+		if err != nil {
+			return fmt.Errorf("text %q: %w", text, err)
+		}
+		sh.Draw(s, *line, at, tl.color)
+		return nil
 	}
 	s.DrawText(at, face, text, tl.color)
 	return nil

@@ -86,6 +86,11 @@ func (t *Theme) files() (refs []fileRef, globs map[string][]string, err error) {
 				name = *tx.f.Font
 			}
 			refs = append(refs, fileRef{key: k.prefix + tx.name + ".font", name: name, font: true})
+			if tx.f.Fonts != nil {
+				for _, n := range *tx.f.Fonts {
+					refs = append(refs, fileRef{key: k.prefix + tx.name + ".fonts", name: n, font: true})
+				}
+			}
 		}
 	}
 	return refs, globs, nil

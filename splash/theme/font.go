@@ -52,3 +52,22 @@ func (t *Theme) fontFile(name string) (*opentype.Font, error) {
 	t.fonts[name] = f
 	return f, nil
 }
+
+// FontData returns the bytes of the font file the theme names name ("" is
+// the embedded Go font), for shapers that parse fonts themselves. Errors
+// are Errors naming the key that names the font.
+func (t *Theme) FontData(name string) ([]byte, error) {
+	if name == "" {
+		return goregular.TTF, nil
+	}
+	r, err := t.openFile(name, MaxFontBytes, "font")
+	if err != nil {
+		return nil, t.placedErr(name, fmt.Errorf("%s: %w", name, err))
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, t.placedErr(name, fmt.Errorf("%s: %w", name, pathless(err)))
+	}
+	return data, nil
+}

@@ -83,9 +83,12 @@ type Progress struct {
 // Text is the [message] or [status] table: one line of text.
 type Text struct {
 	Place
-	Font  *string  `toml:"font"`
-	Size  *float64 `toml:"size"`
-	Color *string  `toml:"color"`
+	Font *string `toml:"font"`
+	// Fonts are tried, in order, for characters Font lacks, before the
+	// system's fonts and the embedded one.
+	Fonts *[]string `toml:"fonts"`
+	Size  *float64  `toml:"size"`
+	Color *string   `toml:"color"`
 }
 
 // Spinner is the [spinner] table: a sequence of image frames, or the

@@ -160,6 +160,15 @@ func (v *validator) sections(prefix string, s *Sections) {
 				v.fail(p+"font", err)
 			}
 		}
+		if tx.f.Fonts != nil {
+			for _, name := range *tx.f.Fonts {
+				if name == "" {
+					v.fail(p+"fonts", errors.New("empty path"))
+				} else if err := v.t.fontExists(name); err != nil {
+					v.fail(p+"fonts", err)
+				}
+			}
+		}
 	}
 	if sp := s.Spinner; sp != nil {
 		p := prefix + "spinner."

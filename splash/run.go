@@ -12,6 +12,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/splash/input"
 	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
@@ -72,6 +73,10 @@ type Config struct {
 	Reload <-chan struct{}
 	// Initial is the State shown first.
 	Initial State
+	// Input is the keyboard questions are answered from, opened only
+	// while one is asked; nil answers every question "no answer" (the
+	// asker asks on its own).
+	Input input.Source
 	// Control says which control front ends to open once the first frame
 	// is up.
 	Control ControlConfig
@@ -267,7 +272,7 @@ func Run(ctx context.Context, cfg Config) error {
 			reloadThemes(cfg, scr.SetTheme, changes, done)
 		}()
 	}
-	d := NewDaemon(DaemonConfig{Screen: scr, Frontends: fes, Initial: cfg.Initial, Shown: true, FrameInterval: interval, Reload: changes, Log: cfg.Log})
+	d := NewDaemon(DaemonConfig{Screen: scr, Frontends: fes, Initial: cfg.Initial, Shown: true, FrameInterval: interval, Reload: changes, Input: cfg.Input, Log: cfg.Log})
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

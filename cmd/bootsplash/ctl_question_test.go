@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 
+	"github.com/bootsplash/bootsplash/splash"
 	"github.com/bootsplash/bootsplash/splash/control"
 )
 
@@ -55,6 +57,28 @@ func TestCtlQuestions(t *testing.T) {
 	} {
 		if _, _, err := runArgs(t, args...); exitCode(err) != 2 {
 			t.Errorf("%q: %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+}
+
+func TestKeyboardFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "--keyboard", "mouse"},
+		{"run", "--keymap", "dvorak"},
+	} {
+		if _, _, err := runArgs(t, args...); exitCode(err) != 2 {
+			t.Errorf("%q: %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+	for _, tc := range []struct {
+		kind    string
+		backend string
+		want    string
+	}{{"auto", "emu", "<nil>"}, {"auto", "kms", "*input.Auto"}, {"tty", "emu", "*input.TTY"}, {"evdev", "auto", "*input.Evdev"}, {"none", "kms", "<nil>"}} {
+		b, _ := splash.ParseBackend(tc.backend)
+		src, err := keyboardSource(tc.kind, "de", b, nil)
+		if got := fmt.Sprintf("%T", src); err != nil || got != tc.want {
+			t.Errorf("--keyboard %s --backend %s: %s, %v; want %s", tc.kind, tc.backend, got, err, tc.want)
 		}
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/splash"
 	"github.com/bootsplash/bootsplash/splash/control"
+	"github.com/bootsplash/bootsplash/splash/input"
 	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
@@ -149,6 +150,28 @@ func logger(w io.Writer, verbose bool) *slog.Logger {
 	return slog.New(newLineHandler(w, level))
 }
 
+// keyboardSource is the keyboard --keyboard and --keymap name.
+func keyboardSource(kind, keymap string, backend splash.Backend, log *slog.Logger) (input.Source, error) {
+	layout, err := input.ParseLayout(keymap)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --keymap: %v", errUsage, err)
+	}
+	switch kind {
+	case "auto":
+		if backend == splash.BackendEmu {
+			return nil, nil // a picture in a file: nobody types at it
+		}
+		return &input.Auto{Evdev: input.Evdev{Layout: layout}, Log: log}, nil
+	case "tty":
+		return &input.TTY{}, nil
+	case "evdev":
+		return &input.Evdev{Layout: layout}, nil
+	case "none":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w: --keyboard %q: want auto, tty, evdev or none", errUsage, kind)
+}
+
 func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
 	device := fs.String("device", "", "DRM device node (default: the first KMS-capable /dev/dri/card*)")
@@ -169,6 +192,8 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	psplashDir := fs.String("psplash-dir", "", "directory of psplash_fifo (default: $PSPLASH_FIFO_DIR or /run)")
 	plymouthSock := fs.Bool("plymouth", true, "accept plymouth's boot protocol on its abstract socket")
 	plymouthName := fs.String("plymouth-name", "", `plymouth's abstract socket name, without the leading NUL (default "/org/freedesktop/plymouthd")`)
+	keyboard := fs.String("keyboard", "auto", "where questions are answered from: auto (the VT's tty, else evdev; none with --backend emu), tty, evdev or none")
+	keymap := fs.String("keymap", "us", "evdev's keyboard layout where there is no VT: us, de or fr (a VT's tty uses the console's keymap)")
 	masterWait := fs.Duration("master-wait", 5*time.Second, "how long to wait for DRM master while another process holds it (0: fail at once)")
 	duration := fs.Duration("for", 0, "quit after this long (default: run until SIGTERM or SIGINT)")
 	verbose := fs.BoolP("verbose", "v", false, "log debug detail")
@@ -184,6 +209,9 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	var err error
 	if cfg.Backend, err = splash.ParseBackend(*backend); err != nil {
 		return fmt.Errorf("%w: --backend: %v", errUsage, err)
+	}
+	if cfg.Input, err = keyboardSource(*keyboard, *keymap, cfg.Backend, cfg.Log); err != nil {
+		return err
 	}
 	if cfg.Buffer, err = client.ParseSource(*buffer); err != nil {
 		return fmt.Errorf("%w: --buffer: %v", errUsage, err)

@@ -1,0 +1,224 @@
+package input
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bootsplash/bootsplash/internal/uapi"
+)
+
+// DefaultEvdevGlob is where evdev devices are.
+const DefaultEvdevGlob = "/dev/input/event*"
+
+// recordSize is the size of one input_event on this architecture: 16
+// bytes where a long is 32 bits, 24 where it is 64.
+const recordSize = int(unsafe.Sizeof(uapi.InputEvent{}))
+
+// rawEvent is an input_event without its time.
+type rawEvent struct {
+	typ, code uint16
+	value     int32
+}
+
+// decodeRecords splits b into input_event records of size bytes (type,
+// code and value are its last 8) and returns them and the bytes left
+// over from a record cut short.
+func decodeRecords(b []byte, size int) ([]rawEvent, int) {
+	var out []rawEvent
+	for len(b) >= size {
+		r := b[size-8 : size]
+		out = append(out, rawEvent{
+			typ:   binary.NativeEndian.Uint16(r[0:]),
+			code:  binary.NativeEndian.Uint16(r[2:]),
+			value: int32(binary.NativeEndian.Uint32(r[4:])),
+		})
+		b = b[size:]
+	}
+	return out, len(b)
+}
+
+// Evdev reads keys from every evdev device (/dev/input/event*) through a
+// built-in Layout, for systems without VTs. Devices that appear while it
+// is open (a USB keyboard plugged in late) are found within Rescan.
+type Evdev struct {
+	// Glob finds the devices; "" means DefaultEvdevGlob.
+	Glob string
+	// Layout turns key codes into characters; nil means US.
+	Layout *Layout
+	// Rescan is how often the devices are looked for again while open;
+	// 0 means a second.
+	Rescan time.Duration
+
+	mu   sync.Mutex
+	stop chan struct{}
+	done chan struct{}
+}
+
+// Open starts reading every device the glob finds; it fails if there is
+// none to read.
+func (e *Evdev) Open() (<-chan Event, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stop != nil {
+		return nil, errors.New("keyboard: evdev already open")
+	}
+	glob := e.Glob
+	if glob == "" {
+		glob = DefaultEvdevGlob
+	}
+	layout := e.Layout
+	if layout == nil {
+		layout = US()
+	}
+	rescan := e.Rescan
+	if rescan <= 0 {
+		rescan = time.Second
+	}
+	r := &evdevReader{glob: glob, layout: layout, open: map[string]*os.File{}, events: make(chan Event, 64)}
+	if n, err := r.scan(); n == 0 {
+		if err == nil {
+			err = os.ErrNotExist
+		}
+		r.closeAll()
+		return nil, &TTYError{"open evdev keyboards", glob, err}
+	}
+	e.stop, e.done = make(chan struct{}), make(chan struct{})
+	go r.run(rescan, e.stop, e.done)
+	return r.events, nil
+}
+
+// Close stops reading and closes the devices.
+func (e *Evdev) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stop == nil {
+		return nil
+	}
+	close(e.stop)
+	<-e.done
+	e.stop, e.done = nil, nil
+	return nil
+}
+
+// evdevReader reads the devices of one Open.
+type evdevReader struct {
+	glob   string
+	layout *Layout
+	events chan Event
+
+	mu     sync.Mutex
+	open   map[string]*os.File
+	caps   bool
+	wg     sync.WaitGroup
+	stopCh chan struct{}
+}
+
+// scan opens the devices not open yet and returns how many are open.
+func (r *evdevReader) scan() (int, error) {
+	paths, err := filepath.Glob(r.glob)
+	if err != nil {
+		return 0, err
+	}
+	sort.Strings(paths)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var lastErr error
+	for _, p := range paths {
+		if _, ok := r.open[p]; ok {
+			continue
+		}
+		f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		r.open[p] = f
+		if r.stopCh != nil {
+			r.wg.Add(1)
+			go r.read(p, f)
+		}
+	}
+	return len(r.open), lastErr
+}
+
+func (r *evdevReader) run(rescan time.Duration, stop, done chan struct{}) {
+	defer close(done)
+	r.mu.Lock()
+	r.stopCh = stop
+	for p, f := range r.open {
+		r.wg.Add(1)
+		go r.read(p, f)
+	}
+	r.mu.Unlock()
+	t := time.NewTicker(rescan)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			r.scan()
+		case <-stop:
+			r.closeAll()
+			r.wg.Wait()
+			close(r.events)
+			return
+		}
+	}
+}
+
+func (r *evdevReader) closeAll() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for p, f := range r.open {
+		f.Close()
+		delete(r.open, p)
+	}
+}
+
+// read reads one device until it goes (unplugged) or is closed.
+func (r *evdevReader) read(path string, f *os.File) {
+	defer r.wg.Done()
+	var st keyState
+	buf := make([]byte, 64*recordSize)
+	defer clear(buf)
+	have := 0
+	for {
+		n, err := f.Read(buf[have:])
+		have += n
+		recs, left := decodeRecords(buf[:have], recordSize)
+		for _, rec := range recs {
+			if rec.typ != uapi.EV_KEY {
+				continue
+			}
+			r.mu.Lock()
+			ev, ok := r.layout.key(&st, &r.caps, rec.code, rec.value)
+			r.mu.Unlock()
+			if ok {
+				select {
+				case r.events <- ev:
+				case <-r.stopCh:
+					return
+				}
+			}
+		}
+		copy(buf, buf[have-left:have])
+		clear(buf[left:have])
+		have = left
+		if err != nil {
+			r.mu.Lock()
+			if r.open[path] == f {
+				delete(r.open, path) // gone: found again if it comes back
+				f.Close()
+			}
+			r.mu.Unlock()
+			return
+		}
+	}
+}

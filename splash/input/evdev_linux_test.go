@@ -1,0 +1,166 @@
+package input
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bootsplash/bootsplash/internal/uapi"
+)
+
+// record is one input_event of size bytes as the kernel writes it: the
+// time (two longs), then type, code and value.
+func record(size int, typ, code uint16, value int32) []byte {
+	b := make([]byte, size)
+	binary.NativeEndian.PutUint64(b, 0x1122334455667788) // a time that is not zero
+	binary.NativeEndian.PutUint16(b[size-8:], typ)
+	binary.NativeEndian.PutUint16(b[size-6:], code)
+	binary.NativeEndian.PutUint32(b[size-4:], uint32(value))
+	return b
+}
+
+// keys is the byte stream of pressing and releasing each code, with the
+// EV_SYN reports and a LED event between, as a keyboard sends.
+func keys(size int, codes ...uint16) []byte {
+	var b []byte
+	for _, c := range codes {
+		b = append(b, record(size, uapi.EV_KEY, c, 1)...)
+		b = append(b, record(size, uapi.EV_SYN, 0, 0)...)
+		b = append(b, record(size, uapi.EV_KEY, c, 0)...)
+		b = append(b, record(size, uapi.EV_SYN, 0, 0)...)
+	}
+	return b
+}
+
+// TestDecodeRecordsEveryLayout: the records of 32-bit architectures (16
+// bytes) and of 64-bit ones (24) decode alike, and a record cut short is
+// kept for the next read.
+func TestDecodeRecordsEveryLayout(t *testing.T) {
+	for _, size := range []int{16, 24} {
+		stream := append(record(size, uapi.EV_KEY, uapi.KEY_A, 1), record(size, uapi.EV_LED, uapi.LED_CAPSL, 1)...)
+		stream = append(stream, record(size, uapi.EV_KEY, uapi.KEY_A, 0)[:size-3]...)
+		got, left := decodeRecords(stream, size)
+		want := []rawEvent{{uapi.EV_KEY, uapi.KEY_A, 1}, {uapi.EV_LED, uapi.LED_CAPSL, 1}}
+		if !reflect.DeepEqual(got, want) || left != size-3 {
+			t.Errorf("size %d: %v, %d left; want %v, %d", size, got, left, want, size-3)
+		}
+	}
+	if recordSize != 16 && recordSize != 24 {
+		t.Errorf("input_event is %d bytes here", recordSize)
+	}
+}
+
+func TestLayoutKeys(t *testing.T) {
+	type press struct {
+		code  uint16
+		value int32
+	}
+	run := func(l *Layout, ps ...press) string {
+		var st keyState
+		caps := false
+		var out []byte
+		for _, p := range ps {
+			if ev, ok := l.key(&st, &caps, p.code, p.value); ok {
+				switch ev.Kind {
+				case Text:
+					out = append(out, ev.Bytes()...)
+				default:
+					out = append(out, '<')
+					out = append(out, ev.Kind.String()...)
+					out = append(out, '>')
+				}
+			}
+		}
+		return string(out)
+	}
+	tap := func(c uint16) []press { return []press{{c, 1}, {c, 0}} }
+	seq := func(ps ...[]press) []press {
+		var out []press
+		for _, p := range ps {
+			out = append(out, p...)
+		}
+		return out
+	}
+	shifted := func(c uint16) []press {
+		return seq([]press{{uapi.KEY_LEFTSHIFT, 1}}, tap(c), []press{{uapi.KEY_LEFTSHIFT, 0}})
+	}
+	for _, tc := range []struct {
+		l    *Layout
+		ps   []press
+		want string
+	}{
+		{US(), seq(tap(uapi.KEY_H), tap(uapi.KEY_I), shifted(uapi.KEY_1), tap(uapi.KEY_SPACE), tap(uapi.KEY_KP7)), "hi! 7"},
+		{US(), seq(tap(uapi.KEY_CAPSLOCK), tap(uapi.KEY_A), shifted(uapi.KEY_B), tap(uapi.KEY_1), tap(uapi.KEY_CAPSLOCK), tap(uapi.KEY_C)), "<caps-lock>Ab1<caps-lock>c"},
+		{US(), seq([]press{{uapi.KEY_Q, 1}, {uapi.KEY_Q, 2}, {uapi.KEY_Q, 2}, {uapi.KEY_Q, 0}}), "qqq"},
+		{US(), seq(tap(uapi.KEY_X), tap(uapi.KEY_BACKSPACE), tap(uapi.KEY_ENTER), tap(uapi.KEY_KPENTER), tap(uapi.KEY_ESC)), "x<backspace><enter><enter><escape>"},
+		{US(), seq([]press{{uapi.KEY_LEFTCTRL, 1}}, tap(uapi.KEY_C), tap(uapi.KEY_X), []press{{uapi.KEY_LEFTCTRL, 0}}), "<interrupt>"},
+		{DE(), seq(tap(uapi.KEY_Y), tap(uapi.KEY_SEMICOLON), shifted(uapi.KEY_2)), "zö\""},
+		{FR(), seq(tap(uapi.KEY_Q), tap(uapi.KEY_1), shifted(uapi.KEY_1)), "a&1"},
+	} {
+		if got := run(tc.l, tc.ps...); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.l.Name, got, tc.want)
+		}
+	}
+}
+
+// TestEvdevStream feeds the reader byte streams through FIFOs standing
+// for /dev/input/event*, one of them appearing after Open.
+func TestEvdevStream(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name string) *os.File {
+		p := filepath.Join(dir, name)
+		if err := unix.Mkfifo(p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// Held open for reading and writing, so the reader never sees
+		// the FIFO's end.
+		f, err := os.OpenFile(p, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	kb0 := mk("event0")
+	e := &Evdev{Glob: filepath.Join(dir, "event*"), Rescan: 20 * time.Millisecond}
+	ch, err := e.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	// Written in two pieces cut inside a record.
+	b := keys(recordSize, uapi.KEY_O, uapi.KEY_K)
+	kb0.Write(b[:recordSize+5])
+	time.Sleep(10 * time.Millisecond)
+	kb0.Write(b[recordSize+5:])
+	got := collect(t, ch, 2)
+	if string(got[0].Bytes())+string(got[1].Bytes()) != "ok" {
+		t.Errorf("typed %q %q, want \"ok\"", got[0].Bytes(), got[1].Bytes())
+	}
+	// A keyboard plugged in later.
+	kb1 := mk("event1")
+	time.Sleep(100 * time.Millisecond)
+	kb1.Write(keys(recordSize, uapi.KEY_CAPSLOCK, uapi.KEY_Z))
+	got = collect(t, ch, 2)
+	if got[0].Kind != CapsLock || !got[0].CapsLock || string(got[1].Bytes()) != "Z" || !got[1].CapsLock {
+		t.Errorf("late keyboard: %+v", got)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := <-ch; ok {
+		t.Error("events after Close")
+	}
+}
+
+func TestEvdevNoDevices(t *testing.T) {
+	_, err := (&Evdev{Glob: filepath.Join(t.TempDir(), "event*")}).Open()
+	if err == nil {
+		t.Fatal("Open with no devices succeeded")
+	}
+}

@@ -1,0 +1,34 @@
+//go:build !linux
+
+package input
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+// Layout maps key codes to characters; only Linux has evdev.
+type Layout struct {
+	Name string
+}
+
+// Layouts are the built-in layouts by name.
+func Layouts() map[string]*Layout {
+	return map[string]*Layout{"us": {Name: "us"}, "de": {Name: "de"}, "fr": {Name: "fr"}}
+}
+
+// Evdev reads evdev keyboards; only Linux has them.
+type Evdev struct {
+	Glob   string
+	Layout *Layout
+	Rescan time.Duration
+}
+
+// Open fails: there is no evdev here.
+func (e *Evdev) Open() (<-chan Event, error) {
+	return nil, fmt.Errorf("keyboard: %w (evdev is Linux only)", os.ErrNotExist)
+}
+
+// Close does nothing.
+func (e *Evdev) Close() error { return nil }

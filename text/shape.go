@@ -94,8 +94,9 @@ func (s *Shaper) Size() fixed.Int26_6 { return s.size }
 // Fonts returns the shaper's font chain.
 func (s *Shaper) Fonts() *Fonts { return s.fonts }
 
-// Layout breaks text into lines as opt says and shapes them. Text that
-// is all spaces or empty has no lines. The result is cached: it must not
+// Layout breaks text into lines as opt says and shapes them: each
+// paragraph (ended by a line break) on lines of its own. Empty text has
+// no lines. The result is cached: it must not
 // be changed.
 func (s *Shaper) Layout(text string, opt Options) []Line {
 	k := lineKey{text, opt}
@@ -137,14 +138,47 @@ func (s *Shaper) layout(text string, opt Options) []Line {
 	// when it lacks the combining mark. Clusters count the composed
 	// text's runes.
 	runes := []rune(norm.NFC.String(text))
-	if len(runes) == 0 {
-		return nil
+	// Each paragraph (ended by a line break: LF, CR LF, CR, NEL, LS or
+	// PS) is laid out on its own lines, as Pango does.
+	var out []Line
+	start := 0
+	for i := 0; i <= len(runes); i++ {
+		if i < len(runes) && !isParagraphEnd(runes[i]) {
+			continue
+		}
+		left := 0
+		if opt.MaxLines > 0 {
+			if left = opt.MaxLines - len(out); left <= 0 {
+				break
+			}
+		}
+		more := i+1 < len(runes)
+		out = append(out, s.paragraph(runes, start, i, opt.MaxWidth, left, more)...)
+		if i+1 < len(runes) && runes[i] == '\r' && runes[i+1] == '\n' {
+			i++
+		}
+		start = i + 1
 	}
-	dir := Direction(runes)
+	return out
+}
+
+func isParagraphEnd(r rune) bool {
+	return r == '\n' || r == '\r' || r == 0x85 || r == 0x2028 || r == 0x2029
+}
+
+// paragraph lays out runes[start:end] (with the rest of the text as
+// context for shaping) in at most maxLines lines (0: no limit); more says
+// text follows, so a cut last line gets its ellipsis.
+func (s *Shaper) paragraph(runes []rune, start, end, maxWidth, maxLines int, more bool) (out []Line) {
+	if start >= end {
+		return []Line{{Runes: [2]int{start, start}}}
+	}
+	para := runes[start:end]
+	dir := Direction(para)
 	in := shaping.Input{
-		Text:      runes,
+		Text:      para,
 		RunStart:  0,
-		RunEnd:    len(runes),
+		RunEnd:    len(para),
 		Direction: dir,
 		Size:      s.size,
 		Language:  s.lang,
@@ -154,20 +188,28 @@ func (s *Shaper) layout(text string, opt Options) []Line {
 	for _, r := range s.seg.Split(in, s.fonts) {
 		runs = append(runs, s.hb.Shape(r))
 	}
-	cfg := shaping.WrapConfig{Direction: dir, TruncateAfterLines: opt.MaxLines}
-	if opt.MaxLines > 0 {
+	cfg := shaping.WrapConfig{Direction: dir, TruncateAfterLines: maxLines, TextContinues: more}
+	if maxLines > 0 {
 		ell := []rune{'…'}
 		face := s.fonts.ResolveFace('…')
 		cfg.Truncator = s.hb.Shape(shaping.Input{Text: ell, RunEnd: 1, Direction: dir, Face: face, Size: s.size, Language: s.lang})
 	}
 	width := fixed.Int26_6(1 << 30)
-	if opt.MaxWidth > 0 {
-		width = fixed.I(opt.MaxWidth)
+	if maxWidth > 0 {
+		width = fixed.I(maxWidth)
 	}
-	wrapped, _ := s.wrap.WrapParagraphF(cfg, width, runes, shaping.NewSliceIterator(runs))
-	var out []Line
+	defer func() {
+		// The line wrapper of go-text v0.3.5 can index out of range on
+		// some runs without glyphs; the paragraph is then one line in
+		// logical order rather than a crashed splash.
+		if recover() != nil {
+			l, _ := flatten(runs, start)
+			out = []Line{l}
+		}
+	}()
+	wrapped, _ := s.wrap.WrapParagraphF(cfg, width, para, shaping.NewSliceIterator(runs))
 	for _, wl := range wrapped {
-		if l, ok := flatten(wl); ok {
+		if l, ok := flatten(wl, start); ok {
 			out = append(out, l)
 		}
 	}
@@ -175,8 +217,8 @@ func (s *Shaper) layout(text string, opt Options) []Line {
 }
 
 // flatten puts a wrapped line's runs in visual order and its glyphs at
-// their places.
-func flatten(wl shaping.Line) (Line, bool) {
+// their places; the paragraph starts at rune start of the text.
+func flatten(wl shaping.Line, start int) (Line, bool) {
 	if len(wl) == 0 {
 		return Line{}, false
 	}
@@ -193,7 +235,7 @@ func flatten(wl shaping.Line) (Line, bool) {
 		hi = max(hi, run.Runes.Offset+run.Runes.Count)
 	}
 	var l Line
-	l.Runes = [2]int{lo, hi}
+	l.Runes = [2]int{start + lo, start + hi}
 	var x fixed.Int26_6
 	for _, run := range ordered {
 		if run == nil {
@@ -207,7 +249,7 @@ func flatten(wl shaping.Line) (Line, bool) {
 				X:       x + g.XOffset,
 				Y:       -g.YOffset,
 				Advance: g.Advance,
-				Cluster: g.TextIndex(),
+				Cluster: start + g.TextIndex(),
 			})
 			x += g.Advance
 		}

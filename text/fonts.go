@@ -54,11 +54,15 @@ func NewFonts(faces []*font.Face, sys *SystemFonts) (*Fonts, error) {
 // ParseFont parses a TrueType or OpenType font file's bytes (the first
 // face of a collection).
 func ParseFont(data []byte) (*font.Face, error) {
-	fs, err := font.ParseTTC(bytes.NewReader(data))
+	lds, err := ot.NewLoaders(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("not a TrueType or OpenType font (%w)", err)
 	}
-	return fs[0], nil
+	ft, err := font.NewFont(lds[0])
+	if err != nil {
+		return nil, fmt.Errorf("not a TrueType or OpenType font (%w)", err)
+	}
+	return font.NewFace(ft), nil
 }
 
 // Len returns how many fonts the chain names before the system's.

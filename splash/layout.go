@@ -55,6 +55,7 @@ type layout struct {
 	message  *textLayout
 	status   *textLayout
 	spinner  *spinnerLayout
+	prompt   *promptLayout // made when a prompt is first drawn
 	fps      int
 	pulseLen int // frames for one pulse sweep and back
 }

@@ -149,6 +149,9 @@ func (r *Renderer) Update(s *fbemu.Surface, old, new State) error {
 			boxes = append(boxes, box.Intersect(s.Bounds()))
 		}
 	}
+	pd, err := r.promptChange(l, old.Prompt, new.Prompt)
+	pb, berr := r.promptBoxes(l, new.Prompt, s.Bounds())
+	dirty, boxes, errs = append(dirty, pd...), append(boxes, pb...), append(errs, err, berr)
 	dirty = settle(dirty, boxes, s.Bounds())
 	for _, d := range dirty {
 		errs = append(errs, r.paintRect(s, l, new, d))
@@ -217,6 +220,7 @@ func (r *Renderer) paintRect(s *fbemu.Surface, l *layout, st State, clip image.R
 			errs = append(errs, r.drawText(s, l, tx.tl, tx.text))
 		}
 	}
+	errs = append(errs, r.paintPrompt(s, l, st, clip))
 	return errors.Join(errs...)
 }
 

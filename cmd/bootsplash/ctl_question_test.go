@@ -2,6 +2,10 @@ package main
 
 import (
 	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/bootsplash/bootsplash/splash"
@@ -81,4 +85,63 @@ func TestKeyboardFlags(t *testing.T) {
 			t.Errorf("--keyboard %s --backend %s: %s, %v; want %s", tc.kind, tc.backend, got, err, tc.want)
 		}
 	}
+}
+
+// TestRenderPrompt: render --prompt --bullets draws the prompt the daemon
+// draws; without --prompt the flags for it are refused.
+func TestRenderPrompt(t *testing.T) {
+	dir := t.TempDir()
+	plain, prompt, more := filepath.Join(dir, "plain.png"), filepath.Join(dir, "prompt.png"), filepath.Join(dir, "more.png")
+	for _, args := range [][]string{
+		{"render", "--out", plain, "--size", "640x480"},
+		{"render", "--out", prompt, "--size", "640x480", "--prompt", "Passphrase:", "--bullets", "3"},
+		{"render", "--out", more, "--size", "640x480", "--prompt", "Passphrase:", "--bullets", "4"},
+	} {
+		if _, stderr, err := runArgs(t, args...); err != nil {
+			t.Fatalf("%q: %v\n%s", args, err, stderr)
+		}
+	}
+	a, b, c := readPNGFile(t, plain), readPNGFile(t, prompt), readPNGFile(t, more)
+	if n := pixelsDiffer(a, b); n < 200 {
+		t.Errorf("the prompt changed %d pixels", n)
+	}
+	// One more bullet changes a bullet's cell and the cursor, nothing else.
+	if n := pixelsDiffer(b, c); n == 0 || n > 200 {
+		t.Errorf("a fourth bullet changed %d pixels", n)
+	}
+	for _, args := range [][]string{
+		{"render", "--out", plain, "--bullets", "3"},
+		{"render", "--out", plain, "--prompt", "p", "--bullets", "-1"},
+	} {
+		if _, _, err := runArgs(t, args...); exitCode(err) != 2 {
+			t.Errorf("%q: %v, want a usage error", args, err)
+		}
+	}
+}
+
+func readPNGFile(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func pixelsDiffer(a, b image.Image) int {
+	n := 0
+	r := a.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if a.At(x, y) != b.At(x, y) {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -282,11 +282,21 @@ func cmdRender(args []string, stderr io.Writer) error {
 	frame := fs.Int("frame", 0, "animation frame (spinner, pulse)")
 	scale := fs.Float64("scale", 0, "output scale, 0.25 to 8 (default: guessed from the size)")
 	rotate := fs.String("rotate", "0", "rotation on the way to the panel: 0, 90, 180 or 270")
+	prompt := fs.String("prompt", "", "a password prompt with this text, as ask-password draws it")
+	bullets := fs.Int("bullets", 0, "with --prompt: the characters typed")
+	retry := fs.Bool("retry", false, "with --prompt: the retry line")
+	capsLock := fs.Bool("caps-lock", false, "with --prompt: the Caps Lock line")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return fmt.Errorf("%w: render needs --out FILE.png", errUsage)
+	}
+	if err := checkCount("--bullets", *bullets, 0, 4096); err != nil {
+		return err
+	}
+	if !fs.Changed("prompt") && (*bullets != 0 || *retry || *capsLock) {
+		return fmt.Errorf("%w: --bullets, --retry and --caps-lock need --prompt", errUsage)
 	}
 	// The frame's buffer and the copy written to --out.
 	w, h, err := parseSize("--size", *size, 8)
@@ -305,6 +315,9 @@ func cmdRender(args []string, stderr io.Writer) error {
 	}
 	opt := splash.FrameOptions{Width: w, Height: h, Scale: *scale,
 		State: splash.State{Progress: p, Message: *message, Status: *status, Frame: *frame}}
+	if fs.Changed("prompt") {
+		opt.State.Prompt = splash.Prompt{Active: true, Password: true, Text: *prompt, Bullets: *bullets, Retry: *retry, CapsLock: *capsLock}
+	}
 	if opt.Rotation, err = parseRotation(*rotate); err != nil {
 		return fmt.Errorf("%w: --rotate: %v", errUsage, err)
 	}

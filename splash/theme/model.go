@@ -29,6 +29,7 @@ type Sections struct {
 	Message    *Text       `toml:"message"`
 	Status     *Text       `toml:"status"`
 	Spinner    *Spinner    `toml:"spinner"`
+	Prompt     *Prompt     `toml:"prompt"`
 }
 
 // Place says where an element goes: the point Anchor of the element at
@@ -101,6 +102,28 @@ type Spinner struct {
 	Dots   *int     `toml:"dots"`
 	Color  *string  `toml:"color"`
 	FPS    *int     `toml:"fps"`
+}
+
+// Prompt is the [prompt] table: a question asked at the splash (a
+// passphrase), its prompt text, the entry with one bullet per character
+// typed, and the lines under it for a retry and for Caps Lock. Unlike the
+// other tables it is drawn when absent, with the defaults: a question
+// must always be seen.
+type Prompt struct {
+	Place
+	Font        *string  `toml:"font"`
+	Size        *float64 `toml:"size"`
+	Color       *string  `toml:"color"`
+	EntryWidth  *float64 `toml:"entry_width"`
+	EntryHeight *float64 `toml:"entry_height"`
+	EntryColor  *string  `toml:"entry_color"`
+	BulletSize  *float64 `toml:"bullet_size"`
+	BulletColor *string  `toml:"bullet_color"`
+	MaxBullets  *int     `toml:"max_bullets"`
+	RetryText   *string  `toml:"retry_text"`
+	RetryColor  *string  `toml:"retry_color"`
+	CapsText    *string  `toml:"caps_text"`
+	CapsColor   *string  `toml:"caps_color"`
 }
 
 // anchorNames are the points an element can be placed by.

@@ -170,6 +170,32 @@ func (v *validator) sections(prefix string, s *Sections) {
 			}
 		}
 	}
+	if pr := s.Prompt; pr != nil {
+		p := prefix + "prompt."
+		v.place(p, &pr.Place)
+		v.num(p+"size", pr.Size, 1, 500)
+		v.color(p+"color", pr.Color)
+		if pr.Font != nil {
+			if *pr.Font == "" {
+				v.fail(p+"font", errors.New("empty path"))
+			} else if err := v.t.fontExists(*pr.Font); err != nil {
+				v.fail(p+"font", err)
+			}
+		}
+		v.num(p+"entry_width", pr.EntryWidth, 40, 4000)
+		v.num(p+"entry_height", pr.EntryHeight, 8, 400)
+		v.color(p+"entry_color", pr.EntryColor)
+		v.num(p+"bullet_size", pr.BulletSize, 2, 200)
+		v.color(p+"bullet_color", pr.BulletColor)
+		v.integer(p+"max_bullets", pr.MaxBullets, 1, 256)
+		for key, text := range map[string]*string{"retry_text": pr.RetryText, "caps_text": pr.CapsText} {
+			if text != nil && (len(*text) > 200 || strings.ContainsAny(*text, "\n\x00")) {
+				v.fail(p+key, errors.New("want one line of at most 200 bytes"))
+			}
+		}
+		v.color(p+"retry_color", pr.RetryColor)
+		v.color(p+"caps_color", pr.CapsColor)
+	}
 	if sp := s.Spinner; sp != nil {
 		p := prefix + "spinner."
 		v.place(p, &sp.Place, "logo", "progress")

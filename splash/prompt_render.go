@@ -303,4 +303,3 @@ func (r *Renderer) promptBoxes(l *layout, p Prompt, bounds image.Rectangle) ([]i
 	}
 	return out, nil
 }
-

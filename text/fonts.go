@@ -3,7 +3,6 @@ package text
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -257,7 +256,8 @@ func (s *systemFonts) face(r rune) *font.Face {
 	return nil
 }
 
-// loadFace parses one face of a font file.
+// loadFace parses one face of a font file, reading only the tables it
+// needs (a CJK collection is tens of megabytes).
 func loadFace(loc font.FontID) (*font.Face, error) {
 	f, err := os.Open(loc.File)
 	if err != nil {
@@ -271,12 +271,7 @@ func loadFace(loc font.FontID) (*font.Face, error) {
 	if !st.Mode().IsRegular() || st.Size() > maxFontBytes {
 		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", loc.File, maxFontBytes)
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, err
-	}
-	// Only the face asked for is parsed: a CJK collection holds ten.
-	lds, err := ot.NewLoaders(bytes.NewReader(data))
+	lds, err := ot.NewLoaders(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", loc.File, err)
 	}

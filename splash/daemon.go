@@ -178,6 +178,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			clear(p)
 		}
 		d.q.cached = nil
+		d.syncPrompt() // dumps back on
 	}()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()

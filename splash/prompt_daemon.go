@@ -30,6 +30,9 @@ type questions struct {
 	// lastClient is the client whose password was answered last: a
 	// password it asks for again is a retry.
 	lastClient any
+	// dumps puts back core dumps, which are off while a password is
+	// asked or cached; nil while they are on.
+	dumps func()
 	// gone carries the questions whose askers hung up.
 	gone chan *question
 	done chan struct{}
@@ -255,9 +258,21 @@ func containsBytes(s string, b []byte) bool {
 	return false
 }
 
-// syncPrompt puts the first entry in the State for the renderer.
+// syncPrompt puts the first entry in the State for the renderer, and
+// keeps core dumps off while a password is asked or cached.
 func (d *Daemon) syncPrompt() {
 	q := &d.q
+	held := len(q.cached) > 0
+	for _, e := range q.entries {
+		held = held || e.c.Kind == control.AskPassword
+	}
+	switch {
+	case held && q.dumps == nil:
+		q.dumps = input.NoDumps()
+	case !held && q.dumps != nil:
+		q.dumps()
+		q.dumps = nil
+	}
 	var p Prompt
 	if len(q.entries) > 0 {
 		first := q.entries[0]

@@ -117,7 +117,14 @@ func TestDaemonQuestionsInOrder(t *testing.T) {
 	screen := &recordingScreen{}
 	kb := &keyboard{}
 	d, cancel, wait := startDaemon(t, DaemonConfig{Screen: screen, Input: kb})
-	defer func() { cancel(); wait() }()
+	dumpable := input.Dumpable()
+	defer func() {
+		cancel()
+		wait()
+		if input.Dumpable() != dumpable {
+			t.Errorf("dumpable %v after the daemon stopped, was %v", input.Dumpable(), dumpable)
+		}
+	}()
 
 	if kb.isOpen() {
 		t.Fatal("the keyboard is read with no question open")
@@ -153,6 +160,9 @@ func TestDaemonQuestionsInOrder(t *testing.T) {
 	kb.press(input.Interrupt)
 	if a := answerOf(t, retry); !errors.Is(a.err, control.ErrCancelled) {
 		t.Errorf("Ctrl+C answered %v, want ErrCancelled", a.err)
+	}
+	if input.Dumpable() {
+		t.Error("the process may dump core while a password is cached")
 	}
 	// The cached passwords: the one answered.
 	res := &control.Result{}

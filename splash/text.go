@@ -2,11 +2,15 @@ package splash
 
 import (
 	"fmt"
+	"image"
+	"image/color"
 	"strings"
 
 	"golang.org/x/image/font"
+	"golang.org/x/image/math/fixed"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/text"
 )
 
@@ -49,7 +53,7 @@ func (r *Renderer) shaped(tl *textLayout, face font.Face, s string) (*text.Shape
 	if simpleText(face, s) {
 		return nil, nil, nil
 	}
-	sh, err := r.shaper(tl)
+	sh, err := r.shaper(tl.font, tl.fonts, tl.px)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -66,16 +70,16 @@ func (r *Renderer) shaped(tl *textLayout, face font.Face, s string) (*text.Shape
 	return sh, &ls[0], nil
 }
 
-// shaper returns the text line's shaper: its font, its fallback fonts,
-// then the system's (scanned only when a character is missing from
-// those) and the embedded font, at its size.
-func (r *Renderer) shaper(tl *textLayout) (*text.Shaper, error) {
-	k := shaperKey{tl.font, strings.Join(tl.fonts, "\x00"), tl.px}
+// shaper returns the shaper of the theme's font name with its fallback
+// fonts, then the system's (scanned only when a character is missing
+// from those) and the embedded font, at px pixels per em.
+func (r *Renderer) shaper(name string, fallback []string, px float64) (*text.Shaper, error) {
+	k := shaperKey{name, strings.Join(fallback, "\x00"), px}
 	if sh := r.shapers[k]; sh != nil {
 		return sh, nil
 	}
 	var faces []*text.Face
-	for _, name := range append([]string{tl.font}, tl.fonts...) {
+	for _, name := range append([]string{name}, fallback...) {
 		data, err := r.theme.FontData(name)
 		if err != nil {
 			return nil, err
@@ -93,7 +97,7 @@ func (r *Renderer) shaper(tl *textLayout) (*text.Shaper, error) {
 	if err != nil {
 		return nil, err
 	}
-	sh := text.NewShaper(fonts, tl.px, "")
+	sh := text.NewShaper(fonts, px, "")
 	if r.shapers == nil {
 		r.shapers = make(map[shaperKey]*text.Shaper)
 	}
@@ -105,4 +109,84 @@ func (r *Renderer) shaper(tl *textLayout) (*text.Shaper, error) {
 type shaperKey struct {
 	font, fonts string
 	px          float64
+}
+
+// textLine is one line of text to draw in a theme's font (and its
+// fallback fonts) at a size, for elements other than the message and
+// status lines (the prompt): lineAdvance, lineInk and drawLine take the
+// fast path for Latin text and shape the rest, as the message does.
+type textLine struct {
+	Font     string   // the theme's font name; "" is the embedded font
+	Fallback []string // the theme's fallback fonts
+	Px       float64  // pixels per em
+	Face     font.Face
+	Text     string
+}
+
+// lineShaped returns the shaper and shaped line of ln, or a nil line for
+// the fast path.
+func (r *Renderer) lineShaped(ln textLine) (*text.Shaper, *text.Line, string, error) {
+	s := composed(ln.Text)
+	if simpleText(ln.Face, s) {
+		return nil, nil, s, nil
+	}
+	sh, err := r.shaper(ln.Font, ln.Fallback, ln.Px)
+	if err != nil {
+		return nil, nil, s, err
+	}
+	ls := sh.Layout(s, text.Options{})
+	if len(ls) == 0 {
+		return sh, &text.Line{}, s, nil
+	}
+	return sh, &ls[0], s, nil
+}
+
+// lineAdvance returns the width ln takes: its shaped advance.
+func (r *Renderer) lineAdvance(ln textLine) (fixed.Int26_6, error) {
+	_, l, s, err := r.lineShaped(ln)
+	if err != nil || l == nil {
+		return font.MeasureString(ln.Face, s), err
+	}
+	return l.Width, nil
+}
+
+// lineInk returns the pixels drawing ln with its baseline's left end at
+// dot touches.
+func (r *Renderer) lineInk(ln textLine, dot image.Point) (image.Rectangle, error) {
+	sh, l, s, err := r.lineShaped(ln)
+	if err != nil {
+		return image.Rectangle{}, err
+	}
+	if l != nil {
+		return sh.Ink(*l, dot), nil
+	}
+	d := fixed.P(dot.X, dot.Y)
+	prev := rune(-1)
+	var ink image.Rectangle
+	for _, c := range s {
+		if prev >= 0 {
+			d.X += ln.Face.Kern(prev, c)
+		}
+		dr, _, _, adv, ok := ln.Face.Glyph(d, c)
+		prev = c
+		d.X += adv
+		if ok {
+			ink = ink.Union(dr)
+		}
+	}
+	return ink, nil
+}
+
+// drawLine draws ln in c with its baseline's left end at dot.
+func (r *Renderer) drawLine(dst *fbemu.Surface, ln textLine, dot image.Point, c color.RGBA) error {
+	sh, l, s, err := r.lineShaped(ln)
+	if err != nil {
+		return err
+	}
+	if l != nil {
+		sh.Draw(dst, *l, dot, c)
+		return nil
+	}
+	dst.DrawText(dot, ln.Face, s, c)
+	return nil
 }

@@ -1,6 +1,8 @@
 package splash
 
 import (
+	"image"
+	"image/color"
 	"os"
 	"strings"
 	"testing"
@@ -160,5 +162,49 @@ func TestThemeFontList(t *testing.T) {
 		if n := sh.Fonts().Len(); n != 2 {
 			t.Errorf("the chain has %d theme fonts, want font and fonts' one", n)
 		}
+	}
+}
+
+// TestDrawLine: the helpers for other elements' text draw Latin text as
+// DrawText does and shaped text where lineInk says.
+func TestDrawLine(t *testing.T) {
+	r := NewRenderer(defaultTheme(t), 1)
+	face, err := r.face("", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := fbemu.NewSurface(320, 60, fbemu.XRGB8888)
+	b := fbemu.NewSurface(320, 60, fbemu.XRGB8888)
+	white := color.RGBA{0xff, 0xff, 0xff, 0xff}
+	if err := r.drawLine(a, textLine{Px: 20, Face: face, Text: "Password:"}, image.Pt(10, 40), white); err != nil {
+		t.Fatal(err)
+	}
+	b.DrawText(image.Pt(10, 40), face, "Password:", white)
+	if n := surfacesDiffer(a, b); n != 0 {
+		t.Errorf("Latin drawLine differs from DrawText in %d pixels", n)
+	}
+	c := fbemu.NewSurface(320, 60, fbemu.XRGB8888)
+	ln := textLine{Px: 20, Face: face, Text: "密码 كلمة"}
+	if err := r.drawLine(c, ln, image.Pt(10, 40), white); err != nil {
+		t.Fatal(err)
+	}
+	ink, err := r.lineInk(ln, image.Pt(10, 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	adv, _ := r.lineAdvance(ln)
+	lit := 0
+	for y := 0; y < 60; y++ {
+		for x := 0; x < 320; x++ {
+			if c.RGBAAt(x, y).G != 0 {
+				lit++
+				if !image.Pt(x, y).In(ink) {
+					t.Fatalf("pixel %d,%d lit outside the ink %v", x, y, ink)
+				}
+			}
+		}
+	}
+	if lit < 50 || adv.Ceil() < ink.Dx()-2 {
+		t.Errorf("shaped line lit %d pixels, advance %d for ink %v", lit, adv.Ceil(), ink)
 	}
 }

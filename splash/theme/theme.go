@@ -133,6 +133,17 @@ func Default() (*Theme, error) {
 	return t, err
 }
 
+// DefaultSource returns the embedded default theme's file, a starting
+// point for a theme of one's own (its images are the embedded ones and
+// are not returned).
+func DefaultSource() []byte {
+	data, err := defaultAssets.ReadFile("assets/default.toml")
+	if err != nil {
+		panic("theme: the embedded default theme is missing: " + err.Error())
+	}
+	return data
+}
+
 // Load reads and checks the theme file at path. Paths inside it are
 // relative to the file's directory. Every file the theme names is read
 // only if it is a regular file under its cap (MaxFileBytes,

@@ -8,4 +8,10 @@
 // CPU inside begin_access/end_access brackets, and shows it on a plane. The
 // first frame goes up before anything it does not need (fonts, control
 // sockets, animation) is loaded.
+//
+// The daemon also asks the questions boot scripts put to the splash (a
+// passphrase for an encrypted disk): one at a time, in the order they
+// came, drawn by the renderer as a prompt with one bullet per character,
+// and answered from a keyboard (package splash/input) read only while a
+// question is open, as plymouthd's ply-keyboard does.
 package splash

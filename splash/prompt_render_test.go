@@ -85,3 +85,33 @@ func TestPromptBulletCap(t *testing.T) {
 		t.Errorf("the cursor after the last bullet %v leaves the entry %v", last, pl.entry)
 	}
 }
+
+// One key typed at the prompt (a bullet more, then one less), against a
+// full Paint of the same State: "x-paint" is the key's share of a frame.
+func BenchmarkPromptKey(b *testing.B) {
+	forBenchSizes(b, func(b *testing.B, w, h int) {
+		th, err := theme.Default()
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := NewRenderer(th, 1)
+		s := fbemu.NewSurface(w, h, fbemu.XRGB8888)
+		p := Prompt{Active: true, Password: true, Text: "Passphrase for cryptroot:", Bullets: 5}
+		a, c := State{Progress: 0.4, Prompt: p}, State{Progress: 0.4, Prompt: p}
+		c.Prompt.Bullets = 6
+		if err := r.Paint(s, a); err != nil {
+			b.Fatal(err)
+		}
+		i := 0
+		versus(b, "x-paint", func() {
+			if i%2 == 0 {
+				r.Update(s, a, c)
+			} else {
+				r.Update(s, c, a)
+			}
+			i++
+		}, func() {
+			r.Paint(s, a)
+		})
+	})
+}

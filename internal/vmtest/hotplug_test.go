@@ -169,6 +169,9 @@ func newFrameCache(dir string) *frameCache {
 // frame is the splash showing st at size, as `bootsplash render` draws it.
 func (c *frameCache) frame(size image.Point, st splash.State) (image.Image, error) {
 	key := fmt.Sprintf("%dx%d-%g-%q", size.X, size.Y, st.Progress, st.Message)
+	if p := st.Prompt; p.Active {
+		key += fmt.Sprintf("-prompt-%d-%t-%t-%x", p.Bullets, p.Retry, p.CapsLock, p.Text)
+	}
 	if img, ok := c.frames[key]; ok {
 		return img, nil
 	}

@@ -1,0 +1,207 @@
+package vmtest
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bootsplash/bootsplash/internal/testutil"
+	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
+	"github.com/bootsplash/bootsplash/splash"
+)
+
+// qcodes are QEMU's names of the keys that type a passphrase of lower
+// case letters, digits and '-' on a US keyboard.
+func qcodes(s string) ([]string, error) {
+	var out []string
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			out = append(out, string(c))
+		case c == '-':
+			out = append(out, "minus")
+		case c == '\n':
+			out = append(out, "ret")
+		default:
+			return nil, fmt.Errorf("no key for %q", c)
+		}
+	}
+	return out, nil
+}
+
+// typeKeys presses the keys for s one at a time with QMP send-key, as a
+// person at the guest's PS/2 keyboard (i8042) would.
+func typeKeys(m *Machine, s string) error {
+	keys, err := qcodes(s)
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		if i > 0 {
+			time.Sleep(60 * time.Millisecond) // a typist's pace, not a burst
+		}
+		args := map[string]any{"keys": []map[string]string{{"type": "qcode", "data": k}}, "hold-time": 30}
+		if _, err := m.QMP().Execute("send-key", args); err != nil {
+			return fmt.Errorf("send-key %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// TestVMAskPassword boots cirrus on 6.12 with `bootsplash run` on the VT
+// and Debian's plymouth client in the guest, and types at QEMU's own
+// keyboard (QMP send-key through the i8042):
+//
+//   - `plymouth ask-for-password --prompt P` prints the typed passphrase,
+//     and the screen while typing is exactly `render --prompt P
+//     --bullets N`;
+//   - `--command CMD --number-of-tries 3` with a wrong passphrase, then
+//     the right one: the prompt comes back with the retry line, CMD is
+//     run with each, and the client succeeds;
+//   - the splash's log holds neither passphrase.
+func TestVMAskPassword(t *testing.T) {
+	vmEnabled(t)
+	host := testutil.NeedCommand(t, "plymouth")
+	ctx := context.Background()
+	root, dir, guestInit := guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, root, dir, map[string]string{
+		"bootsplash": "./cmd/bootsplash",
+		"passcheck":  "./internal/vmtest/internal/passcheck",
+	})
+	if _, err := exec.LookPath(host); err != nil {
+		t.Fatal(err)
+	}
+	plymouth, err := ProgramFiles(host, plymouthBin)
+	if err != nil {
+		t.Fatalf("the plymouth client cannot go into the guest: %v", err)
+	}
+	k := fetchKernel(t, ctx, root, Kernel612)
+	out := freshOut(t, root, "askpass")
+	const bs, pc = "/bin/bootsplash", "/bin/passcheck"
+	const (
+		first  = "correct-horse-42"
+		wrong  = "tr0ub4dor"
+		right  = "battery-staple-7"
+		prompt = "Please unlock disk cryptroot:"
+		again  = "Passphrase for sda3:"
+	)
+	long := proto.Duration(90 * time.Second)
+	frames := newFrameCache(out)
+	pw := func(text string, bullets int, retry bool) splash.State {
+		return splash.State{Prompt: splash.Prompt{Active: true, Password: true, Text: text, Bullets: bullets, Retry: retry}}
+	}
+	screen := func(name string, st splash.State) HostFunc {
+		return func(ctx context.Context, m *Machine) error { return frames.await(m, name, -1, st, false, 60*time.Second) }
+	}
+	typing := func(name, keys string, st splash.State) HostFunc {
+		return func(ctx context.Context, m *Machine) error {
+			if err := typeKeys(m, keys); err != nil {
+				return err
+			}
+			if st.Prompt.Active || st == (splash.State{}) {
+				return frames.await(m, name, -1, st, false, 60*time.Second)
+			}
+			return nil
+		}
+	}
+	// Key to photon: each key of the first half is sent alone, and the
+	// screen polled without a pause until its bullet shows.
+	var perKey []time.Duration
+	keyByKey := func(ctx context.Context, m *Machine) error {
+		for i, c := range first[:7] {
+			want, err := frames.frame(image.Pt(1024, 768), pw(prompt, i+1, false))
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			if err := typeKeys(m, string(c)); err != nil {
+				return err
+			}
+			for {
+				shot, err := m.Screendump(fmt.Sprintf("key%d", i), -1)
+				if err != nil {
+					return err
+				}
+				if shot.Bounds().Size() != want.Bounds().Size() {
+					return fmt.Errorf("screen %v, frames rendered for 1024x768", shot.Bounds().Size())
+				}
+				if n, _ := comparePixels(shot, want); n == 0 {
+					break
+				}
+				if time.Since(start) > 30*time.Second {
+					return fmt.Errorf("bullet %d did not show in 30 s", i+1)
+				}
+			}
+			perKey = append(perKey, time.Since(start))
+		}
+		return nil
+	}
+	files := append([]File{{Path: bs, HostPath: filepath.Join(dir, "bootsplash")}, {Path: pc, HostPath: filepath.Join(dir, "passcheck")}}, plymouth...)
+	cfg := Config{
+		Kernel: k, Device: Cirrus, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 8 * time.Minute,
+		Files: files,
+		Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0", "/dev/tty0"}, Steps: []proto.Step{
+			{Name: "run", Cmd: []string{bs, "run", "-v", "--keyboard", "tty"}, Background: true, WaitFor: "first frame", Timeout: proto.Duration(5 * time.Minute)},
+			{Name: "ask", Cmd: []string{plymouthBin, "ask-for-password", "--prompt", prompt}, Background: true, Timeout: long},
+			{Name: "prompt", Host: true, Timeout: long},
+			{Name: "type half", Host: true, Timeout: long},
+			{Name: "type rest", Host: true, Timeout: long},
+			{Name: "wait ask", Wait: "ask", Timeout: long},
+			{Name: "ask command", Cmd: []string{plymouthBin, "ask-for-password", "--prompt", again, "--number-of-tries=3",
+				"--command=" + pc + " " + right + " /run/passcheck.log"}, Background: true, Timeout: long},
+			{Name: "prompt again", Host: true, Timeout: long},
+			{Name: "type wrong", Host: true, Timeout: long},
+			{Name: "type right", Host: true, Timeout: long},
+			{Name: "wait ask command", Wait: "ask command", Timeout: long},
+			{Name: "passcheck log", Cmd: []string{pc, "--show", "/run/passcheck.log"}, Timeout: long},
+			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+			{Name: "wait run", Wait: "run", Timeout: long},
+		}},
+		Host: map[string]HostFunc{
+			"prompt":       screen("prompt", pw(prompt, 0, false)),
+			"type half":    keyByKey,
+			"type rest":    typing("rest", first[7:]+"\n", splash.State{}),
+			"prompt again": screen("again", pw(again, 0, false)),
+			"type wrong":   typing("wrong", wrong+"\n", pw(again, 0, true)),
+			"type right":   typing("right", right+"\n", splash.State{}),
+		},
+	}
+	rep, err := Boot(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cfg.Plan.Steps {
+		r := rep.Step(s.Name)
+		if !r.OK() {
+			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
+		}
+	}
+	if got := string(rep.Step("ask").Output); got != first {
+		t.Errorf("plymouth ask-for-password printed %q, want the typed %q", got, first)
+	}
+	// --command tried the cached passphrase first, then the two typed.
+	if got, want := string(rep.Step("passcheck log").Output), first+"\n"+wrong+"\n"+right+"\n"; got != want {
+		t.Errorf("the command was given %q, want %q", got, want)
+	}
+	run := string(rep.Step("run").Output)
+	for _, secret := range []string{first, wrong, right} {
+		if strings.Contains(run, secret) {
+			t.Errorf("bootsplash run's log holds a passphrase:\n%s", run)
+		}
+	}
+	if len(perKey) > 0 {
+		sorted := slices.Clone(perKey)
+		slices.Sort(sorted)
+		t.Logf("key to photon (send-key to the bullet in a screendump, %d keys): min %v, median %v, max %v",
+			len(sorted), sorted[0].Round(time.Millisecond), sorted[len(sorted)/2].Round(time.Millisecond), sorted[len(sorted)-1].Round(time.Millisecond))
+	}
+	for name, d := range frames.waited {
+		t.Logf("%s: the screen matched after %v", name, d.Round(time.Millisecond))
+	}
+}

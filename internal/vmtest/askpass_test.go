@@ -97,7 +97,9 @@ func TestVMAskPassword(t *testing.T) {
 		return splash.State{Prompt: splash.Prompt{Active: true, Password: true, Text: text, Bullets: bullets, Retry: retry}}
 	}
 	screen := func(name string, st splash.State) HostFunc {
-		return func(ctx context.Context, m *Machine) error { return frames.await(m, name, -1, st, false, 60*time.Second) }
+		return func(ctx context.Context, m *Machine) error {
+			return frames.await(m, name, -1, st, false, 60*time.Second)
+		}
 	}
 	typing := func(name, keys string, st splash.State) HostFunc {
 		return func(ctx context.Context, m *Machine) error {

@@ -75,9 +75,12 @@ type barLayout struct {
 type textLayout struct {
 	font  string
 	fonts []string // fallback fonts of the theme
-	px    float64
-	color color.RGBA
-	place *theme.Place
+	// maxLines is how many lines a line too long for the screen wraps
+	// onto; 1 shortens it in its middle instead.
+	maxLines int
+	px       float64
+	color    color.RGBA
+	place    *theme.Place
 	// below is the rectangle the line is placed under, or nil.
 	below func() (image.Rectangle, error)
 }
@@ -222,12 +225,13 @@ func (r *Renderer) newLayout(w, h int, f fbemu.Format) (*layout, error) {
 			fonts = *tf.Fonts
 		}
 		return &textLayout{
-			font:  str(tf.Font, ""),
-			fonts: fonts,
-			px:    f64(tf.Size, defaultTextSize) * pointsToPixels * sc,
-			color: colorOr(tf.Color, defaultTextColor),
-			place: &tf.Place,
-			below: below,
+			font:     str(tf.Font, ""),
+			fonts:    fonts,
+			maxLines: max(1, int(f64intp(tf.MaxLines, 1))),
+			px:       f64(tf.Size, defaultTextSize) * pointsToPixels * sc,
+			color:    colorOr(tf.Color, defaultTextColor),
+			place:    &tf.Place,
+			below:    below,
 		}
 	}
 	fixed := func(name *string) func() (image.Rectangle, error) {

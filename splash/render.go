@@ -482,13 +482,11 @@ func (r *Renderer) lineBox(l *layout, tl *textLayout, text string) (image.Rectan
 		return image.Rectangle{}, err
 	}
 	m := face.Metrics()
-	adv := font.MeasureString(face, text)
-	if _, line, err := r.shaped(tl, face, text); err != nil {
+	adv, err := r.advance(l, tl, face, text)
+	if err != nil {
 		return image.Rectangle{}, err
-	} else if line != nil {
-		adv = line.Width
 	}
-	sz := image.Pt(adv.Ceil(), (m.Ascent + m.Descent).Ceil())
+	sz := image.Pt(adv.Ceil(), (m.Ascent+m.Descent).Ceil()*tl.maxLines)
 	var under *image.Rectangle
 	if tl.below != nil {
 		u, err := tl.below()
@@ -525,11 +523,15 @@ func (r *Renderer) textInk(l *layout, tl *textLayout, text string) (image.Rectan
 	if err != nil {
 		return image.Rectangle{}, fmt.Errorf("text %q: %w", text, err)
 	}
-	if sh, line, err := r.shaped(tl, face, text); err != nil || line != nil {
+	if sh, lines, err := r.lines(l, tl, face, text); err != nil || lines != nil {
 		if err != nil {
 			return image.Rectangle{}, fmt.Errorf("text %q: %w", text, err)
 		}
-		return sh.Ink(*line, at), nil
+		var ink image.Rectangle
+		for i, ln := range lines {
+			ink = ink.Union(sh.Ink(ln, r.lineDot(tl, face, at, i, lines)))
+		}
+		return ink, nil
 	}
 	d := fixed.P(at.X, at.Y)
 	prev := rune(-1)
@@ -559,7 +561,7 @@ func (r *Renderer) fit(l *layout, tl *textLayout, text string) (string, error) {
 	if err != nil {
 		return text, err
 	}
-	if box.Min.X >= 0 && box.Max.X <= l.w {
+	if tl.maxLines > 1 || box.Min.X >= 0 && box.Max.X <= l.w {
 		return text, nil
 	}
 	margin := max(8, l.w*3/100)
@@ -608,11 +610,13 @@ func (r *Renderer) drawText(s *fbemu.Surface, l *layout, tl *textLayout, text st
 	if err != nil {
 		return fmt.Errorf("text %q: %w", text, err)
 	}
-	if sh, line, err := r.shaped(tl, face, text); err != nil || line != nil {
+	if sh, lines, err := r.lines(l, tl, face, text); err != nil || lines != nil {
 		if err != nil {
 			return fmt.Errorf("text %q: %w", text, err)
 		}
-		sh.Draw(s, *line, at, tl.color)
+		for i, ln := range lines {
+			sh.Draw(s, ln, r.lineDot(tl, face, at, i, lines), tl.color)
+		}
 		return nil
 	}
 	s.DrawText(at, face, text, tl.color)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 	"strings"
 
 	"golang.org/x/image/font"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/splash/theme"
 	"github.com/bootsplash/bootsplash/text"
 )
 
@@ -103,6 +105,64 @@ func (r *Renderer) shaper(name string, fallback []string, px float64) (*text.Sha
 	}
 	r.shapers[k] = sh
 	return sh, nil
+}
+
+// wrapWidth is the width a wrapping line may take on the screen: all of
+// it but the margins fit keeps.
+func wrapWidth(l *layout) int {
+	return max(1, l.w-2*max(8, l.w*3/100))
+}
+
+// lines returns the shaper and the lines text is drawn on when it takes
+// the shaper: shaped text, and Latin text too long for one line of a
+// line that wraps. Both are nil when face draws text on the fast path.
+func (r *Renderer) lines(l *layout, tl *textLayout, face font.Face, s string) (*text.Shaper, []text.Line, error) {
+	if tl.maxLines > 1 {
+		if simpleText(face, s) && font.MeasureString(face, s).Ceil() <= wrapWidth(l) {
+			return nil, nil, nil
+		}
+		sh, err := r.shaper(tl.font, tl.fonts, tl.px)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sh, sh.Layout(s, text.Options{MaxWidth: wrapWidth(l), MaxLines: tl.maxLines}), nil
+	}
+	sh, line, err := r.shaped(tl, face, s)
+	if err != nil || line == nil {
+		return nil, nil, err
+	}
+	return sh, []text.Line{*line}, nil
+}
+
+// advance returns the width of text's box: its advance on the fast
+// path, else the widest of its shaped lines.
+func (r *Renderer) advance(l *layout, tl *textLayout, face font.Face, s string) (fixed.Int26_6, error) {
+	_, lines, err := r.lines(l, tl, face, s)
+	if err != nil {
+		return 0, err
+	}
+	if lines == nil {
+		return font.MeasureString(face, s), nil
+	}
+	var w fixed.Int26_6
+	for _, ln := range lines {
+		w = max(w, ln.Width)
+	}
+	return w, nil
+}
+
+// lineDot returns where line i of lines starts, the first starting at
+// at (the box's left end, on its first baseline): each line aligned in
+// the box as the anchor says (left, right, or centred).
+func (r *Renderer) lineDot(tl *textLayout, face font.Face, at image.Point, i int, lines []text.Line) image.Point {
+	m := face.Metrics()
+	var w fixed.Int26_6
+	for _, ln := range lines {
+		w = max(w, ln.Width)
+	}
+	ax, _ := theme.AnchorPoint(str(tl.place.Anchor, "center"))
+	x := at.X + int(math.Round(ax*float64((w-lines[i].Width).Ceil())))
+	return image.Pt(x, at.Y+i*(m.Ascent+m.Descent).Ceil())
 }
 
 // shaperKey names a shaper: a text line's fonts at a pixel size.

@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -206,5 +207,78 @@ func TestDrawLine(t *testing.T) {
 	}
 	if lit < 50 || adv.Ceil() < ink.Dx()-2 {
 		t.Errorf("shaped line lit %d pixels, advance %d for ink %v", lit, adv.Ceil(), ink)
+	}
+}
+
+// TestMessageWraps: with max_lines, a message too long for the screen
+// wraps onto up to that many lines inside the margins, in Latin and in
+// Chinese (no spaces), the status under it stays where it is, and
+// Update repaints exactly what Paint draws.
+func TestMessageWraps(t *testing.T) {
+	path := testutil.WriteTheme(t, "[message]\nmax_lines = 3\nsize = 12\n[status]\nbelow = \"message\"\nsize = 10\n", nil)
+	th, err := theme.Load(path, theme.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const w, h = 480, 272
+	long := strings.Repeat("A start job is running for the root file system. ", 6)
+	cjk := strings.Repeat("正在检查磁盘上的文件系统这可能需要一些时间", 4)
+	rows := func(s *fbemu.Surface, bare *fbemu.Surface) (lo, hi, left, right int) {
+		lo, hi, left, right = h, -1, w, -1
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				if s.RGBAAt(x, y) != bare.RGBAAt(x, y) {
+					lo, hi, left, right = min(lo, y), max(hi, y), min(left, x), max(right, x)
+				}
+			}
+		}
+		return
+	}
+	bare := paintOn(t, th, w, h, State{})
+	status := paintOn(t, th, w, h, State{Status: "ok"})
+	slo, _, _, _ := rows(status, bare)
+	for _, msg := range []string{long, cjk} {
+		s := paintOn(t, th, w, h, State{Message: msg})
+		lo, hi, left, right := rows(s, bare)
+		margin := max(8, w*3/100)
+		if hi-lo < 30 {
+			t.Errorf("%.20q...: ink rows %d..%d, want several lines", msg, lo, hi)
+		}
+		if left < margin-1 || right > w-margin {
+			t.Errorf("%.20q...: ink columns %d..%d, outside the margins of %d", msg, left, right, margin)
+		}
+		if hi >= slo {
+			t.Errorf("%.20q...: the message reaches row %d, into the status at %d", msg, hi, slo)
+		}
+		both := paintOn(t, th, w, h, State{Message: msg, Status: "ok"})
+		if surfacesDiffer(both, s) == 0 {
+			t.Errorf("the status is not drawn with a long message")
+		}
+	}
+	// The status does not move with the message's length.
+	a := paintOn(t, th, w, h, State{Message: "short", Status: "ok"})
+	b := paintOn(t, th, w, h, State{Message: long, Status: "ok"})
+	as, bs := paintOn(t, th, w, h, State{Message: "short"}), paintOn(t, th, w, h, State{Message: long})
+	alo, _, _, _ := rows(a, as)
+	blo, _, _, _ := rows(b, bs)
+	if alo != blo || alo != slo {
+		t.Errorf("the status starts at row %d under a short message, %d under a long one, %d alone", alo, blo, slo)
+	}
+	r := NewRenderer(th, 1)
+	s := fbemu.NewSurface(w, h, fbemu.XRGB8888)
+	states := []State{{Message: "short"}, {Message: long}, {Message: cjk, Status: "x"}, {Message: "short"}}
+	if err := r.Paint(s, states[0]); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(states); i++ {
+		if err := r.Update(s, states[i-1], states[i]); err != nil {
+			t.Fatal(err)
+		}
+		if n := surfacesDiffer(s, paintOn(t, th, w, h, states[i])); n != 0 {
+			t.Errorf("update %d: %d pixels differ from Paint", i, n)
+		}
+	}
+	if testing.Verbose() {
+		RenderFrame(filepath.Join(os.TempDir(), "bootsplash-wrap.png"), FrameOptions{Width: w, Height: h, Theme: th, State: State{Message: cjk + long, Status: "ok"}})
 	}
 }

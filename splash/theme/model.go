@@ -90,6 +90,10 @@ type Text struct {
 	Fonts *[]string `toml:"fonts"`
 	Size  *float64  `toml:"size"`
 	Color *string   `toml:"color"`
+	// MaxLines lets a long line wrap onto up to this many lines (the
+	// last one ending in an ellipsis); 1 keeps one line shortened in
+	// its middle.
+	MaxLines *int `toml:"max_lines"`
 }
 
 // Spinner is the [spinner] table: a sequence of image frames, or the

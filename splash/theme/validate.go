@@ -153,6 +153,7 @@ func (v *validator) sections(prefix string, s *Sections) {
 		v.place(p, &tx.f.Place, tx.below...)
 		v.num(p+"size", tx.f.Size, 1, 500)
 		v.color(p+"color", tx.f.Color)
+		v.integer(p+"max_lines", tx.f.MaxLines, 1, 20)
 		if tx.f.Font != nil {
 			if *tx.f.Font == "" {
 				v.fail(p+"font", errors.New("empty path"))

@@ -53,6 +53,7 @@ type fbdevDisplay struct {
 	ks        *kmsDisplay
 	moved     bool
 	lastFrame time.Time // the last frame presented on the framebuffer
+	movedAt   time.Time // when the card took over
 	gapLogged bool
 
 	listening bool
@@ -79,6 +80,7 @@ func openFbdev(ctx context.Context, path string, opt Options, log *slog.Logger) 
 		return nil, fmt.Errorf("display: %s: %w", path, err)
 	}
 	step("open and map " + path)
+	logFirmwareLogo(log, image.Pt(d.geo.XRes, d.geo.YRes))
 	// The card the display moves to: none yet.
 	kopt := opt
 	kopt.Device = ""
@@ -259,8 +261,9 @@ func (d *fbdevDisplay) Each(op string, f func(*Head) error) error {
 		err := d.ks.Each(op, f)
 		if err == nil && !d.gapLogged && len(d.ks.heads) > 0 && !d.lastFrame.IsZero() {
 			d.gapLogged = true
-			d.log.Info(fmt.Sprintf("handover: first frame on %s %.1fms after the last frame on %s",
-				d.ks.dev.Path(), float64(time.Since(d.lastFrame).Microseconds())/1000, d.path))
+			ms := func(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
+			d.log.Info(fmt.Sprintf("handover: first frame on %s %.1fms after the last frame on %s (%.1fms after its event came)",
+				d.ks.dev.Path(), ms(d.lastFrame), d.path, ms(d.movedAt)))
 		}
 		return err
 	}
@@ -322,25 +325,26 @@ func (d *fbdevDisplay) Listen(send func(Event) bool) {
 // display to the card once the card lit an output.
 func (d *fbdevDisplay) follow(apply func() error) error {
 	var err error
+	start := time.Now()
 	if apply != nil {
 		err = apply()
 	}
 	if !d.moved && len(d.ks.heads) > 0 {
-		d.moveToCard()
+		d.moveToCard(start)
 	}
 	return err
 }
 
 // moveToCard releases the framebuffer: the card's heads are the display
 // from now on (the kernel already removed a firmware framebuffer when the
-// card's driver bound).
-func (d *fbdevDisplay) moveToCard() {
+// card's driver bound). The card's event came at start.
+func (d *fbdevDisplay) moveToCard(start time.Time) {
 	d.log.Info("handover: "+d.ks.dev.Path()+" ("+d.ks.dev.Driver().Name+") takes the display over from "+d.path+" ("+d.geo.ID+")",
 		"since_last_frame_ms", fmt.Sprintf("%.1f", float64(time.Since(d.lastFrame).Microseconds())/1000))
 	if err := d.releaseFb(); err != nil {
 		d.log.Debug("release the framebuffer", "err", err)
 	}
-	d.moved = true
+	d.moved, d.movedAt = true, start
 }
 
 // releaseFb unmaps the framebuffer and closes its device.
@@ -427,4 +431,26 @@ func (d *fbdevDisplay) close(retain bool) error {
 		err = errors.Join(err, d.ks.release(retain))
 	}
 	return err
+}
+
+// logFirmwareLogo says what the firmware's logo (ACPI BGRT) is and where
+// it goes on a screen of size, that of the firmware's framebuffer.
+func logFirmwareLogo(log *slog.Logger, size image.Point) {
+	l, err := ReadFirmwareLogo("")
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		log.Debug("firmware logo: none (no ACPI BGRT)")
+		return
+	case err != nil:
+		log.Warn(fmt.Sprintf("%v: no firmware logo", err))
+		return
+	}
+	r, err := l.Place(size, size)
+	b := l.Image.Bounds().Size()
+	if err != nil {
+		log.Warn(fmt.Sprintf("firmware logo: %dx%d at %v: %v", b.X, b.Y, l.Offset, err))
+		return
+	}
+	log.Info(fmt.Sprintf("firmware logo: ACPI BGRT %dx%d at %v on the firmware's %dx%d", b.X, b.Y, r.Min, size.X, size.Y),
+		"displayed", l.Displayed, "orientation", l.Orientation)
 }

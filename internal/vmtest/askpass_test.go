@@ -64,7 +64,9 @@ func typeKeys(m *Machine, s string) error {
 //   - `--command CMD --number-of-tries 3` with a wrong passphrase, then
 //     the right one: the prompt comes back with the retry line, CMD is
 //     run with each, and the client succeeds;
-//   - the splash's log holds neither passphrase.
+//   - while the splash is hidden a question gets no answer (the client
+//     gives up at once, as with plymouthd and no splash);
+//   - the splash's log holds no passphrase.
 func TestVMAskPassword(t *testing.T) {
 	vmEnabled(t)
 	host := testutil.NeedCommand(t, "plymouth")
@@ -162,6 +164,14 @@ func TestVMAskPassword(t *testing.T) {
 			{Name: "type right", Host: true, Timeout: long},
 			{Name: "wait ask command", Wait: "ask command", Timeout: long},
 			{Name: "passcheck log", Cmd: []string{pc, "--show", "/run/passcheck.log"}, Timeout: long},
+			// Hidden, the splash answers no answer, as plymouthd without a
+			// splash: the client without --command gives up at once
+			// rather than wait for keys nobody sees a prompt for. (With
+			// --command it would try the cached passphrases first, which
+			// are answered hidden or not, as plymouthd does.)
+			{Name: "hide", Cmd: []string{plymouthBin, "hide-splash"}, Timeout: long},
+			{Name: "ask hidden", Cmd: []string{plymouthBin, "ask-for-password", "--prompt", prompt}, Timeout: long},
+			{Name: "show", Cmd: []string{plymouthBin, "show-splash"}, Timeout: long},
 			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
 			{Name: "wait run", Wait: "run", Timeout: long},
 		}},
@@ -178,7 +188,13 @@ func TestVMAskPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if r := rep.Step("ask hidden"); !r.Exited || r.Code != 1 || len(r.Output) != 0 {
+		t.Errorf("ask-for-password while hidden: exit %d %s, output %q; want 1 and nothing (no answer)", r.Code, r.Note, r.Output)
+	}
 	for _, s := range cfg.Plan.Steps {
+		if s.Name == "ask hidden" {
+			continue
+		}
 		r := rep.Step(s.Name)
 		if !r.OK() {
 			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))

@@ -88,6 +88,9 @@ type DaemonConfig struct {
 	// puts out outputs); after each the State is drawn again.
 	// nil: none come.
 	Reload <-chan func() error
+	// KernelLog carries the kernel's log lines for the details view;
+	// nil: none come.
+	KernelLog <-chan string
 	// Input is the keyboard questions are answered from; nil answers
 	// every question control.ErrNoAnswer (the asker asks on its own).
 	Input input.Source
@@ -114,6 +117,9 @@ type Daemon struct {
 	paused   bool    // progress is held (PauseProgress)
 	held     float64 // the progress sent while paused
 	heldSeen bool
+
+	details     []string // the details view's lines, oldest first
+	showDetails bool
 }
 
 // commandQueue bounds the commands waiting for the daemon; front ends
@@ -245,6 +251,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.drain()
 		case w := <-d.q.gone:
 			d.hungUp(w)
+		case line := <-d.cfg.KernelLog:
+			d.addDetail(line)
+			d.drain()
 		case <-ctx.Done():
 			d.mode = Quitting
 		}
@@ -353,12 +362,16 @@ func (d *Daemon) apply(c control.Command) error {
 		d.setState(func(s *State) { s.Progress = v })
 	case control.Message:
 		d.setState(func(s *State) { s.Message = c.Text })
+		d.addDetail(c.Text)
 	case control.HideMessage:
 		if c.Text == "" || c.Text == d.state.Message {
 			d.setState(func(s *State) { s.Message = "" })
 		}
 	case control.Status:
 		d.setState(func(s *State) { s.Status = c.Text })
+		d.addDetail(c.Text)
+	case control.Details:
+		d.toggleDetails()
 	case control.Show:
 		switch d.mode {
 		case Hidden:

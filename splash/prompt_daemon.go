@@ -2,6 +2,7 @@ package splash
 
 import (
 	"context"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/bootsplash/bootsplash/splash/control"
@@ -213,6 +214,10 @@ func (d *Daemon) key(ev input.Event) {
 		q.caps = ev.CapsLock
 		d.syncPrompt()
 	}
+	if ev.Kind == input.Escape {
+		d.toggleDetails()
+		return
+	}
 	if len(q.entries) > 0 {
 		switch ev.Kind {
 		case input.Text:
@@ -292,4 +297,28 @@ func (d *Daemon) syncPrompt() {
 	if p != d.state.Prompt {
 		d.setState(func(s *State) { s.Prompt = p })
 	}
+}
+
+// addDetail adds a line to the details view.
+func (d *Daemon) addDetail(line string) {
+	if line == "" {
+		return
+	}
+	d.details = append(d.details, line)
+	if len(d.details) > maxDetailLines {
+		d.details = append(d.details[:0:0], d.details[len(d.details)-maxDetailLines:]...)
+	}
+	if d.showDetails {
+		d.setState(func(s *State) { s.Details = &Details{Lines: slices.Clone(d.details)} })
+	}
+}
+
+// toggleDetails switches between the splash and the details view.
+func (d *Daemon) toggleDetails() {
+	d.showDetails = !d.showDetails
+	var v *Details
+	if d.showDetails {
+		v = &Details{Lines: slices.Clone(d.details)}
+	}
+	d.setState(func(s *State) { s.Details = v })
 }

@@ -100,6 +100,9 @@ func (r *Renderer) layoutFor(s *fbemu.Surface) (*layout, error) {
 // line whose font fails, a spinner over the theme's budget) is left out and
 // reported in the error; everything else is drawn.
 func (r *Renderer) Paint(s *fbemu.Surface, st State) error {
+	if st.Details != nil {
+		return r.paintDetails(s, st.Details)
+	}
 	l, err := r.layoutFor(s)
 	return errors.Join(err, r.paintRect(s, l, st, s.Bounds()))
 }
@@ -109,6 +112,12 @@ func (r *Renderer) Paint(s *fbemu.Surface, st State) error {
 // buffer, or a double-buffered frame that fbemu has brought up to date);
 // afterwards it shows exactly Paint(new).
 func (r *Renderer) Update(s *fbemu.Surface, old, new State) error {
+	if old.Details != nil || new.Details != nil {
+		if old.Details == new.Details {
+			return nil
+		}
+		return r.Paint(s, new) // the details view is drawn whole
+	}
 	if l := r.lay; l == nil || l.w != s.Width() || l.h != s.Height() || l.format != s.Format() {
 		// A new geometry: nothing of the old picture can be kept.
 		return r.Paint(s, new)

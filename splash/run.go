@@ -73,6 +73,9 @@ type Config struct {
 	Reload <-chan struct{}
 	// Initial is the State shown first.
 	Initial State
+	// KernelLog is the kernel's log device (/dev/kmsg) the details view
+	// reads from boot on; "" shows only the messages sent.
+	KernelLog string
 	// Input is the keyboard questions are answered from, opened only
 	// while one is asked; nil answers every question "no answer" (the
 	// asker asks on its own).
@@ -272,7 +275,20 @@ func Run(ctx context.Context, cfg Config) error {
 			reloadThemes(cfg, scr.SetTheme, changes, done)
 		}()
 	}
-	d := NewDaemon(DaemonConfig{Screen: scr, Frontends: fes, Initial: cfg.Initial, Shown: true, FrameInterval: interval, Reload: changes, Input: cfg.Input, Log: cfg.Log})
+	var kernelLog chan string
+	if cfg.KernelLog != "" {
+		kernelLog = make(chan string, 64)
+		kctx, stopKmsg := context.WithCancel(ctx)
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			if err := readKmsg(kctx, cfg.KernelLog, kernelLog); err != nil {
+				cfg.Log.Debug("details view: no kernel log", "path", cfg.KernelLog, "err", err)
+			}
+		}()
+		go func() { <-done; stopKmsg() }()
+	}
+	d := NewDaemon(DaemonConfig{Screen: scr, Frontends: fes, Initial: cfg.Initial, Shown: true, FrameInterval: interval, Reload: changes, KernelLog: kernelLog, Input: cfg.Input, Log: cfg.Log})
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -17,4 +17,6 @@ type State struct {
 	Frame int
 	// Prompt is the question being asked, if any.
 	Prompt Prompt
+	// Details, when not nil, is shown instead of the splash.
+	Details *Details
 }

@@ -36,6 +36,8 @@ Requests:
                         end the watch for exactly KEYS
   pause-progress | unpause-progress
                         hold the progress bar, or let it move again
+  details               switch between the splash and the details view
+                        (the kernel's log and the messages; Escape too)
 
 A question waits for its answer without a time limit unless --timeout is
 given; it exits 1 if it is cancelled (Ctrl+C at the prompt) or the splash
@@ -185,6 +187,9 @@ func ctlCommand(verb string, args []string) (control.Command, error) {
 		return c, nil
 	case "pause-progress":
 		c.Kind = control.PauseProgress
+		return c, none()
+	case "details":
+		c.Kind = control.Details
 		return c, none()
 	case "unpause-progress":
 		c.Kind = control.UnpauseProgress

@@ -42,6 +42,7 @@ func TestCtlQuestions(t *testing.T) {
 		{[]string{"ignore-keystroke", "--keys", "yn"}, "", false},
 		{[]string{"pause-progress"}, "", false},
 		{[]string{"unpause-progress"}, "", false},
+		{[]string{"details"}, "", false},
 		{[]string{"ask-password", "--prompt", "cancel"}, "", true},
 		{[]string{"ask-password"}, "", true},
 	} {

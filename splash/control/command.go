@@ -65,6 +65,9 @@ const (
 	PauseProgress
 	// UnpauseProgress undoes PauseProgress.
 	UnpauseProgress
+	// Details switches between the splash and the details view (the
+	// kernel's log and the messages sent), as Escape does.
+	Details
 )
 
 var kindNames = [...]string{
@@ -88,6 +91,7 @@ var kindNames = [...]string{
 	CachedPasswords: "cached-passwords",
 	PauseProgress:   "pause-progress",
 	UnpauseProgress: "unpause-progress",
+	Details:         "details",
 }
 
 // Asks reports whether k is a question: its answer comes later, in the
@@ -262,7 +266,7 @@ func ParseRequest(line string) (Command, error) {
 		return nil
 	}
 	switch kind {
-	case Ping, HideMessage, Show, Hide, Deactivate, Reactivate, HasActiveVT, PauseProgress, UnpauseProgress:
+	case Ping, HideMessage, Show, Hide, Deactivate, Reactivate, HasActiveVT, PauseProgress, UnpauseProgress, Details:
 		return c, noArg()
 	case AskPassword, AskQuestion, WatchKeystroke, IgnoreKeystroke:
 		if !utf8.ValidString(arg) {
@@ -311,7 +315,7 @@ func ParseRequest(line string) (Command, error) {
 // refuses text that the line format cannot carry.
 func FormatRequest(c Command) (string, error) {
 	switch c.Kind {
-	case Ping, HideMessage, Show, Hide, Deactivate, Reactivate, HasActiveVT, PauseProgress, UnpauseProgress:
+	case Ping, HideMessage, Show, Hide, Deactivate, Reactivate, HasActiveVT, PauseProgress, UnpauseProgress, Details:
 		return c.Kind.String(), nil
 	case AskPassword, AskQuestion, WatchKeystroke, IgnoreKeystroke:
 		text := c.Text

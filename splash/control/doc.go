@@ -35,6 +35,7 @@
 //	watch-keystroke [KEYS]  the first key typed that is in KEYS (any key without)
 //	ignore-keystroke [KEYS] ends the watch for exactly KEYS
 //	pause-progress | unpause-progress
+//	details                 switch between the splash and the details view
 //
 // Each request gets one reply line: "ok" or "err REASON". A question
 // (ask-password, ask-question, watch-keystroke) is answered once someone

@@ -134,3 +134,66 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 		t.Logf("%s: on screen %v after the host step began", n, frames.waited[n].Round(time.Millisecond))
 	}
 }
+
+// TestVMVesafb boots the Debian 6.12 kernel through SeaBIOS (no BGRT) on
+// QEMU's standard VGA with vga=0x344 (VESA 1024x768, 32 bits), asking
+// vesafb to pan: `bootsplash run --buffers 2` draws on vesafb's fb0, pixel
+// for pixel what `bootsplash render` draws, before and after progress
+// updates. vesafb pans only through the VBE protected-mode interface,
+// which a kernel loaded directly by QEMU does not get (screen_info's
+// vesapm_seg is 0), so it keeps yres_virtual at one screen: the splash
+// must say it draws in one buffer and why. There is no firmware logo.
+func TestVMVesafb(t *testing.T) {
+	vmEnabled(t)
+	ctx := context.Background()
+	root, dir, guestInit := guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, root, dir, map[string]string{"bootsplash": "./cmd/bootsplash"})
+	k := fetchKernel(t, ctx, root, Kernel612)
+	out := freshOut(t, root, "vesafb")
+	const bs = "/bin/bootsplash"
+	long := proto.Duration(3 * time.Minute)
+	frames := newFrameCache(out)
+	screen := func(name string, st splash.State) HostFunc {
+		return func(ctx context.Context, m *Machine) error {
+			return frames.await(m, name, 0, st, false, 2*time.Minute)
+		}
+	}
+	cfg := Config{
+		Kernel: k, Device: Bochs, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 10 * time.Minute,
+		Modules:     []ModuleSpec{}, // no DRM driver: vesafb's fb0 is the display
+		LateModules: []ModuleSpec{},
+		Files:       []File{{Path: bs, HostPath: filepath.Join(dir, "bootsplash")}},
+		Append:      []string{"vga=0x344", "video=vesafb:ypan", "vt.global_cursor_default=0"},
+		Plan: proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: []proto.Step{
+			{Name: "run", Cmd: []string{bs, "run", "-v", "--buffers", "2"}, Background: true, WaitFor: "first frame", Timeout: long},
+			{Name: "on fb0", Host: true, Timeout: long},
+			{Name: "progress 50", Cmd: []string{bs, "ctl", "progress", "50"}, Timeout: long},
+			{Name: "fb0 at 50", Host: true, Timeout: long},
+			{Name: "progress 70", Cmd: []string{bs, "ctl", "progress", "70"}, Timeout: long},
+			{Name: "fb0 at 70", Host: true, Timeout: long},
+			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+			{Name: "wait run", Wait: "run", Timeout: long},
+		}},
+		Host: map[string]HostFunc{
+			"on fb0":    screen("fb0", splash.State{}),
+			"fb0 at 50": screen("fb0-50", splash.State{Progress: 0.5}),
+			"fb0 at 70": screen("fb0-70", splash.State{Progress: 0.7}),
+		},
+	}
+	rep, err := Boot(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cfg.Plan.Steps {
+		if r := rep.Step(s.Name); !r.OK() {
+			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
+		}
+	}
+	run := string(rep.Step("run").Output)
+	t.Logf("bootsplash run -v --buffers 2:\n%s", run)
+	for _, w := range []string{"output: fb0 (VESA VGA)", "fbdev: one buffer, drawn while on screen: the virtual height 768 holds one screen", "firmware logo: none (no ACPI BGRT)"} {
+		if !strings.Contains(run, w) {
+			t.Errorf("bootsplash run's log does not say %q", w)
+		}
+	}
+}

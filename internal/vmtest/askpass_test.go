@@ -28,6 +28,8 @@ func qcodes(s string) ([]string, error) {
 			out = append(out, "minus")
 		case c == '\n':
 			out = append(out, "ret")
+		case c == 0x1b:
+			out = append(out, "esc")
 		default:
 			return nil, fmt.Errorf("no key for %q", c)
 		}
@@ -64,6 +66,8 @@ func typeKeys(m *Machine, s string) error {
 //   - `--command CMD --number-of-tries 3` with a wrong passphrase, then
 //     the right one: the prompt comes back with the retry line, CMD is
 //     run with each, and the client succeeds;
+//   - Escape at the prompt shows the details view (the kernel's log), and
+//     Escape again the prompt as it was;
 //   - while the splash is hidden a question gets no answer (the client
 //     gives up at once, as with plymouthd and no splash);
 //   - the splash's log holds no passphrase.
@@ -146,6 +150,43 @@ func TestVMAskPassword(t *testing.T) {
 		}
 		return nil
 	}
+	// Escape shows the details view (the kernel's log: light text on the
+	// view's dark background, the splash gone), and Escape again brings
+	// the prompt back as it was.
+	escapeToDetails := func(ctx context.Context, m *Machine) error {
+		if err := typeKeys(m, "\x1b"); err != nil {
+			return err
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			shot, err := m.Screendump("details", -1)
+			if err != nil {
+				return err
+			}
+			bg, text := 0, 0
+			b := shot.Bounds()
+			for y := b.Min.Y; y < b.Max.Y; y += 2 {
+				for x := b.Min.X; x < b.Max.X; x += 2 {
+					switch c := shot.RGBAAt(x, y); {
+					case c.R == 0x0b && c.G == 0x0e && c.B == 0x13:
+						bg++
+					case c.R > 0x80:
+						text++
+					}
+				}
+			}
+			if bg > b.Dx()*b.Dy()/4/2 && text > 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("no details view after Escape (background %d, text %d samples)", bg, text)
+			}
+		}
+		if err := typeKeys(m, "\x1b"); err != nil {
+			return err
+		}
+		return frames.await(m, "back from details", -1, pw(prompt, 0, false), false, 60*time.Second)
+	}
 	files := append([]File{{Path: bs, HostPath: filepath.Join(dir, "bootsplash")}, {Path: pc, HostPath: filepath.Join(dir, "passcheck")}}, plymouth...)
 	cfg := Config{
 		Kernel: k, Device: Cirrus, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 8 * time.Minute,
@@ -154,6 +195,7 @@ func TestVMAskPassword(t *testing.T) {
 			{Name: "run", Cmd: []string{bs, "run", "-v", "--keyboard", "tty"}, Background: true, WaitFor: "first frame", Timeout: proto.Duration(5 * time.Minute)},
 			{Name: "ask", Cmd: []string{plymouthBin, "ask-for-password", "--prompt", prompt}, Background: true, Timeout: long},
 			{Name: "prompt", Host: true, Timeout: long},
+			{Name: "escape", Host: true, Timeout: long},
 			{Name: "type half", Host: true, Timeout: long},
 			{Name: "type rest", Host: true, Timeout: long},
 			{Name: "wait ask", Wait: "ask", Timeout: long},
@@ -177,6 +219,7 @@ func TestVMAskPassword(t *testing.T) {
 		}},
 		Host: map[string]HostFunc{
 			"prompt":       screen("prompt", pw(prompt, 0, false)),
+			"escape":       escapeToDetails,
 			"type half":    keyByKey,
 			"type rest":    typing("rest", first[7:]+"\n", splash.State{}),
 			"prompt again": screen("again", pw(again, 0, false)),

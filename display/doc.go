@@ -75,6 +75,17 @@
 // framebuffer is released; the log gives the time from the last frame on
 // the framebuffer to the first on the card.
 //
+// What the kernel does between the firmware and the card, that no program
+// can prevent: when the driver binds, the aperture helpers unregister the
+// firmware framebuffer, the driver registers its own fbdev emulation (fb0
+// again) and fbcon takes it over; the driver's probe may set a mode on a
+// buffer of its own before the card's node is there to open. The splash
+// keeps the VT in graphics mode so fbcon draws nothing, and its first frame
+// on the card follows the card's event (TestVMFirmwareFramebuffer logs the
+// times). Before the splash runs, fbcon may show a blinking cursor on the
+// firmware framebuffer: the kernel argument vt.global_cursor_default=0
+// hides it.
+//
 // A backend beside these (a window that shows the frames) implements
 // Display with heads made by NewHead.
 package display

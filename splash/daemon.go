@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -88,6 +89,10 @@ type DaemonConfig struct {
 	// puts out outputs); after each the State is drawn again.
 	// nil: none come.
 	Reload <-chan func() error
+	// BootLog is where the details view's lines are written once the
+	// root filesystem is writable (SystemInitialized), as Plymouth
+	// writes /var/log/boot.log; "" writes none.
+	BootLog string
 	// KernelLog carries the kernel's log lines for the details view;
 	// nil: none come.
 	KernelLog <-chan string
@@ -120,6 +125,7 @@ type Daemon struct {
 
 	details     []string // the details view's lines, oldest first
 	showDetails bool
+	bootLog     *os.File // the boot log, once written
 }
 
 // commandQueue bounds the commands waiting for the daemon; front ends
@@ -185,6 +191,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		d.q.cached = nil
 		d.syncPrompt() // dumps back on
+		if d.bootLog != nil {
+			d.bootLog.Close()
+		}
 	}()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -372,6 +381,8 @@ func (d *Daemon) apply(c control.Command) error {
 		d.addDetail(c.Text)
 	case control.Details:
 		d.toggleDetails()
+	case control.SystemInitialized:
+		d.openBootLog()
 	case control.Show:
 		switch d.mode {
 		case Hidden:

@@ -3,8 +3,10 @@ package splash
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -153,5 +155,55 @@ func TestPaintDetails(t *testing.T) {
 	}
 	if ink(440, 480) == 0 || ink(0, 400) != 0 {
 		t.Errorf("one line: ink at the bottom %d, above %d; want it at the bottom only", ink(440, 480), ink(0, 400))
+	}
+}
+
+// TestDaemonBootLog: once the root filesystem is writable the lines so
+// far go to the boot log, and every later one after them; a FIFO or a
+// symbolic link there is not written through.
+func TestDaemonBootLog(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "boot.log")
+	klog := make(chan string, 4)
+	screen := &recordingScreen{}
+	d, cancel, wait := startDaemon(t, DaemonConfig{Screen: screen, KernelLog: klog, BootLog: path})
+	send(t, d, control.Command{Kind: control.Status, Text: "early"})
+	if _, err := os.Stat(path); err == nil {
+		t.Error("the boot log was written before the root filesystem was writable")
+	}
+	if err := send(t, d, control.Command{Kind: control.SystemInitialized}); err != nil {
+		t.Fatal(err)
+	}
+	klog <- "late kernel line"
+	waitFor(t, "the late line", func() bool { b, _ := os.ReadFile(path); return strings.Contains(string(b), "late kernel line") })
+	send(t, d, control.Command{Kind: control.Message, Text: "later"})
+	cancel()
+	wait()
+	b, _ := os.ReadFile(path)
+	if string(b) != "early\nlate kernel line\nlater\n" {
+		t.Errorf("boot log %q", b)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o640 {
+		t.Errorf("boot log mode %v, want 0640", fi.Mode().Perm())
+	}
+
+	fifo, link := filepath.Join(dir, "fifo"), filepath.Join(dir, "link")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "target")
+	os.WriteFile(target, nil, 0o600)
+	os.Symlink(target, link)
+	for _, p := range []string{fifo, link} {
+		d, cancel, wait := startDaemon(t, DaemonConfig{Screen: screen, BootLog: p})
+		send(t, d, control.Command{Kind: control.Message, Text: "x"})
+		if err := send(t, d, control.Command{Kind: control.SystemInitialized}); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+		cancel()
+		wait()
+	}
+	if b, _ := os.ReadFile(target); len(b) != 0 {
+		t.Errorf("written through a symbolic link: %q", b)
 	}
 }

@@ -2,7 +2,9 @@ package splash
 
 import (
 	"context"
+	"os"
 	"slices"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/bootsplash/bootsplash/splash/control"
@@ -305,6 +307,7 @@ func (d *Daemon) addDetail(line string) {
 		return
 	}
 	d.details = append(d.details, line)
+	d.writeBootLog(line)
 	if len(d.details) > maxDetailLines {
 		d.details = append(d.details[:0:0], d.details[len(d.details)-maxDetailLines:]...)
 	}
@@ -321,4 +324,39 @@ func (d *Daemon) toggleDetails() {
 		v = &Details{Lines: slices.Clone(d.details)}
 	}
 	d.setState(func(s *State) { s.Details = v })
+}
+
+// openBootLog starts the boot log with the lines so far. Only a regular
+// file (or none, created 0640) is written: not through a symbolic link,
+// not into a FIFO or a device.
+func (d *Daemon) openBootLog() {
+	if d.cfg.BootLog == "" || d.bootLog != nil {
+		return
+	}
+	f, err := os.OpenFile(d.cfg.BootLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o640)
+	if err != nil {
+		d.log.Warn("splash: boot log", "err", err)
+		return
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		d.log.Warn("splash: boot log: not a regular file; not written", "path", d.cfg.BootLog)
+		return
+	}
+	d.bootLog = f
+	for _, l := range d.details {
+		d.writeBootLog(l)
+	}
+}
+
+// writeBootLog appends a line to the boot log if it is open.
+func (d *Daemon) writeBootLog(line string) {
+	if d.bootLog == nil {
+		return
+	}
+	if _, err := d.bootLog.WriteString(line + "\n"); err != nil {
+		d.log.Warn("splash: boot log: stopped writing", "err", err)
+		d.bootLog.Close()
+		d.bootLog = nil
+	}
 }

@@ -73,6 +73,10 @@ type Config struct {
 	Reload <-chan struct{}
 	// Initial is the State shown first.
 	Initial State
+	// BootLog is where the details view's lines are written once the
+	// root filesystem is writable (plymouth update-root-fs
+	// --read-write); "" writes none.
+	BootLog string
 	// KernelLog is the kernel's log device (/dev/kmsg) the details view
 	// reads from boot on; "" shows only the messages sent.
 	KernelLog string
@@ -288,7 +292,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}()
 		go func() { <-done; stopKmsg() }()
 	}
-	d := NewDaemon(DaemonConfig{Screen: scr, Frontends: fes, Initial: cfg.Initial, Shown: true, FrameInterval: interval, Reload: changes, KernelLog: kernelLog, Input: cfg.Input, Log: cfg.Log})
+	d := NewDaemon(DaemonConfig{Screen: scr, Frontends: fes, Initial: cfg.Initial, Shown: true, FrameInterval: interval, Reload: changes, KernelLog: kernelLog, BootLog: cfg.BootLog, Input: cfg.Input, Log: cfg.Log})
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -195,6 +195,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	keyboard := fs.String("keyboard", "auto", "where questions are answered from: auto (the VT's tty, else evdev; none with --backend emu), tty, evdev or none")
 	keymap := fs.String("keymap", "us", "evdev's keyboard layout where there is no VT: us, de or fr (a VT's tty uses the console's keymap)")
 	kernelLog := fs.String("kernel-log", "/dev/kmsg", `the kernel's log the details view (Escape, ctl details) shows ("" for none)`)
+	bootLog := fs.String("boot-log", "/var/log/boot.log", `where the details view's lines are written once the root filesystem is writable (plymouth update-root-fs --read-write; "" for nowhere)`)
 	masterWait := fs.Duration("master-wait", 5*time.Second, "how long to wait for DRM master while another process holds it (0: fail at once)")
 	duration := fs.Duration("for", 0, "quit after this long (default: run until SIGTERM or SIGINT)")
 	verbose := fs.BoolP("verbose", "v", false, "log debug detail")
@@ -214,7 +215,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	if cfg.Input, err = keyboardSource(*keyboard, *keymap, cfg.Backend, cfg.Log); err != nil {
 		return err
 	}
-	cfg.KernelLog = *kernelLog
+	cfg.KernelLog, cfg.BootLog = *kernelLog, *bootLog
 	if cfg.Buffer, err = client.ParseSource(*buffer); err != nil {
 		return fmt.Errorf("%w: --buffer: %v", errUsage, err)
 	}

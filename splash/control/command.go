@@ -68,6 +68,10 @@ const (
 	// Details switches between the splash and the details view (the
 	// kernel's log and the messages sent), as Escape does.
 	Details
+	// SystemInitialized says the root filesystem is writable (plymouth's
+	// update-root-fs --read-write): the details view's log is written to
+	// the boot log from then on.
+	SystemInitialized
 )
 
 var kindNames = [...]string{
@@ -92,6 +96,8 @@ var kindNames = [...]string{
 	PauseProgress:   "pause-progress",
 	UnpauseProgress: "unpause-progress",
 	Details:         "details",
+
+	SystemInitialized: "system-initialized",
 }
 
 // Asks reports whether k is a question: its answer comes later, in the
@@ -266,7 +272,7 @@ func ParseRequest(line string) (Command, error) {
 		return nil
 	}
 	switch kind {
-	case Ping, HideMessage, Show, Hide, Deactivate, Reactivate, HasActiveVT, PauseProgress, UnpauseProgress, Details:
+	case Ping, HideMessage, Show, Hide, Deactivate, Reactivate, HasActiveVT, PauseProgress, UnpauseProgress, Details, SystemInitialized:
 		return c, noArg()
 	case AskPassword, AskQuestion, WatchKeystroke, IgnoreKeystroke:
 		if !utf8.ValidString(arg) {
@@ -315,7 +321,7 @@ func ParseRequest(line string) (Command, error) {
 // refuses text that the line format cannot carry.
 func FormatRequest(c Command) (string, error) {
 	switch c.Kind {
-	case Ping, HideMessage, Show, Hide, Deactivate, Reactivate, HasActiveVT, PauseProgress, UnpauseProgress, Details:
+	case Ping, HideMessage, Show, Hide, Deactivate, Reactivate, HasActiveVT, PauseProgress, UnpauseProgress, Details, SystemInitialized:
 		return c.Kind.String(), nil
 	case AskPassword, AskQuestion, WatchKeystroke, IgnoreKeystroke:
 		text := c.Text

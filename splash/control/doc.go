@@ -36,6 +36,7 @@
 //	ignore-keystroke [KEYS] ends the watch for exactly KEYS
 //	pause-progress | unpause-progress
 //	details                 switch between the splash and the details view
+//	system-initialized      the root filesystem is writable: write the boot log
 //
 // Each request gets one reply line: "ok" or "err REASON". A question
 // (ask-password, ask-question, watch-keystroke) is answered once someone

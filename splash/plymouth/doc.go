@@ -39,7 +39,7 @@
 //	U       update              update --status=S, --update=S    ACK, then status line = S
 //	C       change-mode         change-mode --boot-up etc.       ACK, ignored (logged)
 //	u       system-update       system-update --progress=N       progress = N% and ACK; NAK if N is not 0..100
-//	S       system-initialized  --sysinit, update-root-fs --read-write   ACK, ignored
+//	S       system-initialized  --sysinit, update-root-fs --read-write   the details view's log is written to the boot log (/var/log/boot.log) from then on; ACK
 //	D       deactivate          deactivate                       stop drawing, drop master, then ACK; NAK on failure
 //	r       reactivate          reactivate                       take master back, redraw, ACK; ACK also when not deactivated (as plymouthd)
 //	Q       quit                quit [--retain-splash], --quit   quit (keeping the last frame with retain), ACK once done

@@ -360,7 +360,9 @@ func (s *Server) answer(ctx context.Context, log *slog.Logger, limited *ratelog.
 		return result(do(control.Command{Kind: control.PauseProgress}))
 	case 'a':
 		return result(do(control.Command{Kind: control.UnpauseProgress}))
-	case 'C', 'S', 'R', '!':
+	case 'S':
+		return result(do(control.Command{Kind: control.SystemInitialized}))
+	case 'C', 'R', '!':
 		log.Debug("plymouth: request acknowledged and ignored", "request", string(req.Type), "argument", req.Argument)
 		return ack
 	}

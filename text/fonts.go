@@ -2,6 +2,7 @@ package text
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -179,17 +180,28 @@ func (quietLogger) Printf(string, ...interface{}) {}
 
 func (s *systemFonts) scan() {
 	s.once.Do(func() {
-		if err := os.MkdirAll(s.cacheDir, 0o755); err != nil {
-			s.err = fmt.Errorf("font index: %w", err)
-			return
-		}
 		var lg fontscan.Logger = quietLogger{}
 		if os.Getenv("BOOTSPLASH_FONT_DEBUG") != "" {
 			lg = log.New(os.Stderr, "fontscan: ", 0)
 		}
-		fps, err := fontscan.SystemFonts(lg, s.cacheDir)
-		if err != nil {
-			s.err = fmt.Errorf("scan system fonts: %w", err)
+		// A cache directory that cannot be written (a read-only root)
+		// costs only the index: the fonts are scanned all the same,
+		// with the index in the temporary directory.
+		var fps []fontscan.Footprint
+		var errs []error
+		for _, dir := range []string{s.cacheDir, filepath.Join(os.TempDir(), "bootsplash-fonts")} {
+			err := os.MkdirAll(dir, 0o755)
+			if err == nil {
+				fps, err = fontscan.SystemFonts(lg, dir)
+			}
+			if err == nil {
+				errs = nil
+				break
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", dir, err))
+		}
+		if errs != nil {
+			s.err = fmt.Errorf("scan system fonts: %w", errors.Join(errs...))
 			return
 		}
 		// The regular faces of sans-serif families first, as fontconfig's

@@ -210,3 +210,12 @@ func TestCentredOnAdvance(t *testing.T) {
 		t.Errorf("margins %d and %d, want equal within 3 px", left, right)
 	}
 }
+
+// TestScanWithoutWritableCache: a cache directory that cannot be made
+// (a read-only root in an initramfs) still finds the system's fonts.
+func TestScanWithoutWritableCache(t *testing.T) {
+	n, err := NewSystemFonts("/proc/bootsplash-cannot-be-made").Scan()
+	if err != nil || n == 0 {
+		t.Fatalf("Scan with an unwritable cache directory: %d fonts, %v", n, err)
+	}
+}

@@ -70,6 +70,8 @@ func typeKeys(m *Machine, s string) error {
 //     Escape again the prompt as it was;
 //   - while the splash is hidden a question gets no answer (the client
 //     gives up at once, as with plymouthd and no splash);
+//   - with --keyboard evdev the keys come from /dev/input/event* through
+//     the built-in US layout;
 //   - the splash's log holds no passphrase.
 func TestVMAskPassword(t *testing.T) {
 	vmEnabled(t)
@@ -191,7 +193,10 @@ func TestVMAskPassword(t *testing.T) {
 	cfg := Config{
 		Kernel: k, Device: Cirrus, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 8 * time.Minute,
 		Files: files,
-		Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0", "/dev/tty0"}, Steps: []proto.Step{
+		// evdev is a module in Debian's kernel; the i8042 and atkbd are
+		// built in.
+		Modules: append(Cirrus.Modules(), ModuleSpec{Name: "evdev"}),
+		Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0", "/dev/tty0", "/dev/input/event0"}, Steps: []proto.Step{
 			{Name: "run", Cmd: []string{bs, "run", "-v", "--keyboard", "tty"}, Background: true, WaitFor: "first frame", Timeout: proto.Duration(5 * time.Minute)},
 			{Name: "ask", Cmd: []string{plymouthBin, "ask-for-password", "--prompt", prompt}, Background: true, Timeout: long},
 			{Name: "prompt", Host: true, Timeout: long},
@@ -216,10 +221,23 @@ func TestVMAskPassword(t *testing.T) {
 			{Name: "show", Cmd: []string{plymouthBin, "show-splash"}, Timeout: long},
 			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
 			{Name: "wait run", Wait: "run", Timeout: long},
+
+			// The evdev path: the same keyboard read from
+			// /dev/input/event* (the i8042's atkbd) through the built-in
+			// US layout, grabbed from the console.
+			{Name: "run evdev", Cmd: []string{bs, "run", "-v", "--keyboard", "evdev"}, Background: true, WaitFor: "first frame", Timeout: long},
+			{Name: "ask evdev", Cmd: []string{plymouthBin, "ask-for-password", "--prompt", prompt}, Background: true, Timeout: long},
+			{Name: "prompt evdev", Host: true, Timeout: long},
+			{Name: "type evdev", Host: true, Timeout: long},
+			{Name: "wait ask evdev", Wait: "ask evdev", Timeout: long},
+			{Name: "quit evdev", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+			{Name: "wait run evdev", Wait: "run evdev", Timeout: long},
 		}},
 		Host: map[string]HostFunc{
 			"prompt":       screen("prompt", pw(prompt, 0, false)),
 			"escape":       escapeToDetails,
+			"prompt evdev": screen("evdev prompt", pw(prompt, 0, false)),
+			"type evdev":   typing("evdev", "evdev-pass-9\n", splash.State{}),
 			"type half":    keyByKey,
 			"type rest":    typing("rest", first[7:]+"\n", splash.State{}),
 			"prompt again": screen("again", pw(again, 0, false)),
@@ -243,6 +261,9 @@ func TestVMAskPassword(t *testing.T) {
 			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
 		}
 	}
+	if got := string(rep.Step("ask evdev").Output); got != "evdev-pass-9" {
+		t.Errorf("through evdev plymouth ask-for-password printed %q, want the typed \"evdev-pass-9\"", got)
+	}
 	if got := string(rep.Step("ask").Output); got != first {
 		t.Errorf("plymouth ask-for-password printed %q, want the typed %q", got, first)
 	}
@@ -250,8 +271,8 @@ func TestVMAskPassword(t *testing.T) {
 	if got, want := string(rep.Step("passcheck log").Output), first+"\n"+wrong+"\n"+right+"\n"; got != want {
 		t.Errorf("the command was given %q, want %q", got, want)
 	}
-	run := string(rep.Step("run").Output)
-	for _, secret := range []string{first, wrong, right} {
+	run := string(rep.Step("run").Output) + string(rep.Step("run evdev").Output)
+	for _, secret := range []string{first, wrong, right, "evdev-pass-9"} {
 		if strings.Contains(run, secret) {
 			t.Errorf("bootsplash run's log holds a passphrase:\n%s", run)
 		}

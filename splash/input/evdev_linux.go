@@ -46,7 +46,8 @@ func decodeRecords(b []byte, size int) ([]rawEvent, int) {
 }
 
 // Evdev reads keys from every evdev device (/dev/input/event*) through a
-// built-in Layout, for systems without VTs. Devices that appear while it
+// built-in Layout, for systems without VTs. While open it grabs the
+// devices (EVIOCGRAB), so what is typed goes to no one else. Devices that appear while it
 // is open (a USB keyboard plugged in late) are found within Rescan.
 type Evdev struct {
 	// Glob finds the devices; "" means DefaultEvdevGlob.
@@ -139,6 +140,13 @@ func (r *evdevReader) scan() (int, error) {
 		if err != nil {
 			lastErr = err
 			continue
+		}
+		// Grabbed while open, so the keys typed for a question reach
+		// no one else (a console on a VT would echo them); the grab
+		// ends when the device is closed. A device that cannot be
+		// grabbed (not an input device) is read all the same.
+		if rc, err := f.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { unix.IoctlSetInt(int(fd), uapi.EVIOCGRAB, 1) })
 		}
 		r.open[p] = f
 		if r.stopCh != nil {

@@ -74,7 +74,13 @@ func openKMS(ctx context.Context, opt Options, log *slog.Logger) (*kmsDisplay, e
 		step = func(string) {}
 	}
 	ks := &kmsDisplay{ctx: ctx, opt: opt, log: log, step: step, master: true, done: make(chan struct{}), releaseVT: func(bool) {}}
-	dev, err := client.Open(opt.Device, client.Options{Legacy: opt.Legacy})
+	var dev *client.Device
+	var err error
+	if opt.Device == "" && len(autoCards()) == 0 {
+		err = fmt.Errorf("%s: %w", client.CardPattern, os.ErrNotExist)
+	} else {
+		dev, err = client.Open(opt.Device, client.Options{Legacy: opt.Legacy})
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		what := opt.Device
 		if what == "" {

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -96,36 +95,8 @@ func TestParseRequestErrors(t *testing.T) {
 	}
 }
 
-// fakeDaemon answers commands with answer and records them.
-type fakeDaemon struct {
-	mu     sync.Mutex
-	got    []Command
-	answer func(Command) error
-}
-
-func (d *fakeDaemon) run(ctx context.Context, commands <-chan Command) {
-	for {
-		select {
-		case c := <-commands:
-			d.mu.Lock()
-			d.got = append(d.got, c)
-			d.mu.Unlock()
-			var err error
-			if d.answer != nil {
-				err = d.answer(c)
-			}
-			c.Answer(err)
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-func (d *fakeDaemon) commands() []Command {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return append([]Command(nil), d.got...)
-}
+// fakeDaemon answers commands and records them.
+type fakeDaemon = testutil.FakeDaemon[Command]
 
 // serve starts a server at a fresh path with a fake daemon; the returned
 // func stops both and checks Serve's result.
@@ -142,7 +113,7 @@ func serve(t *testing.T, opts ServerOptions, d *fakeDaemon) (*Server, func()) {
 	go func() { done <- s.Serve(ctx, commands) }()
 	dctx, dcancel := context.WithCancel(context.Background())
 	ddone := make(chan struct{})
-	go func() { d.run(dctx, commands); close(ddone) }()
+	go func() { d.Run(dctx, commands); close(ddone) }()
 	return s, func() {
 		t.Helper()
 		cancel()
@@ -157,7 +128,7 @@ func serve(t *testing.T, opts ServerOptions, d *fakeDaemon) (*Server, func()) {
 
 func TestServerRequests(t *testing.T) {
 	before := runtime.NumGoroutine()
-	d := &fakeDaemon{answer: func(c Command) error {
+	d := &fakeDaemon{Answer: func(c Command) error {
 		if c.Kind == Reactivate {
 			return ErrNotDeactivated
 		}
@@ -207,7 +178,7 @@ func TestServerRequests(t *testing.T) {
 	cl.Close()
 	stop()
 
-	got := d.commands()
+	got := d.Commands()
 	if len(got) != len(want)+1 {
 		t.Fatalf("daemon got %d commands, want %d: %v", len(got), len(want)+1, got)
 	}
@@ -264,7 +235,7 @@ func TestServerMalformedKeepsConnection(t *testing.T) {
 			t.Errorf("reply to %q: %q, want %q…", tc.send, got, tc.want)
 		}
 	}
-	if n := len(d.commands()); n != 2 {
+	if n := len(d.Commands()); n != 2 {
 		t.Errorf("daemon got %d commands, want the 2 pings", n)
 	}
 }
@@ -286,7 +257,7 @@ func TestServerOversizedLine(t *testing.T) {
 	if _, err := r.ReadString('\n'); err != io.EOF && !errors.Is(err, syscall.ECONNRESET) {
 		t.Errorf("connection not closed after an oversized line: %v", err)
 	}
-	if n := len(d.commands()); n != 0 {
+	if n := len(d.Commands()); n != 0 {
 		t.Errorf("daemon got %d commands from an oversized line", n)
 	}
 	// A line of exactly MaxLine bytes is still fine.
@@ -310,7 +281,7 @@ func TestServerRefusesPeer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "permission denied") {
 		t.Fatalf("Dial as a user not allowed: %v, want permission denied", err)
 	}
-	if n := len(d.commands()); n != 0 {
+	if n := len(d.Commands()); n != 0 {
 		t.Errorf("daemon got %d commands", n)
 	}
 }

@@ -72,7 +72,7 @@ func TestIdleClientsDoNotLockOut(t *testing.T) {
 		worst = max(worst, took)
 	}
 	t.Logf("ping with %d idle and 4 half-open clients: at most %v", len(idle), worst)
-	if n := len(d.commands()); n != 10 {
+	if n := len(d.Commands()); n != 10 {
 		t.Errorf("daemon got %d commands, want 10 pings", n)
 	}
 }
@@ -143,7 +143,7 @@ func TestIdleTimeout(t *testing.T) {
 
 // blockingDaemon holds every command until release is closed.
 func blockingDaemon(release <-chan struct{}) *fakeDaemon {
-	return &fakeDaemon{answer: func(Command) error {
+	return &fakeDaemon{Answer: func(Command) error {
 		<-release
 		return nil
 	}}

@@ -52,7 +52,7 @@ func TestOtherUser(t *testing.T) {
 			"BOOTSPLASH_TEST_ROOT_DIR="+top)
 	})
 	t.Logf("as uid %d:\n%s", unpriv.UID, out)
-	if got := d.commands(); len(got) != 0 {
+	if got := d.Commands(); len(got) != 0 {
 		t.Errorf("uid %d reached the daemon: %v", unpriv.UID, got)
 	}
 }
@@ -70,7 +70,7 @@ func serveAt(t *testing.T, path string, d *fakeDaemon) (*Server, func()) {
 	go func() { done <- s.Serve(ctx, commands) }()
 	dctx, dcancel := context.WithCancel(context.Background())
 	ddone := make(chan struct{})
-	go func() { d.run(dctx, commands); close(ddone) }()
+	go func() { d.Run(dctx, commands); close(ddone) }()
 	return s, func() {
 		cancel()
 		if err := <-done; err != nil {

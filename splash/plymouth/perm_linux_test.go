@@ -46,7 +46,7 @@ func TestOtherUserRefused(t *testing.T) {
 	t.Logf("as uid %d:\n%s", unpriv.UID, unpriv.Run(t, func(c *exec.Cmd) {
 		c.Env = append(c.Env, "BOOTSPLASH_TEST_PLYMOUTH="+s.Name())
 	}))
-	if got := d.take(); len(got) != 0 {
+	if got := d.Take(); len(got) != 0 {
 		t.Errorf("uid %d reached the daemon: %v", unpriv.UID, got)
 	}
 }

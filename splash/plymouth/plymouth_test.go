@@ -65,38 +65,7 @@ func TestReadRequest(t *testing.T) {
 }
 
 // fakeDaemon answers commands and records them.
-type fakeDaemon struct {
-	mu     sync.Mutex
-	got    []control.Command
-	answer func(control.Command) error
-}
-
-func (d *fakeDaemon) run(ctx context.Context, commands <-chan control.Command) {
-	for {
-		select {
-		case c := <-commands:
-			d.mu.Lock()
-			d.got = append(d.got, c)
-			answer := d.answer
-			d.mu.Unlock()
-			var err error
-			if answer != nil {
-				err = answer(c)
-			}
-			c.Answer(err)
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-func (d *fakeDaemon) take() []control.Command {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	got := d.got
-	d.got = nil
-	return got
-}
+type fakeDaemon = testutil.FakeDaemon[control.Command]
 
 // serve starts a server and a fake daemon; the returned func stops both.
 func serve(t *testing.T, opts Options, d *fakeDaemon) (*Server, func()) {
@@ -114,7 +83,7 @@ func serve(t *testing.T, opts Options, d *fakeDaemon) (*Server, func()) {
 	go func() { done <- s.Serve(ctx, commands) }()
 	dctx, dcancel := context.WithCancel(context.Background())
 	ddone := make(chan struct{})
-	go func() { d.run(dctx, commands); close(ddone) }()
+	go func() { d.Run(dctx, commands); close(ddone) }()
 	return s, func() {
 		t.Helper()
 		cancel()
@@ -148,7 +117,7 @@ func withArg(letter byte, arg string) string {
 
 func TestServerRawRequests(t *testing.T) {
 	before := runtime.NumGoroutine()
-	d := &fakeDaemon{answer: func(c control.Command) error {
+	d := &fakeDaemon{Answer: func(c control.Command) error {
 		if c.Kind == control.HasActiveVT {
 			return control.ErrNotShowing
 		}
@@ -198,7 +167,7 @@ func TestServerRawRequests(t *testing.T) {
 		if b[0] != tc.reply {
 			t.Errorf("reply to %q: %#x, want %#x", tc.send, b[0], tc.reply)
 		}
-		got := d.take()
+		got := d.Take()
 		switch {
 		case tc.want == nil && len(got) != 0:
 			t.Errorf("%q reached the daemon as %v", tc.send, got)
@@ -251,7 +220,7 @@ func TestServerMalformedCloses(t *testing.T) {
 		}
 		c.Close()
 	}
-	if got := d.take(); len(got) != 0 {
+	if got := d.Take(); len(got) != 0 {
 		t.Errorf("malformed requests reached the daemon: %v", got)
 	}
 	// The server still serves.
@@ -278,7 +247,7 @@ func TestServerRefusesPeer(t *testing.T) {
 	if !bytes.Equal(b, []byte{nak}) {
 		t.Errorf("a user not allowed read %q, want one NAK and the end", b)
 	}
-	if got := d.take(); len(got) != 0 {
+	if got := d.Take(); len(got) != 0 {
 		t.Errorf("a refused peer reached the daemon: %v", got)
 	}
 }
@@ -318,7 +287,7 @@ func TestPlymouthClient(t *testing.T) {
 	before := runtime.NumGoroutine()
 	showing := true
 	var mu sync.Mutex
-	d := &fakeDaemon{answer: func(c control.Command) error {
+	d := &fakeDaemon{Answer: func(c control.Command) error {
 		mu.Lock()
 		defer mu.Unlock()
 		switch c.Kind {
@@ -391,7 +360,7 @@ func TestPlymouthClient(t *testing.T) {
 		if code != tc.code {
 			t.Errorf("plymouth %s: exit status %d, want %d; output: %s", strings.Join(tc.args, " "), code, tc.code, out)
 		}
-		got := d.take()
+		got := d.Take()
 		if len(got) != len(tc.want) {
 			t.Errorf("plymouth %s: daemon got %v, want %v", strings.Join(tc.args, " "), got, tc.want)
 			continue
@@ -415,7 +384,7 @@ func TestPlymouthClient(t *testing.T) {
 		t.Errorf("plymouth ask-for-password did not fall back to running its command: %v", err)
 	}
 	var kinds []control.Kind
-	for _, c := range d.take() {
+	for _, c := range d.Take() {
 		kinds = append(kinds, c.Kind)
 	}
 	// pause, the cached passwords (--command asks for them first), the
@@ -482,7 +451,7 @@ func TestIdleClientsDoNotLockOutPlymouth(t *testing.T) {
 	if b, err := io.ReadAll(half); err != nil || len(b) != 0 {
 		t.Errorf("a stalled request read %q, %v; want the connection closed", b, err)
 	}
-	for _, c := range d.take() {
+	for _, c := range d.Take() {
 		if c.Kind != control.Ping {
 			t.Errorf("the daemon got %+v", c)
 		}

@@ -71,8 +71,18 @@ type Memory struct {
 	HWM int64 `json:"hwm_kb"`
 }
 
-// Responsive reports whether every ping came back within PingLimit.
-func (r *Report) Responsive() bool { return r.SlowPings == 0 && r.Pings > 0 }
+// Responsive reports whether the daemon answered pings in time while
+// loaded: at most one ping in a hundred over PingLimit, and none over
+// StallLimit times it. One ping late now and then is the machine's noise
+// (the VM's one virtual CPU shares a host with other work, a guest timer
+// runs late); a daemon that stops serving, or serves the flood before
+// the pings, makes many late or one very late.
+func (r *Report) Responsive() bool {
+	return r.Pings > 0 && r.SlowPings*100 <= r.Pings && r.PingMax <= StallLimit*r.PingLimit
+}
+
+// StallLimit is how many times PingLimit the slowest ping may take.
+const StallLimit = 10
 
 // State is the final state as the daemon holds it and splash.RenderFrame
 // draws it.

@@ -114,10 +114,11 @@ func (g fbGeometry) plan(buffers, pageSize int) (fbPlan, error) {
 	case g.LineLength < g.XRes*f.BytesPerPixel() || g.LineLength > 8*fbemu.MaxSide*f.BytesPerPixel():
 		return fbPlan{}, fmt.Errorf("line length %d bytes does not fit %d pixels of %d bytes", g.LineLength, g.XRes, f.BytesPerPixel())
 	}
-	size := g.LineLength * g.YRes
-	if size > g.SmemLen {
+	// In 64 bits: on a 32-bit machine lines times height may not fit an int.
+	if int64(g.LineLength)*int64(g.YRes) > int64(g.SmemLen) {
 		return fbPlan{}, fmt.Errorf("%d bytes of framebuffer memory (smem_len) are too little for %d lines of %d bytes", g.SmemLen, g.YRes, g.LineLength)
 	}
+	size := g.LineLength * g.YRes // at most SmemLen: it fits
 	p := fbPlan{Format: f, Buffers: 1, Size: size}
 	if buffers < 2 {
 		return p, nil
@@ -127,7 +128,7 @@ func (g fbGeometry) plan(buffers, pageSize int) (fbPlan, error) {
 		p.Single = fmt.Sprintf("the virtual height %d holds one screen of %d lines", g.YResVirtual, g.YRes)
 	case g.YPanStep == 0:
 		p.Single = "the driver does not pan (ypanstep 0)"
-	case 2*size > g.SmemLen:
+	case 2*int64(size) > int64(g.SmemLen):
 		p.Single = fmt.Sprintf("%d bytes of memory hold one screen of %d", g.SmemLen, size)
 	case size%pageSize != 0:
 		p.Single = fmt.Sprintf("the second screen starts at %d bytes, not on a page", size)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -155,7 +156,7 @@ func geometryOf(v *uapi.FbVarScreeninfo, f *uapi.FbFixScreeninfo) fbGeometry {
 		Nonstd: int(v.Nonstd), Red: bf(v.Red), Green: bf(v.Green), Blue: bf(v.Blue), Transp: bf(v.Transp),
 		MSBRight: v.Red.Right|v.Green.Right|v.Blue.Right|v.Transp.Right != 0,
 		WidthMM:  mm(v.Width), HeightMM: mm(v.Height),
-		SmemLen: int(f.Smem_len), LineLength: int(f.Line_length), Type: int(f.Type), Visual: int(f.Visual), YPanStep: int(f.Ypanstep),
+		SmemLen: clampInt(f.Smem_len), LineLength: int(f.Line_length), Type: int(f.Type), Visual: int(f.Visual), YPanStep: int(f.Ypanstep),
 	}
 }
 
@@ -453,4 +454,14 @@ func logFirmwareLogo(log *slog.Logger, size image.Point) {
 	}
 	log.Info(fmt.Sprintf("firmware logo: ACPI BGRT %dx%d at %v on the firmware's %dx%d", b.X, b.Y, r.Min, size.X, size.Y),
 		"displayed", l.Displayed, "orientation", l.Orientation)
+}
+
+// clampInt is v as an int, or the largest int where v does not fit (a
+// 32-bit machine): memory larger than the address space is no larger
+// for us than the address space.
+func clampInt(v uint32) int {
+	if uint64(v) > uint64(math.MaxInt) {
+		return math.MaxInt
+	}
+	return int(v)
 }

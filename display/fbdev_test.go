@@ -2,6 +2,7 @@ package display
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -80,7 +81,12 @@ func TestFbdevPlan(t *testing.T) {
 		{"enormous size", func() fbGeometry { g := efifb(); g.XRes, g.YRes = 1<<20, 1<<20; return g }, 1, 0, "", "each side must be 1 to 16384"},
 		{"zero size", func() fbGeometry { g := efifb(); g.XRes = 0; return g }, 1, 0, "", "visible size 0x800"},
 		{"short lines", func() fbGeometry { g := efifb(); g.LineLength = 4000; return g }, 1, 0, "", "line length 4000 bytes does not fit 1280 pixels"},
-		{"enormous lines", func() fbGeometry { g := efifb(); g.LineLength = 1 << 30; g.SmemLen = 1 << 31; return g }, 1, 0, "", "line length 1073741824"},
+		{"enormous lines", func() fbGeometry { g := efifb(); g.LineLength = 1 << 30; g.SmemLen = math.MaxInt32; return g }, 1, 0, "", "line length 1073741824"},
+		{"lines times height past 32 bits", func() fbGeometry {
+			g := efifb()
+			g.YRes, g.LineLength, g.SmemLen = 16384, 8*16384*4, math.MaxInt32
+			return g
+		}, 1, 0, "", "too little for 16384 lines of 524288 bytes"},
 		{"bad format first", func() fbGeometry { g := efifb(); g.BitsPerPixel = 8; g.SmemLen = 0; return g }, 1, 0, "", "pixel layout not drawable"},
 	} {
 		p, err := c.geo().plan(c.buffers, page)

@@ -91,6 +91,8 @@ func FuzzFormatRequest(f *testing.F) {
 	f.Add(int(Message), 0.0, "\xff", false)
 	f.Add(int(Quit), 0.0, "", true)
 	f.Add(int(HasActiveVT), 0.0, "", false)
+	f.Add(int(AskPassword), 0.0, "Passphrase for root:", false)
+	f.Add(int(AskQuestion), 0.0, " Continue? ", false)
 	f.Add(-1, 0.0, "", false)
 	f.Add(len(kindNames), 0.0, "", false)
 	f.Fuzz(func(t *testing.T, kind int, value float64, text string, retain bool) {
@@ -113,7 +115,7 @@ func FuzzFormatRequest(f *testing.F) {
 		switch c.Kind {
 		case Progress, SystemUpdate:
 			c.Text, c.Retain = "", false
-		case Message, Status:
+		case Message, Status, AskPassword, AskQuestion:
 			c.Value, c.Retain = 0, false
 		case Quit:
 			c.Value, c.Text = 0, ""

@@ -1,0 +1,229 @@
+package vmtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bootsplash/bootsplash/internal/testutil"
+	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
+	"github.com/bootsplash/bootsplash/splash"
+)
+
+// cryptsetupBin is where Debian's cryptsetup is in the guest, as in an
+// initramfs made by cryptsetup-initramfs.
+const cryptsetupBin = "/sbin/cryptsetup"
+
+// luksPayload is what the test volume holds in the clear: a first line to
+// recognise it and pseudo-random bytes (a fixed seed) after it.
+func luksPayload(n int) []byte {
+	b := make([]byte, n)
+	r := rand.NewChaCha8([32]byte{'b', 'o', 'o', 't', 's', 'p', 'l', 'a', 's', 'h'})
+	r.Read(b)
+	head := []byte("bootsplash LUKS2 test volume\n")
+	copy(b, head)
+	return b
+}
+
+// makeLUKS2 writes a LUKS2 volume holding payload to path with Debian's
+// cryptsetup: the payload is written in the clear and encrypted in place
+// (`cryptsetup reencrypt --encrypt`, offline: the host needs neither
+// device-mapper nor a loop device). The key slot's PBKDF is PBKDF2 with
+// 1000 iterations, so that opening it under TCG takes no time worth
+// measuring; a real volume's Argon2id with a second's work and a gigabyte
+// would take minutes in the emulated guest and say nothing about the splash.
+func makeLUKS2(ctx context.Context, cryptsetup, path, pass string, payload []byte) error {
+	// The header (and its key slots) takes 16 MiB at the start: the data
+	// moves up by that much, and the device must have room for the move.
+	const header = 16 << 20
+	if err := os.WriteFile(path, payload, 0o600); err != nil {
+		return err
+	}
+	if err := os.Truncate(path, int64(len(payload))+2*header); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, cryptsetup, "reencrypt", "--encrypt", "--type", "luks2",
+		"--reduce-device-size", fmt.Sprintf("%dM", 2*header>>20), "--cipher", "aes-xts-plain64", "--key-size", "512",
+		"--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--batch-mode", "--disable-locks",
+		"--key-file=-", path)
+	cmd.Stdin = strings.NewReader(pass)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, out)
+	}
+	// The clear text must be gone from the image.
+	img, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if bytes.Contains(img, payload[:64]) {
+		return fmt.Errorf("%s still holds the payload in the clear after cryptsetup reencrypt --encrypt", path)
+	}
+	return nil
+}
+
+// TestVMLuksUnlock unlocks a real LUKS2 volume from the splash, the whole
+// encrypted-boot path as an initramfs runs it: the host makes a LUKS2
+// image with Debian's cryptsetup and attaches it as a virtio disk;
+// `bootsplash run` owns the VT; in the guest Debian's plymouth client asks
+// for the passphrase and hands it to Debian's cryptsetup, as dracut's
+// crypt-lib does:
+//
+//	plymouth ask-for-password --prompt P --number-of-tries=3 \
+//	    --command="/sbin/cryptsetup open --type luks2 --key-file=- /dev/vda root"
+//
+// The passphrase is typed at QEMU's own keyboard (QMP send-key through the
+// i8042): first a wrong one, and the prompt comes back with the retry line
+// (cryptsetup said no); then the right one. /dev/mapper/root then exists
+// and reads back, through dm-crypt of the 6.12 kernel, the payload the
+// host wrote before encrypting it.
+func TestVMLuksUnlock(t *testing.T) {
+	vmEnabled(t)
+	hostPly := testutil.NeedCommand(t, "plymouth")
+	// cryptsetup is in /usr/sbin, which a user's PATH may lack.
+	hostCS := "/usr/sbin/cryptsetup"
+	if _, err := os.Stat(hostCS); err != nil {
+		hostCS = testutil.NeedCommand(t, "cryptsetup")
+	}
+	ctx := context.Background()
+	root, dir, guestInit := guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, root, dir, map[string]string{
+		"bootsplash": "./cmd/bootsplash",
+		"headcheck":  "./internal/vmtest/internal/headcheck",
+	})
+	out := freshOut(t, root, "luks")
+	const (
+		wrong  = "let-me-in-1"
+		right  = "open-sesame-42"
+		prompt = "Please unlock disk root:"
+		// The payload read back: the first MiB of the volume.
+		check = 1 << 20
+	)
+	payload := luksPayload(4 << 20)
+	img := filepath.Join(out, "luks2.img")
+	start := time.Now()
+	if err := makeLUKS2(ctx, hostCS, img, right, payload); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("LUKS2 image (PBKDF2, 1000 iterations, aes-xts-plain64) made in %v", time.Since(start).Round(time.Millisecond))
+	var files []File
+	for host, guest := range map[string]string{hostPly: plymouthBin, hostCS: cryptsetupBin} {
+		f, err := ProgramFiles(host, guest)
+		if err != nil {
+			t.Fatalf("%s cannot go into the guest: %v", host, err)
+		}
+		files = append(files, f...)
+	}
+	const bs, hc = "/bin/bootsplash", "/bin/headcheck"
+	files = append(files, File{Path: bs, HostPath: filepath.Join(dir, "bootsplash")}, File{Path: hc, HostPath: filepath.Join(dir, "headcheck")})
+	k := fetchKernel(t, ctx, root, Kernel612)
+
+	long := proto.Duration(90 * time.Second)
+	frames := newFrameCache(out)
+	pw := func(bullets int, retry bool) splash.State {
+		return splash.State{Prompt: splash.Prompt{Active: true, Password: true, Text: prompt, Bullets: bullets, Retry: retry}}
+	}
+	var enter time.Duration // guest uptime when the right passphrase's Enter was sent
+	unlockCmd := cryptsetupBin + " open --type luks2 --key-file=- /dev/vda root"
+	cfg := Config{
+		Kernel: k, Device: Cirrus, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 8 * time.Minute,
+		Files: files,
+		// The disk, and what opening it takes of Debian's kernel:
+		// virtio-blk, device-mapper's crypt target, and xts (AES itself
+		// is built in). algif_skcipher lets cryptsetup decrypt the key
+		// slot through the kernel's crypto API, as on a real system.
+		// The kernel asks modprobe for nothing: the guest has none.
+		Modules: append(Cirrus.Modules(), ModuleSpec{Name: "virtio_blk"}, ModuleSpec{Name: "dm_crypt"},
+			ModuleSpec{Name: "xts"}, ModuleSpec{Name: "algif_skcipher"}),
+		ExtraArgs: []string{"-drive", "file=" + img + ",if=none,id=luks,format=raw", "-device", "virtio-blk-pci,drive=luks"},
+		Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0", "/dev/tty0", "/dev/vda", "/dev/mapper/control"}, Steps: []proto.Step{
+			{Name: "run", Cmd: []string{bs, "run", "-v", "--keyboard", "tty"}, Background: true, WaitFor: "first frame", Timeout: proto.Duration(5 * time.Minute)},
+			{Name: "unlock", Cmd: []string{plymouthBin, "ask-for-password", "--prompt", prompt, "--number-of-tries=3", "--command=" + unlockCmd},
+				Background: true, Timeout: long},
+			{Name: "prompt", Host: true, Timeout: long},
+			{Name: "type wrong", Host: true, Timeout: long},
+			{Name: "type right", Host: true, Timeout: long},
+			{Name: "wait unlock", Wait: "unlock", Timeout: long},
+			{Name: "mapper", WaitPath: "/dev/mapper/root", Timeout: proto.Duration(10 * time.Second)},
+			{Name: "read back", Cmd: []string{hc, "/dev/mapper/root", fmt.Sprint(check)}, Timeout: long},
+			{Name: "status", Cmd: []string{cryptsetupBin, "status", "root"}, Timeout: long},
+			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+			{Name: "wait run", Wait: "run", Timeout: long},
+		}},
+		Host: map[string]HostFunc{
+			"prompt": func(ctx context.Context, m *Machine) error {
+				return frames.await(m, "prompt", -1, pw(0, false), false, 60*time.Second)
+			},
+			"type wrong": func(ctx context.Context, m *Machine) error {
+				if err := typeKeys(m, wrong); err != nil {
+					return err
+				}
+				if err := frames.await(m, "wrong typed", -1, pw(len(wrong), false), false, 60*time.Second); err != nil {
+					return err
+				}
+				if err := typeKeys(m, "\n"); err != nil {
+					return err
+				}
+				// cryptsetup refused it; the prompt is back, empty, with
+				// the retry line.
+				return frames.await(m, "retry", -1, pw(0, true), false, 60*time.Second)
+			},
+			"type right": func(ctx context.Context, m *Machine) error {
+				if err := typeKeys(m, right); err != nil {
+					return err
+				}
+				if err := frames.await(m, "right typed", -1, pw(len(right), true), false, 60*time.Second); err != nil {
+					return err
+				}
+				enter = m.GuestUptime(time.Now())
+				return typeKeys(m, "\n")
+			},
+		},
+	}
+	rep, err := Boot(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cfg.Plan.Steps {
+		if r := rep.Step(s.Name); !r.OK() {
+			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
+		}
+	}
+	sum := sha256.Sum256(payload[:check])
+	want := fmt.Sprintf("sha256 %x\nfirst line %q\n", sum, "bootsplash LUKS2 test volume")
+	if got := string(rep.Step("read back").Output); got != want {
+		t.Errorf("/dev/mapper/root reads back\n%s\nwant the payload written before encryption:\n%s", got, want)
+	}
+	status := string(rep.Step("status").Output)
+	for _, w := range []string{"type:    LUKS2", "cipher:  aes-xts-plain64", "device:  /dev/vda"} {
+		if !strings.Contains(status, w) {
+			t.Errorf("cryptsetup status root does not say %q:\n%s", w, status)
+		}
+	}
+	// cryptsetup said no to the wrong passphrase: the client ran it
+	// twice, and the splash's log holds neither passphrase.
+	if u := string(rep.Step("unlock").Output); !strings.Contains(u, "No key available with this passphrase") {
+		t.Errorf("the unlock's output does not show cryptsetup refusing the wrong passphrase:\n%s", u)
+	}
+	run := string(rep.Step("run").Output)
+	for _, secret := range []string{wrong, right} {
+		if strings.Contains(run, secret) {
+			t.Errorf("bootsplash run's log holds a passphrase:\n%s", run)
+		}
+	}
+	if u := rep.Step("unlock"); u.Exited && enter > 0 {
+		done := u.Start + u.Duration
+		t.Logf("unlock: Enter to cryptsetup done and the client exited: %v (guest clock; the whole question took %v)",
+			(done - enter).Round(time.Millisecond), u.Duration.Round(time.Millisecond))
+	}
+	for name, d := range frames.waited {
+		t.Logf("%s: the screen matched after %v", name, d.Round(time.Millisecond))
+	}
+}

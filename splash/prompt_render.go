@@ -1,6 +1,7 @@
 package splash
 
 import (
+	"errors"
 	"image"
 	"image/color"
 	"math"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/splash/theme"
+	"github.com/bootsplash/bootsplash/text/locale"
 )
 
 // Defaults of the [prompt] table, which is drawn even when a theme
@@ -20,8 +22,6 @@ const (
 	defaultEntryHeight  = 30
 	defaultBulletSize   = 8
 	defaultMaxBullets   = 24
-	defaultRetryText    = "That did not work. Try again."
-	defaultCapsText     = "Caps Lock is on"
 	promptGap           = 8 // pixels at scale 1 between the block's rows
 	promptLineSpacing   = 1.25
 	promptCursorWidthPx = 2 // at scale 1
@@ -35,23 +35,29 @@ var (
 )
 
 // promptLayout is the prompt block laid out on one output: the prompt
-// line, the entry, and the retry and Caps Lock lines, top to bottom,
-// each row the block's width; the texts are centred in their rows.
+// line, the entry, the retry and Caps Lock lines and the hint that
+// Escape shows the details, top to bottom, each row the block's width;
+// the texts are centred in their rows.
 type promptLayout struct {
 	font                    string
+	fonts                   []string
 	px                      float64
-	textColor               color.RGBA
+	face                    font.Face
+	textColor, hintColor    color.RGBA
 	block                   image.Rectangle
 	textRow, entry          image.Rectangle
 	retryRow, capsRow       image.Rectangle
+	hintRow                 image.Rectangle
 	entryColor, bulletColor color.RGBA
 	retryColor, capsColor   color.RGBA
-	retryText, capsText     string
-	bullet                  *fbemu.Sprite
-	pitch                   int // from one bullet to the next
-	pad                     int // from the entry's left edge to the first bullet
-	cursorW                 int
-	maxBullets              int
+	// The texts of the lines: the theme's, else the locale's.
+	promptText, retryText string
+	capsText, hintText    string
+	bullet                *fbemu.Sprite
+	pitch                 int // from one bullet to the next
+	pad                   int // from the entry's left edge to the first bullet
+	cursorW               int
+	maxBullets            int
 }
 
 // newPromptLayout lays the [prompt] table out on l (the defaults when
@@ -63,28 +69,43 @@ func (r *Renderer) newPromptLayout(l *layout) (*promptLayout, error) {
 		p = &theme.Prompt{Place: theme.Place{Y: &y, Anchor: &anchor}}
 	}
 	sc := l.scale
+	cat := r.catalogue()
+	var fonts []string
+	if p.Fonts != nil {
+		fonts = *p.Fonts
+	}
 	pl := &promptLayout{
 		font:        str(p.Font, ""),
+		fonts:       fonts,
 		px:          f64(p.Size, defaultPromptSize) * pointsToPixels * sc,
 		textColor:   colorOr(p.Color, defaultTextColor),
 		entryColor:  colorOr(p.EntryColor, defaultEntryColor),
 		bulletColor: colorOr(p.BulletColor, defaultBulletColor),
 		retryColor:  colorOr(p.RetryColor, defaultRetryColor),
 		capsColor:   colorOr(p.CapsColor, defaultCapsColor),
-		retryText:   str(p.RetryText, defaultRetryText),
-		capsText:    str(p.CapsText, defaultCapsText),
+		promptText:  cat.Get(locale.Password),
+		retryText:   str(p.RetryText, cat.Get(locale.Retry)),
+		capsText:    str(p.CapsText, cat.Get(locale.CapsLock)),
+		hintText:    str(p.DetailsText, cat.Get(locale.Details)),
 		cursorW:     max(1, int(math.Round(promptCursorWidthPx*sc))),
 	}
+	// The hint in the prompt's colour at 60%.
+	tc := pl.textColor
+	pl.hintColor = color.RGBA{uint8(uint16(tc.R) * 3 / 5), uint8(uint16(tc.G) * 3 / 5), uint8(uint16(tc.B) * 3 / 5), uint8(uint16(tc.A) * 3 / 5)}
 	face, err := r.face(pl.font, pl.px)
 	if err != nil {
 		return nil, err
 	}
+	pl.face = face
 	m := face.Metrics()
 	lineH := int(math.Ceil(float64((m.Ascent + m.Descent).Ceil()) * promptLineSpacing))
 	w := min(l.w, max(8, int(math.Round(f64(p.EntryWidth, defaultEntryWidth)*sc))))
 	eh := max(4, int(math.Round(f64(p.EntryHeight, defaultEntryHeight)*sc)))
 	gap := int(math.Round(promptGap * sc))
 	h := lineH + gap + eh + gap + 2*lineH
+	if pl.hintText != "" {
+		h += lineH
+	}
 	pl.block = place(&p.Place, image.Pt(w, h), l.w, l.h, sc, nil)
 	x0, y := pl.block.Min.X, pl.block.Min.Y
 	row := func(height int) image.Rectangle {
@@ -98,6 +119,9 @@ func (r *Renderer) newPromptLayout(l *layout) (*promptLayout, error) {
 	y += gap
 	pl.retryRow = row(lineH)
 	pl.capsRow = row(lineH)
+	if pl.hintText != "" {
+		pl.hintRow = row(lineH)
+	}
 
 	d := max(2, int(math.Round(f64(p.BulletSize, defaultBulletSize)*sc)))
 	d = min(d, eh)
@@ -168,12 +192,18 @@ func (r *Renderer) promptFor(l *layout) (*promptLayout, error) {
 	return l.prompt, nil
 }
 
-// promptLines are the text lines p shows, with their rows and colours.
+// lines are the text lines p shows, with their rows and colours: the
+// prompt (the locale's when the asker sent none), the typed text of a
+// question, the retry and Caps Lock lines and the hint.
 func (pl *promptLayout) lines(p Prompt) []promptLine {
 	if !p.Active {
 		return nil
 	}
-	out := []promptLine{{p.Text, pl.textRow, pl.textColor, false}}
+	text := p.Text
+	if text == "" {
+		text = pl.promptText
+	}
+	out := []promptLine{{text, pl.textRow, pl.textColor, false}}
 	if !p.Password && p.Entry != "" {
 		out = append(out, promptLine{p.Entry, pl.entry, pl.textColor, true})
 	}
@@ -182,6 +212,9 @@ func (pl *promptLayout) lines(p Prompt) []promptLine {
 	}
 	if p.CapsLock {
 		out = append(out, promptLine{pl.capsText, pl.capsRow, pl.capsColor, false})
+	}
+	if pl.hintText != "" {
+		out = append(out, promptLine{pl.hintText, pl.hintRow, pl.hintColor, false})
 	}
 	return out
 }
@@ -193,25 +226,33 @@ type promptLine struct {
 	left  bool // from the entry's padding rather than centred
 }
 
-// dot is where line's baseline starts.
-func (pl *promptLayout) dot(face font.Face, line promptLine) image.Point {
-	m := face.Metrics()
-	base := line.row.Min.Y + (line.row.Dy()-(m.Ascent+m.Descent).Ceil())/2 + m.Ascent.Ceil()
-	if line.left {
-		return image.Pt(line.row.Min.X+pl.pad, base)
-	}
-	adv := font.MeasureString(face, line.text).Ceil()
-	return image.Pt(line.row.Min.X+(line.row.Dx()-adv)/2, base)
+// textLine is line as the text path draws it: Latin on the fast path,
+// anything else shaped, in the prompt's fonts.
+func (pl *promptLayout) textLine(line promptLine) textLine {
+	return textLine{Font: pl.font, Fallback: pl.fonts, Px: pl.px, Face: pl.face, Text: line.text}
 }
 
-// ink is the pixels line touches.
-func (pl *promptLayout) ink(face font.Face, line promptLine) image.Rectangle {
-	if line.text == "" {
-		return image.Rectangle{}
+// dot is where line's baseline starts: centred on its shaped advance.
+func (r *Renderer) promptDot(pl *promptLayout, line promptLine) (image.Point, error) {
+	m := pl.face.Metrics()
+	base := line.row.Min.Y + (line.row.Dy()-(m.Ascent+m.Descent).Ceil())/2 + m.Ascent.Ceil()
+	if line.left {
+		return image.Pt(line.row.Min.X+pl.pad, base), nil
 	}
-	b, _ := font.BoundString(face, line.text)
-	at := pl.dot(face, line)
-	return image.Rect(at.X+b.Min.X.Floor(), at.Y+b.Min.Y.Floor(), at.X+b.Max.X.Ceil(), at.Y+b.Max.Y.Ceil())
+	adv, err := r.lineAdvance(pl.textLine(line))
+	return image.Pt(line.row.Min.X+(line.row.Dx()-adv.Ceil())/2, base), err
+}
+
+// promptInk is the pixels line touches.
+func (r *Renderer) promptInk(pl *promptLayout, line promptLine) (image.Rectangle, error) {
+	if line.text == "" {
+		return image.Rectangle{}, nil
+	}
+	at, err := r.promptDot(pl, line)
+	if err != nil {
+		return image.Rectangle{}, err
+	}
+	return r.lineInk(pl.textLine(line), at)
 }
 
 // paintPrompt draws the prompt inside clip, over what paintRect drew.
@@ -238,16 +279,19 @@ func (r *Renderer) paintPrompt(s *fbemu.Surface, l *layout, st State, clip image
 			s.BlendRect(c, pl.bulletColor)
 		}
 	}
-	face, err := r.face(pl.font, pl.px)
-	if err != nil {
-		return err
-	}
+	var errs []error
 	for _, line := range pl.lines(p) {
-		if ink := pl.ink(face, line); ink.Intersect(s.Bounds()).Overlaps(clip) {
-			s.DrawText(pl.dot(face, line), face, line.text, line.color)
+		ink, err := r.promptInk(pl, line)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ink.Intersect(s.Bounds()).Overlaps(clip) {
+			at, _ := r.promptDot(pl, line)
+			errs = append(errs, r.drawLine(s, pl.textLine(line), at, line.color))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // promptChange returns what differs on screen between two prompts: the
@@ -291,15 +335,14 @@ func (r *Renderer) promptBoxes(l *layout, p Prompt, bounds image.Rectangle) ([]i
 	if err != nil {
 		return nil, err
 	}
-	face, err := r.face(pl.font, pl.px)
-	if err != nil {
-		return nil, err
-	}
 	var out []image.Rectangle
+	var errs []error
 	for _, line := range pl.lines(p) {
-		if b := pl.ink(face, line).Intersect(bounds); !b.Empty() {
+		ink, err := r.promptInk(pl, line)
+		errs = append(errs, err)
+		if b := ink.Intersect(bounds); !b.Empty() {
 			out = append(out, b)
 		}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }

@@ -47,6 +47,8 @@ type Renderer struct {
 	// they fall back to (see text.go).
 	shapers  map[shaperKey]*text.Shaper
 	sysFonts *text.SystemFonts
+	// The locale of the splash's own strings (see SetLocale).
+	locale string
 }
 
 // NewRenderer returns a renderer of t at scale (see OutputScale; 0 or
@@ -646,6 +648,10 @@ type FrameOptions struct {
 	// Rotation turns the picture on its way to the panel; the splash is
 	// laid out in the rotated geometry.
 	Rotation fbemu.Rotation
+	// Lang is the locale of the splash's own strings ("ar",
+	// "zh_CN.UTF-8"); "" is English, whatever the system's locale, so a
+	// frame is the same on every machine.
+	Lang string
 }
 
 // RenderFrame draws one frame on the emulated display, by the same
@@ -671,6 +677,7 @@ func RenderFrame(out string, opt FrameOptions) error {
 	}
 	defer e.Close()
 	r := NewRenderer(th, scale)
+	r.SetLocale(opt.Lang)
 	if err := e.Frame(func(s *fbemu.Surface) error { return r.Paint(s, opt.State) }); err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/splash/input"
 	"github.com/bootsplash/bootsplash/splash/theme"
+	"github.com/bootsplash/bootsplash/text/locale"
 )
 
 // Backend is where Run shows the splash.
@@ -73,6 +74,12 @@ type Config struct {
 	Reload <-chan struct{}
 	// Initial is the State shown first.
 	Initial State
+	// Lang is the locale of the splash's own strings (the prompt's
+	// defaults, its retry and Caps Lock lines, the details hint): "ar",
+	// "zh_CN.UTF-8"; "" is the system's, as locale.System finds it (the
+	// environment, locale.LANG= on the kernel command line,
+	// /etc/locale.conf), looked up after the first frame.
+	Lang string
 	// BootLog is where the details view's lines are written once the
 	// root filesystem is writable (plymouth update-root-fs
 	// --read-write); "" writes none.
@@ -198,7 +205,7 @@ func Run(ctx context.Context, cfg Config) error {
 		// with every mistake's file:line: key.
 		return tr.err
 	}
-	scr := NewScreen(disp, tr.theme, ScreenOptions{Scale: cfg.Scale, Log: cfg.Log})
+	scr := NewScreen(disp, tr.theme, ScreenOptions{Scale: cfg.Scale, Log: cfg.Log, Lang: cfg.Lang})
 	// first is when the first frame went up (0: not yet); once the
 	// front ends serve, later first frames (a device that comes late)
 	// are logged as they happen.
@@ -226,6 +233,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	// Everything not needed for the first frame comes after it.
+	if cfg.Lang == "" {
+		cfg.Lang = locale.System()
+	}
+	scr.SetLocale(cfg.Lang)
 	// Changes the daemon makes between frames: theme reloads, hotplug, VT
 	// switches.
 	changes := make(chan func() error, 1)

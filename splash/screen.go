@@ -18,6 +18,9 @@ type ScreenOptions struct {
 	Scale float64
 	// Log receives paint problems; nil discards them.
 	Log *slog.Logger
+	// Lang is the locale of the splash's own strings (Renderer.SetLocale);
+	// "" is English.
+	Lang string
 }
 
 // DisplayScreen is the Screen a Daemon drives on a display.Display: a
@@ -63,7 +66,18 @@ func (s *DisplayScreen) renderer(h *display.Head) *Renderer {
 	if scale <= 0 {
 		scale = OutputScale(h.Size.X, h.Size.Y, h.SizeMM.X, h.SizeMM.Y)
 	}
-	return NewRenderer(s.theme, scale)
+	r := NewRenderer(s.theme, scale)
+	r.SetLocale(s.opt.Lang)
+	return r
+}
+
+// SetLocale sets the locale of the splash's own strings on every head
+// and the ones to come, for prompts drawn from now on.
+func (s *DisplayScreen) SetLocale(loc string) {
+	s.opt.Lang = loc
+	for _, hs := range s.heads {
+		hs.r.SetLocale(loc)
+	}
 }
 
 // sync follows the display's heads: a renderer for each new one, none

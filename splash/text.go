@@ -14,7 +14,26 @@ import (
 	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/splash/theme"
 	"github.com/bootsplash/bootsplash/text"
+	"github.com/bootsplash/bootsplash/text/locale"
 )
+
+// SetLocale sets the locale of the splash's own strings: the prompt when
+// the asker sends none, the retry and Caps Lock lines and the hint that
+// Escape shows the details, from text/locale's catalogues ("fr_FR.UTF-8",
+// "ar"; "" is English). A theme's own texts for them win. Call it before
+// the renderer draws a prompt: one on screen is not drawn again.
+func (r *Renderer) SetLocale(loc string) {
+	if loc == r.locale {
+		return
+	}
+	r.locale = loc
+	if r.lay != nil {
+		r.lay.prompt = nil // laid out again with the new strings
+	}
+}
+
+// catalogue is the splash's strings in the renderer's locale.
+func (r *Renderer) catalogue() *locale.Catalogue { return locale.For(r.locale) }
 
 // simpleText reports whether face draws s as it is, one glyph per
 // character with kerning, as the splash always has: Latin, Greek and

@@ -28,6 +28,7 @@ import (
 	"github.com/bootsplash/bootsplash/splash/control"
 	"github.com/bootsplash/bootsplash/splash/input"
 	"github.com/bootsplash/bootsplash/splash/theme"
+	"github.com/bootsplash/bootsplash/text/locale"
 )
 
 const usage = `Usage: bootsplash COMMAND [flags]
@@ -199,10 +200,11 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	masterWait := fs.Duration("master-wait", 5*time.Second, "how long to wait for DRM master while another process holds it (0: fail at once)")
 	duration := fs.Duration("for", 0, "quit after this long (default: run until SIGTERM or SIGINT)")
 	verbose := fs.BoolP("verbose", "v", false, "log debug detail")
+	lang := fs.String("lang", "", "locale of the splash's own strings, such as ar or zh_CN.UTF-8 (default: the system's: LC_ALL, LC_MESSAGES, LANG, else locale.LANG= on the kernel command line, else /etc/locale.conf)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg := splash.Config{Device: *device, Heap: *heap, Out: *out, Buffers: *buffers, Legacy: *legacy, Theme: *theme, Scale: *scale,
+	cfg := splash.Config{Lang: *lang, Device: *device, Heap: *heap, Out: *out, Buffers: *buffers, Legacy: *legacy, Theme: *theme, Scale: *scale,
 		Control: splash.ControlConfig{Native: *socket != "", Socket: *socket, Psplash: *psplashFIFO, PsplashDir: *psplashDir, Plymouth: *plymouthSock, PlymouthName: *plymouthName},
 		Start:   start, BeforeMain: preMain, Log: logger(stderr, *verbose), MasterWait: *masterWait}
 	if *buffers != 1 && *buffers != 2 {
@@ -289,8 +291,12 @@ func cmdRender(args []string, stderr io.Writer) error {
 	bullets := fs.Int("bullets", 0, "with --prompt: the characters typed")
 	retry := fs.Bool("retry", false, "with --prompt: the retry line")
 	capsLock := fs.Bool("caps-lock", false, "with --prompt: the Caps Lock line")
+	lang := fs.String("lang", "", "locale of the splash's own strings (an empty --prompt, the retry, Caps Lock and details lines), such as ar or zh_CN.UTF-8 (default: the system's, as run finds it)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if !fs.Changed("lang") {
+		*lang = locale.System()
 	}
 	if *out == "" {
 		return fmt.Errorf("%w: render needs --out FILE.png", errUsage)
@@ -316,7 +322,7 @@ func cmdRender(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt := splash.FrameOptions{Width: w, Height: h, Scale: *scale,
+	opt := splash.FrameOptions{Width: w, Height: h, Scale: *scale, Lang: *lang,
 		State: splash.State{Progress: p, Message: *message, Status: *status, Frame: *frame}}
 	if fs.Changed("prompt") {
 		opt.State.Prompt = splash.Prompt{Active: true, Password: true, Text: *prompt, Bullets: *bullets, Retry: *retry, CapsLock: *capsLock}

@@ -92,6 +92,18 @@ func (t *Theme) files() (refs []fileRef, globs map[string][]string, err error) {
 				}
 			}
 		}
+		if pr := s.Prompt; pr != nil {
+			name := ""
+			if pr.Font != nil {
+				name = *pr.Font
+			}
+			refs = append(refs, fileRef{key: k.prefix + "prompt.font", name: name, font: true})
+			if pr.Fonts != nil {
+				for _, n := range *pr.Fonts {
+					refs = append(refs, fileRef{key: k.prefix + "prompt.fonts", name: n, font: true})
+				}
+			}
+		}
 	}
 	return refs, globs, nil
 }

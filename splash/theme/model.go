@@ -110,24 +110,32 @@ type Spinner struct {
 
 // Prompt is the [prompt] table: a question asked at the splash (a
 // passphrase), its prompt text, the entry with one bullet per character
-// typed, and the lines under it for a retry and for Caps Lock. Unlike the
+// typed, the lines under it for a retry and for Caps Lock, and the hint
+// that Escape shows the details. Unlike the
 // other tables it is drawn when absent, with the defaults: a question
 // must always be seen.
 type Prompt struct {
 	Place
-	Font        *string  `toml:"font"`
-	Size        *float64 `toml:"size"`
-	Color       *string  `toml:"color"`
-	EntryWidth  *float64 `toml:"entry_width"`
-	EntryHeight *float64 `toml:"entry_height"`
-	EntryColor  *string  `toml:"entry_color"`
-	BulletSize  *float64 `toml:"bullet_size"`
-	BulletColor *string  `toml:"bullet_color"`
-	MaxBullets  *int     `toml:"max_bullets"`
-	RetryText   *string  `toml:"retry_text"`
-	RetryColor  *string  `toml:"retry_color"`
-	CapsText    *string  `toml:"caps_text"`
-	CapsColor   *string  `toml:"caps_color"`
+	Font *string `toml:"font"`
+	// Fonts are tried, in order, for characters Font lacks, before the
+	// system's fonts and the embedded one.
+	Fonts       *[]string `toml:"fonts"`
+	Size        *float64  `toml:"size"`
+	Color       *string   `toml:"color"`
+	EntryWidth  *float64  `toml:"entry_width"`
+	EntryHeight *float64  `toml:"entry_height"`
+	EntryColor  *string   `toml:"entry_color"`
+	BulletSize  *float64  `toml:"bullet_size"`
+	BulletColor *string   `toml:"bullet_color"`
+	MaxBullets  *int      `toml:"max_bullets"`
+	RetryText   *string   `toml:"retry_text"`
+	RetryColor  *string   `toml:"retry_color"`
+	CapsText    *string   `toml:"caps_text"`
+	CapsColor   *string   `toml:"caps_color"`
+	// DetailsText is the hint under the block that Escape shows the
+	// details view; "" shows none. Unset, it is the splash's own string
+	// in the locale's language.
+	DetailsText *string `toml:"details_text"`
 }
 
 // anchorNames are the points an element can be placed by.

@@ -183,13 +183,22 @@ func (v *validator) sections(prefix string, s *Sections) {
 				v.fail(p+"font", err)
 			}
 		}
+		if pr.Fonts != nil {
+			for _, name := range *pr.Fonts {
+				if name == "" {
+					v.fail(p+"fonts", errors.New("empty path"))
+				} else if err := v.t.fontExists(name); err != nil {
+					v.fail(p+"fonts", err)
+				}
+			}
+		}
 		v.num(p+"entry_width", pr.EntryWidth, 40, 4000)
 		v.num(p+"entry_height", pr.EntryHeight, 8, 400)
 		v.color(p+"entry_color", pr.EntryColor)
 		v.num(p+"bullet_size", pr.BulletSize, 2, 200)
 		v.color(p+"bullet_color", pr.BulletColor)
 		v.integer(p+"max_bullets", pr.MaxBullets, 1, 256)
-		for key, text := range map[string]*string{"retry_text": pr.RetryText, "caps_text": pr.CapsText} {
+		for key, text := range map[string]*string{"retry_text": pr.RetryText, "caps_text": pr.CapsText, "details_text": pr.DetailsText} {
 			if text != nil && (len(*text) > 200 || strings.ContainsAny(*text, "\n\x00")) {
 				v.fail(p+key, errors.New("want one line of at most 200 bytes"))
 			}

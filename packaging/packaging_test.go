@@ -627,6 +627,11 @@ func TestInitramfsToolsHook(t *testing.T) {
 	if !strings.HasSuffix(string(b), "BOOTSPLASH_THEME=\"\"\n") {
 		t.Errorf("etc/default/bootsplash does not fall back to the built-in theme:\n%s", b)
 	}
+	// The built-in theme's first frame is drawn at build time, raw, for
+	// run to copy to the screen before it renders.
+	if fi, err := os.Stat(filepath.Join(destdir, "usr/lib/bootsplash/frames/1024x768-XRGB8888.frame")); err != nil || fi.Size() != 256+1024*768*4 {
+		t.Errorf("the initramfs has no pre-rendered 1024x768 first frame: %v", err)
+	}
 
 	// No binary: no splash, and no failure of the whole initramfs.
 	destdir, out = runHook(t, "BOOTSPLASH=/nonexistent/bootsplash", "BOOTSPLASH_HELPER="+helper)

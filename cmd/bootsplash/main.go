@@ -3,6 +3,7 @@
 //
 //	bootsplash run      show the splash until SIGTERM or SIGINT
 //	bootsplash render   write the frame `run` would show to a PNG
+//	bootsplash prerender  write run's first frame per panel size, for the initramfs
 //	bootsplash info     describe display devices, heaps and udmabuf
 //	bootsplash status   show a status screen (host, addresses, load, log, ...)
 //	bootsplash version  print what the binary was built from
@@ -26,6 +27,7 @@ import (
 	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/splash"
 	"github.com/bootsplash/bootsplash/splash/control"
+	"github.com/bootsplash/bootsplash/splash/firstframe"
 	"github.com/bootsplash/bootsplash/splash/input"
 	"github.com/bootsplash/bootsplash/splash/theme"
 	"github.com/bootsplash/bootsplash/text/locale"
@@ -36,6 +38,7 @@ const usage = `Usage: bootsplash COMMAND [flags]
 Commands:
   run      show the splash on the first connected display until SIGTERM/SIGINT
   render   write the frame "run" would show to a PNG, with no device
+  prerender  write the first frame per panel size, raw, for run to copy to the screen before it renders
   info     describe display devices, dma-buf heaps and udmabuf
   theme    check theme files: bootsplash theme check FILE
   study    measure the CPU access strategies (cached, per-access, shadow, ...) on this machine
@@ -101,6 +104,8 @@ func run(start time.Time, args []string, stdout, stderr io.Writer) error {
 		return cmdRun(start, args[1:], stderr)
 	case "render":
 		return cmdRender(args[1:], stderr)
+	case "prerender":
+		return cmdPrerender(args[1:], stdout, stderr)
 	case "theme":
 		return cmdTheme(args[1:], stdout, stderr)
 	case "info":
@@ -186,6 +191,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	buffers := fs.Int("buffers", 1, "1 (draw in place) or 2 (double-buffered, flipped on vblank)")
 	legacy := fs.Bool("legacy", false, "use the legacy KMS ioctls even where atomic commits work")
 	theme := fs.String("theme", "", "theme file (default: the embedded theme)")
+	frames := fs.String("frames", firstframe.DefaultDir, `directory of the first frames bootsplash prerender drew, shown before the embedded theme is rendered ("" for none)`)
 	scale := fs.Float64("scale", 0, "output scale, 0.25 to 8 (default: from the display's physical size)")
 	rotate := fs.String("rotate", "0", "rotation on the way to the panel, on top of its orientation: 0, 90, 180 or 270")
 	socket := fs.String("socket", control.DefaultSocket, `bootsplash's control socket ("" for none)`)
@@ -244,6 +250,9 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	}
 	if err := checkWait("--for", *duration, "until SIGTERM or SIGINT"); err != nil {
 		return err
+	}
+	if *frames != "" && *theme == "" {
+		cfg.Open = openWithFrame(*frames, *scale, start, cfg.Log)
 	}
 	cfg.Ready = func() {
 		if err := sdNotify("READY=1"); err != nil {

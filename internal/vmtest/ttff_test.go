@@ -364,6 +364,17 @@ func TestVMTTFF(t *testing.T) {
 	if st, err := os.Stat(bin); err == nil {
 		t.Logf("bootsplash binary: %d bytes", st.Size())
 	}
+	// The first frames run copies to the screen before it renders, as the
+	// initramfs hook writes them: one per size the devices come up at.
+	frames := filepath.Join(dir, "frames")
+	if b, err := exec.CommandContext(ctx, bin, "prerender", "--size", "1024x768,1280x800", "--out", frames).CombinedOutput(); err != nil {
+		t.Fatalf("bootsplash prerender: %v\n%s", err, b)
+	}
+	var frameFiles []File
+	for _, size := range []string{"1024x768", "1280x800"} {
+		name := size + "-XRGB8888.frame"
+		frameFiles = append(frameFiles, File{Path: "/usr/lib/bootsplash/frames/" + name, HostPath: filepath.Join(frames, name)})
+	}
 	floor := filepath.Join(dir, "ttff_floor")
 	buildC(t, ctx, root, "ttff_floor.c", floor)
 	launcher := filepath.Join(dir, "ttff_plymouth")
@@ -389,6 +400,7 @@ func TestVMTTFF(t *testing.T) {
 				{Path: "/bin/ttff_plymouth", HostPath: launcher},
 			}...)
 			files = append(files, plymouth...)
+			files = append(files, frameFiles...)
 			runTTFF(t, ctx, root, guestInit, bin, d, runs, files, base != "")
 		})
 	}
@@ -492,6 +504,16 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 		cfg.Append = append(cfg.Append, "plymouth.debug=stream:/dev/stderr")
 	}
 	programs := ttffPrograms(renderer, out)
+	// The same bootsplash with no pre-rendered frame: what the frame buys,
+	// in the same boot.
+	nf := programs[0]
+	nf.name = "bootsplash-noframe"
+	nf.run = func(i int) ([]proto.Step, []proto.Step) {
+		n := fmt.Sprintf("bootsplash-noframe %d", i)
+		return []proto.Step{{Name: n, Cmd: []string{"/bin/bootsplash", "run", "--frames", ""}, Background: true, Timeout: proto.Duration(time.Minute)}},
+			[]proto.Step{{Name: n + " stop", Stop: n}}
+	}
+	programs = append(programs, nf)
 	if withBase {
 		b := programs[0]
 		b.name = "bootsplash-base"
@@ -565,6 +587,9 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	verbose := addRun(ttffProgram{name: "bootsplash -v"}, 0,
 		[]proto.Step{{Name: "bootsplash -v", Cmd: []string{"/bin/bootsplash", "run", "-v"}, Background: true, Timeout: proto.Duration(time.Minute)}},
 		[]proto.Step{{Name: "bootsplash -v stop", Stop: "bootsplash -v"}})
+	verboseNF := addRun(ttffProgram{name: "bootsplash-noframe -v"}, 0,
+		[]proto.Step{{Name: "bootsplash-noframe -v", Cmd: []string{"/bin/bootsplash", "run", "-v", "--frames", ""}, Background: true, Timeout: proto.Duration(time.Minute)}},
+		[]proto.Step{{Name: "bootsplash-noframe -v stop", Stop: "bootsplash-noframe -v"}})
 
 	// What the runtime and each package's init cost before main, once.
 	cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: "inittrace", Cmd: []string{"/bin/bootsplash", "help"}, Env: []string{"GODEBUG=inittrace=1"}})
@@ -601,6 +626,7 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 		check[p.name] = p.check
 	}
 	check[verbose.program] = check["bootsplash"]
+	check[verboseNF.program] = check["bootsplash"]
 	check[warmup.program] = warm.check
 	for _, r := range all {
 		res := rep.Step(r.marker)
@@ -639,6 +665,14 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	}
 	if out := rep.Step("bootsplash -v").Output; len(out) > 0 {
 		t.Logf("bootsplash run -v, seen after %v:\n%s", durs(times[verbose.program]), out)
+		// The frame prerender drew is in the guest for this size: run
+		// must have put it up, not rendered its first frame.
+		if !bytes.Contains(out, []byte("first frame (pre-rendered) after")) {
+			t.Errorf("bootsplash run -v did not show the pre-rendered first frame")
+		}
+	}
+	if out := rep.Step("bootsplash-noframe -v").Output; len(out) > 0 {
+		t.Logf("bootsplash run -v --frames '', seen after %v:\n%s", durs(times[verboseNF.program]), out)
 	}
 
 	if res := rep.Step("inittrace"); res.OK() {
@@ -651,7 +685,7 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	var summary strings.Builder
 	fmt.Fprintf(&summary, "time to first visible frame on %s (%s), %d runs each; median [min, max]; then the same to the whole frame\n", d, k.Release, runs)
 	med := map[string]time.Duration{}
-	for _, p := range append(programs, ttffProgram{name: verbose.program}) {
+	for _, p := range append(programs, ttffProgram{name: verbose.program}, ttffProgram{name: verboseNF.program}) {
 		ts := times[p.name]
 		if len(ts) == 0 {
 			continue
@@ -673,6 +707,8 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	ratio("bootsplash", "floor")
 	ratio("bootsplash", "plymouthd")
 	ratio("plymouthd", "floor")
+	ratio("bootsplash", "bootsplash-noframe")
+	ratio("bootsplash-noframe", "floor")
 	ratio("bootsplash", "bootsplash-base")
 	t.Log("\n" + summary.String())
 	_ = os.WriteFile(filepath.Join(out, "summary.txt"), []byte(summary.String()), 0o644)

@@ -137,12 +137,27 @@ func readCapped(p string, max int64) ([]byte, error) {
 var ErrLogoOffScreen = errors.New("the firmware logo does not fit the screen")
 
 // Place says where the logo goes on a screen of size screen, the firmware
-// having drawn it at its offset in a mode of size firmware: at the same
-// place when the sizes are the same (the splash then draws over the
-// firmware's picture exactly), and otherwise as Plymouth's BGRT theme
-// places it: centred horizontally with its centre at 38.2% of the height
-// (where the firmware's own guideline puts it), scaled down only to fit.
-// The rectangle's size is the logo's on screen.
+// having drawn it at its offset in a mode of size firmware (zero when the
+// firmware's mode is not known). The rule follows Plymouth's BGRT theme,
+// which follows the boot logo guideline of the firmware's makers (centred
+// horizontally, its centre at 38.2% of the height, on black):
+//
+//   - in the firmware's mode, exactly where the firmware drew it, so the
+//     splash draws over the firmware's picture without moving a pixel;
+//   - in another mode, when the offset centred the logo horizontally in
+//     the firmware's mode (a panel brought up at its native size), at the
+//     same offset moved by half the difference in width and 38.2% of the
+//     difference in height;
+//   - when the offset centres the logo on this screen in both directions
+//     (firmwares that centre it vertically too), at the offset;
+//   - otherwise centred horizontally with its centre at 38.2% of the
+//     height.
+//
+// The logo is drawn at its own size, as the firmware drew it; only a logo
+// larger than the screen is scaled down, keeping its aspect, to fit. The
+// rectangle's size is the logo's on screen. A logo that does not fit the
+// firmware's own mode at its offset is an error (ErrLogoOffScreen): the
+// table is wrong.
 func (l *FirmwareLogo) Place(firmware, screen image.Point) (image.Rectangle, error) {
 	size := l.Image.Bounds().Size()
 	if firmware == screen {
@@ -157,12 +172,22 @@ func (l *FirmwareLogo) Place(firmware, screen image.Point) (image.Rectangle, err
 	}
 	w, h := size.X, size.Y
 	if w > screen.X {
-		w, h = screen.X, h*screen.X/w
+		w, h = screen.X, max(1, h*screen.X/w)
 	}
 	if h > screen.Y {
-		w, h = w*screen.Y/h, screen.Y
+		w, h = max(1, w*screen.Y/h), screen.Y
 	}
-	x := (screen.X - w) / 2
-	y := min(max(screen.Y*382/1000-h/2, 0), screen.Y-h)
+	x, y := (screen.X-w)/2, screen.Y*382/1000-h/2
+	switch {
+	case w != size.X || h != size.Y:
+		// Scaled: the firmware's offsets are for another size.
+	case firmware.X > 0 && (firmware.X-size.X)/2 == l.Offset.X:
+		x = l.Offset.X + (screen.X-firmware.X)/2
+		y = l.Offset.Y + (screen.Y-firmware.Y)*382/1000
+	case (screen.X-size.X)/2 == l.Offset.X && (screen.Y-size.Y)/2 == l.Offset.Y:
+		x, y = l.Offset.X, l.Offset.Y
+	}
+	x = min(max(x, 0), screen.X-w)
+	y = min(max(y, 0), screen.Y-h)
 	return image.Rect(x, y, x+w, y+h), nil
 }

@@ -107,6 +107,21 @@ func TestReadFirmwareLogoRefuses(t *testing.T) {
 	}
 }
 
+// TestFirmwareLogoPlaceCentred: a firmware that centred its logo in both
+// directions (OVMF does) keeps it there on a screen of the same size whose
+// mode the splash does not know, as Plymouth does; another firmware's
+// horizontal offset that does not centre the logo is not trusted.
+func TestFirmwareLogoPlaceCentred(t *testing.T) {
+	l := &FirmwareLogo{Image: image.NewRGBA(image.Rect(0, 0, 193, 58)), Offset: image.Pt(543, 371)}
+	if r, err := l.Place(image.Point{}, image.Pt(1280, 800)); err != nil || r != image.Rect(543, 371, 736, 429) {
+		t.Errorf("centred by the firmware: %v, %v", r, err)
+	}
+	l.Offset = image.Pt(10, 20)
+	if r, err := l.Place(image.Pt(1280, 800), image.Pt(1920, 1080)); err != nil || r != image.Rect(863, 383, 1056, 441) {
+		t.Errorf("not centred by the firmware: %v, %v", r, err)
+	}
+}
+
 func TestFirmwareLogoPlace(t *testing.T) {
 	l := &FirmwareLogo{Image: image.NewRGBA(image.Rect(0, 0, 200, 100)), Offset: image.Pt(540, 256)}
 	for _, c := range []struct {
@@ -119,6 +134,8 @@ func TestFirmwareLogoPlace(t *testing.T) {
 		{"another mode: centred, at 38.2%", image.Pt(1280, 800), image.Pt(1920, 1080), image.Rect(860, 362, 1060, 462), false},
 		{"smaller than the logo: scaled to fit", image.Pt(1280, 800), image.Pt(100, 600), image.Rect(0, 204, 100, 254), false},
 		{"off the firmware's screen", image.Pt(600, 300), image.Pt(600, 300), image.Rectangle{}, true},
+		{"the mode not known, the offsets not centring it: at 38.2%", image.Point{}, image.Pt(1280, 800), image.Rect(540, 255, 740, 355), false},
+		{"a smaller mode: the panel's offset moved by the difference", image.Pt(1280, 800), image.Pt(1024, 768), image.Rect(412, 244, 612, 344), false},
 	} {
 		r, err := l.Place(c.firmware, c.screen)
 		if (err != nil) != c.err || r != c.want {

@@ -81,7 +81,6 @@ func openFbdev(ctx context.Context, path string, opt Options, log *slog.Logger) 
 		return nil, fmt.Errorf("display: %s: %w", path, err)
 	}
 	step("open and map " + path)
-	logFirmwareLogo(log, image.Pt(d.geo.XRes, d.geo.YRes))
 	// The card the display moves to: none yet.
 	kopt := opt
 	kopt.Device = ""
@@ -231,6 +230,13 @@ func (d *fbdevDisplay) Kind() Kind {
 		return KMS
 	}
 	return Fbdev
+}
+
+// firmwareMode is the framebuffer's visible size, read when it was
+// opened: the firmware's mode (FirmwareMode), still known after the move
+// to the card.
+func (d *fbdevDisplay) firmwareMode() image.Point {
+	return image.Pt(d.geo.XRes, d.geo.YRes)
 }
 
 // Why says why Open took the framebuffer.
@@ -432,28 +438,6 @@ func (d *fbdevDisplay) close(retain bool) error {
 		err = errors.Join(err, d.ks.release(retain))
 	}
 	return err
-}
-
-// logFirmwareLogo says what the firmware's logo (ACPI BGRT) is and where
-// it goes on a screen of size, that of the firmware's framebuffer.
-func logFirmwareLogo(log *slog.Logger, size image.Point) {
-	l, err := ReadFirmwareLogo("")
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		log.Debug("firmware logo: none (no ACPI BGRT)")
-		return
-	case err != nil:
-		log.Warn(fmt.Sprintf("%v: no firmware logo", err))
-		return
-	}
-	r, err := l.Place(size, size)
-	b := l.Image.Bounds().Size()
-	if err != nil {
-		log.Warn(fmt.Sprintf("firmware logo: %dx%d at %v: %v", b.X, b.Y, l.Offset, err))
-		return
-	}
-	log.Info(fmt.Sprintf("firmware logo: ACPI BGRT %dx%d at %v on the firmware's %dx%d", b.X, b.Y, r.Min, size.X, size.Y),
-		"displayed", l.Displayed, "orientation", l.Orientation)
 }
 
 // clampInt is v as an int, or the largest int where v does not fit (a

@@ -7,6 +7,9 @@ import (
 	"image/color"
 	"math"
 
+	xdraw "golang.org/x/image/draw"
+
+	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/splash/theme"
 )
@@ -165,10 +168,19 @@ func (r *Renderer) newLayout(w, h int, f fbemu.Format) (*layout, error) {
 	}
 	l.solid.A = 0xff // the screen has no alpha
 
-	if lg := sec.Logo; lg != nil && lg.Image != nil {
-		if err := l.placeLogo(t, lg); err != nil {
-			errs = append(errs, fmt.Errorf("logo: %w", err))
-			l.logo = nil
+	if lg := sec.Logo; lg != nil {
+		fw := false
+		if lg.Firmware != nil && *lg.Firmware && r.fwLogo != nil {
+			err := l.placeFirmwareLogo(r.fwLogo, r.fwMode)
+			if fw = err == nil; !fw {
+				errs = append(errs, fmt.Errorf("logo: %w (the theme's image is drawn instead)", err))
+			}
+		}
+		if !fw && lg.Image != nil {
+			if err := l.placeLogo(t, lg); err != nil {
+				errs = append(errs, fmt.Errorf("logo: %w", err))
+				l.logo = nil
+			}
 		}
 	}
 	under := func(name *string) *image.Rectangle {
@@ -319,6 +331,47 @@ func (l *layout) placeLogo(t *theme.Theme, lg *theme.Logo) error {
 	}
 	l.logoRect = place(&lg.Place, sz, w, h, sc, nil)
 	return nil
+}
+
+// placeFirmwareLogo places the firmware's logo as fw.Place says (where
+// the firmware drew it, in the firmware's mode) and makes it opaque, as
+// the firmware blitted it: a 32-bit bitmap's fourth byte is not alpha to
+// the firmware.
+func (l *layout) placeFirmwareLogo(fw *display.FirmwareLogo, mode image.Point) error {
+	if fw.Orientation != 0 {
+		return fmt.Errorf("the firmware logo asks to be turned %d degrees", fw.Orientation)
+	}
+	rect, err := fw.Place(mode, image.Pt(l.w, l.h))
+	if err != nil {
+		return err
+	}
+	img := opaque(fw.Image)
+	if img.Bounds().Size() != rect.Size() {
+		dst := image.NewRGBA(image.Rectangle{Max: rect.Size()})
+		xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Src, nil)
+		img = dst
+	}
+	l.logo, l.logoRect = fbemu.NewSprite(img, l.format), rect
+	return nil
+}
+
+// opaque is src with every pixel's colour as it is stored and alpha
+// 0xff: what a firmware's blit of the bitmap puts on screen, whatever
+// the bitmap's fourth byte says.
+func opaque(src image.Image) *image.RGBA {
+	b := src.Bounds()
+	img := image.NewRGBA(image.Rectangle{Max: b.Size()})
+	if n, ok := src.(*image.NRGBA); ok {
+		for y := range b.Dy() {
+			copy(img.Pix[y*img.Stride:y*img.Stride+4*b.Dx()], n.Pix[n.PixOffset(b.Min.X, b.Min.Y+y):])
+		}
+	} else {
+		xdraw.Draw(img, img.Bounds(), src, b.Min, xdraw.Src)
+	}
+	for i := 3; i < len(img.Pix); i += 4 {
+		img.Pix[i] = 0xff
+	}
+	return img
 }
 
 func f64intp(p *int, def int) float64 {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/image/font"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/splash/theme"
 	"github.com/bootsplash/bootsplash/text"
@@ -49,6 +50,11 @@ type Renderer struct {
 	sysFonts *text.SystemFonts
 	// The locale of the splash's own strings (see SetLocale).
 	locale string
+
+	// The firmware's logo, for a theme that takes it, and the mode the
+	// firmware drew it in (zero: not known).
+	fwLogo *display.FirmwareLogo
+	fwMode image.Point
 }
 
 // NewRenderer returns a renderer of t at scale (see OutputScale; 0 or
@@ -58,6 +64,16 @@ func NewRenderer(t *theme.Theme, scale float64) *Renderer {
 		scale = 1
 	}
 	return &Renderer{theme: t, scale: scale}
+}
+
+// SetFirmwareLogo gives the renderer the firmware's logo (ACPI BGRT,
+// display.ReadFirmwareLogo) and the size of the mode the firmware drew it
+// in (display.FirmwareMode; zero when not known). A theme whose [logo]
+// says firmware = true draws it instead of its image, placed by
+// FirmwareLogo.Place; nil takes the theme's image again.
+func (r *Renderer) SetFirmwareLogo(l *display.FirmwareLogo, firmware image.Point) {
+	r.fwLogo, r.fwMode = l, firmware
+	r.lay = nil
 }
 
 // Scale returns the scale the renderer draws at.
@@ -652,6 +668,14 @@ type FrameOptions struct {
 	// "zh_CN.UTF-8"); "" is English, whatever the system's locale, so a
 	// frame is the same on every machine.
 	Lang string
+	// FirmwareLogo is the firmware's logo (display.ReadFirmwareLogo) for
+	// a theme that takes it; nil: the firmware has none, as on the
+	// emulated display.
+	FirmwareLogo *display.FirmwareLogo
+	// FirmwareMode is the size of the mode the firmware drew its logo
+	// in; zero is Width x Height: the splash drawn in the firmware's
+	// mode, as on the firmware framebuffer.
+	FirmwareMode image.Point
 }
 
 // RenderFrame draws one frame on the emulated display, by the same
@@ -678,6 +702,13 @@ func RenderFrame(out string, opt FrameOptions) error {
 	defer e.Close()
 	r := NewRenderer(th, scale)
 	r.SetLocale(opt.Lang)
+	if opt.FirmwareLogo != nil {
+		mode := opt.FirmwareMode
+		if mode == (image.Point{}) {
+			mode = image.Pt(opt.Width, opt.Height)
+		}
+		r.SetFirmwareLogo(opt.FirmwareLogo, mode)
+	}
 	if err := e.Frame(func(s *fbemu.Surface) error { return r.Paint(s, opt.State) }); err != nil {
 		return err
 	}

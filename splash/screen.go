@@ -3,8 +3,10 @@ package splash
 import (
 	"errors"
 	"fmt"
+	"image"
 	"image/color"
 	"log/slog"
+	"os"
 
 	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/fbemu"
@@ -21,6 +23,10 @@ type ScreenOptions struct {
 	// Lang is the locale of the splash's own strings (Renderer.SetLocale);
 	// "" is English.
 	Lang string
+	// BGRT is where the firmware's logo is read from for a theme that
+	// takes it ([logo] firmware = true): "" is display.BGRTDir, except
+	// on the emulated display, which has no firmware and so no logo.
+	BGRT string
 }
 
 // DisplayScreen is the Screen a Daemon drives on a display.Display: a
@@ -41,6 +47,9 @@ type DisplayScreen struct {
 	asked  bool  // Show or Hide was called: new heads have something to draw
 	// shown is called after each Show that reached at least one head.
 	shown func()
+	// The firmware's logo, read the first time a theme takes it.
+	fwLogo *display.FirmwareLogo
+	fwRead bool
 }
 
 // headScreen is one head and the renderer drawing on it.
@@ -68,6 +77,11 @@ func (s *DisplayScreen) renderer(h *display.Head) *Renderer {
 	}
 	r := NewRenderer(s.theme, scale)
 	r.SetLocale(s.opt.Lang)
+	if takesFirmwareLogo(s.theme, h.Size) {
+		if l := s.firmwareLogo(); l != nil {
+			r.SetFirmwareLogo(l, display.FirmwareMode(s.disp))
+		}
+	}
 	return r
 }
 
@@ -78,6 +92,53 @@ func (s *DisplayScreen) SetLocale(loc string) {
 	for _, hs := range s.heads {
 		hs.r.SetLocale(loc)
 	}
+}
+
+// takesFirmwareLogo says whether th draws the firmware's logo on a screen
+// of size.
+func takesFirmwareLogo(th *theme.Theme, size image.Point) bool {
+	for _, sec := range []*theme.Sections{th.Base(), th.Resolve(size.X, size.Y), th.Resolve(size.Y, size.X)} {
+		if l := sec.Logo; l != nil && l.Firmware != nil && *l.Firmware {
+			return true
+		}
+	}
+	return false
+}
+
+// firmwareLogo reads the firmware's logo once, saying in the log what it
+// is or why there is none.
+func (s *DisplayScreen) firmwareLogo() *display.FirmwareLogo {
+	if s.fwRead {
+		return s.fwLogo
+	}
+	s.fwRead = true
+	dir := s.opt.BGRT
+	if dir == "" {
+		if s.disp.Kind() == display.Emulated {
+			s.opt.Log.Debug("firmware logo: none on the emulated display")
+			return nil
+		}
+		dir = display.BGRTDir
+	}
+	l, err := display.ReadFirmwareLogo(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		s.opt.Log.Info("firmware logo: none (no ACPI BGRT): the theme's logo is drawn")
+		return nil
+	case err != nil:
+		s.opt.Log.Warn(fmt.Sprintf("%v: the theme's logo is drawn", err))
+		return nil
+	}
+	b := l.Image.Bounds().Size()
+	mode := display.FirmwareMode(s.disp)
+	on := "in a mode not known"
+	if mode != (image.Point{}) {
+		on = fmt.Sprintf("on the firmware's %dx%d", mode.X, mode.Y)
+	}
+	s.opt.Log.Info(fmt.Sprintf("firmware logo: ACPI BGRT %dx%d at %v %s", b.X, b.Y, l.Offset, on),
+		"displayed", l.Displayed, "orientation", l.Orientation)
+	s.fwLogo = l
+	return l
 }
 
 // sync follows the display's heads: a renderer for each new one, none

@@ -26,6 +26,8 @@ var exampleRenders = []exampleRender{
 	{"product", "product", []string{"--size", "800x480", "--progress", "40", "--message", "Starting services", "--status", "network"}},
 	{"small", "small", []string{"--size", "320x240", "--progress", "65", "--message", "Mounting /data", "--status", "fsck: clean"}},
 	{"portrait", "portrait", []string{"--size", "480x800", "--message", "Preparing the kiosk", "--status", "v2.3.1", "--frame", "4"}},
+	{"firmware", "firmware", []string{"--size", "1280x800", "--bgrt", "../../display/testdata/bgrt", "--progress", "30", "--message", "Starting services"}},
+	{"firmware-no-bgrt", "firmware", []string{"--size", "800x480", "--progress", "30", "--message", "Starting services"}},
 	{"portrait-800x480", "portrait", []string{"--size", "800x480", "--message", "Preparing the kiosk", "--status", "v2.3.1", "--frame", "4"}},
 }
 

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"math"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/bootsplash/bootsplash/access"
 	"github.com/bootsplash/bootsplash/client"
+	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/splash"
 	"github.com/bootsplash/bootsplash/splash/control"
 	"github.com/bootsplash/bootsplash/splash/firstframe"
@@ -301,6 +303,8 @@ func cmdRender(args []string, stderr io.Writer) error {
 	retry := fs.Bool("retry", false, "with --prompt: the retry line")
 	capsLock := fs.Bool("caps-lock", false, "with --prompt: the Caps Lock line")
 	lang := fs.String("lang", "", "locale of the splash's own strings (an empty --prompt, the retry, Caps Lock and details lines), such as ar or zh_CN.UTF-8 (default: the system's, as run finds it)")
+	bgrt := fs.String("bgrt", "", "the firmware's logo for a theme that takes it: a directory laid out as /sys/firmware/acpi/bgrt (image, xoffset, yoffset, status, type)")
+	fwMode := fs.String("firmware-mode", "", "with --bgrt: the size WxH of the mode the firmware drew its logo in (default: --size, the splash drawn in the firmware's mode)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -309,6 +313,9 @@ func cmdRender(args []string, stderr io.Writer) error {
 	}
 	if *out == "" {
 		return fmt.Errorf("%w: render needs --out FILE.png", errUsage)
+	}
+	if fs.Changed("firmware-mode") && *bgrt == "" {
+		return fmt.Errorf("%w: --firmware-mode needs --bgrt", errUsage)
 	}
 	if err := checkCount("--bullets", *bullets, 0, 4096); err != nil {
 		return err
@@ -338,6 +345,18 @@ func cmdRender(args []string, stderr io.Writer) error {
 	}
 	if opt.Rotation, err = parseRotation(*rotate); err != nil {
 		return fmt.Errorf("%w: --rotate: %v", errUsage, err)
+	}
+	if *bgrt != "" {
+		if opt.FirmwareLogo, err = display.ReadFirmwareLogo(*bgrt); err != nil {
+			return fmt.Errorf("--bgrt: %w", err)
+		}
+		if *fwMode != "" {
+			x, y, err := parseSize("--firmware-mode", *fwMode, 1)
+			if err != nil {
+				return err
+			}
+			opt.FirmwareMode = image.Pt(x, y)
+		}
 	}
 	if *themePath != "" {
 		if opt.Theme, err = theme.Load(*themePath, theme.Options{}); err != nil {

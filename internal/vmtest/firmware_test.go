@@ -2,6 +2,8 @@ package vmtest
 
 import (
 	"context"
+	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
 	"github.com/bootsplash/bootsplash/splash"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // OVMF is Debian's UEFI firmware for QEMU (package ovmf): it lights the
@@ -22,14 +26,20 @@ const OVMF = "/usr/share/ovmf/OVMF.fd"
 // TestVMFirmwareFramebuffer boots the Debian 6.12 kernel through OVMF on
 // QEMU's bochs-display with no DRM module loaded: the only display is
 // efifb's /dev/fb0 (OVMF's GOP on bochs-display has a linear framebuffer;
-// on virtio-gpu it has none, so no efifb). OVMF's BGRT logo is read and
-// placed where the firmware drew it (the log says so). `bootsplash run` (auto) must draw the splash there,
-// pixel for pixel what `bootsplash render` draws at the GOP's size. Then
-// the bochs DRM driver is loaded in the guest: the kernel removes efifb
-// ("fb0: switching to bochs-drm from EFI VGA") and card0 appears; the
-// splash must move to the card (the log says so and gives the time from
-// the last frame on fb0 to the first on card0), show there exactly as
-// rendered, and follow a progress update drawn on the card.
+// on virtio-gpu it has none, so no efifb). `bootsplash run` (auto) with
+// themes/firmware, which takes the firmware's logo, must draw on fb0,
+// before any DRM module is loaded, pixel for pixel what `bootsplash
+// render --bgrt` draws at the GOP's size with the guest's own ACPI BGRT
+// (copied out of /sys/firmware/acpi/bgrt): OVMF's logo exactly where OVMF
+// drew it. Then the bochs DRM driver is loaded in the guest: the kernel
+// removes efifb ("fb0: switching to bochs-drm from EFI VGA") and card0
+// appears; the splash must move to the card (the log says so and gives
+// the time from the last frame on fb0 to the first on card0) and show
+// there, in the same mode, exactly the screen it showed on fb0 (the two
+// screendumps are compared), then follow a progress update drawn on the
+// card. While the driver binds, the screen is watched: every screendump
+// that is not the splash is counted and the first kept, and the time from
+// kernel start to the first frame is logged.
 func TestVMFirmwareFramebuffer(t *testing.T) {
 	vmEnabled(t)
 	if _, err := os.Stat(OVMF); err != nil {
@@ -38,8 +48,9 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 	ctx := context.Background()
 	root, dir, guestInit := guestBase(t, ctx)
 	buildGuestPrograms(t, ctx, root, dir, map[string]string{
-		"bootsplash": "./cmd/bootsplash",
-		"insmod":     "./internal/vmtest/internal/insmod",
+		"bootsplash":  "./cmd/bootsplash",
+		"insmod":      "./internal/vmtest/internal/insmod",
+		"guesthelper": "./internal/vmtest/internal/guesthelper",
 	})
 	k := fetchKernel(t, ctx, root, Kernel612)
 	out := freshOut(t, root, "firmware")
@@ -49,10 +60,14 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const bs = "/bin/bootsplash"
+	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
+	themeDir := filepath.Join(root, "themes", "firmware")
 	files := []File{
 		{Path: bs, HostPath: filepath.Join(dir, "bootsplash")},
 		{Path: "/bin/insmod", HostPath: filepath.Join(dir, "insmod")},
+		{Path: gh, HostPath: filepath.Join(dir, "guesthelper")},
+		{Path: "/theme/theme.toml", HostPath: filepath.Join(themeDir, "theme.toml")},
+		{Path: "/theme/logo.png", HostPath: filepath.Join(themeDir, "logo.png")},
 	}
 	insmod := []string{"/bin/insmod"}
 	for _, m := range mods {
@@ -64,14 +79,35 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 		files = append(files, File{Path: p, Data: b})
 		insmod = append(insmod, p)
 	}
+	th, err := theme.Load(filepath.Join(themeDir, "theme.toml"), theme.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw := &firmwareScreens{dir: out, theme: th, frames: map[string]image.Image{}}
 
 	long := proto.Duration(3 * time.Minute)
-	frames := newFrameCache(out)
-	screen := func(name string, st splash.State) HostFunc {
-		return func(ctx context.Context, m *Machine) error {
-			return frames.await(m, name, 0, st, false, 2*time.Minute)
-		}
+	bgrt := []string{"type", "status", "xoffset", "yoffset", "image"}
+	steps := []proto.Step{{Name: "no card", WaitPath: "/dev/dri/card0", WaitGone: true, Timeout: proto.Duration(time.Second)}}
+	for _, f := range bgrt {
+		steps = append(steps, proto.Step{Name: "bgrt " + f, Cmd: []string{gh, "cat", "/sys/firmware/acpi/bgrt/" + f}})
 	}
+	var fb0, card0 *image.RGBA
+	var watch *screenWatch
+	steps = append(steps, []proto.Step{
+		{Name: "copy bgrt", Host: true},
+		{Name: "uptime", Cmd: []string{gh, "cat", "/proc/uptime"}},
+		{Name: "run", Cmd: []string{bs, "run", "-v", "--theme", "/theme/theme.toml"}, Background: true, WaitFor: "first frame", Timeout: long},
+		{Name: "on fb0", Host: true, Timeout: long},
+		{Name: "watch", Host: true},
+		{Name: "load bochs", Cmd: insmod, Timeout: long},
+		{Name: "card0", WaitPath: "/dev/dri/card0", Timeout: long},
+		{Name: "on card0", Host: true, Timeout: long},
+		{Name: "dmesg", Cmd: []string{gh, "dmesg"}},
+		{Name: "progress 50", Cmd: []string{bs, "ctl", "progress", "50"}, Timeout: long},
+		{Name: "card0 at 50", Host: true, Timeout: long},
+		{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+		{Name: "wait run", Wait: "run", Timeout: long},
+	}...)
 	cfg := Config{
 		Kernel: k, Device: BochsDisplay, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 15 * time.Minute,
 		Modules:     []ModuleSpec{}, // no DRM driver: efifb's fb0 is the display
@@ -81,22 +117,48 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 		// The cursor would blink on fbcon's console over the splash
 		// until the splash puts the VT in graphics mode.
 		Append: []string{"vt.global_cursor_default=0"},
-		Plan: proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: []proto.Step{
-			{Name: "no card", WaitPath: "/dev/dri/card0", WaitGone: true, Timeout: proto.Duration(time.Second)},
-			{Name: "run", Cmd: []string{bs, "run", "-v"}, Background: true, WaitFor: "first frame", Timeout: long},
-			{Name: "on fb0", Host: true, Timeout: long},
-			{Name: "load bochs", Cmd: insmod, Timeout: long},
-			{Name: "card0", WaitPath: "/dev/dri/card0", Timeout: long},
-			{Name: "on card0", Host: true, Timeout: long},
-			{Name: "progress 50", Cmd: []string{bs, "ctl", "progress", "50"}, Timeout: long},
-			{Name: "card0 at 50", Host: true, Timeout: long},
-			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
-			{Name: "wait run", Wait: "run", Timeout: long},
-		}},
+		Plan:   proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: steps},
 		Host: map[string]HostFunc{
-			"on fb0":      screen("fb0", splash.State{}),
-			"on card0":    screen("card0", splash.State{}),
-			"card0 at 50": screen("card0-50", splash.State{Progress: 0.5}),
+			"copy bgrt": func(ctx context.Context, m *Machine) error {
+				d := filepath.Join(out, "bgrt")
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					return err
+				}
+				for _, f := range bgrt {
+					r := m.Result("bgrt " + f)
+					if !r.OK() {
+						return fmt.Errorf("the guest has no BGRT %s (OVMF publishes one): %s %s", f, r.Note, r.Output)
+					}
+					if err := os.WriteFile(filepath.Join(d, f), r.Output, 0o644); err != nil {
+						return err
+					}
+				}
+				l, err := display.ReadFirmwareLogo(d)
+				if err != nil {
+					return err
+				}
+				fw.logo = l
+				return nil
+			},
+			"on fb0": func(ctx context.Context, m *Machine) error {
+				var err error
+				fb0, err = fw.await(m, "fb0", splash.State{}, 2*time.Minute)
+				return err
+			},
+			"watch": func(ctx context.Context, m *Machine) error {
+				watch = watchScreen(m, fb0)
+				return nil
+			},
+			"on card0": func(ctx context.Context, m *Machine) error {
+				var err error
+				card0, err = fw.await(m, "card0", splash.State{}, 2*time.Minute)
+				watch.end()
+				return err
+			},
+			"card0 at 50": func(ctx context.Context, m *Machine) error {
+				_, err := fw.await(m, "card0-50", splash.State{Progress: 0.5}, 2*time.Minute)
+				return err
+			},
 		},
 	}
 	rep, err := Boot(ctx, cfg)
@@ -121,18 +183,211 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 			t.Errorf("bootsplash run's log does not say %q", w)
 		}
 	}
-	if m := regexp.MustCompile(`first frame after ([0-9.]+)ms`).FindStringSubmatch(run); m != nil {
+	if fw.logo != nil {
+		b := fw.logo.Image.Bounds().Size()
+		t.Logf("OVMF's BGRT: %dx%d at %v; fb0 compared with render --bgrt: 0 pixels differ", b.X, b.Y, fw.logo.Offset)
+	}
+	if fb0 != nil && card0 != nil {
+		n, first := comparePixels(card0, fb0)
+		if n != 0 {
+			t.Errorf("the card shows another picture than fb0 did: %d pixels differ; first: %s", n, strings.Join(first, "; "))
+		} else {
+			t.Logf("screendumps compared: fb0 (efifb) before and card0 (bochs-drm) after the handover: %v, 0 pixels differ", card0.Bounds().Size())
+		}
+	}
+	if watch != nil {
+		t.Logf("while bochs bound: %s", watch.summary(out))
+	}
+	kstart := kernelStartOffset(t, rep)
+	if m := regexp.MustCompile(`first frame after ([0-9.]+)ms`).FindStringSubmatch(run); m != nil && kstart >= 0 {
 		ms, _ := strconv.ParseFloat(m[1], 64)
-		start := rep.Step("run").Start
-		t.Logf("kernel start to the first splash frame on efifb: %v (run started at %v of guest uptime, its first frame %.1fms later)",
+		start := rep.Step("run").Start + kstart
+		t.Logf("kernel start to the first splash frame on efifb: %v (run started %v after kernel start, its first frame %.1fms later)",
 			(start + time.Duration(ms*float64(time.Millisecond))).Round(time.Millisecond), start.Round(time.Millisecond), ms)
 	}
-	if m := regexp.MustCompile(`first frame on /dev/dri/card0 ([0-9.]+)ms after the last frame on /dev/fb0`).FindStringSubmatch(run); m != nil {
-		t.Logf("handover gap (last frame on fb0 to first on card0): %sms", m[1])
+	if m := regexp.MustCompile(`first frame on /dev/dri/card0 ([0-9.]+)ms after the last frame on /dev/fb0 \(([0-9.]+)ms after its event came\)`).FindStringSubmatch(run); m != nil {
+		t.Logf("handover: first frame on card0 %sms after the card's event came (%sms after the last frame drawn on fb0)", m[2], m[1])
+	}
+	if d := string(rep.Step("dmesg").Output); d != "" {
+		for _, l := range strings.Split(d, "\n") {
+			if strings.Contains(l, "bochs") || strings.Contains(l, "fbcon") || strings.Contains(l, "efifb") || strings.Contains(l, "switching to") {
+				t.Logf("dmesg: %s", strings.TrimSpace(l))
+			}
+		}
 	}
 	for _, n := range []string{"fb0", "card0", "card0-50"} {
-		t.Logf("%s: on screen %v after the host step began", n, frames.waited[n].Round(time.Millisecond))
+		t.Logf("%s: on screen %v after the host step began", n, fw.waited[n].Round(time.Millisecond))
 	}
+}
+
+// kernelStartOffset is how long after the kernel started the guest's init
+// began counting its steps' times: /proc/uptime read by the "uptime"
+// step, less that step's start. -1 when it was not read.
+func kernelStartOffset(t *testing.T, rep *Report) time.Duration {
+	r := rep.Step("uptime")
+	if !r.OK() {
+		return -1
+	}
+	f := strings.Fields(string(r.Output))
+	if len(f) == 0 {
+		return -1
+	}
+	up, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		t.Errorf("/proc/uptime: %q", r.Output)
+		return -1
+	}
+	return time.Duration(up*float64(time.Second)) - r.Start
+}
+
+// firmwareScreens renders the splash with the guest's firmware logo, as
+// `bootsplash render --bgrt` does, and polls screendumps against it.
+type firmwareScreens struct {
+	dir    string
+	theme  *theme.Theme
+	logo   *display.FirmwareLogo
+	frames map[string]image.Image
+	waited map[string]time.Duration
+}
+
+// want is the splash showing st on a screen of size in the firmware's
+// mode.
+func (f *firmwareScreens) want(size image.Point, st splash.State) (image.Image, error) {
+	key := fmt.Sprintf("%dx%d-%g", size.X, size.Y, st.Progress)
+	if img, ok := f.frames[key]; ok {
+		return img, nil
+	}
+	name := filepath.Join(f.dir, "render-bgrt-"+key+".png")
+	if err := splash.RenderFrame(name, splash.FrameOptions{Width: size.X, Height: size.Y, Theme: f.theme, State: st, FirmwareLogo: f.logo}); err != nil {
+		return nil, err
+	}
+	img, err := readPNG(name)
+	if err != nil {
+		return nil, err
+	}
+	f.frames[key] = img
+	return img, nil
+}
+
+// await polls the screen until it shows st and returns that screendump;
+// on failure the last one is kept as name.png.
+func (f *firmwareScreens) await(m *Machine, name string, st splash.State, timeout time.Duration) (*image.RGBA, error) {
+	if f.waited == nil {
+		f.waited = map[string]time.Duration{}
+	}
+	start := time.Now()
+	var last *image.RGBA
+	var n int
+	var first []string
+	for time.Since(start) < timeout {
+		shot, err := m.Screendump(name, 0)
+		if err != nil {
+			return nil, err
+		}
+		want, err := f.want(shot.Bounds().Size(), st)
+		if err != nil {
+			return nil, err
+		}
+		last = shot
+		if n, first = comparePixels(shot, want); n == 0 {
+			f.waited[name] = time.Since(start)
+			return shot, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if last != nil {
+		_ = writePNG(filepath.Join(f.dir, name+".png"), last)
+	}
+	return nil, fmt.Errorf("%s: the screen does not show render --bgrt at %+v after %v: %d pixels differ; first: %s (kept as %s.png)",
+		name, st, timeout, n, strings.Join(first, "; "), name)
+}
+
+// screenWatch takes screendumps as fast as QEMU gives them while a driver
+// binds, and counts the ones that are not the picture it started with.
+type screenWatch struct {
+	want  *image.RGBA
+	stop  chan struct{}
+	done  chan struct{}
+	shots int
+	// other counts the screendumps that were not want, black the ones
+	// all black among them; firstOther is the first of them.
+	other, black int
+	firstOther   *image.RGBA
+	firstAt      time.Duration
+	start        time.Time
+	err          error
+}
+
+// watchScreen starts watching m's first head, want being what it should
+// show throughout.
+func watchScreen(m *Machine, want *image.RGBA) *screenWatch {
+	w := &screenWatch{want: want, stop: make(chan struct{}), done: make(chan struct{}), start: time.Now()}
+	go func() {
+		defer close(w.done)
+		for {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			shot, err := m.Screendump("watch", 0)
+			if err != nil {
+				w.err = err
+				return
+			}
+			w.shots++
+			if w.want == nil {
+				continue
+			}
+			if n, _ := comparePixels(shot, w.want); n != 0 {
+				w.other++
+				if isBlack(shot) {
+					w.black++
+				}
+				if w.firstOther == nil {
+					w.firstOther, w.firstAt = shot, time.Since(w.start)
+				}
+			}
+		}
+	}()
+	return w
+}
+
+// end stops the watch.
+func (w *screenWatch) end() {
+	if w == nil {
+		return
+	}
+	select {
+	case <-w.stop:
+	default:
+		close(w.stop)
+	}
+	<-w.done
+}
+
+// summary says what was seen, keeping the first screendump that was not
+// the splash as watch-other.png in dir.
+func (w *screenWatch) summary(dir string) string {
+	s := fmt.Sprintf("%d screendumps over %v: %d not the splash (%d all black)", w.shots, time.Since(w.start).Round(time.Millisecond), w.other, w.black)
+	if w.firstOther != nil {
+		_ = writePNG(filepath.Join(dir, "watch-other.png"), w.firstOther)
+		s += fmt.Sprintf(", the first %v after the watch began (kept as watch-other.png)", w.firstAt.Round(time.Millisecond))
+	}
+	if w.err != nil {
+		s += fmt.Sprintf("; stopped: %v", w.err)
+	}
+	return s
+}
+
+// isBlack says whether every pixel of img is black.
+func isBlack(img *image.RGBA) bool {
+	for i := 0; i < len(img.Pix); i += 4 {
+		if img.Pix[i]|img.Pix[i+1]|img.Pix[i+2] != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // TestVMVesafb boots the Debian 6.12 kernel through SeaBIOS (no BGRT) on

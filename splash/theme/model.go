@@ -55,10 +55,17 @@ type Background struct {
 }
 
 // Logo is the [logo] table: an image, scaled by the output's scale times
-// Scale, shrunk to fit MaxWidth and MaxHeight (fractions of the screen).
+// Scale, shrunk to fit MaxWidth and MaxHeight (fractions of the screen);
+// or, with Firmware, the logo the firmware showed (ACPI BGRT) where the
+// firmware drew it, the image standing in when the firmware has none.
 type Logo struct {
 	Place
-	Image     *string  `toml:"image"`
+	Image *string `toml:"image"`
+	// Firmware takes the firmware's logo when there is one: drawn at
+	// its own size where the firmware drew it (placed as Plymouth's BGRT
+	// theme places it in another mode), the placement and size keys then
+	// applying to Image only.
+	Firmware  *bool    `toml:"firmware"`
 	Scale     *float64 `toml:"scale"`
 	MaxWidth  *float64 `toml:"max_width"`
 	MaxHeight *float64 `toml:"max_height"`

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/fbemu"
@@ -174,18 +175,45 @@ func (s *DisplayScreen) find(h *display.Head) *headScreen {
 	return nil
 }
 
-// Show draws st on every head.
+// Show draws st on every head. A head's full frame (its first, say)
+// goes up first without the text that needs fonts found, parsed and
+// shaped (other scripts than the theme font's Latin), and a second frame
+// right after it draws that text where it goes, so such text does not
+// delay the whole picture.
 func (s *DisplayScreen) Show(st State) error {
 	s.state, s.hidden, s.asked = st, false, true
 	if !s.disp.Active() {
 		return nil
 	}
 	s.sync()
-	err := s.disp.Each("show", func(h *display.Head) error { return s.find(h).show(st, s.opt.Log) })
+	var later []*headScreen
+	err := s.disp.Each("show", func(h *display.Head) error {
+		hs := s.find(h)
+		cold, err := hs.show(st, true, s.opt.Log)
+		if cold && err == nil {
+			later = append(later, hs)
+		}
+		return err
+	})
 	if err == nil && len(s.disp.Heads()) > 0 && s.shown != nil {
 		s.shown()
 	}
-	return err
+	if len(later) == 0 {
+		return err
+	}
+	start := time.Now()
+	errs := []error{err}
+	errs = append(errs, s.disp.Each("show text", func(h *display.Head) error {
+		for _, hs := range later {
+			if hs.h == h {
+				_, err := hs.show(st, false, s.opt.Log)
+				return err
+			}
+		}
+		return nil
+	}))
+	s.opt.Log.Debug("text that needs shaping drawn after the frame without it", "ms", fmt.Sprintf("%.2f", float64(time.Since(start).Microseconds())/1000))
+	return errors.Join(errs...)
 }
 
 // Hide blanks every head.
@@ -244,28 +272,35 @@ func (s *DisplayScreen) SetTheme(th *theme.Theme) {
 }
 
 // show draws st on the head: in full when the head wants it or holds
-// something else, otherwise only what differs from the State on it.
-func (hs *headScreen) show(st State, log *slog.Logger) error {
+// something else, otherwise only what differs from the State on it. With
+// quick, a full frame leaves out the text a renderer would first have to
+// find fonts for and shape (Renderer.withoutColdText); cold says it did,
+// and st is still to be shown.
+func (hs *headScreen) show(st State, quick bool, log *slog.Logger) (cold bool, err error) {
 	full := !hs.drawn || hs.h.Full()
+	drawn := st
 	var paintErr error
-	err := hs.h.Framebuffer.Frame(func(surf *fbemu.Surface) error {
+	err = hs.h.Framebuffer.Frame(func(surf *fbemu.Surface) error {
 		if full {
-			paintErr = hs.r.Paint(surf, st)
+			if quick {
+				drawn, cold = hs.r.withoutColdText(surf, st)
+			}
+			paintErr = hs.r.Paint(surf, drawn)
 		} else {
 			paintErr = hs.r.Update(surf, hs.shown, st)
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	if paintErr != nil && !hs.warned {
 		// What could be drawn is on screen; say once what could not.
 		log.Warn(fmt.Sprintf("theme: %v", paintErr))
 		hs.warned = true
 	}
-	hs.shown, hs.drawn = st, true
-	return hs.h.Present()
+	hs.shown, hs.drawn = drawn, true
+	return cold, hs.h.Present()
 }
 
 // hide blanks the head.

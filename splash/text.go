@@ -269,3 +269,61 @@ func (r *Renderer) drawLine(dst *fbemu.Surface, ln textLine, dot image.Point, c 
 	dst.DrawText(dot, ln.Face, s, c)
 	return nil
 }
+
+// withoutColdText returns st without the texts that would need a shaper
+// this renderer has not made yet (text beyond the fast path: other
+// scripts, fonts to find among the system's, a line to wrap), for a
+// first frame that goes up before fonts are scanned and parsed and text
+// is shaped; the second frame, right after it, draws them where they
+// were left out. Text on the fast path stays. cold says something was
+// left out.
+func (r *Renderer) withoutColdText(s *fbemu.Surface, st State) (light State, cold bool) {
+	if st.Details != nil {
+		return st, false
+	}
+	l, err := r.layoutFor(s)
+	if l == nil || err != nil {
+		return st, false // Paint says what is wrong
+	}
+	needs := func(name string, fonts []string, px float64, face font.Face, s string, maxLines int) bool {
+		if s == "" {
+			return false
+		}
+		if _, warm := r.shapers[shaperKey{name, strings.Join(fonts, "\x00"), px}]; warm {
+			return false
+		}
+		s = composed(s)
+		if !simpleText(face, s) {
+			return true
+		}
+		return maxLines > 1 && font.MeasureString(face, s).Ceil() > wrapWidth(l)
+	}
+	light = st
+	for _, tx := range []struct {
+		tl   *textLayout
+		text *string
+	}{{l.message, &light.Message}, {l.status, &light.Status}} {
+		if tx.tl == nil {
+			continue
+		}
+		face, err := r.lineFace(tx.tl)
+		if err != nil {
+			continue
+		}
+		if needs(tx.tl.font, tx.tl.fonts, tx.tl.px, face, *tx.text, tx.tl.maxLines) {
+			*tx.text, cold = "", true
+		}
+	}
+	if st.Prompt.Active {
+		if pl, err := r.promptFor(l); err == nil {
+			for _, line := range pl.lines(st.Prompt) {
+				if needs(pl.font, pl.fonts, pl.px, pl.face, line.text, 1) {
+					// The whole block comes with the second frame.
+					light.Prompt, cold = Prompt{}, true
+					break
+				}
+			}
+		}
+	}
+	return light, cold
+}

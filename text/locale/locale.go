@@ -100,7 +100,7 @@ func For(loc string) *Catalogue {
 	loc, _, _ = strings.Cut(loc, ".")
 	loc, _, _ = strings.Cut(loc, "@")
 	loc = strings.ReplaceAll(loc, "-", "_")
-	if c := catalogues[loc]; c != nil {
+	if c := catalogues()[loc]; c != nil {
 		return c
 	}
 	lang, _, _ := strings.Cut(loc, "_")
@@ -108,12 +108,12 @@ func For(loc string) *Catalogue {
 	if lang == "zh" {
 		// Chinese without a known territory is Simplified Chinese, as
 		// gettext's fallbacks have it.
-		return catalogues["zh_CN"]
+		return catalogues()["zh_CN"]
 	}
-	if c := catalogues[lang]; c != nil {
+	if c := catalogues()[lang]; c != nil {
 		return c
 	}
-	return catalogues["en"]
+	return catalogues()["en"]
 }
 
 // Get returns the string for k, in English when the catalogue lacks it.
@@ -121,13 +121,13 @@ func (c *Catalogue) Get(k Key) string {
 	if s, ok := c.msgs[k]; ok {
 		return s
 	}
-	return catalogues["en"].msgs[k]
+	return catalogues()["en"].msgs[k]
 }
 
 // Languages returns the tags of the catalogues compiled in.
 func Languages() []string {
-	out := make([]string, 0, len(catalogues))
-	for k := range catalogues {
+	out := make([]string, 0, len(catalogues()))
+	for k := range catalogues() {
 		out = append(out, k)
 	}
 	return out

@@ -52,14 +52,14 @@ func TestFor(t *testing.T) {
 // TestCataloguesComplete: every catalogue has every key English has,
 // with text that differs from the English except where it is a name.
 func TestCataloguesComplete(t *testing.T) {
-	en := catalogues["en"]
+	en := catalogues()["en"]
 	langs := Languages()
 	sort.Strings(langs)
 	if len(langs) < 6 {
 		t.Fatalf("%d languages", len(langs))
 	}
 	for _, l := range langs {
-		c := catalogues[l]
+		c := catalogues()[l]
 		for k := range en.msgs {
 			s, ok := c.msgs[k]
 			if !ok || s == "" {
@@ -84,7 +84,7 @@ func TestCataloguesDrawable(t *testing.T) {
 	}
 	sh := text.NewShaper(fonts, 16, "")
 	for _, l := range Languages() {
-		c := catalogues[l]
+		c := catalogues()[l]
 		for k, s := range c.msgs {
 			for _, line := range sh.Layout(s, text.Options{}) {
 				for _, g := range line.Glyphs {

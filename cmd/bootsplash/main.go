@@ -173,7 +173,7 @@ func keyboardSource(kind, keymap string, backend splash.Backend, log *slog.Logge
 	case "tty":
 		return &input.TTY{}, nil
 	case "evdev":
-		return &input.Evdev{Layout: layout}, nil
+		return &input.Evdev{Layout: layout, Log: log}, nil
 	case "none":
 		return nil, nil
 	}

@@ -36,6 +36,9 @@ func (a *Auto) Open() (<-chan Event, error) {
 		a.log("keyboard: reading the VT's tty", "tty", cmp.Or(t.Path, DefaultTTY))
 		return ch, nil
 	}
+	if a.Evdev.Log == nil {
+		a.Evdev.Log = a.Log
+	}
 	ch, eerr := a.Evdev.Open()
 	if eerr == nil {
 		a.open = &a.Evdev

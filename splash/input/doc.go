@@ -8,7 +8,12 @@
 // keymap the initramfs loaded (loadkeys, console-setup); and evdev
 // (Evdev, /dev/input/event*), for systems without virtual terminals
 // (CONFIG_VT=n), whose key codes are turned into characters with a
-// built-in layout.
+// built-in layout. A keyboard plugged in while a question is open is
+// used at once: the console takes it by itself for the tty, and the
+// evdev reader opens its node when the kernel's "add" uevent for it
+// comes (with a slow rescan behind, for uevents lost). Caps Lock, which
+// types nothing, is asked of the console (KDGKBLED) on a timer; evdev
+// keeps its own.
 //
 // Both read only while open: the daemon opens its Source when the first
 // question or keystroke watch comes and closes it when the last is

@@ -3,15 +3,18 @@ package input
 import (
 	"encoding/binary"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/internal/uapi"
 )
 
@@ -47,8 +50,14 @@ func decodeRecords(b []byte, size int) ([]rawEvent, int) {
 
 // Evdev reads keys from every evdev device (/dev/input/event*) through a
 // built-in Layout, for systems without VTs. While open it grabs the
-// devices (EVIOCGRAB), so what is typed goes to no one else. Devices that appear while it
-// is open (a USB keyboard plugged in late) are found within Rescan.
+// devices (EVIOCGRAB), so what is typed goes to no one else. A device
+// that appears while it is open (a USB keyboard plugged in late) is
+// opened as soon as the kernel announces its node (an "add" uevent of the
+// input subsystem), and in any case within Rescan, which also covers
+// uevents lost or a socket that could not be had.
+//
+// Caps Lock is the reader's own while the devices are grabbed (the
+// console's keyboard handler sees none of the keys): it starts off.
 type Evdev struct {
 	// Glob finds the devices; "" means DefaultEvdevGlob.
 	Glob string
@@ -57,14 +66,16 @@ type Evdev struct {
 	// Rescan is how often the devices are looked for again while open;
 	// 0 means a second.
 	Rescan time.Duration
+	// Log says when a device is taken or goes; nil says nothing.
+	Log *slog.Logger
 
 	mu   sync.Mutex
 	stop chan struct{}
 	done chan struct{}
 }
 
-// Open starts reading every device the glob finds; it fails if there is
-// none to read.
+// Open starts reading every device the glob finds. With none yet it
+// still opens, and reads the first that comes.
 func (e *Evdev) Open() (<-chan Event, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -83,16 +94,21 @@ func (e *Evdev) Open() (<-chan Event, error) {
 	if rescan <= 0 {
 		rescan = time.Second
 	}
-	r := &evdevReader{glob: glob, layout: layout, open: map[string]*os.File{}, events: make(chan Event, 64)}
-	if n, err := r.scan(); n == 0 {
-		if err == nil {
-			err = os.ErrNotExist
-		}
-		r.closeAll()
+	if _, err := filepath.Glob(glob); err != nil {
 		return nil, &TTYError{"open evdev keyboards", glob, err}
 	}
+	r := &evdevReader{glob: glob, layout: layout, log: e.Log, open: map[string]*os.File{}, events: make(chan Event, 64)}
+	// Listening before the first scan, so that no device falls between.
+	uev, uerr := client.ListenUevents()
+	if uerr != nil {
+		r.logf("keyboard: no uevents; evdev devices are looked for every "+rescan.String(), "err", uerr)
+	}
+	if n, err := r.scan(); n == 0 {
+		// None yet: the question waits for one, as plymouthd's does.
+		r.logf("keyboard: no evdev device yet; waiting for one", "glob", glob, "err", err)
+	}
 	e.stop, e.done = make(chan struct{}), make(chan struct{})
-	go r.run(rescan, e.stop, e.done)
+	go r.run(rescan, uev, e.stop, e.done)
 	return r.events, nil
 }
 
@@ -113,6 +129,7 @@ func (e *Evdev) Close() error {
 type evdevReader struct {
 	glob   string
 	layout *Layout
+	log    *slog.Logger
 	events chan Event
 
 	mu     sync.Mutex
@@ -149,6 +166,7 @@ func (r *evdevReader) scan() (int, error) {
 			rc.Control(func(fd uintptr) { unix.IoctlSetInt(int(fd), uapi.EVIOCGRAB, 1) })
 		}
 		r.open[p] = f
+		r.logf("keyboard: evdev device taken", "device", p, "name", deviceName(p))
 		if r.stopCh != nil {
 			r.wg.Add(1)
 			go r.read(p, f)
@@ -157,7 +175,7 @@ func (r *evdevReader) scan() (int, error) {
 	return len(r.open), lastErr
 }
 
-func (r *evdevReader) run(rescan time.Duration, stop, done chan struct{}) {
+func (r *evdevReader) run(rescan time.Duration, uev *client.UeventListener, stop, done chan struct{}) {
 	defer close(done)
 	r.mu.Lock()
 	r.stopCh = stop
@@ -166,18 +184,68 @@ func (r *evdevReader) run(rescan time.Duration, stop, done chan struct{}) {
 		go r.read(p, f)
 	}
 	r.mu.Unlock()
+	added := make(chan struct{}, 1)
+	var watching sync.WaitGroup
+	if uev != nil {
+		watching.Add(1)
+		go func() {
+			defer watching.Done()
+			r.watchUevents(uev, added)
+		}()
+	}
 	t := time.NewTicker(rescan)
 	defer t.Stop()
 	for {
 		select {
+		case <-added:
+			r.scan()
 		case <-t.C:
 			r.scan()
 		case <-stop:
+			if uev != nil {
+				uev.Close()
+				watching.Wait()
+			}
 			r.closeAll()
 			r.wg.Wait()
 			close(r.events)
 			return
 		}
+	}
+}
+
+// watchUevents says on added (without blocking: one pending is enough)
+// when the kernel adds an evdev node, or lost events that may have said
+// so, until the listener is closed.
+func (r *evdevReader) watchUevents(uev *client.UeventListener, added chan<- struct{}) {
+	for {
+		u, err := uev.Next()
+		switch {
+		case errors.Is(err, client.ErrUeventOverflow):
+		case err != nil:
+			return
+		case u.Action != "add" || u.Subsystem != "input" || !strings.HasPrefix(u.DevName, "input/event"):
+			continue
+		default:
+			r.logf("keyboard: the kernel added an evdev node", "device", "/dev/"+u.DevName)
+		}
+		select {
+		case added <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// deviceName is the name the kernel gives the evdev device at path
+// ("QEMU QEMU USB Keyboard"), for logs; "" if it cannot be read.
+func deviceName(path string) string {
+	b, _ := os.ReadFile(filepath.Join("/sys/class/input", filepath.Base(path), "device", "name"))
+	return strings.TrimSpace(string(b))
+}
+
+func (r *evdevReader) logf(msg string, args ...any) {
+	if r.log != nil {
+		r.log.Debug(msg, args...)
 	}
 }
 
@@ -224,6 +292,7 @@ func (r *evdevReader) read(path string, f *os.File) {
 			if r.open[path] == f {
 				delete(r.open, path) // gone: found again if it comes back
 				f.Close()
+				r.logf("keyboard: evdev device gone", "device", path, "err", err)
 			}
 			r.mu.Unlock()
 			return

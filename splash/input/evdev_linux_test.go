@@ -158,9 +158,34 @@ func TestEvdevStream(t *testing.T) {
 	}
 }
 
-func TestEvdevNoDevices(t *testing.T) {
-	_, err := (&Evdev{Glob: filepath.Join(t.TempDir(), "event*")}).Open()
-	if err == nil {
-		t.Fatal("Open with no devices succeeded")
+// TestEvdevWaitsForFirstDevice: with no device at all, Open still opens,
+// and the first keyboard that comes is read.
+func TestEvdevWaitsForFirstDevice(t *testing.T) {
+	dir := t.TempDir()
+	e := &Evdev{Glob: filepath.Join(dir, "event*"), Rescan: 20 * time.Millisecond}
+	ch, err := e.Open()
+	if err != nil {
+		t.Fatalf("Open with no devices yet: %v", err)
+	}
+	defer e.Close()
+	p := filepath.Join(dir, "event3")
+	if err := unix.Mkfifo(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	time.Sleep(100 * time.Millisecond)
+	f.Write(keys(recordSize, uapi.KEY_Y))
+	if got := collect(t, ch, 1); string(got[0].Bytes()) != "y" {
+		t.Errorf("first keyboard typed %+v, want \"y\"", got[0])
+	}
+}
+
+func TestEvdevBadGlob(t *testing.T) {
+	if _, err := (&Evdev{Glob: "/dev/input/[event"}).Open(); err == nil {
+		t.Fatal("Open with a malformed glob succeeded")
 	}
 }

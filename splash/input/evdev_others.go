@@ -4,6 +4,7 @@ package input
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 )
@@ -23,6 +24,7 @@ type Evdev struct {
 	Glob   string
 	Layout *Layout
 	Rescan time.Duration
+	Log    *slog.Logger
 }
 
 // Open fails: there is no evdev here.

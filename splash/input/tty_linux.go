@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -19,9 +21,20 @@ const DefaultTTY = "/dev/tty0"
 // non-canonical mode with echo and signals off, so every key comes at
 // once, translated by the console's keymap; Close puts the tty back as
 // it was and throws away what was typed and not read.
+//
+// Caps Lock types nothing, so its state is asked of the console
+// (KDGKBLED) when the tty is opened, with every key, and every
+// CapsPoll in between: a CapsLock event says when it changed.
 type TTY struct {
 	// Path is the tty; "" means DefaultTTY.
 	Path string
+	// CapsPoll is how often Caps Lock is looked at while open; 0 means
+	// 100 ms.
+	CapsPoll time.Duration
+
+	// leds reads the console's Caps Lock flag; nil means KDGKBLED (a
+	// test gives a tty without one its own).
+	leds func(fd int) (on, ok bool)
 
 	mu    sync.Mutex
 	f     *os.File
@@ -117,10 +130,17 @@ func (t *TTY) read(f *os.File, events chan<- Event, done, stop chan struct{}) {
 	if err != nil {
 		return
 	}
+	leds := t.leds
+	if leds == nil {
+		leds = capsLock
+	}
+	polled := make(chan struct{})
+	defer func() { <-polled }()
+	go t.pollCaps(raw, leds, events, stop, polled)
 	for {
 		n, err := f.Read(buf[:])
 		var caps, known bool
-		raw.Control(func(fd uintptr) { caps, known = capsLock(int(fd)) })
+		raw.Control(func(fd uintptr) { caps, known = leds(int(fd)) })
 		emit := func(ev Event) {
 			ev.CapsLock, ev.Known = caps, known
 			select {
@@ -132,6 +152,35 @@ func (t *TTY) read(f *os.File, events chan<- Event, done, stop chan struct{}) {
 		d.flush(emit)
 		clear(buf[:n])
 		if err != nil {
+			return
+		}
+	}
+}
+
+// pollCaps sends a CapsLock event with Caps Lock's state at once and
+// again whenever it changes, until stop.
+func (t *TTY) pollCaps(raw syscall.RawConn, leds func(int) (bool, bool), events chan<- Event, stop, done chan struct{}) {
+	defer close(done)
+	every := t.CapsPoll
+	if every <= 0 {
+		every = 100 * time.Millisecond
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	last, sent := false, false
+	for {
+		var on, ok bool
+		if raw.Control(func(fd uintptr) { on, ok = leds(int(fd)) }) == nil && ok && (!sent || on != last) {
+			last, sent = on, true
+			select {
+			case events <- Event{Kind: CapsLock, CapsLock: on, Known: true}:
+			case <-stop:
+				return
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-stop:
 			return
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,5 +138,43 @@ func TestTTYOpenMissing(t *testing.T) {
 	_, err := (&TTY{Path: "/nonexistent/tty"}).Open()
 	if err == nil || !errors.Is(err, os.ErrNotExist) || err.Error() != "keyboard: open /nonexistent/tty: no such file or directory" {
 		t.Errorf("Open of a missing tty: %v", err)
+	}
+}
+
+// TestTTYCapsLockPolled: Caps Lock types nothing on a VT, so its state is
+// sent when the tty opens and whenever the console's flag changes, with
+// no key typed.
+func TestTTYCapsLockPolled(t *testing.T) {
+	_, slave := openPty(t)
+	var mu sync.Mutex
+	on := true
+	tty := &TTY{Path: slave, CapsPoll: 5 * time.Millisecond, leds: func(int) (bool, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return on, true
+	}}
+	ch, err := tty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	if ev := collect(t, ch, 1)[0]; ev.Kind != CapsLock || !ev.CapsLock || !ev.Known {
+		t.Errorf("at open: %+v, want Caps Lock on", ev)
+	}
+	select {
+	case ev := <-ch:
+		t.Errorf("an event while nothing changed: %+v", ev)
+	case <-time.After(50 * time.Millisecond):
+	}
+	mu.Lock()
+	on = false
+	mu.Unlock()
+	if ev := collect(t, ch, 1)[0]; ev.Kind != CapsLock || ev.CapsLock || !ev.Known {
+		t.Errorf("after the flag went off: %+v, want Caps Lock off", ev)
+	}
+	if err := tty.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range ch {
 	}
 }

@@ -79,7 +79,7 @@ func makeLUKS2(ctx context.Context, cryptsetup, path, pass string, payload []byt
 //	plymouth ask-for-password --prompt P --number-of-tries=3 \
 //	    --command="/sbin/cryptsetup open --type luks2 --key-file=- /dev/vda root"
 //
-// The passphrase is typed at QEMU's own keyboard (QMP send-key through the
+// The passphrase is typed at QEMU's own keyboard (QMP input-send-event through the
 // i8042): first a wrong one, and the prompt comes back with the retry line
 // (cryptsetup said no); then the right one. /dev/mapper/root then exists
 // and reads back, through dm-crypt of the 6.12 kernel, the payload the

@@ -14,8 +14,14 @@
 // the only maintained pure-Go shaper (there is no cgo in the default
 // build), it keeps HarfBuzz's structure and test suite (so its output can
 // be checked against hb-shape, which this package's tests do), and it
-// carries the pieces a shaper needs alongside (UAX #9, UAX #14, a font
-// scan with an on-disk index). Its costs: its API still moves between
+// carries the pieces a shaper needs alongside (UAX #9, UAX #14). Its
+// font scan (fontscan) is not used: its family-substitution and language
+// tables are built by package init, 0.3 ms and 3,000 allocations at every
+// start of the program, text or no text, and it parses fontconfig's XML;
+// the system's fonts are indexed here instead (fontindex.go: the name,
+// OS/2 and cmap tables of each face, kept on disk and read again only for
+// files whose size or time changed), which also makes the binary 0.25 MiB
+// smaller. Its costs: its API still moves between
 // minor versions (Glyph.XAdvance and ClusterIndex are already deprecated
 // for Advance and TextIndex; this package reads the shaper's output in
 // one place, shape.go's flatten), it adds 2.7 MiB to the stripped static

@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-text/typesetting/font"
 	ot "github.com/go-text/typesetting/font/opentype"
-	"github.com/go-text/typesetting/fontscan"
 	"golang.org/x/image/font/gofont/goregular"
 )
 
@@ -142,7 +141,7 @@ type systemFonts struct {
 	cacheDir string
 	once     sync.Once
 	mu       sync.Mutex
-	fonts    []fontscan.Footprint
+	fonts    []footprint
 	err      error
 	loaded   map[font.FontID]*font.Face
 }
@@ -174,25 +173,21 @@ func (s *SystemFonts) Scan() (int, error) {
 	return len(s.s.fonts), s.s.err
 }
 
-type quietLogger struct{}
-
-func (quietLogger) Printf(string, ...interface{}) {}
-
 func (s *systemFonts) scan() {
 	s.once.Do(func() {
-		var lg fontscan.Logger = quietLogger{}
+		lg := func(string, ...any) {}
 		if os.Getenv("BOOTSPLASH_FONT_DEBUG") != "" {
-			lg = log.New(os.Stderr, "fontscan: ", 0)
+			lg = log.New(os.Stderr, "fonts: ", 0).Printf
 		}
 		// A cache directory that cannot be written (a read-only root)
 		// costs only the index: the fonts are scanned all the same,
 		// with the index in the temporary directory.
-		var fps []fontscan.Footprint
+		var files []fontFile
 		var errs []error
 		for _, dir := range []string{s.cacheDir, filepath.Join(os.TempDir(), "bootsplash-fonts")} {
 			err := os.MkdirAll(dir, 0o755)
 			if err == nil {
-				fps, err = fontscan.SystemFonts(lg, dir)
+				files, err = scanFonts(fontDirs(), filepath.Join(dir, fontIndexName), lg)
 			}
 			if err == nil {
 				errs = nil
@@ -200,9 +195,13 @@ func (s *systemFonts) scan() {
 			}
 			errs = append(errs, fmt.Errorf("%s: %w", dir, err))
 		}
-		if errs != nil {
+		if errs != nil && files == nil {
 			s.err = fmt.Errorf("scan system fonts: %w", errors.Join(errs...))
 			return
+		}
+		var fps []footprint
+		for _, f := range files {
+			fps = append(fps, f.faces...)
 		}
 		// The regular faces of sans-serif families first, as fontconfig's
 		// default "sans-serif" match would; then by file name, so the
@@ -212,25 +211,25 @@ func (s *systemFonts) scan() {
 			if si != sj {
 				return si < sj
 			}
-			if fps[i].Location.File != fps[j].Location.File {
-				return fps[i].Location.File < fps[j].Location.File
+			if fps[i].loc.File != fps[j].loc.File {
+				return fps[i].loc.File < fps[j].loc.File
 			}
-			return fps[i].Location.Index < fps[j].Location.Index
+			return fps[i].loc.Index < fps[j].loc.Index
 		})
 		s.fonts = fps
 	})
 }
 
 // fontRank orders system fonts for fallback: lower is tried first.
-func fontRank(fp fontscan.Footprint) int {
+func fontRank(fp footprint) int {
 	rank := 0
-	if fp.Aspect.Style != font.StyleNormal {
+	if fp.aspect.Style != font.StyleNormal {
 		rank += 8
 	}
-	if w := fp.Aspect.Weight; w != 0 && w != font.WeightNormal {
+	if w := fp.aspect.Weight; w != 0 && w != font.WeightNormal {
 		rank += 4
 	}
-	fam := strings.ToLower(fp.Family)
+	fam := fp.family
 	switch {
 	case strings.Contains(fam, "mono"):
 		rank += 2
@@ -249,18 +248,19 @@ func (s *systemFonts) face(r rune) *font.Face {
 	s.scan()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, fp := range s.fonts {
-		if !fp.Runes.Contains(r) {
+	for i := range s.fonts {
+		fp := &s.fonts[i]
+		if !fp.has(r) {
 			continue
 		}
-		if fc, ok := s.loaded[fp.Location]; ok {
+		if fc, ok := s.loaded[fp.loc]; ok {
 			if fc != nil {
 				return fc
 			}
 			continue
 		}
-		fc, err := loadFace(fp.Location)
-		s.loaded[fp.Location] = fc // nil: failed, not tried again
+		fc, err := loadFace(fp.loc)
+		s.loaded[fp.loc] = fc // nil: failed, not tried again
 		if err == nil {
 			return fc
 		}

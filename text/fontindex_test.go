@@ -1,0 +1,89 @@
+package text
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/image/font/gofont/gomono"
+	"golang.org/x/image/font/gofont/goregular"
+)
+
+// TestFontIndex: the scan finds the faces of the fonts under its
+// directories with their families and characters; a second scan takes
+// a file the index knows at the same size and time from the index
+// without reading it, reads one that changed again, and starts over
+// from a broken index.
+func TestFontIndex(t *testing.T) {
+	dir, cache := t.TempDir(), t.TempDir()
+	index := filepath.Join(cache, fontIndexName)
+	reg, mono := filepath.Join(dir, "sub", "Go-Regular.ttf"), filepath.Join(dir, "Go-Mono.TTF")
+	os.MkdirAll(filepath.Dir(reg), 0o755)
+	for p, data := range map[string][]byte{reg: goregular.TTF, mono: gomono.TTF, filepath.Join(dir, "notes.txt"): []byte("not a font")} {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noLog := func(string, ...any) {}
+	faces := func(files []fontFile) map[string]footprint {
+		out := map[string]footprint{}
+		for _, f := range files {
+			for _, fp := range f.faces {
+				out[filepath.Base(fp.loc.File)] = fp
+			}
+		}
+		return out
+	}
+	files, err := scanFonts([]string{dir, filepath.Join(dir, "missing")}, index, noLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := faces(files)
+	if len(files) != 2 || len(got) != 2 {
+		t.Fatalf("scanned %d files with faces %v; want the two fonts", len(files), got)
+	}
+	if fp := got["Go-Regular.ttf"]; fp.family != "go" || !fp.has('A') || !fp.has('é') || fp.has('启') || fp.has(-1) {
+		t.Errorf("Go Regular: family %q, A %v, é %v, 启 %v", fp.family, fp.has('A'), fp.has('é'), fp.has('启'))
+	}
+	if fp := got["Go-Mono.TTF"]; fp.family != "go mono" || fontRank(fp) <= fontRank(got["Go-Regular.ttf"]) {
+		t.Errorf("Go Mono: family %q, rank %d not after Go Regular's", fp.family, fontRank(fp))
+	}
+
+	// The same size and time: taken from the index, not read.
+	st, _ := os.Stat(reg)
+	garbage := make([]byte, st.Size())
+	if err := os.WriteFile(reg, garbage, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(reg, st.ModTime(), st.ModTime())
+	again, err := scanFonts([]string{dir}, index, noLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fp, ok := faces(again)["Go-Regular.ttf"]; !ok || !fp.has('A') {
+		t.Error("a file the index knows unchanged was read again")
+	}
+	// A new time: read again (and now it is no font).
+	later := st.ModTime().Add(time.Second)
+	os.Chtimes(reg, later, later)
+	again, err = scanFonts([]string{dir}, index, noLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := faces(again)["Go-Regular.ttf"]; ok || len(again) != 2 {
+		t.Errorf("a changed file was not read again: %d files, faces %v", len(again), faces(again))
+	}
+	// A broken index is scanned over.
+	if err := os.WriteFile(index, []byte(fontIndexMagic+"\x05\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var said []string
+	again, err = scanFonts([]string{dir}, index, func(f string, a ...any) { said = append(said, f) })
+	if err != nil || len(faces(again)) != 1 || len(said) == 0 {
+		t.Errorf("after a broken index: %v, faces %v, logged %q", err, faces(again), said)
+	}
+	if files, err := readFontIndex(index); err != nil || len(files) != 2 {
+		t.Errorf("the index written over the broken one: %d files, %v", len(files), err)
+	}
+}

@@ -1,6 +1,7 @@
 package splash
 
 import (
+	"errors"
 	"image"
 	"image/color"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"golang.org/x/image/font"
 
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/text"
 )
 
 // Details is the text view of the boot that Escape (or `ctl details`)
@@ -72,8 +74,43 @@ func firstRune(s string) (rune, int) {
 	return 0, len(s)
 }
 
+// detailRow is one row of the details view: a piece of a line on the
+// fast path, or a line laid out by the shaper.
+type detailRow struct {
+	text   string
+	shaped *text.Line
+	rtl    bool
+}
+
+// detailRows wraps one line of the view to width: Latin text in the
+// view's font as wrapLine breaks it, any other text (other scripts,
+// right to left, marks) shaped and broken by Unicode's line-breaking
+// rules, as the message's max_lines does.
+func (r *Renderer) detailRows(face font.Face, line string, width int) ([]detailRow, *text.Shaper, error) {
+	line = composed(strings.ToValidUTF8(line, "\uFFFD"))
+	if simpleText(face, line) {
+		var out []detailRow
+		for _, w := range wrapLine(face, line, width) {
+			out = append(out, detailRow{text: w})
+		}
+		return out, nil, nil
+	}
+	sh, err := r.shaper("", nil, detailsPx*r.scale)
+	if err != nil {
+		return nil, nil, err
+	}
+	rtl := text.Direction([]rune(line)).Progression() != text.Direction([]rune("a")).Progression()
+	lines := sh.Layout(line, text.Options{MaxWidth: width})
+	out := make([]detailRow, len(lines))
+	for i := range lines {
+		out[i] = detailRow{shaped: &lines[i], rtl: rtl}
+	}
+	return out, sh, nil
+}
+
 // paintDetails draws the details view over the whole of s: the newest
-// lines, word-wrapped, at the bottom.
+// lines, word-wrapped, at the bottom; a right-to-left line from the
+// right margin.
 func (r *Renderer) paintDetails(s *fbemu.Surface, d *Details) error {
 	s.FillRect(s.Bounds(), detailsBackground)
 	face, err := r.face("", detailsPx*r.scale)
@@ -85,18 +122,35 @@ func (r *Renderer) paintDetails(s *fbemu.Surface, d *Details) error {
 	margin := max(4, int(8*r.scale))
 	width := s.Width() - 2*margin
 	rows := (s.Height() - 2*margin) / max(1, lineH)
-	var wrapped []string
+	var wrapped []detailRow
+	var sh *text.Shaper
+	var errs []error
 	for i := len(d.Lines) - 1; i >= 0 && len(wrapped) < rows; i-- {
-		w := wrapLine(face, strings.ToValidUTF8(d.Lines[i], "\uFFFD"), width)
+		w, lsh, err := r.detailRows(face, d.Lines[i], width)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if lsh != nil {
+			sh = lsh
+		}
 		wrapped = append(w, wrapped...)
 	}
 	if len(wrapped) > rows {
 		wrapped = wrapped[len(wrapped)-rows:]
 	}
 	y := s.Height() - margin - len(wrapped)*lineH
-	for _, line := range wrapped {
-		s.DrawText(image.Pt(margin, y+m.Ascent.Ceil()), face, line, detailsText)
+	for _, row := range wrapped {
+		base := y + m.Ascent.Ceil()
+		switch {
+		case row.shaped == nil:
+			s.DrawText(image.Pt(margin, base), face, row.text, detailsText)
+		case row.rtl:
+			sh.Draw(s, *row.shaped, image.Pt(s.Width()-margin-row.shaped.Width.Ceil(), base), detailsText)
+		default:
+			sh.Draw(s, *row.shaped, image.Pt(margin, base), detailsText)
+		}
 		y += lineH
 	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -207,3 +207,54 @@ func TestDaemonBootLog(t *testing.T) {
 		t.Errorf("written through a symbolic link: %q", b)
 	}
 }
+
+// TestPaintDetailsShaped: lines in other scripts are shaped and wrapped
+// by Unicode's rules in the details view: a long Chinese line without
+// spaces on several rows from the left margin, an Arabic line ending at
+// the right margin; a Latin line stays on the fast path.
+func TestPaintDetailsShaped(t *testing.T) {
+	th := defaultTheme(t)
+	const w, h = 640, 480
+	st := State{Details: &Details{Lines: []string{"kernel: ok", strings.Repeat("正在启动", 40), "مرحبا بالعالم"}}}
+	s := paintOn(t, th, w, h, st)
+	r := NewRenderer(th, 1)
+	face, err := r.face("", detailsPx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineH := (face.Metrics().Ascent + face.Metrics().Descent).Ceil()
+	margin := 8
+	// The ink of row i from the bottom (0 is the last): its leftmost and
+	// rightmost x.
+	row := func(i int) (lo, hi int) {
+		lo, hi = w, -1
+		y1 := h - margin - i*lineH
+		for y := y1 - lineH; y < y1; y++ {
+			for x := 0; x < w; x++ {
+				if s.RGBAAt(x, y) != detailsBackground {
+					lo, hi = min(lo, x), max(hi, x)
+				}
+			}
+		}
+		return lo, hi
+	}
+	if lo, hi := row(0); lo < w/2 || hi < w-margin-4 || hi >= w-margin+2 {
+		t.Errorf("the Arabic line's ink spans x %d-%d; want it to end at the right margin (%d)", lo, hi, w-margin)
+	}
+	chinese := 0
+	for i := 1; i < 10; i++ {
+		if lo, hi := row(i); hi >= 0 {
+			if lo > margin+2 {
+				t.Errorf("row %d from the bottom starts at x %d, not at the left margin", i, lo)
+			}
+			chinese++
+		}
+	}
+	if chinese < 3 || chinese > 8 {
+		t.Errorf("the Chinese line takes %d rows; want it wrapped onto 3 to 7 and the Latin line above it", chinese)
+	}
+	ds, _, err := r.detailRows(face, "kernel: ok", w)
+	if err != nil || len(ds) != 1 || ds[0].shaped != nil {
+		t.Errorf("a Latin line: %+v, %v; want one row on the fast path", ds, err)
+	}
+}

@@ -142,6 +142,17 @@ func TestFirstFrameWithoutShaping(t *testing.T) {
 	if _, cold := NewRenderer(th, 1).withoutColdText(s, State{Message: "Checking file systems…"}); cold {
 		t.Error("Latin text left out of the first frame")
 	}
+	// A prompt: in English it stays; in Arabic (its default text from
+	// the catalogue) it comes with the second frame.
+	ask := State{Prompt: Prompt{Active: true, Password: true, Retry: true}}
+	if light, cold := NewRenderer(th, 1).withoutColdText(s, ask); cold || light != ask {
+		t.Errorf("an English prompt left out of the first frame: %+v", light)
+	}
+	ar := NewRenderer(th, 1)
+	ar.SetLocale("ar")
+	if light, cold := ar.withoutColdText(s, ask); !cold || light.Prompt.Active {
+		t.Errorf("an Arabic prompt drawn in the first frame: %+v", light)
+	}
 }
 
 // TestRunNonLatinFirstFrame: Run with non-Latin text in its first State

@@ -191,6 +191,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		d.q.cached = nil
 		d.syncPrompt() // dumps back on
+		d.syncEscapeWatch()
 		if d.bootLog != nil {
 			d.bootLog.Close()
 		}
@@ -211,6 +212,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.mode = Quitting
 			break
 		}
+		d.syncEscapeWatch()
 		if d.dirty && d.mode == Showing && paced == nil {
 			if gap := minFrameGap - time.Since(lastDraw); gap > 0 {
 				pace.Reset(gap)
@@ -257,6 +259,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 				continue
 			}
 			d.key(ev)
+			d.drain()
+		case ev, ok := <-d.q.escape:
+			d.escapeKey(ev, ok)
 			d.drain()
 		case w := <-d.q.gone:
 			d.hungUp(w)

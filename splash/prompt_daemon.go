@@ -39,6 +39,11 @@ type questions struct {
 	// gone carries the questions whose askers hung up.
 	gone chan *question
 	done chan struct{}
+	// escape carries Escape presses while the splash shows and no
+	// question reads the keyboard (the Input's EscapeWatcher, if it
+	// is one); watching says it is open, noWatch that it failed.
+	escape            <-chan input.Event
+	watching, noWatch bool
 }
 
 // ask takes a question command; it is answered later, or at once when it
@@ -127,6 +132,44 @@ func (d *Daemon) openInput() bool {
 	}
 	q.keys, q.open = keys, true
 	return true
+}
+
+// syncEscapeWatch watches for Escape, without taking any key, while the
+// splash shows and no question reads the keyboard, so that Escape
+// toggles the details view at any time, as in Plymouth.
+func (d *Daemon) syncEscapeWatch() {
+	q := &d.q
+	w, ok := d.cfg.Input.(input.EscapeWatcher)
+	if !ok || q.noWatch {
+		return
+	}
+	want := d.mode == Showing && !q.open
+	switch {
+	case want && !q.watching:
+		ch, err := w.WatchEscape()
+		if err != nil {
+			d.log.Debug("splash: no Escape outside questions", "err", err)
+			q.noWatch = true
+			return
+		}
+		q.escape, q.watching = ch, true
+	case !want && q.watching:
+		if err := w.StopWatching(); err != nil {
+			d.log.Error("splash: keyboard", "err", err)
+		}
+		q.escape, q.watching = nil, false
+	}
+}
+
+// escapeKey takes what the Escape watch sent.
+func (d *Daemon) escapeKey(ev input.Event, ok bool) {
+	if !ok {
+		d.q.escape = nil // the watch ended by itself
+		return
+	}
+	if ev.Kind == input.Escape && d.mode == Showing && !d.q.open {
+		d.toggleDetails()
+	}
 }
 
 // closeInputIfIdle stops reading keys once nothing waits for them.

@@ -304,3 +304,89 @@ func TestNativeAskPassword(t *testing.T) {
 		t.Errorf("answer %q", a)
 	}
 }
+
+// watchingKeyboard is a keyboard that can also watch for Escape while no
+// question is open, as input.EscapeWatcher says.
+type watchingKeyboard struct {
+	keyboard
+	wmu     sync.Mutex
+	esc     chan input.Event
+	watches int
+}
+
+func (k *watchingKeyboard) WatchEscape() (<-chan input.Event, error) {
+	k.wmu.Lock()
+	defer k.wmu.Unlock()
+	k.watches++
+	k.esc = make(chan input.Event, 8)
+	return k.esc, nil
+}
+
+func (k *watchingKeyboard) StopWatching() error {
+	k.wmu.Lock()
+	defer k.wmu.Unlock()
+	k.esc = nil
+	return nil
+}
+
+func (k *watchingKeyboard) watching() bool {
+	k.wmu.Lock()
+	defer k.wmu.Unlock()
+	return k.esc != nil
+}
+
+func (k *watchingKeyboard) escape() {
+	k.wmu.Lock()
+	ch := k.esc
+	k.wmu.Unlock()
+	ch <- input.Event{Kind: input.Escape}
+}
+
+// TestDaemonEscapeOutsideQuestions: while the splash shows and no
+// question is open, Escape (from the watch, which takes no key) toggles
+// the details view; the watch is closed while a question reads the
+// keyboard and while the splash is hidden, and opened again after.
+func TestDaemonEscapeOutsideQuestions(t *testing.T) {
+	screen := &recordingScreen{}
+	kb := &watchingKeyboard{}
+	d, cancel, wait := startDaemon(t, DaemonConfig{Screen: screen, Input: kb, Shown: true})
+	defer func() {
+		cancel()
+		wait()
+		if kb.watching() {
+			t.Error("the Escape watch is still open after the daemon stopped")
+		}
+	}()
+	waitFor(t, "the Escape watch", kb.watching)
+	if kb.isOpen() {
+		t.Fatal("the keyboard is read with no question open")
+	}
+	kb.escape()
+	waitFor(t, "the details view by Escape", func() bool { return lastShown(screen).Details != nil })
+	kb.escape()
+	waitFor(t, "the splash back by Escape", func() bool { return lastShown(screen).Details == nil })
+
+	q := askAsync(d, control.Command{Kind: control.AskPassword, Text: "p"})
+	waitFor(t, "the keyboard", kb.isOpen)
+	waitFor(t, "the watch to close while the question reads", func() bool { return !kb.watching() })
+	kb.typeText(t, "ok", true)
+	if a := answerOf(t, q); a.err != nil || string(a.res.Answer) != "ok" {
+		t.Fatalf("answer %q, %v", a.res.Answer, a.err)
+	}
+	waitFor(t, "the watch again after the question", kb.watching)
+
+	if err := send(t, d, control.Command{Kind: control.Hide}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "no watch while hidden", func() bool { return !kb.watching() })
+	if err := send(t, d, control.Command{Kind: control.Show}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the watch once shown again", kb.watching)
+	kb.wmu.Lock()
+	n := kb.watches
+	kb.wmu.Unlock()
+	if n != 3 {
+		t.Errorf("the watch was opened %d times, want 3 (at start, after the question, after show)", n)
+	}
+}

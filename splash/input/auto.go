@@ -58,6 +58,13 @@ func (a *Auto) log(msg string, args ...any) {
 	}
 }
 
+// WatchEscape watches the evdev devices for Escape (see
+// Evdev.WatchEscape), whichever Open would read.
+func (a *Auto) WatchEscape() (<-chan Event, error) { return a.Evdev.WatchEscape() }
+
+// StopWatching ends WatchEscape.
+func (a *Auto) StopWatching() error { return a.Evdev.StopWatching() }
+
 // Close closes whichever was opened.
 func (a *Auto) Close() error {
 	if a.open == nil {

@@ -69,6 +69,11 @@ type Evdev struct {
 	// Log says when a device is taken or goes; nil says nothing.
 	Log *slog.Logger
 
+	// passive reads without grabbing and passes on Escape only: the
+	// keys still reach the console (see WatchEscape).
+	passive bool
+	esc     *Evdev
+
 	mu   sync.Mutex
 	stop chan struct{}
 	done chan struct{}
@@ -97,7 +102,7 @@ func (e *Evdev) Open() (<-chan Event, error) {
 	if _, err := filepath.Glob(glob); err != nil {
 		return nil, &TTYError{"open evdev keyboards", glob, err}
 	}
-	r := &evdevReader{glob: glob, layout: layout, log: e.Log, open: map[string]*os.File{}, events: make(chan Event, 64)}
+	r := &evdevReader{glob: glob, layout: layout, log: e.Log, passive: e.passive, open: map[string]*os.File{}, events: make(chan Event, 64)}
 	// Listening before the first scan, so that no device falls between.
 	uev, uerr := client.ListenUevents()
 	if uerr != nil {
@@ -127,10 +132,11 @@ func (e *Evdev) Close() error {
 
 // evdevReader reads the devices of one Open.
 type evdevReader struct {
-	glob   string
-	layout *Layout
-	log    *slog.Logger
-	events chan Event
+	glob    string
+	layout  *Layout
+	log     *slog.Logger
+	passive bool
+	events  chan Event
 
 	mu     sync.Mutex
 	open   map[string]*os.File
@@ -162,7 +168,7 @@ func (r *evdevReader) scan() (int, error) {
 		// no one else (a console on a VT would echo them); the grab
 		// ends when the device is closed. A device that cannot be
 		// grabbed (not an input device) is read all the same.
-		if rc, err := f.SyscallConn(); err == nil {
+		if rc, err := f.SyscallConn(); err == nil && !r.passive {
 			rc.Control(func(fd uintptr) { unix.IoctlSetInt(int(fd), uapi.EVIOCGRAB, 1) })
 		}
 		r.open[p] = f
@@ -276,6 +282,10 @@ func (r *evdevReader) read(path string, f *os.File) {
 			r.mu.Lock()
 			ev, ok := r.layout.key(&st, &r.caps, rec.code, rec.value)
 			r.mu.Unlock()
+			if r.passive && ev.Kind != Escape {
+				clear(ev.Text[:])
+				continue // the console's, not ours
+			}
 			if ok {
 				select {
 				case r.events <- ev:
@@ -298,4 +308,54 @@ func (r *evdevReader) read(path string, f *os.File) {
 			return
 		}
 	}
+}
+
+// WatchEscape starts watching the same devices for Escape without taking
+// any key: nothing is grabbed, so what is typed still reaches the console,
+// and only Escape presses come on the channel. The splash uses it for the
+// details view while no question reads the keyboard. StopWatching ends it.
+func (e *Evdev) WatchEscape() (<-chan Event, error) {
+	e.mu.Lock()
+	if e.esc == nil {
+		e.esc = &Evdev{Glob: e.Glob, Rescan: e.Rescan, passive: true}
+	}
+	w := e.esc
+	e.mu.Unlock()
+	return w.Open()
+}
+
+// StopWatching ends WatchEscape.
+func (e *Evdev) StopWatching() error {
+	e.mu.Lock()
+	w := e.esc
+	e.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	return w.Close()
+}
+
+// WatchEscape watches the evdev devices for Escape as Evdev.WatchEscape
+// does: a VT's tty cannot be read without taking the keys typed for the
+// console, so Escape outside questions needs evdev (the evdev module
+// loaded) even where the questions are answered through the tty.
+func (t *TTY) WatchEscape() (<-chan Event, error) {
+	t.mu.Lock()
+	if t.esc == nil {
+		t.esc = &Evdev{passive: true}
+	}
+	w := t.esc
+	t.mu.Unlock()
+	return w.Open()
+}
+
+// StopWatching ends WatchEscape.
+func (t *TTY) StopWatching() error {
+	t.mu.Lock()
+	w := t.esc
+	t.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	return w.Close()
 }

@@ -189,3 +189,41 @@ func TestEvdevBadGlob(t *testing.T) {
 		t.Fatal("Open with a malformed glob succeeded")
 	}
 }
+
+// TestEvdevWatchEscape: the Escape watch passes on Escape only.
+func TestEvdevWatchEscape(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "event0")
+	if err := unix.Mkfifo(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	e := &Evdev{Glob: filepath.Join(dir, "event*"), Rescan: 20 * time.Millisecond}
+	ch, err := e.WatchEscape()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(keys(recordSize, uapi.KEY_A, uapi.KEY_ENTER, uapi.KEY_CAPSLOCK, uapi.KEY_ESC, uapi.KEY_B))
+	if got := collect(t, ch, 1); got[0].Kind != Escape {
+		t.Errorf("watch sent %+v, want Escape", got[0])
+	}
+	select {
+	case ev := <-ch:
+		t.Errorf("watch sent %+v after Escape; it passes on nothing else", ev)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if err := e.StopWatching(); err != nil {
+		t.Fatal(err)
+	}
+	for range ch {
+	}
+	// The watch and a question's Open are separate.
+	if _, err := e.Open(); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+}

@@ -34,3 +34,9 @@ func (e *Evdev) Open() (<-chan Event, error) {
 
 // Close does nothing.
 func (e *Evdev) Close() error { return nil }
+
+// WatchEscape fails: there is no evdev here.
+func (e *Evdev) WatchEscape() (<-chan Event, error) { return e.Open() }
+
+// StopWatching does nothing.
+func (e *Evdev) StopWatching() error { return nil }

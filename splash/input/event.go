@@ -52,3 +52,13 @@ type Source interface {
 	Open() (<-chan Event, error)
 	Close() error
 }
+
+// EscapeWatcher is a Source that can also watch for Escape while it is
+// closed, without taking the keys typed for the console: the details
+// view toggles on Escape at any time, as Plymouth's does, while keys are
+// taken only for a question. Only Escape events come on the channel.
+type EscapeWatcher interface {
+	Source
+	WatchEscape() (<-chan Event, error)
+	StopWatching() error
+}

@@ -35,6 +35,7 @@ type TTY struct {
 	// leds reads the console's Caps Lock flag; nil means KDGKBLED (a
 	// test gives a tty without one its own).
 	leds func(fd int) (on, ok bool)
+	esc  *Evdev // WatchEscape's
 
 	mu    sync.Mutex
 	f     *os.File
@@ -55,7 +56,8 @@ func (e *TTYError) Error() string { return "keyboard: " + e.Op + " " + e.Path + 
 // Unwrap returns the cause.
 func (e *TTYError) Unwrap() error { return e.Err }
 
-// Open puts the tty in non-canonical mode and starts reading it.
+// Open puts the tty in non-canonical mode, throws away what was typed
+// before, and starts reading it.
 func (t *TTY) Open() (<-chan Event, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -89,7 +91,13 @@ func (t *TTY) Open() (<-chan Event, error) {
 			raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
 			if err = unix.IoctlSetTermios(int(fd), unix.TCSETS, &raw); err != nil {
 				op = "TCSETS"
+				return
 			}
+			// What was typed before the question is not its answer:
+			// an Escape typed for the details view outside questions
+			// (seen through evdev, but queued on the tty too) would
+			// otherwise toggle the view again now.
+			unix.IoctlSetInt(int(fd), unix.TCFLSH, unix.TCIFLUSH)
 		})
 	}
 	if err != nil {

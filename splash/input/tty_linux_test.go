@@ -70,6 +70,9 @@ func text(s string) Event {
 func TestTTYOnPty(t *testing.T) {
 	m, slave := openPty(t)
 	before := termios(t, slave)
+	// Typed before the question: not its answer.
+	m.Write([]byte("early"))
+	time.Sleep(20 * time.Millisecond)
 	tty := &TTY{Path: slave}
 	ch, err := tty.Open()
 	if err != nil {

@@ -22,3 +22,9 @@ func (t *TTY) Open() (<-chan Event, error) {
 
 // Close does nothing.
 func (t *TTY) Close() error { return nil }
+
+// WatchEscape fails: there is no evdev here.
+func (t *TTY) WatchEscape() (<-chan Event, error) { return t.Open() }
+
+// StopWatching does nothing.
+func (t *TTY) StopWatching() error { return nil }

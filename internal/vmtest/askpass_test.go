@@ -83,7 +83,8 @@ func pressKey(m *Machine, qcode string) error {
 //     the right one: the prompt comes back with the retry line, CMD is
 //     run with each, and the client succeeds;
 //   - Escape at the prompt shows the details view (the kernel's log), and
-//     Escape again the prompt as it was;
+//     Escape again the prompt as it was; with no question open Escape
+//     toggles the view too;
 //   - while the splash is hidden a question gets no answer (the client
 //     gives up at once, as with plymouthd and no splash);
 //   - with --keyboard evdev the keys come from /dev/input/event* through
@@ -171,7 +172,8 @@ func TestVMAskPassword(t *testing.T) {
 	// Escape shows the details view (the kernel's log: light text on the
 	// view's dark background, the splash gone), and Escape again brings
 	// the prompt back as it was.
-	escapeToDetails := func(ctx context.Context, m *Machine) error {
+	// detailsOn presses Escape and waits for the details view.
+	detailsOn := func(m *Machine) error {
 		if err := typeKeys(m, "\x1b"); err != nil {
 			return err
 		}
@@ -200,10 +202,30 @@ func TestVMAskPassword(t *testing.T) {
 				return fmt.Errorf("no details view after Escape (background %d, text %d samples)", bg, text)
 			}
 		}
+		return nil
+	}
+	escapeToDetails := func(ctx context.Context, m *Machine) error {
+		if err := detailsOn(m); err != nil {
+			return err
+		}
 		if err := typeKeys(m, "\x1b"); err != nil {
 			return err
 		}
 		return frames.await(m, "back from details", -1, pw(prompt, 0, false), false, 60*time.Second)
+	}
+	// With no question open Escape toggles the view too (watched on
+	// evdev, no key taken from the console), as in Plymouth.
+	escapeIdle := func(ctx context.Context, m *Machine) error {
+		if err := frames.await(m, "idle", -1, splash.State{}, false, 60*time.Second); err != nil {
+			return err
+		}
+		if err := detailsOn(m); err != nil {
+			return fmt.Errorf("no question open: %w", err)
+		}
+		if err := typeKeys(m, "\x1b"); err != nil {
+			return err
+		}
+		return frames.await(m, "idle back from details", -1, splash.State{}, false, 60*time.Second)
 	}
 	files := append([]File{{Path: bs, HostPath: filepath.Join(dir, "bootsplash")}, {Path: pc, HostPath: filepath.Join(dir, "passcheck")}}, plymouth...)
 	cfg := Config{
@@ -213,7 +235,7 @@ func TestVMAskPassword(t *testing.T) {
 		// built in.
 		Modules: append(Cirrus.Modules(), ModuleSpec{Name: "evdev"}),
 		Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0", "/dev/tty0", "/dev/input/event0"}, Steps: []proto.Step{
-			{Name: "run", Cmd: []string{bs, "run", "-v", "--keyboard", "tty"}, Background: true, WaitFor: "first frame", Timeout: proto.Duration(5 * time.Minute)},
+			{Name: "run", Cmd: []string{bs, "run", "-v", "--keyboard", "tty"}, Background: true, WaitFor: "first frame after", Timeout: proto.Duration(5 * time.Minute)},
 			{Name: "ask", Cmd: []string{plymouthBin, "ask-for-password", "--prompt", prompt}, Background: true, Timeout: long},
 			{Name: "prompt", Host: true, Timeout: long},
 			{Name: "escape", Host: true, Timeout: long},
@@ -227,6 +249,7 @@ func TestVMAskPassword(t *testing.T) {
 			{Name: "type right", Host: true, Timeout: long},
 			{Name: "wait ask command", Wait: "ask command", Timeout: long},
 			{Name: "passcheck log", Cmd: []string{pc, "--show", "/run/passcheck.log"}, Timeout: long},
+			{Name: "escape idle", Host: true, Timeout: long},
 			// Hidden, the splash answers no answer, as plymouthd without a
 			// splash: the client without --command gives up at once
 			// rather than wait for keys nobody sees a prompt for. (With
@@ -241,7 +264,7 @@ func TestVMAskPassword(t *testing.T) {
 			// The evdev path: the same keyboard read from
 			// /dev/input/event* (the i8042's atkbd) through the built-in
 			// US layout, grabbed from the console.
-			{Name: "run evdev", Cmd: []string{bs, "run", "-v", "--keyboard", "evdev"}, Background: true, WaitFor: "first frame", Timeout: long},
+			{Name: "run evdev", Cmd: []string{bs, "run", "-v", "--keyboard", "evdev"}, Background: true, WaitFor: "first frame after", Timeout: long},
 			{Name: "ask evdev", Cmd: []string{plymouthBin, "ask-for-password", "--prompt", prompt}, Background: true, Timeout: long},
 			{Name: "prompt evdev", Host: true, Timeout: long},
 			{Name: "type evdev", Host: true, Timeout: long},
@@ -252,6 +275,7 @@ func TestVMAskPassword(t *testing.T) {
 		Host: map[string]HostFunc{
 			"prompt":       screen("prompt", pw(prompt, 0, false)),
 			"escape":       escapeToDetails,
+			"escape idle":  escapeIdle,
 			"prompt evdev": screen("evdev prompt", pw(prompt, 0, false)),
 			"type evdev":   typing("evdev", "evdev-pass-9\n", splash.State{}),
 			"type half":    keyByKey,

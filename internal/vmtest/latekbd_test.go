@@ -101,7 +101,7 @@ func TestVMLateKeyboard(t *testing.T) {
 			// No keyboard at all: the AT keyboard leaves.
 			{Name: "unbind atkbd", Write: &proto.WriteFile{Path: "/sys/bus/serio/drivers/atkbd/unbind", Data: []byte("serio0")}},
 
-			{Name: "run tty", Cmd: []string{bs, "run", "-v", "--keyboard", "tty"}, Background: true, WaitFor: "first frame", Timeout: long},
+			{Name: "run tty", Cmd: []string{bs, "run", "-v", "--keyboard", "tty"}, Background: true, WaitFor: "first frame after", Timeout: long},
 			{Name: "ask tty", Cmd: ask, Background: true, Timeout: long},
 			{Name: "plug tty", Host: true, Timeout: long},
 			{Name: "kbd tty", Cmd: []string{kw, usbName, "60s"}, Timeout: long},
@@ -112,7 +112,7 @@ func TestVMLateKeyboard(t *testing.T) {
 			{Name: "unplug", Host: true, Timeout: long},
 			{Name: "kbd gone", Cmd: []string{kw, "--gone", usbName, "60s"}, Timeout: long},
 
-			{Name: "run evdev", Cmd: []string{bs, "run", "-v", "--keyboard", "evdev"}, Background: true, WaitFor: "first frame", Timeout: long},
+			{Name: "run evdev", Cmd: []string{bs, "run", "-v", "--keyboard", "evdev"}, Background: true, WaitFor: "first frame after", Timeout: long},
 			{Name: "ask evdev", Cmd: ask, Background: true, Timeout: long},
 			{Name: "plug evdev", Host: true, Timeout: long},
 			{Name: "kbd evdev", Cmd: []string{kw, "--taken", usbName, "60s"}, Timeout: long},

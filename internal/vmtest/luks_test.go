@@ -144,7 +144,7 @@ func TestVMLuksUnlock(t *testing.T) {
 			ModuleSpec{Name: "xts"}, ModuleSpec{Name: "algif_skcipher"}),
 		ExtraArgs: []string{"-drive", "file=" + img + ",if=none,id=luks,format=raw", "-device", "virtio-blk-pci,drive=luks"},
 		Plan: proto.Plan{WaitPaths: []string{"/dev/dri/card0", "/dev/tty0", "/dev/vda", "/dev/mapper/control"}, Steps: []proto.Step{
-			{Name: "run", Cmd: []string{bs, "run", "-v", "--keyboard", "tty"}, Background: true, WaitFor: "first frame", Timeout: proto.Duration(5 * time.Minute)},
+			{Name: "run", Cmd: []string{bs, "run", "-v", "--keyboard", "tty"}, Background: true, WaitFor: "first frame after", Timeout: proto.Duration(5 * time.Minute)},
 			{Name: "unlock", Cmd: []string{plymouthBin, "ask-for-password", "--prompt", prompt, "--number-of-tries=3", "--command=" + unlockCmd},
 				Background: true, Timeout: long},
 			{Name: "prompt", Host: true, Timeout: long},

@@ -36,6 +36,19 @@ func (d *Device) HeapChoice() HeapChoice {
 	return chooseHeaps(d.Class(), heaps, err)
 }
 
+// scanoutHeapChoice is HeapChoice on the way to the first frame: with one
+// heap or none there is nothing to order, and the device is not looked up
+// in sysfs (a dozen lookups and links followed, for a class that would
+// change nothing). With more heaps it is HeapChoice.
+func (d *Device) scanoutHeapChoice() HeapChoice {
+	heaps, err := access.Heaps()
+	if err != nil || len(heaps) > 1 {
+		return chooseHeaps(d.Class(), heaps, err)
+	}
+	c := DeviceClass{DRMDriver: d.driver.Name, Why: "one dma-buf heap or none, nothing to order: " + d.driver.Name + " not looked up in sysfs"}
+	return chooseHeaps(c, heaps, nil)
+}
+
 // TryHeaps allocates a size-byte buffer from each heap of ch, in order,
 // imports it into d over PRIME and releases both: which heaps d accepts
 // a buffer from right now. A small buffer from a scattered heap is often

@@ -17,7 +17,7 @@ const pitchAlign = 64
 // order, a DMA-BUF heap buffer imported over PRIME from each heap in the
 // order the heap rule gives for this device (Device.HeapChoice: CMA first
 // for a display that scans out only contiguous memory, "system" first
-// otherwise), a udmabuf imported over PRIME, and a dumb buffer of the
+// otherwise; with a single heap the device is not classified), a udmabuf imported over PRIME, and a dumb buffer of the
 // device, recording in Fallbacks why each earlier path failed, in Path
 // which one was taken and in Choice why the heaps were tried in that
 // order. SourceHeap tries the heaps alone. A heap named in opts.Heap is the
@@ -30,7 +30,7 @@ func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout,
 	}
 	var choice HeapChoice
 	if (opts.Source == SourceAuto || opts.Source == SourceHeap) && opts.Heap == "" {
-		choice = dev.HeapChoice()
+		choice = dev.scanoutHeapChoice()
 	}
 	steps, err := scanoutSteps(opts, choice)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -237,8 +238,15 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	// The emulated display's buffers, and the copy written to --out.
-	if cfg.EmuSize.X, cfg.EmuSize.Y, err = parseSize("--size", *size, 4*(*buffers)+4); err != nil {
+	// The emulated display's buffers, and the copy written to --out,
+	// checked against the memory there is only when a size is asked for:
+	// the default fits, and reading the system's and the cgroup's memory
+	// has no place on a display device's way to the first frame.
+	emuBytes := 0
+	if fs.Changed("size") {
+		emuBytes = 4*(*buffers) + 4
+	}
+	if cfg.EmuSize.X, cfg.EmuSize.Y, err = parseSize("--size", *size, emuBytes); err != nil {
 		return err
 	}
 	if cfg.Rotation, err = parseRotation(*rotate); err != nil {
@@ -256,7 +264,13 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	if *frames != "" && *theme == "" {
 		cfg.Open = openWithFrame(*frames, *scale, start, cfg.Log)
 	}
+	// No garbage collection on the way to the first frame: what it
+	// allocates is bounded (the theme's images are checked against the
+	// memory there is), and a collection there is a pause and, on one
+	// CPU, threads taking turns. It is back on once the frame is up.
+	gcPercent := debug.SetGCPercent(-1)
 	cfg.Ready = func() {
+		debug.SetGCPercent(gcPercent)
 		if err := sdNotify("READY=1"); err != nil {
 			cfg.Log.Warn(err.Error())
 		}

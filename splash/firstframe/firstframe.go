@@ -4,12 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/fbemu"
@@ -201,7 +201,7 @@ func Show(d display.Display, opt Options) (int, error) {
 		}
 		k := Key{Build: opt.Build, Width: fb.Width(), Height: fb.Height(), Format: fb.Format(), Scale: scale}
 		name := filepath.Join(opt.Dir, FileName(k.Width, k.Height, k.Format))
-		f, err := open(name, k)
+		src, err := mapFrame(name, k)
 		if errors.Is(err, fs.ErrNotExist) {
 			opt.Log.Debug("pre-rendered first frame: none", "file", name)
 			return nil
@@ -210,19 +210,12 @@ func Show(d display.Display, opt Options) (int, error) {
 			opt.Log.Warn(fmt.Sprintf("pre-rendered first frame refused: %v; rendering it", err))
 			return nil
 		}
-		defer f.Close()
-		var readErr error
+		defer syscall.Munmap(src)
 		err = fb.Frame(func(s *fbemu.Surface) error {
-			readErr = readPixels(f, s, k)
-			if readErr == nil {
-				s.AddDamage(s.Bounds())
-			}
+			copyPixels(s, src[headerSize:], k)
+			s.AddDamage(s.Bounds())
 			return nil
 		})
-		if readErr != nil {
-			opt.Log.Warn(fmt.Sprintf("pre-rendered first frame: %s: %v; rendering it", name, readErr))
-			return nil
-		}
 		if err != nil {
 			return err
 		}
@@ -235,48 +228,53 @@ func Show(d display.Display, opt Options) (int, error) {
 	return shown, err
 }
 
-// open opens the frame file name and checks its header and length against
-// k; the file is left at the first pixel.
-func open(name string, k Key) (*os.File, error) {
-	f, err := os.Open(name)
+// mapFrame maps the frame file name, after checking that its length is
+// that of a frame for k, and checks its header. The file is opened and
+// mapped with plain system calls (a regular file needs no poller, whose
+// set-up is four more calls), the mapping populated in the same call.
+func mapFrame(name string, k Key) ([]byte, error) {
+	fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
-	b := make([]byte, headerSize)
-	if _, err := io.ReadFull(f, b); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: header: %w", name, err)
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return nil, &fs.PathError{Op: "fstat", Path: name, Err: err}
+	}
+	want := int64(headerSize) + int64(k.Height)*int64(k.Width*k.Format.BytesPerPixel())
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
+	if st.Size < headerSize {
+		return nil, fmt.Errorf("%s: %d bytes: not a frame file (bad magic)", name, st.Size)
+	}
+	b, err := syscall.Mmap(fd, 0, int(min(st.Size, want)), syscall.PROT_READ, syscall.MAP_SHARED|syscall.MAP_POPULATE)
+	if err != nil {
+		return nil, &fs.PathError{Op: "mmap", Path: name, Err: err}
 	}
 	if err := k.check(b); err != nil {
-		f.Close()
+		syscall.Munmap(b)
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
+	if st.Size != want {
+		syscall.Munmap(b)
+		return nil, fmt.Errorf("%s: %d bytes, want %d (truncated or not a frame)", name, st.Size, want)
 	}
-	if want := int64(headerSize) + int64(k.Height)*int64(k.Width*k.Format.BytesPerPixel()); st.Size() != want {
-		f.Close()
-		return nil, fmt.Errorf("%s: %d bytes, want %d (truncated or not a frame)", name, st.Size(), want)
-	}
-	return f, nil
+	return b, nil
 }
 
-// readPixels reads the frame's rows from f into s: in one read where the
+// copyPixels copies the frame's rows src into s: in one copy where the
 // buffer's rows have no padding, else row by row.
-func readPixels(f *os.File, s *fbemu.Surface, k Key) error {
+func copyPixels(s *fbemu.Surface, src []byte, k Key) {
 	row := k.Width * k.Format.BytesPerPixel()
 	pix := s.Pix()
 	if s.Stride() == row {
-		_, err := io.ReadFull(f, pix[:row*k.Height])
-		return err
+		copy(pix[:row*k.Height], src)
+		return
 	}
 	for y := 0; y < k.Height; y++ {
 		o := s.PixOffset(0, y)
-		if _, err := io.ReadFull(f, pix[o:o+row]); err != nil {
-			return err
-		}
+		copy(pix[o:o+row], src[y*row:(y+1)*row])
 	}
-	return nil
 }

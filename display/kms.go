@@ -49,9 +49,10 @@ type kmsDisplay struct {
 
 // head is one lit output: its KMS framebuffer and the Head drawn on.
 type head struct {
-	out *client.Output
-	k   *fbemu.KMS
-	h   *Head
+	out   *client.Output
+	k     *fbemu.KMS
+	h     *Head
+	shown int // frames presented
 }
 
 // errDeviceGone marks the failures that mean the device went away.
@@ -140,7 +141,10 @@ func (ks *kmsDisplay) light(out *client.Output) error {
 	// Every buffer takes the path the first one found.
 	ks.log.Info("buffer: "+k.Paths()[0], "buffers", len(k.Paths()), "access", ks.opt.Access.String(), "format", k.Format().String())
 	h := &head{out: out, k: k}
-	h.h = NewHead(out.Connector.Name, k.Framebuffer, image.Pt(out.Connector.WidthMM, out.Connector.HeightMM), k.Wait)
+	h.h = NewHead(out.Connector.Name, k.Framebuffer, image.Pt(out.Connector.WidthMM, out.Connector.HeightMM), func() error {
+		h.shown++
+		return k.Wait()
+	})
 	h.h.Size = image.Pt(out.Mode.Width(), out.Mode.Height())
 	ks.heads = append(ks.heads, h)
 	return nil
@@ -241,7 +245,19 @@ func (ks *kmsDisplay) Active() bool { return ks.holding() }
 
 // Each runs f on every head (see Display).
 func (ks *kmsDisplay) Each(op string, f func(*Head) error) error {
-	return ks.each(op, func(h *head) error { return f(h.h) })
+	return ks.each(op, func(h *head) error {
+		before := h.shown
+		if err := f(h.h); err != nil || before > 0 || h.shown == 0 {
+			return err
+		}
+		// That frame was the head's first: it set the mode, and a
+		// modeset may clear the scanout memory the frame was drawn in
+		// (QEMU's standard VGA clears its VRAM when bochs-drm enables a
+		// CRTC nothing lit before: a driver bound after the splash
+		// started). Painted once more, in full, now that the mode is set.
+		h.h.full = true
+		return f(h.h)
+	})
 }
 
 // vtAway runs before the kernel switches to another VT (VT_PROCESS): the

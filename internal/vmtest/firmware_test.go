@@ -146,7 +146,7 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 				return err
 			},
 			"watch": func(ctx context.Context, m *Machine) error {
-				watch = watchScreen(m, fb0)
+				watch = watchScreen(m, func(size image.Point) (image.Image, error) { return fw.want(size, splash.State{}) })
 				return nil
 			},
 			"on card0": func(ctx context.Context, m *Machine) error {
@@ -303,24 +303,29 @@ func (f *firmwareScreens) await(m *Machine, name string, st splash.State, timeou
 }
 
 // screenWatch takes screendumps as fast as QEMU gives them while a driver
-// binds, and counts the ones that are not the picture it started with.
+// binds, and counts the ones that do not show the splash as expected at
+// their size.
 type screenWatch struct {
-	want  *image.RGBA
-	stop  chan struct{}
-	done  chan struct{}
+	want func(size image.Point) (image.Image, error)
+	stop chan struct{}
+	done chan struct{}
 	shots int
-	// other counts the screendumps that were not want, black the ones
-	// all black among them; firstOther is the first of them.
+	// other counts the screendumps that were not the splash, black the
+	// ones all black among them; firstOther is the first of them.
 	other, black int
 	firstOther   *image.RGBA
 	firstAt      time.Duration
-	start        time.Time
-	err          error
+	// The last screendump showing the splash before the first that did
+	// not, and the first showing it after the last that did not: the
+	// gap seen from outside is at most their distance.
+	lastGood, firstGoodAfter, lastOther time.Duration
+	start, ended                        time.Time
+	err                                 error
 }
 
-// watchScreen starts watching m's first head, want being what it should
-// show throughout.
-func watchScreen(m *Machine, want *image.RGBA) *screenWatch {
+// watchScreen starts watching m's first head, want saying what it should
+// show at each size.
+func watchScreen(m *Machine, want func(size image.Point) (image.Image, error)) *screenWatch {
 	w := &screenWatch{want: want, stop: make(chan struct{}), done: make(chan struct{}), start: time.Now()}
 	go func() {
 		defer close(w.done)
@@ -335,18 +340,28 @@ func watchScreen(m *Machine, want *image.RGBA) *screenWatch {
 				w.err = err
 				return
 			}
+			at := time.Since(w.start)
 			w.shots++
-			if w.want == nil {
+			want, err := w.want(shot.Bounds().Size())
+			if err != nil {
+				w.err = err
+				return
+			}
+			if n, _ := comparePixels(shot, want); n == 0 {
+				if w.other == 0 {
+					w.lastGood = at
+				} else if w.firstGoodAfter <= w.lastOther {
+					w.firstGoodAfter = at
+				}
 				continue
 			}
-			if n, _ := comparePixels(shot, w.want); n != 0 {
-				w.other++
-				if isBlack(shot) {
-					w.black++
-				}
-				if w.firstOther == nil {
-					w.firstOther, w.firstAt = shot, time.Since(w.start)
-				}
+			w.other++
+			w.lastOther = at
+			if isBlack(shot) {
+				w.black++
+			}
+			if w.firstOther == nil {
+				w.firstOther, w.firstAt = shot, at
 			}
 		}
 	}()
@@ -364,15 +379,22 @@ func (w *screenWatch) end() {
 		close(w.stop)
 	}
 	<-w.done
+	if w.ended.IsZero() {
+		w.ended = time.Now()
+	}
 }
 
 // summary says what was seen, keeping the first screendump that was not
 // the splash as watch-other.png in dir.
 func (w *screenWatch) summary(dir string) string {
-	s := fmt.Sprintf("%d screendumps over %v: %d not the splash (%d all black)", w.shots, time.Since(w.start).Round(time.Millisecond), w.other, w.black)
+	ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	s := fmt.Sprintf("%d screendumps over %v: %d not the splash (%d all black)", w.shots, ms(w.ended.Sub(w.start)), w.other, w.black)
 	if w.firstOther != nil {
 		_ = writePNG(filepath.Join(dir, "watch-other.png"), w.firstOther)
-		s += fmt.Sprintf(", the first %v after the watch began (kept as watch-other.png)", w.firstAt.Round(time.Millisecond))
+		s += fmt.Sprintf(", the first %v after the watch began (kept as watch-other.png)", ms(w.firstAt))
+		if w.firstGoodAfter > w.lastOther {
+			s += fmt.Sprintf("; the splash was off screen for at most %v (last seen at %v, back at %v)", ms(w.firstGoodAfter-w.lastGood), ms(w.lastGood), ms(w.firstGoodAfter))
+		}
 	}
 	if w.err != nil {
 		s += fmt.Sprintf("; stopped: %v", w.err)
@@ -451,4 +473,138 @@ func TestVMVesafb(t *testing.T) {
 			t.Errorf("bootsplash run's log does not say %q", w)
 		}
 	}
+}
+
+// TestVMVesafbHandover boots the Debian 6.12 kernel through SeaBIOS on
+// QEMU's standard VGA with vga=0x344 (vesafb's fb0, 1024x768, no BGRT):
+// `bootsplash run` draws on fb0, then the bochs DRM driver is loaded late
+// in the guest (the kernel removes vesafb: "fb0: switching to bochs-drm
+// from VESA VGA") and the splash must come to card0 in its current state,
+// pixel for pixel what `bootsplash render` draws at the card's mode, and
+// follow a progress update there. The screen is watched while the driver
+// binds; screendumps before and after are kept.
+func TestVMVesafbHandover(t *testing.T) {
+	vmEnabled(t)
+	ctx := context.Background()
+	root, dir, guestInit := guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, root, dir, map[string]string{
+		"bootsplash":  "./cmd/bootsplash",
+		"insmod":      "./internal/vmtest/internal/insmod",
+		"guesthelper": "./internal/vmtest/internal/guesthelper",
+	})
+	k := fetchKernel(t, ctx, root, Kernel612)
+	out := freshOut(t, root, "vesafb-handover")
+	mods, err := OrderModules([]ModuleSpec{{Name: "bochs"}}, k.ModuleDepends)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
+	files := []File{
+		{Path: bs, HostPath: filepath.Join(dir, "bootsplash")},
+		{Path: "/bin/insmod", HostPath: filepath.Join(dir, "insmod")},
+		{Path: gh, HostPath: filepath.Join(dir, "guesthelper")},
+	}
+	insmod := []string{"/bin/insmod"}
+	for _, m := range mods {
+		b, err := k.Module(m.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := "/lib/late/" + m.Name + ".ko"
+		files = append(files, File{Path: p, Data: b})
+		insmod = append(insmod, p)
+	}
+	long := proto.Duration(3 * time.Minute)
+	frames := newFrameCache(out)
+	var fb0 *image.RGBA
+	var watch *screenWatch
+	cfg := Config{
+		Kernel: k, Device: Bochs, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 10 * time.Minute,
+		Modules:     []ModuleSpec{},
+		LateModules: []ModuleSpec{},
+		Files:       files,
+		Append:      []string{"vga=0x344", "vt.global_cursor_default=0"},
+		Plan: proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: []proto.Step{
+			{Name: "run", Cmd: []string{bs, "run", "-v"}, Background: true, WaitFor: "first frame", Timeout: long},
+			{Name: "on fb0", Host: true, Timeout: long},
+			{Name: "progress 30", Cmd: []string{bs, "ctl", "progress", "30"}, Timeout: long},
+			{Name: "fb0 at 30", Host: true, Timeout: long},
+			{Name: "load drm", Cmd: insmod[:2], Timeout: long},
+			{Name: "drm debug", Write: &proto.WriteFile{Path: "/sys/module/drm/parameters/debug", Data: []byte("0x16")}},
+			{Name: "load bochs", Cmd: insmod, Timeout: long},
+			{Name: "card0", WaitPath: "/dev/dri/card0", Timeout: long},
+			{Name: "on card0", Host: true, Timeout: long},
+			{Name: "info", Cmd: []string{bs, "info"}, Timeout: long},
+			{Name: "progress 60", Cmd: []string{bs, "ctl", "progress", "60"}, Timeout: long},
+			{Name: "card0 at 60", Host: true, Timeout: long},
+			{Name: "dmesg", Cmd: []string{gh, "dmesg"}},
+			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+			{Name: "wait run", Wait: "run", Timeout: long},
+		}},
+		Host: map[string]HostFunc{
+			"on fb0": func(ctx context.Context, m *Machine) error {
+				return frames.await(m, "fb0", 0, splash.State{}, false, 2*time.Minute)
+			},
+			"fb0 at 30": func(ctx context.Context, m *Machine) error {
+				if err := frames.await(m, "fb0-30", 0, splash.State{Progress: 0.3}, false, 2*time.Minute); err != nil {
+					return err
+				}
+				var err error
+				if fb0, err = m.Screendump("fb0-30", 0); err == nil {
+					watch = watchScreen(m, func(size image.Point) (image.Image, error) { return frames.frame(size, splash.State{Progress: 0.3}) })
+				}
+				return err
+			},
+			"on card0": func(ctx context.Context, m *Machine) error {
+				defer watch.end()
+				// The card's mode (bochs prefers 1280x800) is not
+				// vesafb's: until it is set, the screen is vesafb's.
+				if err := awaitResize(m, fb0.Bounds().Size(), time.Minute); err != nil {
+					return err
+				}
+				return frames.await(m, "card0", 0, splash.State{Progress: 0.3}, false, time.Minute)
+			},
+			"card0 at 60": func(ctx context.Context, m *Machine) error {
+				return frames.await(m, "card0-60", 0, splash.State{Progress: 0.6}, false, 2*time.Minute)
+			},
+		},
+	}
+	rep, err := Boot(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cfg.Plan.Steps {
+		if r := rep.Step(s.Name); !r.OK() {
+			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
+		}
+	}
+	run := string(rep.Step("run").Output)
+	t.Logf("bootsplash run -v:\n%s", run)
+	for _, w := range []string{"output: fb0 (VESA VGA)", "handover: /dev/dri/card0 (bochs-drm) takes the display over from /dev/fb0", "handover: first frame on /dev/dri/card0"} {
+		if !strings.Contains(run, w) {
+			t.Errorf("bootsplash run's log does not say %q", w)
+		}
+	}
+	if watch != nil {
+		t.Logf("while bochs bound: %s", watch.summary(out))
+	}
+	t.Logf("info:\n%s", rep.Step("info").Output)
+	_ = os.WriteFile(filepath.Join(out, "dmesg.txt"), rep.Step("dmesg").Output, 0o644)
+}
+
+// awaitResize waits until the screen's size is no longer old: the
+// driver set its own mode.
+func awaitResize(m *Machine, old image.Point, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		shot, err := m.Screendump("resize", 0)
+		if err != nil {
+			return err
+		}
+		if shot.Bounds().Size() != old {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("the screen is still %v after %v", old, timeout)
 }

@@ -192,7 +192,7 @@ func Show(d display.Display, opt Options) (int, error) {
 	err := d.Each("pre-rendered first frame", func(h *display.Head) error {
 		fb := h.Framebuffer
 		if fb.Rotation() != fbemu.Rotate0 {
-			opt.Log.Debug("pre-rendered first frame: not for a rotated head", "head", h.Name)
+			opt.Log.Debug("pre-rendered frame: not for a rotated head", "head", h.Name)
 			return nil
 		}
 		scale := opt.Scale
@@ -203,11 +203,11 @@ func Show(d display.Display, opt Options) (int, error) {
 		name := filepath.Join(opt.Dir, FileName(k.Width, k.Height, k.Format))
 		src, err := mapFrame(name, k)
 		if errors.Is(err, fs.ErrNotExist) {
-			opt.Log.Debug("pre-rendered first frame: none", "file", name)
+			opt.Log.Debug("pre-rendered frame: none", "file", name)
 			return nil
 		}
 		if err != nil {
-			opt.Log.Warn(fmt.Sprintf("pre-rendered first frame refused: %v; rendering it", err))
+			opt.Log.Warn(fmt.Sprintf("pre-rendered frame refused: %v; rendering it", err))
 			return nil
 		}
 		defer syscall.Munmap(src)

@@ -230,7 +230,7 @@ func (r *evdevReader) watchUevents(uev *client.UeventListener, added chan<- stru
 		case errors.Is(err, client.ErrUeventOverflow):
 		case err != nil:
 			return
-		case u.Action != "add" || u.Subsystem != "input" || !strings.HasPrefix(u.DevName, "input/event"):
+		case !evdevAdded(u):
 			continue
 		default:
 			r.logf("keyboard: the kernel added an evdev node", "device", "/dev/"+u.DevName)
@@ -240,6 +240,13 @@ func (r *evdevReader) watchUevents(uev *client.UeventListener, added chan<- stru
 		default:
 		}
 	}
+}
+
+// evdevAdded reports whether u is the kernel adding an evdev node
+// (ACTION=add, SUBSYSTEM=input, DEVNAME=input/eventN): not the input
+// device itself, which has no node, nor a mouse's legacy node.
+func evdevAdded(u client.Uevent) bool {
+	return u.Action == "add" && u.Subsystem == "input" && strings.HasPrefix(u.DevName, "input/event")
 }
 
 // deviceName is the name the kernel gives the evdev device at path

@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bootsplash/bootsplash/client"
 	"github.com/bootsplash/bootsplash/internal/uapi"
 )
 
@@ -226,4 +228,31 @@ func TestEvdevWatchEscape(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Close()
+}
+
+// TestEvdevAdded: of the uevents a USB keyboard's arrival sends, the one
+// for its evdev node is taken, as the kernel spells it.
+func TestEvdevAdded(t *testing.T) {
+	ev := func(s string) client.Uevent {
+		u, err := client.ParseUevent([]byte(strings.ReplaceAll(s, "|", "\x00")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	const dev = "/devices/pci0000:00/0000:00:03.0/usb1/1-1/1-1:1.0/0003:0627:0001.0001/input/input5"
+	for _, tc := range []struct {
+		u    client.Uevent
+		want bool
+	}{
+		{ev("add@" + dev + "/event3|ACTION=add|DEVPATH=" + dev + "/event3|SUBSYSTEM=input|MAJOR=13|MINOR=67|DEVNAME=input/event3|SEQNUM=2301"), true},
+		{ev("add@" + dev + "|ACTION=add|DEVPATH=" + dev + "|SUBSYSTEM=input|PRODUCT=3/627/1/111|NAME=\"QEMU QEMU USB Keyboard\"|SEQNUM=2300"), false},
+		{ev("add@" + dev + "/mouse1|ACTION=add|DEVPATH=" + dev + "/mouse1|SUBSYSTEM=input|DEVNAME=input/mouse1|SEQNUM=2302"), false},
+		{ev("remove@" + dev + "/event3|ACTION=remove|DEVPATH=" + dev + "/event3|SUBSYSTEM=input|DEVNAME=input/event3|SEQNUM=2310"), false},
+		{ev("add@/devices/virtual/drm/card0|ACTION=add|DEVPATH=/devices/virtual/drm/card0|SUBSYSTEM=drm|DEVNAME=dri/card0|SEQNUM=9"), false},
+	} {
+		if got := evdevAdded(tc.u); got != tc.want {
+			t.Errorf("%s %s %s: %v, want %v", tc.u.Action, tc.u.Subsystem, tc.u.DevName, got, tc.want)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -306,9 +307,9 @@ func (f *firmwareScreens) await(m *Machine, name string, st splash.State, timeou
 // binds, and counts the ones that do not show the splash as expected at
 // their size.
 type screenWatch struct {
-	want func(size image.Point) (image.Image, error)
-	stop chan struct{}
-	done chan struct{}
+	want  func(size image.Point) (image.Image, error)
+	stop  chan struct{}
+	done  chan struct{}
 	shots int
 	// other counts the screendumps that were not the splash, black the
 	// ones all black among them; firstOther is the first of them.
@@ -607,4 +608,251 @@ func awaitResize(m *Machine, old image.Point, timeout time.Duration) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("the screen is still %v after %v", old, timeout)
+}
+
+// TestVMFirmwareFirstFrame times, in one boot through OVMF on
+// bochs-display with the Debian 6.12 kernel and only efifb's fb0, the first
+// frame on the firmware framebuffer of `bootsplash run` (themes/firmware)
+// and of Debian's plymouthd (its frame-buffer renderer and BGRT theme,
+// started as an initramfs starts it), each from the moment it is started
+// to the first screendump that differs from the one before (seen from the
+// host, polling screendumps), and from kernel start. Then the bochs DRM
+// driver is loaded with no splash running: the time from its load to the
+// kernel's first DRM frame (its fbdev emulation registered, fbcon on it),
+// by the kernel's own log, is what the same kernel with no splash takes to
+// show anything from DRM once an initramfs loads the driver.
+func TestVMFirmwareFirstFrame(t *testing.T) {
+	vmEnabled(t)
+	if _, err := os.Stat(OVMF); err != nil {
+		t.Fatalf("UEFI firmware for the VM (apt-get install ovmf): %v", err)
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Fatalf("gcc is needed to build the plymouthd launcher (apt-get install gcc libc6-dev): %v", err)
+	}
+	ctx := context.Background()
+	root, dir, guestInit := guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, root, dir, map[string]string{
+		"bootsplash":  "./cmd/bootsplash",
+		"insmod":      "./internal/vmtest/internal/insmod",
+		"guesthelper": "./internal/vmtest/internal/guesthelper",
+	})
+	launcher := filepath.Join(dir, "ttff_plymouth")
+	buildC(t, ctx, root, "ttff_plymouth.c", launcher)
+	k := fetchKernel(t, ctx, root, Kernel612)
+	out := freshOut(t, root, "firmware-first-frame")
+	mods, err := OrderModules([]ModuleSpec{{Name: "bochs"}}, k.ModuleDepends)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
+	themeDir := filepath.Join(root, "themes", "firmware")
+	// plymouthd with its frame-buffer renderer and the BGRT theme (which
+	// takes the spinner theme's images), shown at once.
+	base := fetchDebTree(t, ctx, root, "plymouth")
+	themes := fetchDebTree(t, ctx, root, "plymouth-themes")
+	const plugins = "/usr/lib/x86_64-linux-gnu/plymouth"
+	files := []File{{Path: "/etc/plymouth/plymouthd.conf", Data: []byte("[Daemon]\nTheme=bgrt\nShowDelay=0\nDeviceTimeout=1\n")}}
+	fb, err := ProgramFiles(filepath.Join(base, plugins, "renderers/frame-buffer.so"), plugins+"/renderers/frame-buffer.so")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, fb...)
+	const bgrtTheme = "/usr/share/plymouth/themes/bgrt"
+	entries, err := os.ReadDir(filepath.Join(themes, bgrtTheme))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		files = append(files, File{Path: bgrtTheme + "/" + e.Name(), HostPath: filepath.Join(themes, bgrtTheme, e.Name())})
+	}
+	files = append(files, plymouthdFiles(t, ctx, root)...)
+	files = append(files, []File{
+		{Path: bs, HostPath: filepath.Join(dir, "bootsplash")},
+		{Path: "/bin/insmod", HostPath: filepath.Join(dir, "insmod")},
+		{Path: gh, HostPath: filepath.Join(dir, "guesthelper")},
+		{Path: "/bin/ttff_plymouth", HostPath: launcher},
+		{Path: "/theme/theme.toml", HostPath: filepath.Join(themeDir, "theme.toml")},
+		{Path: "/theme/logo.png", HostPath: filepath.Join(themeDir, "logo.png")},
+	}...)
+	insmod := []string{"/bin/insmod"}
+	for _, m := range mods {
+		b, err := k.Module(m.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := "/lib/late/" + m.Name + ".ko"
+		files = append(files, File{Path: p, Data: b})
+		insmod = append(insmod, p)
+	}
+	long := proto.Duration(2 * time.Minute)
+	changes := map[string]*changeWatch{}
+	arm := func(name string) HostFunc {
+		return func(ctx context.Context, m *Machine) error {
+			w, err := watchChange(m, name)
+			changes[name] = w
+			return err
+		}
+	}
+	seen := func(name string) HostFunc {
+		return func(ctx context.Context, m *Machine) error {
+			return changes[name].wait(30 * time.Second)
+		}
+	}
+	cfg := Config{
+		Kernel: k, Device: BochsDisplay, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 15 * time.Minute,
+		Modules:     []ModuleSpec{},
+		LateModules: []ModuleSpec{},
+		Files:       dedupFiles(files),
+		ExtraArgs:   []string{"-bios", OVMF},
+		Append:      []string{"vt.global_cursor_default=0", "splash", "plymouth.ignore-udev", "plymouth.ignore-serial-consoles"},
+		Plan: proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: []proto.Step{
+			{Name: "uptime", Cmd: []string{gh, "cat", "/proc/uptime"}},
+			{Name: "arm bootsplash", Host: true},
+			{Name: "bootsplash", Cmd: []string{bs, "run", "-v", "--theme", "/theme/theme.toml"}, Background: true, WaitFor: "first frame", Timeout: long},
+			{Name: "seen bootsplash", Host: true, Timeout: long},
+			{Name: "bootsplash quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+			{Name: "bootsplash wait", Wait: "bootsplash", Timeout: long},
+			{Name: "clear", Write: &proto.WriteFile{Path: "/dev/tty1", Data: []byte(clearConsole)}},
+			{Name: "arm plymouthd", Host: true},
+			{Name: "plymouthd", Cmd: []string{"/bin/ttff_plymouth"}, Background: true, Timeout: long},
+			{Name: "seen plymouthd", Host: true, Timeout: long},
+			{Name: "plymouthd quit", Cmd: []string{"/usr/bin/plymouth", "quit"}, Timeout: proto.Duration(20 * time.Second)},
+			{Name: "plymouthd wait", Wait: "plymouthd", Timeout: proto.Duration(10 * time.Second)},
+			{Name: "load bochs", Cmd: insmod, Timeout: long},
+			{Name: "card0", WaitPath: "/dev/dri/card0", Timeout: long},
+			{Name: "settle", Cmd: []string{gh, "exit", "0"}},
+			{Name: "dmesg", Cmd: []string{gh, "dmesg"}},
+		}},
+		Host: map[string]HostFunc{
+			"arm bootsplash":  arm("bootsplash"),
+			"seen bootsplash": seen("bootsplash"),
+			"arm plymouthd":   arm("plymouthd"),
+			// plymouthd may show nothing on the firmware
+			// framebuffer: that is a result, said below.
+			"seen plymouthd": func(ctx context.Context, m *Machine) error {
+				_ = changes["plymouthd"].wait(30 * time.Second)
+				return nil
+			},
+		},
+	}
+	rep, err := Boot(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cfg.Plan.Steps {
+		if r := rep.Step(s.Name); !r.OK() && s.Name != "plymouthd wait" {
+			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
+		}
+	}
+	kstart := kernelStartOffset(t, rep)
+	var summary strings.Builder
+	fmt.Fprintf(&summary, "first frame through OVMF on bochs-display (%s), efifb's fb0 only:\n", k.Release)
+	for _, p := range []string{"bootsplash", "plymouthd"} {
+		w, r := changes[p], rep.Step(p)
+		if w == nil || w.at.IsZero() || !r.Started {
+			if p != "plymouthd" {
+				t.Errorf("%s: no change on screen seen", p)
+				continue
+			}
+			// With no udev (an initramfs without it, as here)
+			// plymouthd tries its DRM and frame-buffer renderers on
+			// /dev/dri/card0 only (its debug log says "could not find
+			// suitable rendering plugin") and shows the text splash,
+			// which the console does not show under quiet.
+			fmt.Fprintf(&summary, "  %-10s nothing on screen within 30s of its start (no renderer for efifb's fb0)\n", p)
+			continue
+		}
+		d := w.at.Sub(r.HostStart)
+		fmt.Fprintf(&summary, "  %-10s first change on screen %v after it started (screendumps every %v on average); as if started at init: %v after kernel start\n",
+			p, d.Round(time.Millisecond), w.every().Round(time.Millisecond), (kstart + rep.Step("uptime").Start + d).Round(time.Millisecond))
+	}
+	// The kernel's own first DRM frame: from the driver's load to its
+	// fbdev emulation (fbcon's console on the card) by the kernel's log.
+	if load := rep.Step("load bochs"); load.OK() && kstart >= 0 {
+		var fbdevAt time.Duration
+		for _, l := range strings.Split(string(rep.Step("dmesg").Output), "\n") {
+			if strings.Contains(l, "bochs-drmdrmfb frame buffer device") {
+				if f := strings.SplitN(l, ",", 4); len(f) == 4 {
+					us, _ := strconv.ParseInt(f[2], 10, 64)
+					fbdevAt = time.Duration(us) * time.Microsecond
+				}
+			}
+		}
+		if fbdevAt == 0 {
+			t.Error("the kernel's log does not say bochs registered its fbdev emulation")
+		} else {
+			d := fbdevAt - (kstart + load.Start)
+			fmt.Fprintf(&summary, "  %-10s the kernel's first DRM frame (bochs's fbdev emulation, fbcon on it) %v after the driver's load began; as if loaded at init: %v after kernel start\n",
+				"no splash", d.Round(time.Millisecond), (kstart + rep.Step("uptime").Start + d).Round(time.Millisecond))
+		}
+	}
+	if r := rep.Step("uptime"); r.OK() && kstart >= 0 {
+		fmt.Fprintf(&summary, "  (the guest's init ran %v after kernel start under TCG)\n", (kstart + r.Start).Round(time.Millisecond))
+	}
+	t.Log("\n" + summary.String())
+	_ = os.WriteFile(filepath.Join(out, "summary.txt"), []byte(summary.String()), 0o644)
+	t.Logf("bootsplash run -v:\n%s", rep.Step("bootsplash").Output)
+}
+
+// changeWatch polls screendumps from when it is armed until one differs
+// from the first.
+type changeWatch struct {
+	first  *image.RGBA
+	at     time.Time // when the first differing screendump was taken
+	shots  int
+	start  time.Time
+	done   chan struct{}
+	err    error
+	dumpAt time.Time
+}
+
+// watchChange takes the screen as it is and starts polling for a change.
+func watchChange(m *Machine, name string) (*changeWatch, error) {
+	first, err := m.Screendump("arm-"+name, 0)
+	if err != nil {
+		return nil, err
+	}
+	w := &changeWatch{first: first, start: time.Now(), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for time.Since(w.start) < 40*time.Second {
+			// The screendump's time is taken before it is asked for:
+			// the change happened at most then.
+			at := time.Now()
+			shot, err := m.Screendump("watch-"+name, 0)
+			if err != nil {
+				w.err = err
+				return
+			}
+			w.shots++
+			if n, _ := comparePixels(shot, w.first); n != 0 {
+				w.at = at
+				_ = writePNG(filepath.Join(m.WorkDir(), "changed-"+name+".png"), shot)
+				return
+			}
+		}
+		w.err = fmt.Errorf("nothing changed on screen within 40s")
+	}()
+	return w, nil
+}
+
+// wait waits for the change.
+func (w *changeWatch) wait(timeout time.Duration) error {
+	if w == nil {
+		return fmt.Errorf("not armed")
+	}
+	select {
+	case <-w.done:
+		return w.err
+	case <-time.After(timeout):
+		return fmt.Errorf("nothing changed on screen within %v", timeout)
+	}
+}
+
+// every is the average time between screendumps.
+func (w *changeWatch) every() time.Duration {
+	if w.shots == 0 || w.at.IsZero() {
+		return 0
+	}
+	return w.at.Sub(w.start) / time.Duration(w.shots)
 }

@@ -36,6 +36,12 @@ const clearConsole = "\x1b[?25l\x1b[H\x1b[2J\x1b[3J"
 // ttffPollEvery is the aim for the interval between screendumps.
 const ttffPollEvery = 30 * time.Millisecond
 
+// ttffSettle is how long the screen must show one picture for it to be
+// the frame a program settled on: on a loaded host the vCPU can stop for
+// tens of milliseconds in the middle of cirrus's copy into VRAM, and two
+// screendumps in a row then show the same half frame.
+const ttffSettle = 150 * time.Millisecond
+
 // ttffFloorColour is the colour testdata/ttff_floor.c fills the screen with.
 var ttffFloorColour = [3]uint8{0x33, 0x66, 0x99}
 
@@ -49,7 +55,8 @@ type ttffPoll struct {
 	samples []ttffSample
 	first   bool // a screendump was not black
 	stable  chan struct{}
-	last    *image.RGBA // the frame once two screendumps in a row agree
+	last    *image.RGBA // the frame once the screendumps agree for ttffSettle
+	since   time.Time   // the first of the screendumps in a row that agree with the last
 	err     error
 }
 
@@ -83,7 +90,10 @@ func startTTFFPoll(m *Machine, dir string) *ttffPoll {
 			p.mu.Lock()
 			n := len(p.samples)
 			var last *image.RGBA
-			if err == nil && s.nonBlack && n > 0 && p.samples[n-1].nonBlack && p.samples[n-1].sum == s.sum && p.last == nil {
+			if n == 0 || p.samples[n-1].sum != s.sum {
+				p.since = s.at
+			}
+			if err == nil && s.nonBlack && s.at.Sub(p.since) >= ttffSettle && p.last == nil {
 				last, err = ReadPPM(shot)
 			}
 			if err != nil {

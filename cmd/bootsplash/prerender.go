@@ -90,9 +90,9 @@ func openWithFrame(dir string, scale float64, start time.Time, log *slog.Logger)
 		}
 		if n > 0 {
 			if opt.Step != nil {
-				opt.Step("copy and commit the pre-rendered first frame")
+				opt.Step("copy and commit the pre-rendered frame")
 			}
-			log.Info(fmt.Sprintf("first frame (pre-rendered) after %.1fms", float64(time.Since(start).Microseconds())/1000))
+			log.Info(fmt.Sprintf("pre-rendered frame up after %.1fms", float64(time.Since(start).Microseconds())/1000))
 		}
 		return d, nil
 	}

@@ -683,7 +683,7 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 		t.Logf("bootsplash run -v, seen after %v:\n%s", durs(times[verbose.program]), out)
 		// The frame prerender drew is in the guest for this size: run
 		// must have put it up, not rendered its first frame.
-		if !bytes.Contains(out, []byte("first frame (pre-rendered) after")) {
+		if !bytes.Contains(out, []byte("pre-rendered frame up after")) {
 			t.Errorf("bootsplash run -v did not show the pre-rendered first frame")
 		}
 	}

@@ -82,9 +82,17 @@
 // buffer of its own before the card's node is there to open. The splash
 // keeps the VT in graphics mode so fbcon draws nothing, and its first frame
 // on the card follows the card's event (TestVMFirmwareFramebuffer logs the
-// times). Before the splash runs, fbcon may show a blinking cursor on the
-// firmware framebuffer: the kernel argument vt.global_cursor_default=0
-// hides it.
+// times). A head's first frame on a card sets its mode and is then
+// painted once more: the modeset may clear the memory the frame was drawn
+// in (QEMU's standard VGA clears its VRAM when bochs-drm enables a CRTC).
+// Before the splash runs, fbcon may show a blinking cursor on the firmware
+// framebuffer: the kernel argument vt.global_cursor_default=0 hides it.
+//
+// The firmware's logo (ACPI BGRT) is read by ReadFirmwareLogo and placed
+// by FirmwareLogo.Place: where the firmware drew it in the firmware's mode
+// (FirmwareMode, known to a display that began on the firmware
+// framebuffer), as Plymouth's BGRT theme places it in another.
+// docs/firmware.md gives the whole sequence and the times measured.
 //
 // A backend beside these (a window that shows the frames) implements
 // Display with heads made by NewHead.

@@ -529,6 +529,9 @@ func TestSystemdUnitsPromises(t *testing.T) {
 	if !strings.Contains(string(rule), `ENV{SYSTEMD_WANTS}+="bootsplash.service"`) || !strings.Contains(string(rule), `SUBSYSTEM=="drm"`) {
 		t.Errorf("the udev rule does not want bootsplash.service for DRM devices:\n%s", rule)
 	}
+	if !strings.Contains(string(rule), `SUBSYSTEM=="graphics", KERNEL=="fb[0-9]*", TAG+="systemd", ENV{SYSTEMD_WANTS}+="bootsplash.service"`) {
+		t.Errorf("the udev rule does not want bootsplash.service for firmware framebuffers:\n%s", rule)
+	}
 }
 
 // A theme directory with a logo beside the theme file.

@@ -60,6 +60,9 @@ type headScreen struct {
 	shown  State
 	drawn  bool // the head holds shown (false at first, after Hide and a new theme)
 	warned bool // a paint error was logged
+	// lit says the head has shown a frame: only its first leaves text
+	// out (a new theme's first frame does not, so nothing flickers).
+	lit bool
 }
 
 // NewScreen makes the Screen that draws th on every head of d.
@@ -175,8 +178,8 @@ func (s *DisplayScreen) find(h *display.Head) *headScreen {
 	return nil
 }
 
-// Show draws st on every head. A head's full frame (its first, say)
-// goes up first without the text that needs fonts found, parsed and
+// Show draws st on every head. A head's first frame goes up first
+// without the text that needs fonts found, parsed and
 // shaped (other scripts than the theme font's Latin), and a second frame
 // right after it draws that text where it goes, so such text does not
 // delay the whole picture.
@@ -273,7 +276,7 @@ func (s *DisplayScreen) SetTheme(th *theme.Theme) {
 
 // show draws st on the head: in full when the head wants it or holds
 // something else, otherwise only what differs from the State on it. With
-// quick, a full frame leaves out the text a renderer would first have to
+// quick, the head's first frame leaves out the text a renderer would first have to
 // find fonts for and shape (Renderer.withoutColdText); cold says it did,
 // and st is still to be shown.
 func (hs *headScreen) show(st State, quick bool, log *slog.Logger) (cold bool, err error) {
@@ -282,7 +285,7 @@ func (hs *headScreen) show(st State, quick bool, log *slog.Logger) (cold bool, e
 	var paintErr error
 	err = hs.h.Framebuffer.Frame(func(surf *fbemu.Surface) error {
 		if full {
-			if quick {
+			if quick && !hs.lit {
 				drawn, cold = hs.r.withoutColdText(surf, st)
 			}
 			paintErr = hs.r.Paint(surf, drawn)
@@ -299,7 +302,7 @@ func (hs *headScreen) show(st State, quick bool, log *slog.Logger) (cold bool, e
 		log.Warn(fmt.Sprintf("theme: %v", paintErr))
 		hs.warned = true
 	}
-	hs.shown, hs.drawn = drawn, true
+	hs.shown, hs.drawn, hs.lit = drawn, true, true
 	return cold, hs.h.Present()
 }
 

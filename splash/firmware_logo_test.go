@@ -1,13 +1,19 @@
 package splash
 
 import (
+	"bytes"
+	"encoding/binary"
 	"image"
 	"image/color"
+	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/internal/testutil"
 	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
@@ -83,5 +89,103 @@ func TestFirmwareLogoDrawn(t *testing.T) {
 	l, err := r.newLayout(1280, 800, fbemu.XRGB8888)
 	if err == nil || l.logo == nil || l.logoRect != own.logoRect {
 		t.Errorf("a firmware logo to be turned: %v at %v; want the theme's image at %v and an error saying why", err, l.logoRect, own.logoRect)
+	}
+}
+
+// TestScreenFirmwareLogo: a DisplayScreen reads the firmware's logo from
+// its BGRT directory for a theme that takes it and draws exactly what
+// RenderFrame draws with that logo; a corrupt bitmap, one over the size
+// limit and a machine with no BGRT draw the theme's own logo instead, the
+// log saying which.
+func TestScreenFirmwareLogo(t *testing.T) {
+	th, err := theme.Load(filepath.Join("..", "themes", "firmware", "theme.toml"), theme.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join("..", "display", "testdata", "bgrt")
+	fw, err := display.ReadFirmwareLogo(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A copy of the good table with its image replaced.
+	withImage := func(name string, img []byte) string {
+		dir := filepath.Join(t.TempDir(), name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"type", "status", "xoffset", "yoffset"} {
+			b, err := os.ReadFile(filepath.Join(good, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, "image"), img, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	bmpBytes, err := os.ReadFile(filepath.Join(good, "image"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrupt := withImage("corrupt", bmpBytes[:len(bmpBytes)/2])
+	// A BMP header that says 5000x5000: over the pixel limit before a
+	// pixel is decoded.
+	huge := append([]byte(nil), bmpBytes[:54]...)
+	binary.LittleEndian.PutUint32(huge[18:], 5000)
+	binary.LittleEndian.PutUint32(huge[22:], 5000)
+	oversized := withImage("oversized", huge)
+
+	want := func(l *display.FirmwareLogo) image.Image {
+		out := filepath.Join(t.TempDir(), "want.png")
+		if err := RenderFrame(out, FrameOptions{Width: 1280, Height: 800, Theme: th, FirmwareLogo: l}); err != nil {
+			t.Fatal(err)
+		}
+		img, err := readPNGFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	withLogo, without := want(fw), want(nil)
+	for _, c := range []struct {
+		name, dir string
+		want      image.Image
+		log       string
+	}{
+		{"the firmware's logo", good, withLogo, "firmware logo: ACPI BGRT 193x58 at (543,371)"},
+		{"corrupt", corrupt, without, "corrupt BMP"},
+		{"oversized", oversized, without, "over the limit"},
+		{"no BGRT", filepath.Join(t.TempDir(), "none"), without, "firmware logo: none (no ACPI BGRT)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var log bytes.Buffer
+			var got image.Image
+			d, err := display.NewEmulated(display.EmulatedOptions{Size: image.Pt(1280, 800), Present: func(e *fbemu.Emulated) error {
+				img, err := e.Snapshot()
+				got = img
+				return err
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			s := NewScreen(d, th, ScreenOptions{BGRT: c.dir, Log: slog.New(slog.NewTextHandler(&log, nil))})
+			if err := s.Show(State{}); err != nil {
+				t.Fatal(err)
+			}
+			if got == nil {
+				t.Fatal("no frame presented")
+			}
+			if n := testutil.DifferingPixels(got, c.want); n != 0 {
+				t.Errorf("%d pixels differ from RenderFrame's", n)
+			}
+			if !strings.Contains(log.String(), c.log) {
+				t.Errorf("the log does not say %q:\n%s", c.log, log.String())
+			}
+		})
 	}
 }

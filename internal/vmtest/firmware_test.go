@@ -478,10 +478,13 @@ func TestVMVesafb(t *testing.T) {
 
 // TestVMVesafbHandover boots the Debian 6.12 kernel through SeaBIOS on
 // QEMU's standard VGA with vga=0x344 (vesafb's fb0, 1024x768, no BGRT):
-// `bootsplash run` draws on fb0, then the bochs DRM driver is loaded late
+// `bootsplash run` with themes/firmware draws on fb0 with the theme's own
+// logo (there is no firmware logo), then the bochs DRM driver is loaded late
 // in the guest (the kernel removes vesafb: "fb0: switching to bochs-drm
 // from VESA VGA") and the splash must come to card0 in its current state,
-// pixel for pixel what `bootsplash render` draws at the card's mode, and
+// pixel for pixel what `bootsplash render` draws at the card's mode (the
+// card's first frame is drawn before its modeset, which clears QEMU's
+// VRAM, and again after it), and
 // follow a progress update there. The screen is watched while the driver
 // binds; screendumps before and after are kept.
 func TestVMVesafbHandover(t *testing.T) {
@@ -500,11 +503,20 @@ func TestVMVesafbHandover(t *testing.T) {
 		t.Fatal(err)
 	}
 	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
+	themeDir := filepath.Join(root, "themes", "firmware")
 	files := []File{
 		{Path: bs, HostPath: filepath.Join(dir, "bootsplash")},
 		{Path: "/bin/insmod", HostPath: filepath.Join(dir, "insmod")},
 		{Path: gh, HostPath: filepath.Join(dir, "guesthelper")},
+		{Path: "/theme/theme.toml", HostPath: filepath.Join(themeDir, "theme.toml")},
+		{Path: "/theme/logo.png", HostPath: filepath.Join(themeDir, "logo.png")},
 	}
+	th, err := theme.Load(filepath.Join(themeDir, "theme.toml"), theme.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No BGRT on SeaBIOS: the theme's own logo stands in.
+	fw := &firmwareScreens{dir: out, theme: th, frames: map[string]image.Image{}}
 	insmod := []string{"/bin/insmod"}
 	for _, m := range mods {
 		b, err := k.Module(m.Name)
@@ -516,7 +528,6 @@ func TestVMVesafbHandover(t *testing.T) {
 		insmod = append(insmod, p)
 	}
 	long := proto.Duration(3 * time.Minute)
-	frames := newFrameCache(out)
 	var fb0 *image.RGBA
 	var watch *screenWatch
 	cfg := Config{
@@ -526,7 +537,7 @@ func TestVMVesafbHandover(t *testing.T) {
 		Files:       files,
 		Append:      []string{"vga=0x344", "vt.global_cursor_default=0"},
 		Plan: proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: []proto.Step{
-			{Name: "run", Cmd: []string{bs, "run", "-v"}, Background: true, WaitFor: "first frame", Timeout: long},
+			{Name: "run", Cmd: []string{bs, "run", "-v", "--theme", "/theme/theme.toml"}, Background: true, WaitFor: "first frame", Timeout: long},
 			{Name: "on fb0", Host: true, Timeout: long},
 			{Name: "progress 30", Cmd: []string{bs, "ctl", "progress", "30"}, Timeout: long},
 			{Name: "fb0 at 30", Host: true, Timeout: long},
@@ -544,15 +555,13 @@ func TestVMVesafbHandover(t *testing.T) {
 		}},
 		Host: map[string]HostFunc{
 			"on fb0": func(ctx context.Context, m *Machine) error {
-				return frames.await(m, "fb0", 0, splash.State{}, false, 2*time.Minute)
+				_, err := fw.await(m, "fb0", splash.State{}, 2*time.Minute)
+				return err
 			},
 			"fb0 at 30": func(ctx context.Context, m *Machine) error {
-				if err := frames.await(m, "fb0-30", 0, splash.State{Progress: 0.3}, false, 2*time.Minute); err != nil {
-					return err
-				}
 				var err error
-				if fb0, err = m.Screendump("fb0-30", 0); err == nil {
-					watch = watchScreen(m, func(size image.Point) (image.Image, error) { return frames.frame(size, splash.State{Progress: 0.3}) })
+				if fb0, err = fw.await(m, "fb0-30", splash.State{Progress: 0.3}, 2*time.Minute); err == nil {
+					watch = watchScreen(m, func(size image.Point) (image.Image, error) { return fw.want(size, splash.State{Progress: 0.3}) })
 				}
 				return err
 			},
@@ -563,10 +572,12 @@ func TestVMVesafbHandover(t *testing.T) {
 				if err := awaitResize(m, fb0.Bounds().Size(), time.Minute); err != nil {
 					return err
 				}
-				return frames.await(m, "card0", 0, splash.State{Progress: 0.3}, false, time.Minute)
+				_, err := fw.await(m, "card0", splash.State{Progress: 0.3}, time.Minute)
+				return err
 			},
 			"card0 at 60": func(ctx context.Context, m *Machine) error {
-				return frames.await(m, "card0-60", 0, splash.State{Progress: 0.6}, false, 2*time.Minute)
+				_, err := fw.await(m, "card0-60", splash.State{Progress: 0.6}, 2*time.Minute)
+				return err
 			},
 		},
 	}
@@ -581,7 +592,7 @@ func TestVMVesafbHandover(t *testing.T) {
 	}
 	run := string(rep.Step("run").Output)
 	t.Logf("bootsplash run -v:\n%s", run)
-	for _, w := range []string{"output: fb0 (VESA VGA)", "handover: /dev/dri/card0 (bochs-drm) takes the display over from /dev/fb0", "handover: first frame on /dev/dri/card0"} {
+	for _, w := range []string{"output: fb0 (VESA VGA)", "firmware logo: none (no ACPI BGRT): the theme's logo is drawn", "handover: /dev/dri/card0 (bochs-drm) takes the display over from /dev/fb0", "handover: first frame on /dev/dri/card0"} {
 		if !strings.Contains(run, w) {
 			t.Errorf("bootsplash run's log does not say %q", w)
 		}

@@ -87,3 +87,37 @@ func TestFontIndex(t *testing.T) {
 		t.Errorf("the index written over the broken one: %d files, %v", len(files), err)
 	}
 }
+
+// FuzzFontIndex reads random bytes as a font index: an error or the
+// files it lists, never a panic, nor character ranges allocated beyond
+// what the bytes hold.
+func FuzzFontIndex(f *testing.F) {
+	dir := f.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.ttf"), goregular.TTF, 0o644)
+	index := filepath.Join(dir, "index")
+	if _, err := scanFonts([]string{dir}, index, func(string, ...any) {}); err != nil {
+		f.Fatal(err)
+	}
+	good, err := os.ReadFile(index)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(fontIndexMagic + "\xff\xff\xff\xff"))
+	f.Add([]byte("not an index"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "index")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files, err := readFontIndex(p)
+		if err != nil {
+			return
+		}
+		for _, ff := range files {
+			for _, fp := range ff.faces {
+				fp.has('a')
+			}
+		}
+	})
+}

@@ -77,10 +77,10 @@ func makeLUKS2(ctx context.Context, cryptsetup, path, pass string, payload []byt
 }
 
 // TestVMLuksUnlock unlocks a real LUKS2 volume from the splash, the whole
-// encrypted-boot path as an initramfs runs it: the host makes a LUKS2
-// image with Debian's cryptsetup and attaches it as a virtio disk;
-// `bootsplash run` owns the VT; in the guest Debian's plymouth client asks
-// for the passphrase and hands it to Debian's cryptsetup, as dracut's
+// encrypted-boot path as an initramfs runs it, twice: the host makes a
+// LUKS2 image with Debian's cryptsetup and attaches it as a virtio disk;
+// `bootsplash run` owns the VT. First Debian's plymouth client asks for
+// the passphrase and hands it to Debian's cryptsetup, as dracut's
 // crypt-lib does:
 //
 //	plymouth ask-for-password --prompt P --number-of-tries=3 \
@@ -91,6 +91,15 @@ func makeLUKS2(ctx context.Context, cryptsetup, path, pass string, payload []byt
 // (cryptsetup said no); then the right one. /dev/mapper/root then exists
 // and reads back, through dm-crypt of the 6.12 kernel, the payload the
 // host wrote before encrypting it.
+//
+// Then, the mapping closed, Debian's own initramfs script does it:
+// scripts/local-top/cryptroot from cryptsetup-initramfs, unchanged, under
+// busybox's sh, with the crypttab line mkinitramfs writes ("root /dev/vda
+// none luks"): it runs /lib/cryptsetup/askpass, which asks through
+// plymouth, piped into `cryptsetup -T1 --key-file=- open`, three tries.
+// After the wrong passphrase its error shows on the splash (plymouth
+// message) above a new prompt; after the right one, "set up
+// successfully", and the mapping reads back the payload again.
 func TestVMLuksUnlock(t *testing.T) {
 	vmEnabled(t)
 	hostPly := testutil.NeedCommand(t, "plymouth")
@@ -120,8 +129,31 @@ func TestVMLuksUnlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("LUKS2 image (aes-xts-plain64, Argon2id with %d KiB and %d iterations) made in %v", luksKDFMemory, luksKDFTime, time.Since(start).Round(time.Millisecond))
-	var files []File
-	for host, guest := range map[string]string{hostPly: plymouthBin, hostCS: cryptsetupBin} {
+	// Debian's initramfs path: the cryptroot script (cryptsetup-initramfs),
+	// the functions it sources (initramfs-tools-core's, cryptsetup's), the
+	// askpass keyscript, dmsetup, and busybox for the shell and its
+	// applets, each from its Debian package, at the paths an initramfs
+	// made by mkinitramfs has them.
+	deb := func(pkg, path string) string { return filepath.Join(fetchDebTree(t, ctx, root, pkg), path) }
+	busybox := deb("busybox-static", "bin/busybox")
+	files := []File{
+		{Path: "/bin/busybox", HostPath: busybox}, {Path: "/bin/sh", HostPath: busybox},
+		{Path: "/scripts/local-top/cryptroot", HostPath: deb("cryptsetup-initramfs", "usr/share/initramfs-tools/scripts/local-top/cryptroot")},
+		{Path: "/scripts/functions", HostPath: deb("initramfs-tools-core", "usr/share/initramfs-tools/scripts/functions")},
+		{Path: "/lib/cryptsetup/functions", HostPath: deb("cryptsetup", "lib/cryptsetup/functions")},
+		// mkinitramfs's cryptroot hook writes the crypttab entry of the
+		// root file system here.
+		{Path: "/cryptroot/crypttab", Data: []byte("root /dev/vda none luks\n")},
+	}
+	for host, guest := range map[string]string{hostPly: plymouthBin, hostCS: cryptsetupBin,
+		// cryptsetup_message and askpass call plymouth at /bin.
+		hostPly + " ": "/bin/plymouth",
+		deb("cryptsetup", "lib/cryptsetup/askpass"): "/lib/cryptsetup/askpass",
+		deb("dmsetup", "sbin/dmsetup"):              "/sbin/dmsetup",
+		// util-linux's, as initramfs-tools' hooks copy it.
+		deb("util-linux", "sbin/blkid"): "/sbin/blkid",
+	} {
+		host = strings.TrimSpace(host)
 		f, err := ProgramFiles(host, guest)
 		if err != nil {
 			t.Fatalf("%s cannot go into the guest: %v", host, err)
@@ -137,7 +169,14 @@ func TestVMLuksUnlock(t *testing.T) {
 	pw := func(bullets int, retry bool) splash.State {
 		return splash.State{Prompt: splash.Prompt{Active: true, Password: true, Text: prompt, Bullets: bullets, Retry: retry}}
 	}
-	var enter time.Duration // guest uptime when the right passphrase's Enter was sent
+	// cryptroot's prompt ("Please unlock disk root: ", which askpass
+	// hands plymouth without its ": ") and its message after a failed
+	// try.
+	const crFailed = "cryptsetup: ERROR: root: cryptsetup failed, bad password or options?"
+	crPrompt := func(bullets int, message string) splash.State {
+		return splash.State{Message: message, Prompt: splash.Prompt{Active: true, Password: true, Text: "Please unlock disk root", Bullets: bullets}}
+	}
+	var enter, crEnter time.Duration // guest uptime when the right passphrase's Enter was sent
 	unlockCmd := cryptsetupBin + " open --type luks2 --key-file=- /dev/vda root"
 	cfg := Config{
 		Kernel: k, Device: Cirrus, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 8 * time.Minute,
@@ -162,10 +201,49 @@ func TestVMLuksUnlock(t *testing.T) {
 			{Name: "read back", Cmd: []string{hc, "/dev/mapper/root", fmt.Sprint(check)}, Timeout: long},
 			{Name: "status", Cmd: []string{cryptsetupBin, "status", "root"}, Timeout: long},
 			{Name: "dump", Cmd: []string{cryptsetupBin, "luksDump", "/dev/vda"}, Timeout: long},
+
+			// Again as Debian's initramfs does it: its cryptroot script,
+			// unchanged, under busybox's sh, reads the crypttab, runs
+			// askpass (which asks through plymouth) piped into
+			// cryptsetup, and says how it went with plymouth message.
+			{Name: "close", Cmd: []string{cryptsetupBin, "close", "root"}, Timeout: long},
+			{Name: "busybox", Cmd: []string{"/bin/busybox", "--install", "-s"}, Timeout: long},
+			{Name: "cryptroot", Cmd: []string{"/bin/sh", "/scripts/local-top/cryptroot"}, Env: []string{"PATH=/sbin:/usr/sbin:/bin:/usr/bin", "quiet=y"},
+				Background: true, Timeout: long},
+			{Name: "cryptroot prompt", Host: true, Timeout: long},
+			{Name: "cryptroot wrong", Host: true, Timeout: long},
+			{Name: "cryptroot right", Host: true, Timeout: long},
+			{Name: "wait cryptroot", Wait: "cryptroot", Timeout: long},
+			{Name: "cryptroot done", Host: true, Timeout: long},
+			{Name: "read back again", Cmd: []string{hc, "/dev/mapper/root", fmt.Sprint(check)}, Timeout: long},
 			{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
 			{Name: "wait run", Wait: "run", Timeout: long},
 		}},
 		Host: map[string]HostFunc{
+			"cryptroot prompt": func(ctx context.Context, m *Machine) error {
+				return frames.await(m, "cryptroot prompt", -1, crPrompt(0, ""), false, 60*time.Second)
+			},
+			"cryptroot wrong": func(ctx context.Context, m *Machine) error {
+				if err := typeKeys(m, wrong+"\n"); err != nil {
+					return err
+				}
+				// askpass asks again on a new connection: no retry
+				// line, but cryptroot's own message on the splash.
+				return frames.await(m, "cryptroot retry", -1, crPrompt(0, crFailed), false, 60*time.Second)
+			},
+			"cryptroot right": func(ctx context.Context, m *Machine) error {
+				if err := typeKeys(m, right); err != nil {
+					return err
+				}
+				if err := frames.await(m, "cryptroot right typed", -1, crPrompt(len(right), crFailed), false, 60*time.Second); err != nil {
+					return err
+				}
+				crEnter = m.GuestUptime(time.Now())
+				return typeKeys(m, "\n")
+			},
+			"cryptroot done": func(ctx context.Context, m *Machine) error {
+				return frames.await(m, "cryptroot done", -1, splash.State{Message: "cryptsetup: root: set up successfully"}, false, 60*time.Second)
+			},
 			"prompt": func(ctx context.Context, m *Machine) error {
 				return frames.await(m, "prompt", -1, pw(0, false), false, 60*time.Second)
 			},
@@ -209,6 +287,12 @@ func TestVMLuksUnlock(t *testing.T) {
 	if got := string(rep.Step("read back").Output); got != want {
 		t.Errorf("/dev/mapper/root reads back\n%s\nwant the payload written before encryption:\n%s", got, want)
 	}
+	if got := string(rep.Step("read back again").Output); got != want {
+		t.Errorf("after cryptroot, /dev/mapper/root reads back\n%s\nwant the payload written before encryption:\n%s", got, want)
+	}
+	if cr := string(rep.Step("cryptroot").Output); !strings.Contains(cr, "No key available with this passphrase") {
+		t.Errorf("cryptroot's output does not show cryptsetup refusing the wrong passphrase:\n%s", cr)
+	}
 	status := string(rep.Step("status").Output)
 	for _, w := range []string{"type:    LUKS2", "cipher:  aes-xts-plain64", "device:  /dev/vda"} {
 		if !strings.Contains(status, w) {
@@ -236,6 +320,10 @@ func TestVMLuksUnlock(t *testing.T) {
 		done := u.Start + u.Duration
 		t.Logf("unlock: Enter to cryptsetup done and the client exited: %v (guest clock; the whole question took %v)",
 			(done - enter).Round(time.Millisecond), u.Duration.Round(time.Millisecond))
+	}
+	if u := rep.Step("cryptroot"); u.Exited && crEnter > 0 {
+		t.Logf("cryptroot: Enter to the script done (askpass, cryptsetup open, dmsetup): %v (guest clock; the whole script took %v)",
+			(u.Start + u.Duration - crEnter).Round(time.Millisecond), u.Duration.Round(time.Millisecond))
 	}
 	for name, d := range frames.waited {
 		t.Logf("%s: the screen matched after %v", name, d.Round(time.Millisecond))

@@ -112,13 +112,15 @@ func TestPassphraseSecrecy(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	waitFor(t, "the control socket", func() bool { _, err := os.Stat(sock); return err == nil })
 	cctx, ccancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer ccancel()
-	cl, err := control.Dial(cctx, sock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The socket's file is there from bind, a moment before it listens.
+	var cl *control.Client
+	waitFor(t, "the control socket", func() bool {
+		var err error
+		cl, err = control.Dial(cctx, sock)
+		return err == nil
+	})
 	defer cl.Close()
 	answer := make(chan []byte, 1)
 	go func() {

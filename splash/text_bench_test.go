@@ -12,7 +12,9 @@ import (
 // with a message in Chinese, Arabic and an emoji (the shaper, parsing
 // the fallback fonts it needs; the system's font index is already
 // scanned, as it is after the first boot). "x-latin" is how many Latin
-// first frames it costs, measured in the same run.
+// first frames it costs, measured in the same run. This is the cost of
+// the frame after the first on a display: DisplayScreen leaves such text
+// out of a head's first frame (BenchmarkTimeToFirstFrame).
 func BenchmarkFirstFrameMessage(b *testing.B) {
 	th, err := theme.Default()
 	if err != nil {

@@ -55,6 +55,7 @@ type fbdevDisplay struct {
 	moved     bool
 	lastFrame time.Time // the last frame presented on the framebuffer
 	movedAt   time.Time // when the card took over
+	fbGone    time.Time // when the kernel removed the framebuffer (its uevent)
 	gapLogged bool
 
 	listening bool
@@ -269,8 +270,12 @@ func (d *fbdevDisplay) Each(op string, f func(*Head) error) error {
 		if err == nil && !d.gapLogged && len(d.ks.heads) > 0 && !d.lastFrame.IsZero() {
 			d.gapLogged = true
 			ms := func(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
-			d.log.Info(fmt.Sprintf("handover: first frame on %s %.1fms after the last frame on %s (%.1fms after its event came)",
-				d.ks.dev.Path(), ms(d.lastFrame), d.path, ms(d.movedAt)))
+			gone := "its removal not seen"
+			if !d.fbGone.IsZero() {
+				gone = fmt.Sprintf("%.1fms after the kernel removed it", ms(d.fbGone))
+			}
+			d.log.Info(fmt.Sprintf("handover: first frame on %s %.1fms after the last frame on %s (%s; %.1fms after the card's event came)",
+				d.ks.dev.Path(), ms(d.lastFrame), d.path, gone, ms(d.movedAt)))
 		}
 		return err
 	}
@@ -324,8 +329,48 @@ func (d *fbdevDisplay) Listen(send func(Event) bool) {
 		case <-d.done:
 			return
 		}
-		watchUevents(l, d.ks, events, d.done, d.log)
+		d.watch(l, events)
 	}()
+}
+
+// watch hands on the kernel's events about DRM cards as a KMS display's
+// watchUevents does, and the removal of the framebuffer (the driver that
+// replaces it bound): the handover's gap is counted from it.
+func (d *fbdevDisplay) watch(l *client.UeventListener, to chan<- Event) {
+	node := strings.TrimPrefix(d.path, "/dev/")
+	for {
+		u, err := l.Next()
+		var ev Event
+		switch {
+		case errors.Is(err, client.ErrUeventOverflow):
+			d.log.Warn("hotplug: " + err.Error() + ": looking at the devices again")
+			ev = Event{Kind: Rescan, apply: d.ks.rescan}
+		case err != nil:
+			select {
+			case <-d.done:
+			default:
+				d.log.Warn(fmt.Sprintf("hotplug: %v: the splash stays on %s when a DRM driver binds", err, d.path))
+			}
+			return
+		case u.Subsystem == "graphics" && u.Action == "remove" && u.DevName == node:
+			at := time.Now()
+			ev = Event{Kind: Outputs, apply: func() error {
+				d.fbGone = at
+				d.log.Info("handover: the kernel removed " + d.path + " (" + d.geo.ID + "): a DRM driver bound")
+				return nil
+			}}
+		case u.Card() == "":
+			continue
+		default:
+			d.log.Debug("uevent", "event", u.String())
+			ev = Event{Kind: Outputs, apply: func() error { return d.ks.uevent(u) }}
+		}
+		select {
+		case to <- ev:
+		case <-d.done:
+			return
+		}
+	}
 }
 
 // follow applies a change (a card's event, a VT switch) and moves the

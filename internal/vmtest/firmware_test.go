@@ -206,8 +206,10 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 		t.Logf("kernel start to the first splash frame on efifb: %v (run started %v after kernel start, its first frame %.1fms later)",
 			(start + time.Duration(ms*float64(time.Millisecond))).Round(time.Millisecond), start.Round(time.Millisecond), ms)
 	}
-	if m := regexp.MustCompile(`first frame on /dev/dri/card0 ([0-9.]+)ms after the last frame on /dev/fb0 \(([0-9.]+)ms after its event came\)`).FindStringSubmatch(run); m != nil {
-		t.Logf("handover: first frame on card0 %sms after the card's event came (%sms after the last frame drawn on fb0)", m[2], m[1])
+	if m := regexp.MustCompile(`first frame on /dev/dri/card0 ([0-9.]+)ms after the last frame on /dev/fb0 \(([0-9.]+)ms after the kernel removed it; ([0-9.]+)ms after the card's event came\)`).FindStringSubmatch(run); m != nil {
+		t.Logf("handover gap: first frame on card0 %sms after the kernel removed efifb's fb0 (%sms after the card's event came; %sms after the last frame drawn on fb0)", m[2], m[3], m[1])
+	} else {
+		t.Errorf("bootsplash run's log does not give the handover's gap from the framebuffer's removal")
 	}
 	if d := string(rep.Step("dmesg").Output); d != "" {
 		for _, l := range strings.Split(d, "\n") {
@@ -592,7 +594,7 @@ func TestVMVesafbHandover(t *testing.T) {
 	}
 	run := string(rep.Step("run").Output)
 	t.Logf("bootsplash run -v:\n%s", run)
-	for _, w := range []string{"output: fb0 (VESA VGA)", "firmware logo: none (no ACPI BGRT): the theme's logo is drawn", "handover: /dev/dri/card0 (bochs-drm) takes the display over from /dev/fb0", "handover: first frame on /dev/dri/card0"} {
+	for _, w := range []string{"output: fb0 (VESA VGA)", "firmware logo: none (no ACPI BGRT): the theme's logo is drawn", "handover: /dev/dri/card0 (bochs-drm) takes the display over from /dev/fb0", "handover: the kernel removed /dev/fb0 (VESA VGA)", "ms after the kernel removed it", "handover: first frame on /dev/dri/card0"} {
 		if !strings.Contains(run, w) {
 			t.Errorf("bootsplash run's log does not say %q", w)
 		}

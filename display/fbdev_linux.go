@@ -355,9 +355,14 @@ func (d *fbdevDisplay) watch(l *client.UeventListener, to chan<- Event) {
 		case u.Subsystem == "graphics" && u.Action == "remove" && u.DevName == node:
 			at := time.Now()
 			ev = Event{Kind: Outputs, apply: func() error {
+				if d.moved {
+					return nil
+				}
 				d.fbGone = at
-				d.log.Info("handover: the kernel removed " + d.path + " (" + d.geo.ID + "): a DRM driver bound")
-				return nil
+				// The memory mapped is the new driver's now (its VRAM,
+				// its buffers): not a pixel more is written there.
+				d.log.Info("handover: the kernel removed " + d.path + " (" + d.geo.ID + "): a DRM driver bound; no more frames on it")
+				return d.releaseFb()
 			}}
 		case u.Card() == "":
 			continue

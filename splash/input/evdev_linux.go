@@ -57,7 +57,8 @@ func decodeRecords(b []byte, size int) ([]rawEvent, int) {
 // uevents lost or a socket that could not be had.
 //
 // Caps Lock is the reader's own while the devices are grabbed (the
-// console's keyboard handler sees none of the keys): it starts off.
+// console's keyboard handler sees none of the keys): it starts off, is
+// kept from one question to the next, and its state is sent at Open.
 type Evdev struct {
 	// Glob finds the devices; "" means DefaultEvdevGlob.
 	Glob string
@@ -77,6 +78,8 @@ type Evdev struct {
 	mu   sync.Mutex
 	stop chan struct{}
 	done chan struct{}
+	r    *evdevReader // the open one
+	caps bool         // Caps Lock when last closed
 }
 
 // Open starts reading every device the glob finds. With none yet it
@@ -112,7 +115,12 @@ func (e *Evdev) Open() (<-chan Event, error) {
 		// None yet: the question waits for one, as plymouthd's does.
 		r.logf("keyboard: no evdev device yet; waiting for one", "glob", glob, "err", err)
 	}
-	e.stop, e.done = make(chan struct{}), make(chan struct{})
+	r.caps = e.caps
+	if !e.passive {
+		// Room for it: the channel is new.
+		r.events <- Event{Kind: CapsLock, CapsLock: r.caps, Known: true}
+	}
+	e.stop, e.done, e.r = make(chan struct{}), make(chan struct{}), r
 	go r.run(rescan, uev, e.stop, e.done)
 	return r.events, nil
 }
@@ -126,7 +134,10 @@ func (e *Evdev) Close() error {
 	}
 	close(e.stop)
 	<-e.done
-	e.stop, e.done = nil, nil
+	e.r.mu.Lock()
+	e.caps = e.r.caps
+	e.r.mu.Unlock()
+	e.stop, e.done, e.r = nil, nil, nil
 	return nil
 }
 

@@ -135,6 +135,7 @@ func TestEvdevStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
+	capsAtOpen(t, ch, false)
 	// Written in two pieces cut inside a record.
 	b := keys(recordSize, uapi.KEY_O, uapi.KEY_K)
 	kb0.Write(b[:recordSize+5])
@@ -170,6 +171,7 @@ func TestEvdevWaitsForFirstDevice(t *testing.T) {
 		t.Fatalf("Open with no devices yet: %v", err)
 	}
 	defer e.Close()
+	capsAtOpen(t, ch, false)
 	p := filepath.Join(dir, "event3")
 	if err := unix.Mkfifo(p, 0o600); err != nil {
 		t.Fatal(err)
@@ -254,5 +256,51 @@ func TestEvdevAdded(t *testing.T) {
 		if got := evdevAdded(tc.u); got != tc.want {
 			t.Errorf("%s %s %s: %v, want %v", tc.u.Action, tc.u.Subsystem, tc.u.DevName, got, tc.want)
 		}
+	}
+}
+
+// capsAtOpen takes the Caps Lock state Open sends first.
+func capsAtOpen(t *testing.T, ch <-chan Event, want bool) {
+	t.Helper()
+	if ev := collect(t, ch, 1)[0]; ev.Kind != CapsLock || !ev.Known || ev.CapsLock != want {
+		t.Fatalf("first event %+v, want Caps Lock's state (%v)", ev, want)
+	}
+}
+
+// TestEvdevCapsLockKept: Caps Lock turned on at one question is still on
+// at the next, and said so at Open, so the hint shows before a key.
+func TestEvdevCapsLockKept(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "event0")
+	if err := unix.Mkfifo(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	e := &Evdev{Glob: filepath.Join(dir, "event*"), Rescan: 20 * time.Millisecond}
+	ch, err := e.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	capsAtOpen(t, ch, false)
+	f.Write(keys(recordSize, uapi.KEY_CAPSLOCK))
+	if ev := collect(t, ch, 1)[0]; ev.Kind != CapsLock || !ev.CapsLock {
+		t.Fatalf("Caps Lock pressed: %+v", ev)
+	}
+	e.Close()
+	for range ch {
+	}
+	ch, err = e.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	capsAtOpen(t, ch, true)
+	f.Write(keys(recordSize, uapi.KEY_Q))
+	if ev := collect(t, ch, 1)[0]; string(ev.Bytes()) != "Q" || !ev.CapsLock {
+		t.Errorf("typed %+v at the next question, want \"Q\" with Caps Lock on", ev)
 	}
 }

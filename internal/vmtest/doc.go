@@ -76,6 +76,20 @@
 // TestVMRetainOldKernel runs the retained quit on 6.1, which lacks CLOSEFB:
 // bootsplash must say so, exit 0, and leave no framebuffer on the plane.
 //
+// The keyboard cases type at QEMU's own keyboards (QMP input-send-event,
+// press and release in one command so that a loaded host cannot make the
+// guest's input core repeat a key). TestVMAskPassword (askpass_test.go)
+// answers Debian's `plymouth ask-for-password` through the i8042 on the
+// tty and on evdev, with the screen equal to `render --prompt --bullets`
+// and the key-to-photon times; TestVMLateKeyboard (latekbd_test.go) plugs
+// a usb-kbd on qemu-xhci while a question is open and nothing else can
+// type (internal/kbdwait checks the evdev reader opened and grabbed it);
+// TestVMLuksUnlock (luks_test.go) attaches a LUKS2 image the host made
+// with Debian's cryptsetup as a virtio disk and unlocks it in the guest,
+// through `plymouth ask-for-password --command "cryptsetup open ..."` and
+// through Debian's initramfs script local-top/cryptroot under busybox,
+// then reads the payload back from /dev/mapper/root (internal/headcheck).
+//
 // # Other architectures
 //
 // A Config names a Board besides the display Device; the board fixes the

@@ -19,7 +19,6 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -264,13 +263,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	if *frames != "" && *theme == "" {
 		cfg.Open = openWithFrame(*frames, *scale, start, cfg.Log)
 	}
-	// No garbage collection on the way to the first frame: what it
-	// allocates is bounded (the theme's images are checked against the
-	// memory there is), and a collection there is a pause and, on one
-	// CPU, threads taking turns. It is back on once the frame is up.
-	gcPercent := debug.SetGCPercent(-1)
 	cfg.Ready = func() {
-		debug.SetGCPercent(gcPercent)
 		if err := sdNotify("READY=1"); err != nil {
 			cfg.Log.Warn(err.Error())
 		}

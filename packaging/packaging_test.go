@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -503,8 +504,11 @@ func TestSystemdUnitsPromises(t *testing.T) {
 	for _, name := range []string{"systemd/bootsplash.service", "systemd/bootsplash-shutdown.service"} {
 		keys := unitKeys(t, name)
 		exec := keys["Service.ExecStart"]
-		if len(exec) != 1 || !strings.HasPrefix(exec[0], "@/usr/bin/bootsplash @bootsplash run --backend kms ") {
-			t.Errorf("%s ExecStart = %q, want argv[0] @bootsplash and the KMS backend", name, exec)
+		if len(exec) != 1 || !strings.HasPrefix(exec[0], "@/usr/bin/bootsplash @bootsplash run --backend auto ") {
+			t.Errorf("%s ExecStart = %q, want argv[0] @bootsplash and the auto backend", name, exec)
+		}
+		if env := keys["Service.Environment"]; !slices.Contains(env, "BOOTSPLASH_BOOT=1") {
+			t.Errorf("%s Environment = %q, want BOOTSPLASH_BOOT=1 (auto: the card, the firmware framebuffer, or wait; never a file)", name, env)
 		}
 		// run sends READY=1 once the first frame is up and it answers.
 		if got := keys["Service.Type"]; len(got) != 1 || got[0] != "notify" {

@@ -385,6 +385,11 @@ func TestVMTTFF(t *testing.T) {
 		name := size + "-XRGB8888.frame"
 		frameFiles = append(frameFiles, File{Path: "/usr/lib/bootsplash/frames/" + name, HostPath: filepath.Join(frames, name)})
 	}
+	// The floor in Go, on bootsplash's kernel layers alone.
+	gofloor := filepath.Join(dir, "ttff-gofloor")
+	if err := GoBuild(ctx, root, "./internal/vmtest/cmd/ttff-gofloor", gofloor); err != nil {
+		t.Fatal(err)
+	}
 	floor := filepath.Join(dir, "ttff_floor")
 	buildC(t, ctx, root, "ttff_floor.c", floor)
 	launcher := filepath.Join(dir, "ttff_plymouth")
@@ -407,6 +412,7 @@ func TestVMTTFF(t *testing.T) {
 			files = append(files, []File{
 				{Path: "/bin/bootsplash", HostPath: bin},
 				{Path: "/bin/ttff_floor", HostPath: floor},
+				{Path: "/bin/ttff-gofloor", HostPath: gofloor},
 				{Path: "/bin/ttff_plymouth", HostPath: launcher},
 			}...)
 			files = append(files, plymouth...)
@@ -524,6 +530,16 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 			[]proto.Step{{Name: n + " stop", Stop: n}}
 	}
 	programs = append(programs, nf)
+	// The floor in Go: the runtime and the client and access packages,
+	// nothing else.
+	gf := programs[2]
+	gf.name = "floor-go"
+	gf.run = func(i int) ([]proto.Step, []proto.Step) {
+		n := fmt.Sprintf("floor-go %d", i)
+		return []proto.Step{{Name: n, Cmd: []string{"/bin/ttff-gofloor"}, Background: true, Timeout: proto.Duration(time.Minute)}},
+			[]proto.Step{{Name: n + " stop", Stop: n}}
+	}
+	programs = append(programs, gf)
 	if withBase {
 		b := programs[0]
 		b.name = "bootsplash-base"
@@ -726,6 +742,8 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	ratio("bootsplash", "floor")
 	ratio("bootsplash", "plymouthd")
 	ratio("plymouthd", "floor")
+	ratio("bootsplash", "floor-go")
+	ratio("floor-go", "floor")
 	ratio("bootsplash", "bootsplash-noframe")
 	ratio("bootsplash-noframe", "floor")
 	ratio("bootsplash", "bootsplash-base")

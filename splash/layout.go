@@ -58,9 +58,13 @@ type layout struct {
 	message  *textLayout
 	status   *textLayout
 	spinner  *spinnerLayout
-	prompt   *promptLayout // made when a prompt is first drawn
-	fps      int
-	pulseLen int // frames for one pulse sweep and back
+	prompt   *promptLayout // the arrangement of the prompt drawn last
+	// prompts are the prompt's arrangements, made when each is first
+	// drawn (see arrangePrompt).
+	prompts      map[promptKey]*promptLayout
+	logoFirmware bool // the logo is the firmware's
+	fps          int
+	pulseLen     int // frames for one pulse sweep and back
 }
 
 // barLayout is the progress bar's geometry and colours, in pixels.
@@ -176,6 +180,7 @@ func (r *Renderer) newLayout(w, h int, f fbemu.Format) (*layout, error) {
 				errs = append(errs, fmt.Errorf("logo: %w (the theme's image is drawn instead)", err))
 			}
 		}
+		l.logoFirmware = fw
 		if !fw && lg.Image != nil {
 			if err := l.placeLogo(t, lg); err != nil {
 				errs = append(errs, fmt.Errorf("logo: %w", err))

@@ -219,23 +219,35 @@ func settle(dirty, boxes []image.Rectangle, bounds image.Rectangle) []image.Rect
 // background, logo, spinner, bar, message, status. Text lines are drawn
 // only when they lie inside clip (Update makes sure of that).
 func (r *Renderer) paintRect(s *fbemu.Surface, l *layout, st State, clip image.Rectangle) error {
-	var errs []error
+	pl, err := r.promptArrangement(l, st)
+	errs := []error{err}
+	var hide hidden
+	logo, logoRect := l.logo, l.logoRect
+	if pl != nil {
+		hide = pl.hide
+		if pl.logoMoved {
+			logo, logoRect = pl.logo, pl.logoRect
+		}
+	}
 	r.background(s, l, clip)
-	blit(s, l.logo, l.logoRect, clip)
-	if sp := l.spinner; sp != nil && sp.rect.Overlaps(clip) {
+	if hide&hideLogo == 0 {
+		blit(s, logo, logoRect, clip)
+	}
+	if sp := l.spinner; sp != nil && hide&hideSpinner == 0 && sp.rect.Overlaps(clip) {
 		fr, err := r.spinnerFrame(l, frameIndex(st.Frame, sp.n))
 		errs = append(errs, err)
 		blit(s, fr, sp.rect, clip)
 	}
-	if b := l.bar; b != nil && b.rect.Overlaps(clip) {
+	if b := l.bar; b != nil && hide&hideBar == 0 && b.rect.Overlaps(clip) {
 		part := b.rect.Intersect(clip)
 		blit(s, r.barPart(l, st, part.Sub(b.rect.Min)), part, clip)
 	}
 	for _, tx := range []struct {
 		tl   *textLayout
 		text string
-	}{{l.message, st.Message}, {l.status, st.Status}} {
-		if tx.tl == nil || tx.text == "" {
+		h    hidden
+	}{{l.message, st.Message, hideMessage}, {l.status, st.Status, hideStatus}} {
+		if tx.tl == nil || tx.text == "" || hide&tx.h != 0 {
 			continue
 		}
 		box, err := r.textInk(l, tx.tl, tx.text)
@@ -247,7 +259,7 @@ func (r *Renderer) paintRect(s *fbemu.Surface, l *layout, st State, clip image.R
 			errs = append(errs, r.drawText(s, l, tx.tl, tx.text))
 		}
 	}
-	errs = append(errs, r.paintPrompt(s, l, st, clip))
+	errs = append(errs, r.paintPrompt(s, pl, st, clip))
 	return errors.Join(errs...)
 }
 

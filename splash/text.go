@@ -315,9 +315,12 @@ func (r *Renderer) withoutColdText(s *fbemu.Surface, st State) (light State, col
 		}
 	}
 	if st.Prompt.Active {
-		if pl, err := r.promptFor(l); err == nil {
-			for _, line := range pl.lines(st.Prompt) {
-				if needs(pl.font, pl.fonts, pl.px, pl.face, line.text, 1) {
+		// Checked before the prompt is laid out, which shapes what it
+		// must measure.
+		name, fonts, px, texts := r.promptTexts(l, st.Prompt)
+		if face, err := r.face(name, px); err == nil {
+			for _, s := range texts {
+				if needs(name, fonts, px, face, s, promptMaxLines) {
 					// The whole block comes with the second frame.
 					light.Prompt, cold = Prompt{}, true
 					break

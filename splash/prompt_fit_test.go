@@ -1,0 +1,267 @@
+package splash
+
+import (
+	"fmt"
+	"image"
+	"path/filepath"
+	"testing"
+
+	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/splash/theme"
+)
+
+// fitSizes are the panels the prompt must fit: small SPI and parallel
+// panels, their portrait turns, and the common monitors up to 4K.
+var fitSizes = []image.Point{
+	{240, 240}, {240, 320}, {320, 240}, {272, 480}, {480, 272}, {320, 480}, {480, 320},
+	{480, 800}, {800, 480}, {640, 480}, {480, 640}, {1024, 600}, {600, 1024},
+	{1280, 720}, {720, 1280}, {1280, 800}, {1920, 1080}, {1080, 1920}, {3840, 2160}, {2160, 3840},
+}
+
+// fitScales are the output scales a renderer takes (MinScale to
+// MaxScale) and the ones OutputScale picks.
+var fitScales = []float64{MinScale, 0.5, 1, 1.5, 2, 3, 4, MaxScale}
+
+// fitPrompts are the questions drawn: a long passphrase prompt after a
+// wrong answer with Caps Lock on, the locale's prompt with nothing else,
+// Caps Lock alone, and a question with its typed answer.
+var fitPrompts = []State{
+	{Progress: 0.4, Message: "Unlocking the disk", Status: "cryptsetup", Prompt: Prompt{Active: true, Password: true,
+		Text:    "Please enter passphrase for disk cryptroot (/dev/mmcblk0p3) to unlock the root file system:",
+		Bullets: 40, Retry: true, CapsLock: true}},
+	{Progress: 0.4, Message: "Unlocking the disk", Prompt: Prompt{Active: true, Password: true, Bullets: 3}},
+	{Progress: 0.4, Prompt: Prompt{Active: true, Password: true, Text: "Passphrase for data:", Bullets: 1, CapsLock: true}},
+	{Progress: -1, Message: "Continue?", Prompt: Prompt{Active: true, Text: "Format /dev/sda2? Type yes to go on:", Entry: "yes"}},
+}
+
+// fitThemes are the themes the prompt is checked with: the embedded
+// default and every example theme.
+func fitThemes(t *testing.T) map[string]*theme.Theme {
+	out := map[string]*theme.Theme{"default": defaultTheme(t)}
+	for _, name := range []string{"product", "small", "portrait", "firmware"} {
+		th, err := theme.Load(filepath.Join("..", "themes", name, "theme.toml"), theme.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = th
+	}
+	return out
+}
+
+// TestPromptFitsScreen lays the prompt out with every theme on every
+// size, turned both ways, at every scale, and checks the rectangles the
+// layout draws: every row, every line's ink, the bullets and the cursor
+// lie on the screen; no two rows and no two lines' ink overlap; the
+// prompt, the entry and the retry and Caps Lock lines while they are on
+// are drawn; and no element still drawn (the logo where it moved, the
+// spinner, the bar, the message's and the status's ink) overlaps the
+// block.
+func TestPromptFitsScreen(t *testing.T) {
+	for name, th := range fitThemes(t) {
+		for _, sz := range fitSizes {
+			for _, sc := range fitScales {
+				r := NewRenderer(th, sc)
+				s := fbemu.NewSurface(sz.X, sz.Y, fbemu.XRGB8888)
+				l, err := r.layoutFor(s)
+				if err != nil {
+					t.Fatalf("%s %v scale %g: %v", name, sz, sc, err)
+				}
+				for i, st := range fitPrompts {
+					where := fmt.Sprintf("%s %dx%d scale %g prompt %d", name, sz.X, sz.Y, sc, i)
+					checkPromptFits(t, where, r, l, st)
+				}
+			}
+		}
+	}
+}
+
+func checkPromptFits(t *testing.T, where string, r *Renderer, l *layout, st State) {
+	t.Helper()
+	pl, err := r.promptFor(l, st.Prompt)
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	screen := image.Rect(0, 0, l.w, l.h)
+	p := st.Prompt
+	lines := pl.lines(p)
+	var rows, inks []image.Rectangle
+	kinds := map[image.Rectangle]bool{}
+	for _, ln := range lines {
+		kinds[ln.row] = true
+		if !ln.row.In(screen) {
+			t.Errorf("%s: the row of %q, %v, leaves the screen", where, ln.text, ln.row)
+		}
+		ink, err := r.promptInk(pl, ln)
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		if !ink.In(screen) {
+			t.Errorf("%s: the ink of %q, %v, leaves the screen", where, ln.text, ink)
+		}
+		if ln.row != pl.entry {
+			rows = append(rows, ln.row)
+		}
+		inks = append(inks, ink)
+	}
+	rows = append(rows, pl.entry)
+	if !pl.entry.In(screen) {
+		t.Errorf("%s: the entry %v leaves the screen", where, pl.entry)
+	}
+	for i := range pl.bullets(p) + 1 {
+		if b := pl.bulletRect(i).Union(pl.cursorRect(i)); i < pl.bullets(p) && !b.In(pl.entry) {
+			t.Errorf("%s: bullet %d at %v leaves the entry %v", where, i, b, pl.entry)
+		}
+	}
+	if p.Password && !pl.cursorRect(pl.bullets(p)).In(pl.entry) {
+		t.Errorf("%s: the cursor %v leaves the entry %v", where, pl.cursorRect(pl.bullets(p)), pl.entry)
+	}
+	for i := range rows {
+		for j := i + 1; j < len(rows); j++ {
+			if rows[i].Overlaps(rows[j]) {
+				t.Errorf("%s: rows %v and %v overlap", where, rows[i], rows[j])
+			}
+		}
+	}
+	for i := range inks {
+		for j := i + 1; j < len(inks); j++ {
+			if inks[i].Overlaps(inks[j]) {
+				t.Errorf("%s: the ink of %q %v and of %q %v overlap", where, lines[i].text, inks[i], lines[j].text, inks[j])
+			}
+		}
+	}
+	// What must be seen is drawn.
+	if len(pl.textFit) == 0 || !kinds[pl.textRows[0]] {
+		t.Errorf("%s: no prompt line", where)
+	}
+	if p.Retry && (pl.retryRow.Empty() || !kinds[pl.retryRow]) {
+		t.Errorf("%s: the retry line is not drawn", where)
+	}
+	if p.CapsLock && (pl.capsRow.Empty() || !kinds[pl.capsRow]) {
+		t.Errorf("%s: the Caps Lock line is not drawn", where)
+	}
+	if !p.Password && p.Entry != "" && !kinds[pl.entry] {
+		t.Errorf("%s: the typed answer is not drawn", where)
+	}
+	// Nothing drawn beside the block overlaps it.
+	others := map[string]image.Rectangle{}
+	if l.logo != nil && pl.hide&hideLogo == 0 {
+		others["logo"] = l.logoRect
+		if pl.logoMoved {
+			others["logo"] = pl.logoRect
+		}
+		if !others["logo"].In(screen) && pl.logoMoved {
+			t.Errorf("%s: the logo was moved off the screen to %v", where, pl.logoRect)
+		}
+	}
+	if l.spinner != nil && pl.hide&hideSpinner == 0 {
+		others["spinner"] = l.spinner.rect
+	}
+	if l.bar != nil && pl.hide&hideBar == 0 {
+		others["bar"] = l.bar.rect
+	}
+	for _, tx := range []struct {
+		name string
+		tl   *textLayout
+		text string
+		h    hidden
+	}{{"message", l.message, st.Message, hideMessage}, {"status", l.status, st.Status, hideStatus}} {
+		if tx.tl != nil && tx.text != "" && pl.hide&tx.h == 0 {
+			ink, err := r.textInk(l, tx.tl, tx.text)
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			others[tx.name] = ink
+		}
+	}
+	for name, b := range others {
+		if b.Overlaps(pl.block) {
+			t.Errorf("%s: the %s %v overlaps the prompt %v (hidden: %b)", where, name, b, pl.block, pl.hide)
+		}
+	}
+}
+
+// TestPromptFrameFits checks the painted frames: at every size the
+// prompt is drawn inside the screen's margins: the top and bottom rows
+// of the frame with the question open are those of the frame without
+// it, or the background where an element was hidden for the question.
+func TestPromptFrameFits(t *testing.T) {
+	for name, th := range fitThemes(t) {
+		for _, sz := range fitSizes {
+			if sz.X*sz.Y > 1280*800 {
+				continue // the layout test covers them; painting them is slow
+			}
+			for _, sc := range []float64{1, 2} {
+				for i, st := range fitPrompts {
+					where := fmt.Sprintf("%s %dx%d scale %g prompt %d", name, sz.X, sz.Y, sc, i)
+					with := fbemu.NewSurface(sz.X, sz.Y, fbemu.XRGB8888)
+					if err := NewRenderer(th, sc).Paint(with, st); err != nil {
+						t.Fatalf("%s: %v", where, err)
+					}
+					without := fbemu.NewSurface(sz.X, sz.Y, fbemu.XRGB8888)
+					plain := st
+					plain.Prompt = Prompt{}
+					if err := NewRenderer(th, sc).Paint(without, plain); err != nil {
+						t.Fatalf("%s: %v", where, err)
+					}
+					// The background alone: what an element hidden
+					// for the question leaves.
+					bg := fbemu.NewSurface(sz.X, sz.Y, fbemu.XRGB8888)
+					br := NewRenderer(th, sc)
+					l, _ := br.layoutFor(bg)
+					br.background(bg, l, bg.Bounds())
+					band := max(2, sz.Y/100)
+					for _, y0 := range []int{0, sz.Y - band} {
+						for y := y0; y < y0+band; y++ {
+							for x := range sz.X {
+								if c := with.RGBAAt(x, y); c != without.RGBAAt(x, y) && c != bg.RGBAAt(x, y) {
+									t.Errorf("%s: the prompt reaches row %d (pixel %d,%d), at the screen's edge", where, y, x, y)
+									x, y = sz.X, y0+band
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPromptUpdatesSmall types at the prompt on small panels, where the
+// block makes the rest of the splash give way: Caps Lock and a retry
+// change the arrangement, and each Update still equals a Paint.
+func TestPromptUpdatesSmall(t *testing.T) {
+	base := State{Progress: 0.3, Message: "Unlocking", Status: "cryptroot"}
+	p := Prompt{Active: true, Password: true, Text: "Please enter passphrase for disk cryptroot (/dev/mmcblk0p3):"}
+	with := func(f func(*Prompt)) State { s := base; s.Prompt = p; f(&s.Prompt); return s }
+	seq := []State{
+		base,
+		with(func(*Prompt) {}),
+		with(func(q *Prompt) { q.Bullets = 1 }),
+		with(func(q *Prompt) { q.Bullets = 2; q.CapsLock = true }),
+		with(func(q *Prompt) { q.Bullets = 3; q.CapsLock = true }),
+		with(func(q *Prompt) { q.Bullets = 3 }),
+		with(func(q *Prompt) { q.Retry = true }),
+		with(func(q *Prompt) { q.Retry = true; q.CapsLock = true; q.Bullets = 5 }),
+		with(func(q *Prompt) { q.Password = false; q.Text = "Continue?"; q.Entry = "y" }),
+		base,
+	}
+	for name, th := range fitThemes(t) {
+		for _, sz := range []image.Point{{240, 240}, {320, 240}, {480, 272}, {272, 480}, {640, 480}} {
+			t.Run(fmt.Sprintf("%s/%dx%d", name, sz.X, sz.Y), func(t *testing.T) {
+				r := NewRenderer(th, 1)
+				s := fbemu.NewSurface(sz.X, sz.Y, fbemu.XRGB8888)
+				if err := r.Paint(s, seq[0]); err != nil {
+					t.Fatal(err)
+				}
+				for i := 1; i < len(seq); i++ {
+					if err := r.Update(s, seq[i-1], seq[i]); err != nil {
+						t.Fatal(err)
+					}
+					if n := surfacesDiffer(s, paintOn(t, th, sz.X, sz.Y, seq[i])); n != 0 {
+						t.Fatalf("step %d (%+v): Update differs from Paint in %d pixels", i, seq[i].Prompt, n)
+					}
+				}
+			})
+		}
+	}
+}

@@ -3,10 +3,12 @@ package splash
 import (
 	"fmt"
 	"image"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/bootsplash/bootsplash/fbemu"
+	"github.com/bootsplash/bootsplash/internal/testutil"
 	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
@@ -263,5 +265,49 @@ func TestPromptUpdatesSmall(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestPromptGolden draws a passphrase prompt after a wrong answer with
+// Caps Lock on, on the small panels the splash is first shipped on,
+// through RenderFrame (what bootsplash render draws), and compares every
+// pixel with testdata/golden/prompt-*.png (looked at, then pinned; rerun
+// with -update and look again when a change is meant).
+func TestPromptGolden(t *testing.T) {
+	themes := fitThemes(t)
+	st := State{Progress: 0.4, Message: "Unlocking the disk", Prompt: Prompt{Active: true, Password: true,
+		Text:    "Please enter passphrase for disk cryptroot (/dev/mmcblk0p3) to unlock the root file system:",
+		Bullets: 9, Retry: true, CapsLock: true}}
+	dir := t.TempDir()
+	for _, c := range []struct {
+		theme string
+		size  image.Point
+	}{
+		{"default", image.Pt(480, 272)},
+		{"default", image.Pt(320, 240)},
+		{"small", image.Pt(320, 240)},
+		{"small", image.Pt(480, 272)},
+	} {
+		name := fmt.Sprintf("prompt-%s-%dx%d", c.theme, c.size.X, c.size.Y)
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(dir, name+".png")
+			if err := RenderFrame(out, FrameOptions{Width: c.size.X, Height: c.size.Y, Scale: 1, Theme: themes[c.theme], State: st}); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "golden", name+".png")
+			if *update {
+				data, err := os.ReadFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if n := testutil.DifferingPixels(readPNG(t, out), readPNG(t, golden)); n != 0 {
+				t.Errorf("%d pixels differ from %s (rerun with -update and look at it if the change is meant)", n, golden)
+			}
+		})
 	}
 }

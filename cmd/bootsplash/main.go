@@ -209,16 +209,22 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	duration := fs.Duration("for", 0, "quit after this long (default: run until SIGTERM or SIGINT)")
 	verbose := fs.BoolP("verbose", "v", false, "log debug detail")
 	lang := fs.String("lang", "", "locale of the splash's own strings, such as ar or zh_CN.UTF-8 (default: the system's: LC_ALL, LC_MESSAGES, LANG, else locale.LANG= on the kernel command line, else /etc/locale.conf)")
+	progress := fs.Float64("progress", 0, "boot progress in the first frame, in percent (0 to 100); negative: unknown (the bar pulses)")
+	message := fs.String("message", "", "message line in the first frame (ctl message changes it)")
+	status := fs.String("status", "", "status line in the first frame (ctl status changes it)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg := splash.Config{Lang: *lang, Device: *device, Heap: *heap, Out: *out, Buffers: *buffers, Legacy: *legacy, Theme: *theme, Scale: *scale,
+	initial, err := percentProgress("--progress", *progress)
+	if err != nil {
+		return err
+	}
+	cfg := splash.Config{Initial: splash.State{Progress: initial, Message: *message, Status: *status}, Lang: *lang, Device: *device, Heap: *heap, Out: *out, Buffers: *buffers, Legacy: *legacy, Theme: *theme, Scale: *scale,
 		Control: splash.ControlConfig{Native: *socket != "", Socket: *socket, Psplash: *psplashFIFO, PsplashDir: *psplashDir, Plymouth: *plymouthSock, PlymouthName: *plymouthName},
 		Start:   start, BeforeMain: preMain, Log: logger(stderr, *verbose), MasterWait: *masterWait}
 	if *buffers != 1 && *buffers != 2 {
 		return fmt.Errorf("%w: --buffers %d: want 1 or 2", errUsage, *buffers)
 	}
-	var err error
 	if cfg.Backend, err = splash.ParseBackend(*backend); err != nil {
 		return fmt.Errorf("%w: --backend: %v", errUsage, err)
 	}
@@ -260,7 +266,9 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	if err := checkWait("--for", *duration, "until SIGTERM or SIGINT"); err != nil {
 		return err
 	}
-	if *frames != "" && *theme == "" {
+	// A pre-rendered frame shows the state prerender drew: none when the
+	// first frame is to show another.
+	if *frames != "" && *theme == "" && cfg.Initial == (splash.State{}) {
 		cfg.Open = openWithFrame(*frames, *scale, start, cfg.Log)
 	}
 	cfg.Ready = func() {

@@ -17,7 +17,8 @@ const pitchAlign = 64
 // order, a DMA-BUF heap buffer imported over PRIME from each heap in the
 // order the heap rule gives for this device (Device.HeapChoice: CMA first
 // for a display that scans out only contiguous memory, "system" first
-// otherwise; with a single heap the device is not classified), a udmabuf imported over PRIME, and a dumb buffer of the
+// otherwise; with a single heap the device is not classified), a udmabuf
+// imported over PRIME unless the driver refused a heap's buffer, and a dumb buffer of the
 // device, recording in Fallbacks why each earlier path failed, in Path
 // which one was taken and in Choice why the heaps were tried in that
 // order. SourceHeap tries the heaps alone. A heap named in opts.Heap is the
@@ -38,8 +39,20 @@ func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout,
 	}
 	var fallbacks []string
 	var errs []error
+	var refused error // a heap buffer the driver would not import
 	for _, st := range steps {
+		if st.src == SourceUdmabuf && refused != nil {
+			// A udmabuf is scattered pages imported the same way: a
+			// driver that refused the heap's buffer refuses it too
+			// (bochs, virtio-gpu), after a 3 MB allocation and pin
+			// on the way to the first frame.
+			fallbacks = append(fallbacks, "udmabuf: not tried: the heap's dma-buf was refused ("+refused.Error()+"), and a udmabuf is imported the same way")
+			continue
+		}
 		s, label, err := dev.tryScanout(st.src, w, h, f, bpp, st.heap)
+		if st.src == SourceHeap && errors.Is(err, ErrImportUnsupported) {
+			refused = err
+		}
 		if err == nil {
 			s.Source = st.src
 			s.Fallbacks = fallbacks
@@ -115,7 +128,7 @@ func (d *Device) tryScanout(src Source, w, h int, f Format, bpp int, heap string
 	if s.gem, err = d.ImportDmaBuf(s.Buffer.Fd()); err != nil {
 		var e *kerror.Error
 		if errors.As(err, &e) && errors.Is(err, ErrImportUnsupported) {
-			return s, label, fmt.Errorf("import refused by %s: %w", d.name(), e.Err)
+			return s, label, &refusedError{driver: d.name(), err: e.Err}
 		}
 		return s, label, err
 	}
@@ -159,3 +172,14 @@ func (s *Scanout) release(retain bool) error {
 	}
 	return errors.Join(errs...)
 }
+
+// refusedError is a path's import refused by the driver: "import refused
+// by bochs: invalid argument". It matches the errno and
+// ErrImportUnsupported.
+type refusedError struct {
+	driver string
+	err    error
+}
+
+func (e *refusedError) Error() string   { return "import refused by " + e.driver + ": " + e.err.Error() }
+func (e *refusedError) Unwrap() []error { return []error{e.err, ErrImportUnsupported} }

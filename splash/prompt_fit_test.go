@@ -311,3 +311,69 @@ func TestPromptGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestPromptHiddenStill: a spinner or a pulsing bar hidden while a
+// question is open damages nothing as the frames tick, and the frame
+// stays what a full paint draws.
+func TestPromptHiddenStill(t *testing.T) {
+	themes := fitThemes(t)
+	for _, c := range []struct {
+		theme string
+		size  image.Point
+		h     hidden
+	}{{"portrait", image.Pt(320, 240), hideSpinner}, {"default", image.Pt(480, 272), hideBar}} {
+		th := themes[c.theme]
+		r := NewRenderer(th, 1)
+		s := fbemu.NewSurface(c.size.X, c.size.Y, fbemu.XRGB8888)
+		st := State{Progress: -1, Message: "Unlocking", Prompt: Prompt{Active: true, Password: true, Bullets: 2}}
+		if err := r.Paint(s, st); err != nil {
+			t.Fatal(err)
+		}
+		if r.lay.prompt.hide&c.h == 0 {
+			t.Fatalf("%s %v: the prompt hides %b, not %b", c.theme, c.size, r.lay.prompt.hide, c.h)
+		}
+		for range 5 {
+			next := st
+			next.Frame++
+			d := fbemu.NewDamage(s.Bounds())
+			s.SetDamage(d)
+			if err := r.Update(s, st, next); err != nil {
+				t.Fatal(err)
+			}
+			if !d.Empty() {
+				t.Errorf("%s %v: frame %d damaged %v", c.theme, c.size, next.Frame, d.Rects())
+			}
+			st = next
+		}
+		if n := surfacesDiffer(s, paintOn(t, th, c.size.X, c.size.Y, st)); n != 0 {
+			t.Errorf("%s %v: %d pixels differ from a full paint", c.theme, c.size, n)
+		}
+	}
+}
+
+// Laying out a question that does not fit (the first key of a new
+// question pays it once; later keys find it cached), against a full
+// paint of the same State with the arrangement cached: "x-paint".
+func BenchmarkPromptArrange(b *testing.B) {
+	th, err := theme.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, sz := range []image.Point{{320, 240}, {480, 272}, {1920, 1080}} {
+		b.Run(fmt.Sprintf("%dx%d", sz.X, sz.Y), func(b *testing.B) {
+			r := NewRenderer(th, 1)
+			s := fbemu.NewSurface(sz.X, sz.Y, fbemu.XRGB8888)
+			st := fitPrompts[0]
+			if err := r.Paint(s, st); err != nil {
+				b.Fatal(err)
+			}
+			l := r.lay
+			versus(b, "x-paint", func() {
+				l.prompts = nil
+				r.promptFor(l, st.Prompt)
+			}, func() {
+				r.Paint(s, st)
+			})
+		})
+	}
+}

@@ -143,7 +143,19 @@ func (r *Renderer) Update(s *fbemu.Surface, old, new State) error {
 	l := r.lay
 	var dirty []image.Rectangle
 	errs := []error{}
-	if b := l.bar; b != nil {
+	// What an open question hides in both States does not change on
+	// screen: a hidden spinner turning or bar pulsing damages nothing.
+	hideBoth := ^hidden(0)
+	for _, st := range []State{old, new} {
+		pl, err := r.promptArrangement(l, st)
+		errs = append(errs, err)
+		if pl == nil {
+			hideBoth = 0
+		} else {
+			hideBoth &= pl.hide
+		}
+	}
+	if b := l.bar; b != nil && hideBoth&hideBar == 0 {
 		dirty = append(dirty, r.barChange(l, old, new))
 	}
 	for _, tx := range []struct {
@@ -159,7 +171,7 @@ func (r *Renderer) Update(s *fbemu.Surface, old, new State) error {
 			dirty = append(dirty, box)
 		}
 	}
-	if sp := l.spinner; sp != nil && frameIndex(old.Frame, sp.n) != frameIndex(new.Frame, sp.n) {
+	if sp := l.spinner; sp != nil && hideBoth&hideSpinner == 0 && frameIndex(old.Frame, sp.n) != frameIndex(new.Frame, sp.n) {
 		dirty = append(dirty, sp.rect)
 	}
 	// Text is drawn whole, so a rectangle that touches a line of new text

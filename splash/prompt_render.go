@@ -73,6 +73,9 @@ type promptLayout struct {
 	// the smallest level does not fit).
 	level int
 	scale float64
+	// cut says the prompt, the retry or the Caps Lock line was cut to
+	// fit.
+	cut bool
 	// hide is what is not drawn while the question is open; logo and
 	// logoRect, when logoMoved, are the logo as drawn then.
 	hide      hidden
@@ -114,6 +117,7 @@ type fitLine struct {
 	text string
 	sh   *text.Shaper
 	line *text.Line
+	cut  bool // the text did not fit whole
 }
 
 // promptKey is what the prompt's arrangement depends on.
@@ -146,9 +150,15 @@ func (r *Renderer) fitText(pl *promptLayout, s string, maxW, n int) ([]fitLine, 
 		return nil, err
 	}
 	ls := sh.Layout(c, text.Options{MaxWidth: maxW, MaxLines: n})
+	// Cut when the lines wrapped without limit are more or wider.
+	all := sh.Layout(c, text.Options{MaxWidth: maxW})
+	cut := len(all) > n
+	for _, ln := range all {
+		cut = cut || ln.Width.Ceil() > maxW
+	}
 	out := make([]fitLine, 0, len(ls))
 	for i := range ls {
-		out = append(out, fitLine{text: s, sh: sh, line: &ls[i]})
+		out = append(out, fitLine{text: s, sh: sh, line: &ls[i], cut: cut})
 	}
 	return out, nil
 }
@@ -236,6 +246,7 @@ func (r *Renderer) buildPrompt(l *layout, p *theme.Prompt, k promptKey, level in
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	pl.cut = pl.retryFit.cut || pl.capsFit.cut || len(pl.textFit) > 0 && pl.textFit[0].cut
 
 	h := max(1, len(pl.textFit))*lineH + gap + eh + gap
 	for _, on := range []bool{withRetry, withCaps, withHint} {
@@ -335,35 +346,58 @@ func (r *Renderer) arrangePrompt(l *layout, k promptKey) (*promptLayout, error) 
 	}
 	_, my := promptMargins(l)
 	room := l.h - 2*my
-	var first, last *promptLayout
-	sc := l.scale
-	for step := 0; step < 40 && first == nil; step++ {
-		for level := range promptLevels {
+	var last *promptLayout
+	// try returns the first level up to top that fits at scale sc (with
+	// the prompt, the retry and the Caps Lock lines whole unless cuts),
+	// or nil.
+	try := func(sc float64, top int, cuts bool) (*promptLayout, error) {
+		var first *promptLayout
+		for level := range top + 1 {
 			pl, err := r.buildPrompt(l, p, k, level, sc)
 			if err != nil {
 				return nil, err
 			}
 			last = pl
-			if pl.block.Dy() > room {
+			if pl.block.Dy() > room || pl.cut && !cuts {
 				continue
 			}
 			if first == nil {
 				first = pl
 			}
-			if level <= promptLevelNoHint && sc == l.scale {
-				if r.conflicts(l, pl, pl.block.Inset(-max(2, int(math.Round(promptGap*sc/2))))) == 0 {
-					return pl, nil
-				}
-				continue
+			// At the output's scale the block is first made smaller
+			// to keep clear of the other elements; failing that it is
+			// kept whole and they make room.
+			if level > promptLevelNoHint || sc != l.scale {
+				break
 			}
-			break
+			if r.conflicts(l, pl, pl.block.Inset(-max(2, int(math.Round(promptGap*sc/2))))) == 0 {
+				return pl, nil
+			}
 		}
-		sc *= 0.9
+		return first, nil
 	}
-	if first == nil {
-		first = last // nothing fits: the smallest tried
+	// The output's scale, then smaller ones down to three quarters of
+	// the theme's size, with every row's text whole; then lines cut and
+	// the prompt on one line, from the output's scale down.
+	floor := 0.75 * math.Min(1, l.scale)
+	for pass := range 2 {
+		sc := l.scale
+		for step := 0; step < 40 && (pass == 1 || sc >= floor); step++ {
+			top := promptLevelRetryOn
+			if pass == 1 {
+				top = promptLevels - 1
+			}
+			pl, err := try(sc, top, pass == 1)
+			if err != nil {
+				return nil, err
+			}
+			if pl != nil {
+				return pl, r.makeRoom(l, pl)
+			}
+			sc *= 0.9
+		}
 	}
-	return first, r.makeRoom(l, first)
+	return last, r.makeRoom(l, last) // nothing fits: the smallest tried
 }
 
 // elementBoxes are the boxes of the elements drawn beside the prompt, by

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/internal/testutil"
 	"github.com/bootsplash/bootsplash/splash/theme"
@@ -375,5 +376,46 @@ func BenchmarkPromptArrange(b *testing.B) {
 				r.Paint(s, st)
 			})
 		})
+	}
+}
+
+// TestPromptScreenIsRender: on the emulated display, with one buffer and
+// with two, the screen run drives shows after each key exactly the frame
+// RenderFrame (bootsplash render --prompt --bullets) draws for the same
+// State, on small panels where the prompt rearranges the splash.
+func TestPromptScreenIsRender(t *testing.T) {
+	th := defaultTheme(t)
+	p := Prompt{Active: true, Password: true, Text: "Please enter passphrase for disk cryptroot (/dev/mmcblk0p3):"}
+	base := State{Progress: 0.5, Message: "Unlocking"}
+	with := func(f func(*Prompt)) State { s := base; s.Prompt = p; f(&s.Prompt); return s }
+	seq := []State{base, with(func(*Prompt) {}), with(func(q *Prompt) { q.Bullets = 1 }),
+		with(func(q *Prompt) { q.Bullets = 2; q.CapsLock = true }), with(func(q *Prompt) { q.Retry = true }), base}
+	dir := t.TempDir()
+	for _, sz := range []image.Point{{320, 240}, {480, 272}} {
+		for _, buffers := range []int{1, 2} {
+			d, err := display.NewEmulated(display.EmulatedOptions{Size: sz, Buffers: buffers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			scr := NewScreen(d, th, ScreenOptions{})
+			for i, st := range seq {
+				if err := scr.Show(st); err != nil {
+					t.Fatal(err)
+				}
+				d.Emulated().Vblank()
+				got, err := d.Emulated().Snapshot()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := filepath.Join(dir, "want.png")
+				if err := RenderFrame(want, FrameOptions{Width: sz.X, Height: sz.Y, Scale: 1, Theme: th, State: st}); err != nil {
+					t.Fatal(err)
+				}
+				if n := testutil.DifferingPixels(got, readPNG(t, want)); n != 0 {
+					t.Errorf("%v, %d buffers, step %d: the screen differs from render in %d pixels", sz, buffers, i, n)
+				}
+			}
+			d.Close()
+		}
 	}
 }

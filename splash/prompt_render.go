@@ -573,7 +573,9 @@ func (r *Renderer) promptFor(l *layout, p Prompt) (*promptLayout, error) {
 	if pl == nil {
 		return nil, err
 	}
-	if l.prompts == nil || len(l.prompts) >= 16 {
+	// A few are kept (a question with and without Caps Lock and a
+	// retry): each may hold a logo scaled for it.
+	if l.prompts == nil || len(l.prompts) >= 4 {
 		l.prompts = make(map[promptKey]*promptLayout)
 	}
 	l.prompts[k], l.prompt = pl, pl

@@ -324,20 +324,22 @@ func (r *Renderer) promptTexts(l *layout, p Prompt) (name string, fonts []string
 }
 
 // arrangePrompt lays out the question k on l, as a designer fits a
-// dialog to a small screen: the block is laid out in full where the
-// theme places it, kept inside the screen's margins. When it does not
-// fit the screen's height, or overlaps another element, it is made
-// smaller step by step (promptLevel*): less space between the rows,
-// then without the hint; if it still overlaps something at that point
-// the full block is kept and the other elements make room. When it
-// does not fit the screen at all it goes on to keep the Caps Lock and
-// retry rows only while they are shown and to cut the prompt to one
-// line, and last shrinks as a whole. The elements make room for it:
-// the logo moves, and shrinks if it must, into the larger free band
-// above or below the block, and is hidden when less than a third of it
-// would be left; the spinner, the bar, the message and the status are
-// hidden while the question is open when they overlap the block or the
-// moved logo.
+// dialog to a small screen (docs/themes.md has the same steps): the
+// block is laid out in full where the theme places it, kept inside the
+// screen's margins. When it overlaps another element it is made smaller
+// (promptLevel*: less space between the rows, then without the hint);
+// if it still overlaps something the fullest block that fits the
+// screen's height is kept and the other elements make room. When it
+// does not fit the screen's height it goes on to keep the Caps Lock and
+// retry rows only while they are shown, then to come down in scale, to
+// three quarters of the theme's size, before it cuts the prompt, the
+// retry or the Caps Lock line; only then are lines cut and the prompt
+// put on one line, at whatever scale fits. The elements make room: the
+// logo moves, and shrinks if it must, into the larger free band above
+// or below the block, and is hidden when less than a third of it would
+// be left; the spinner, the bar, the message and the status are hidden
+// while the question is open when they overlap the block or the moved
+// logo.
 func (r *Renderer) arrangePrompt(l *layout, k promptKey) (*promptLayout, error) {
 	p := l.sec.Prompt
 	if p == nil {
@@ -370,7 +372,7 @@ func (r *Renderer) arrangePrompt(l *layout, k promptKey) (*promptLayout, error) 
 			if level > promptLevelNoHint || sc != l.scale {
 				break
 			}
-			if r.conflicts(l, pl, pl.block.Inset(-max(2, int(math.Round(promptGap*sc/2))))) == 0 {
+			if r.conflicts(l, pl.block.Inset(-max(2, int(math.Round(promptGap*sc/2))))) == 0 {
 				return pl, nil
 			}
 		}
@@ -432,7 +434,7 @@ func (r *Renderer) elementBoxes(l *layout) map[hidden]image.Rectangle {
 }
 
 // conflicts counts the elements whose boxes overlap zone.
-func (r *Renderer) conflicts(l *layout, pl *promptLayout, zone image.Rectangle) int {
+func (r *Renderer) conflicts(l *layout, zone image.Rectangle) int {
 	n := 0
 	for _, b := range r.elementBoxes(l) {
 		if b.Overlaps(zone) {

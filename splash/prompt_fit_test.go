@@ -27,7 +27,8 @@ var fitScales = []float64{MinScale, 0.5, 1, 1.5, 2, 3, 4, MaxScale}
 
 // fitPrompts are the questions drawn: a long passphrase prompt after a
 // wrong answer with Caps Lock on, the locale's prompt with nothing else,
-// Caps Lock alone, and a question with its typed answer.
+// Caps Lock alone, a question with its typed answer, and long prompts in
+// Arabic and in Chinese.
 var fitPrompts = []State{
 	{Progress: 0.4, Message: "Unlocking the disk", Status: "cryptsetup", Prompt: Prompt{Active: true, Password: true,
 		Text:    "Please enter passphrase for disk cryptroot (/dev/mmcblk0p3) to unlock the root file system:",
@@ -35,6 +36,11 @@ var fitPrompts = []State{
 	{Progress: 0.4, Message: "Unlocking the disk", Prompt: Prompt{Active: true, Password: true, Bullets: 3}},
 	{Progress: 0.4, Prompt: Prompt{Active: true, Password: true, Text: "Passphrase for data:", Bullets: 1, CapsLock: true}},
 	{Progress: -1, Message: "Continue?", Prompt: Prompt{Active: true, Text: "Format /dev/sda2? Type yes to go on:", Entry: "yes"}},
+	// Right to left, and Chinese, which breaks between characters.
+	{Progress: 0.4, Prompt: Prompt{Active: true, Password: true, Bullets: 5, Retry: true,
+		Text: "أدخل عبارة المرور لفك قفل القرص cryptroot على /dev/mmcblk0p3 لمتابعة الإقلاع:"}},
+	{Progress: 0.4, Message: "正在解锁", Prompt: Prompt{Active: true, Password: true, Bullets: 5, CapsLock: true,
+		Text: "请输入密码短语以解锁磁盘 cryptroot（/dev/mmcblk0p3），然后系统将继续启动并挂载根文件系统："}},
 }
 
 // fitThemes are the themes the prompt is checked with: the embedded
@@ -61,9 +67,11 @@ func fitThemes(t *testing.T) map[string]*theme.Theme {
 // block.
 func TestPromptFitsScreen(t *testing.T) {
 	for name, th := range fitThemes(t) {
-		for _, sz := range fitSizes {
-			for _, sc := range fitScales {
-				r := NewRenderer(th, sc)
+		for _, sc := range fitScales {
+			// One renderer for every size, as a display's heads share
+			// fonts: the system's fonts are scanned once.
+			r := NewRenderer(th, sc)
+			for _, sz := range fitSizes {
 				s := fbemu.NewSurface(sz.X, sz.Y, fbemu.XRGB8888)
 				l, err := r.layoutFor(s)
 				if err != nil {
@@ -189,29 +197,29 @@ func checkPromptFits(t *testing.T, where string, r *Renderer, l *layout, st Stat
 // it, or the background where an element was hidden for the question.
 func TestPromptFrameFits(t *testing.T) {
 	for name, th := range fitThemes(t) {
-		for _, sz := range fitSizes {
-			if sz.X*sz.Y > 1280*800 {
-				continue // the layout test covers them; painting them is slow
-			}
-			for _, sc := range []float64{1, 2} {
+		for _, sc := range []float64{1, 2} {
+			r := NewRenderer(th, sc)
+			for _, sz := range fitSizes {
+				if sz.X*sz.Y > 1280*800 {
+					continue // the layout test covers them; painting them is slow
+				}
+				// The background alone: what an element hidden for the
+				// question leaves.
+				bg := fbemu.NewSurface(sz.X, sz.Y, fbemu.XRGB8888)
+				l, _ := r.layoutFor(bg)
+				r.background(bg, l, bg.Bounds())
 				for i, st := range fitPrompts {
 					where := fmt.Sprintf("%s %dx%d scale %g prompt %d", name, sz.X, sz.Y, sc, i)
 					with := fbemu.NewSurface(sz.X, sz.Y, fbemu.XRGB8888)
-					if err := NewRenderer(th, sc).Paint(with, st); err != nil {
+					if err := r.Paint(with, st); err != nil {
 						t.Fatalf("%s: %v", where, err)
 					}
 					without := fbemu.NewSurface(sz.X, sz.Y, fbemu.XRGB8888)
 					plain := st
 					plain.Prompt = Prompt{}
-					if err := NewRenderer(th, sc).Paint(without, plain); err != nil {
+					if err := r.Paint(without, plain); err != nil {
 						t.Fatalf("%s: %v", where, err)
 					}
-					// The background alone: what an element hidden
-					// for the question leaves.
-					bg := fbemu.NewSurface(sz.X, sz.Y, fbemu.XRGB8888)
-					br := NewRenderer(th, sc)
-					l, _ := br.layoutFor(bg)
-					br.background(bg, l, bg.Bounds())
 					band := max(2, sz.Y/100)
 					for _, y0 := range []int{0, sz.Y - band} {
 						for y := y0; y < y0+band; y++ {

@@ -256,6 +256,11 @@ func TestPromptUpdatesSmall(t *testing.T) {
 		with(func(q *Prompt) { q.Password = false; q.Text = "Continue?"; q.Entry = "y" }),
 		base,
 	}
+	// The message, the status and the progress change while the
+	// question is open (hidden or not), and the spinner turns.
+	busy := with(func(q *Prompt) { q.Bullets = 2 })
+	busy.Message, busy.Status, busy.Progress, busy.Frame = "Still unlocking", "", 0.6, 3
+	seq = append(seq[:len(seq)-1], busy, base)
 	for name, th := range fitThemes(t) {
 		for _, sz := range []image.Point{{240, 240}, {320, 240}, {480, 272}, {272, 480}, {640, 480}} {
 			t.Run(fmt.Sprintf("%s/%dx%d", name, sz.X, sz.Y), func(t *testing.T) {

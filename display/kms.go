@@ -74,6 +74,9 @@ func openKMS(ctx context.Context, opt Options, log *slog.Logger) (*kmsDisplay, e
 	if step == nil {
 		step = func(string) {}
 	}
+	// What came before the device (the flags, the signals, the choice of
+	// display) is a lap of its own.
+	step("up to the device: flags, signals, the display's choice")
 	ks := &kmsDisplay{ctx: ctx, opt: opt, log: log, step: step, master: true, done: make(chan struct{}), releaseVT: func(bool) {}}
 	var dev *client.Device
 	var err error

@@ -279,6 +279,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 
 	// SIGTERM and SIGINT end the run after the frame being drawn; SIGHUP
 	// reloads the theme.
+	sinceMain(cfg, "flags parsed")
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	hup := make(chan os.Signal, 1)
@@ -299,7 +300,15 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
+	sinceMain(cfg, "signals set up")
 	return runUntilStopped(ctx, cfg)
+}
+
+// sinceMain logs, at debug level, how long after main the way to the
+// first frame reached what, for run -v's account of the time before the
+// device is opened.
+func sinceMain(cfg splash.Config, what string) {
+	cfg.Log.Debug(what+" (since main)", "at_ms", fmt.Sprintf("%.2f", float64(time.Since(cfg.Start).Microseconds())/1000))
 }
 
 func cmdRender(args []string, stderr io.Writer) error {

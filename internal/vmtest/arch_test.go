@@ -110,7 +110,9 @@ func archTargets() []archTarget {
 			cases: []e2eCase{{name: "run", wantBuffer: []string{"dumb"}, wantOutput: []string{"no dma-buf heaps", "no /dev/udmabuf"}}},
 		},
 		pl111CMA("armhf-vexpress-a9-pl111-cma", VexpressA9, built(ArmVexpressKernel, DTBVexpressA9), false),
-		pl111CMA("arm64-vexpress-a15-pl111-cma", VexpressA15Arm64, built(Arm64VexpressKernel, DTBVexpressCA53CMA), true),
+		// The arm64 kernel has no VT: a password is typed on the
+		// motherboard's KMI keyboard and read through evdev.
+		withNoVTKeyboard(pl111CMA("arm64-vexpress-a15-pl111-cma", VexpressA15Arm64, built(Arm64VexpressKernel, DTBVexpressCA53CMA), true)),
 		{
 			// pl111 scanning out of its own VRAM (the device tree's
 			// memory-region) refuses every import: the CMA heap's and the

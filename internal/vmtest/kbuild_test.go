@@ -88,9 +88,23 @@ func TestKernelFragments(t *testing.T) {
 		}
 		want, _ := parseKconfig(frag)
 		for _, o := range []string{"CONFIG_DMABUF_HEAPS_SYSTEM", "CONFIG_DMABUF_HEAPS_CMA", "CONFIG_DMA_CMA", "CONFIG_UDMABUF",
-			"CONFIG_DRM_PL111", "CONFIG_DRM_FBDEV_EMULATION", "CONFIG_VT", "CONFIG_DEBUG_FS", "CONFIG_UNIX", "CONFIG_DEVTMPFS_MOUNT"} {
+			"CONFIG_DRM_PL111", "CONFIG_DRM_FBDEV_EMULATION", "CONFIG_DEBUG_FS", "CONFIG_UNIX", "CONFIG_DEVTMPFS_MOUNT",
+			"CONFIG_INPUT_EVDEV"} {
 			if want[o] != "y" {
 				t.Errorf("%s: fragment does not ask for %s=y", spec.Name, o)
+			}
+		}
+		// armhf keeps a VT; arm64 has none (the splash reads evdev
+		// from the PL050 KMI keyboard there).
+		vt := map[string]string{"armhf-vexpress": "y", "arm64-vexpress": "n"}[spec.Name]
+		if want["CONFIG_VT"] != vt {
+			t.Errorf("%s: fragment sets CONFIG_VT=%q, want %q", spec.Name, want["CONFIG_VT"], vt)
+		}
+		if vt == "n" {
+			for _, o := range []string{"CONFIG_SERIO_AMBAKMI", "CONFIG_KEYBOARD_ATKBD"} {
+				if want[o] != "y" {
+					t.Errorf("%s: fragment does not ask for %s=y", spec.Name, o)
+				}
 			}
 		}
 		if want["CONFIG_MODULES"] != "n" {

@@ -6,11 +6,16 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"image"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -401,5 +406,66 @@ func TestPackageFiles(t *testing.T) {
 	}
 	if files, err := PackageFiles(root, "missing", "/src/missing"); err == nil {
 		t.Errorf("a missing package gave %v and no error", files)
+	}
+}
+
+// TestHostOnlyNamesThemeReaders: a guest package's test that reads the
+// repository's example themes (a "themes" path element, itself or through
+// the helpers it calls) fails in the guest, which is given only the
+// package's own files; it must be named in the package's hostOnly pattern.
+func TestHostOnlyNamesThemeReaders(t *testing.T) {
+	root := filepath.Join("..", "..")
+	for _, gp := range guestPackages() {
+		dir := filepath.Join(root, gp.path)
+		fset := token.NewFileSet()
+		pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool { return strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies := map[string]*ast.BlockStmt{}
+		for _, p := range pkgs {
+			for _, f := range p.Files {
+				for _, d := range f.Decls {
+					if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Body != nil {
+						bodies[fd.Name.Name] = fd.Body
+					}
+				}
+			}
+		}
+		reads := map[string]bool{}
+		for changed := true; changed; {
+			changed = false
+			for name, body := range bodies {
+				if reads[name] {
+					continue
+				}
+				ast.Inspect(body, func(n ast.Node) bool {
+					switch n := n.(type) {
+					case *ast.BasicLit:
+						if n.Kind == token.STRING && (n.Value == `"themes"` || strings.Contains(n.Value, "../themes")) {
+							reads[name] = true
+						}
+					case *ast.CallExpr:
+						if id, ok := n.Fun.(*ast.Ident); ok && reads[id.Name] {
+							reads[name] = true
+						}
+					}
+					return !reads[name]
+				})
+				changed = changed || reads[name]
+			}
+		}
+		var skip *regexp.Regexp
+		if gp.hostOnly != "" {
+			skip = regexp.MustCompile(gp.hostOnly)
+		}
+		for name := range reads {
+			if !strings.HasPrefix(name, "Test") {
+				continue
+			}
+			if skip == nil || !skip.MatchString(name) {
+				t.Errorf("%s: %s reads ../themes, which the guest does not have: name it in hostOnly (internal/vmtest/vm_test.go)", gp.path, name)
+			}
+		}
 	}
 }

@@ -28,8 +28,11 @@ type guestPackage struct {
 	// hostOnly, when set, is a -test.skip pattern for the package's tests
 	// that test what the host has and the guest does not, and no kernel
 	// path: the fonts scripts/test installs, a pseudo-terminal standing in
-	// for the VT. They run in the unit tests on the host; the guest is not
-	// asked to run them (a skip in the guest would be a failure).
+	// for the VT, the repository's example themes (../themes, outside the
+	// package's files the guest is given). They run in the unit tests on
+	// the host; the guest is not asked to run them (a skip in the guest
+	// would be a failure). TestHostOnlyNamesThemeReaders checks that every
+	// test reading ../themes is named here.
 	hostOnly string
 }
 
@@ -39,7 +42,9 @@ func guestPackages() []guestPackage {
 	return []guestPackage{
 		{path: "access"}, {path: "client"}, {path: "display"}, {path: "fbemu"}, {path: "internal/study"},
 		{path: "splash", deviceFree: "^(TestGolden|TestUpdateEqualsPaint|FuzzParseTheme|FuzzImage)$",
-			hostOnly: "^(TestTextGolden|TestThemeFontList|TestPassphraseSecrecy)$"},
+			hostOnly: "^(TestTextGolden|TestThemeFontList|TestPassphraseSecrecy|" +
+				"TestFirmwareLogoDrawn|TestScreenFirmwareLogo|" +
+				"TestPromptFitsScreen|TestPromptFrameFits|TestPromptUpdatesSmall|TestPromptGolden|TestPromptHiddenStill)$"},
 	}
 }
 

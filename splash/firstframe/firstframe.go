@@ -249,7 +249,7 @@ func mapFrame(name string, k Key) ([]byte, error) {
 	if st.Size < headerSize {
 		return nil, fmt.Errorf("%s: %d bytes: not a frame file (bad magic)", name, st.Size)
 	}
-	b, err := syscall.Mmap(fd, 0, int(min(st.Size, want)), syscall.PROT_READ, syscall.MAP_SHARED|syscall.MAP_POPULATE)
+	b, err := syscall.Mmap(fd, 0, int(min(st.Size, want)), syscall.PROT_READ, syscall.MAP_SHARED|mapPopulate)
 	if err != nil {
 		return nil, &fs.PathError{Op: "mmap", Path: name, Err: err}
 	}

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command insmod loads kernel modules in the guest while a plan runs, in
 // the order given, with finit_module: a driver that binds late, after the
 // program under test started. A module already loaded is not an error.

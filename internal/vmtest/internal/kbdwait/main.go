@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command kbdwait waits in the VM tests for a keyboard plugged in late:
 // until an evdev device whose kernel name contains NAME exists and, with
 // --taken, until another process has it open and grabbed (EVIOCGRAB), as

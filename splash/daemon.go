@@ -123,9 +123,10 @@ type Daemon struct {
 	held     float64 // the progress sent while paused
 	heldSeen bool
 
-	details     []string // the details view's lines, oldest first
-	showDetails bool
-	bootLog     *os.File // the boot log, once written
+	details      []string // the details view's lines, oldest first
+	showDetails  bool
+	detailsBelow int      // the newest lines scrolled out of the view
+	bootLog      *os.File // the boot log, once written
 }
 
 // commandQueue bounds the commands waiting for the daemon; front ends

@@ -2,6 +2,7 @@ package splash
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"strings"
@@ -18,6 +19,11 @@ import (
 // snapshot that is never changed, so States stay comparable.
 type Details struct {
 	Lines []string
+	// Below is how many of Lines, the newest, are scrolled out of view
+	// under it: 0 shows the newest at the bottom. A view scrolled as far
+	// up as it goes shows the oldest line at the top (more than that is
+	// the same picture).
+	Below int
 }
 
 // maxDetailLines bounds the lines the daemon keeps for the view.
@@ -26,6 +32,7 @@ const maxDetailLines = 2000
 var (
 	detailsBackground = color.RGBA{0x0b, 0x0e, 0x13, 0xff}
 	detailsText       = color.RGBA{0xc9, 0xd3, 0xe0, 0xff}
+	detailsMore       = color.RGBA{0x7f, 0x8c, 0x9d, 0xff}
 )
 
 // detailsPx is the view's text size in pixels at scale 1.
@@ -108,38 +115,105 @@ func (r *Renderer) detailRows(face font.Face, line string, width int) ([]detailR
 	return out, sh, nil
 }
 
-// paintDetails draws the details view over the whole of s: the newest
-// lines, word-wrapped, at the bottom; a right-to-left line from the
-// right margin.
+// detailsGeometry is the view's font and its rows on a w×h surface.
+type detailsGeometry struct {
+	face          font.Face
+	lineH, margin int
+	width, rows   int
+}
+
+func (r *Renderer) detailsGeometry(w, h int) (detailsGeometry, error) {
+	face, err := r.face("", detailsPx*r.scale)
+	if err != nil {
+		return detailsGeometry{}, err
+	}
+	m := face.Metrics()
+	g := detailsGeometry{face: face, lineH: max(1, (m.Ascent + m.Descent).Ceil()), margin: max(4, int(8*r.scale))}
+	g.width = w - 2*g.margin
+	g.rows = max(1, (h-2*g.margin)/g.lineH)
+	return g, nil
+}
+
+// DetailsRows is how many rows of text the details view shows on a w×h
+// surface: what Page Up and Page Down move it by.
+func (r *Renderer) DetailsRows(w, h int) int {
+	g, err := r.detailsGeometry(w, h)
+	if err != nil {
+		return 1
+	}
+	return g.rows
+}
+
+// detailsMoreText is the last row of a view scrolled up.
+func detailsMoreText(n int) string {
+	if n == 1 {
+		return "-- 1 more line below (End) --"
+	}
+	return fmt.Sprintf("-- %d more lines below (End) --", n)
+}
+
+// paintDetails draws the details view over the whole of s, word-wrapped:
+// the newest lines at the bottom or, scrolled up (d.Below), the lines
+// before them with a last row that says how many are below; a
+// right-to-left line from the right margin.
 func (r *Renderer) paintDetails(s *fbemu.Surface, d *Details) error {
 	s.FillRect(s.Bounds(), detailsBackground)
-	face, err := r.face("", detailsPx*r.scale)
+	g, err := r.detailsGeometry(s.Width(), s.Height())
 	if err != nil {
 		return err
 	}
+	face, lineH, margin := g.face, g.lineH, g.margin
 	m := face.Metrics()
-	lineH := (m.Ascent + m.Descent).Ceil()
-	margin := max(4, int(8*r.scale))
-	width := s.Width() - 2*margin
-	rows := (s.Height() - 2*margin) / max(1, lineH)
-	var wrapped []detailRow
+	below := min(max(d.Below, 0), max(len(d.Lines)-1, 0))
+	rows := g.rows
+	if below > 0 && rows > 1 {
+		rows-- // the last row says what is below
+	}
 	var sh *text.Shaper
 	var errs []error
-	for i := len(d.Lines) - 1; i >= 0 && len(wrapped) < rows; i-- {
-		w, lsh, err := r.detailRows(face, d.Lines[i], width)
+	wrap := func(i int) []detailRow {
+		w, lsh, err := r.detailRows(face, d.Lines[i], g.width)
 		if err != nil {
 			errs = append(errs, err)
-			continue
+			return nil
 		}
 		if lsh != nil {
 			sh = lsh
 		}
-		wrapped = append(w, wrapped...)
+		return w
 	}
+	// The view ends with the line below lines hide; before it, as many
+	// as fit.
+	end := len(d.Lines) - below // one past the last line shown
+	var wrapped []detailRow
+	first := end
+	for first > 0 && len(wrapped) < rows {
+		first--
+		wrapped = append(wrap(first), wrapped...)
+	}
+	top := false
 	if len(wrapped) > rows {
 		wrapped = wrapped[len(wrapped)-rows:]
+	} else if below > 0 {
+		// Scrolled up to the oldest line: it stays at the top, and the
+		// lines after fill the view as far as they fit whole.
+		top = true
+		for end < len(d.Lines) {
+			w := wrap(end)
+			if len(wrapped)+len(w) > rows {
+				break
+			}
+			wrapped = append(wrapped, w...)
+			end++
+		}
 	}
-	y := s.Height() - margin - len(wrapped)*lineH
+	y := s.Height() - margin - g.rows*lineH + (g.rows-len(wrapped))*lineH
+	if below > 0 {
+		y = s.Height() - margin - g.rows*lineH + (rows-len(wrapped))*lineH
+	}
+	if top {
+		y = s.Height() - margin - g.rows*lineH
+	}
 	for _, row := range wrapped {
 		base := y + m.Ascent.Ceil()
 		switch {
@@ -151,6 +225,10 @@ func (r *Renderer) paintDetails(s *fbemu.Surface, d *Details) error {
 			sh.Draw(s, *row.shaped, image.Pt(margin, base), detailsText)
 		}
 		y += lineH
+	}
+	if n := len(d.Lines) - end; n > 0 && rows < g.rows {
+		base := s.Height() - margin - lineH + m.Ascent.Ceil()
+		s.DrawText(image.Pt(margin, base), face, detailsMoreText(n), detailsMore)
 	}
 	return errors.Join(errs...)
 }

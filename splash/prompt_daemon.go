@@ -167,8 +167,14 @@ func (d *Daemon) escapeKey(ev input.Event, ok bool) {
 		d.q.escape = nil // the watch ended by itself
 		return
 	}
-	if ev.Kind == input.Escape && d.mode == Showing && !d.q.open {
+	if d.mode != Showing || d.q.open {
+		return
+	}
+	switch {
+	case ev.Kind == input.Escape:
 		d.toggleDetails()
+	case ev.Kind.Scrolls():
+		d.scrollDetails(ev.Kind)
 	}
 }
 
@@ -263,6 +269,10 @@ func (d *Daemon) key(ev input.Event) {
 		d.toggleDetails()
 		return
 	}
+	if ev.Kind.Scrolls() {
+		d.scrollDetails(ev.Kind)
+		return
+	}
 	if len(q.entries) > 0 {
 		switch ev.Kind {
 		case input.Text:
@@ -351,22 +361,77 @@ func (d *Daemon) addDetail(line string) {
 	}
 	d.details = append(d.details, line)
 	d.writeBootLog(line)
+	if d.detailsBelow > 0 {
+		d.detailsBelow++ // scrolled up: the view holds its place
+	}
 	if len(d.details) > maxDetailLines {
 		d.details = append(d.details[:0:0], d.details[len(d.details)-maxDetailLines:]...)
+		d.detailsBelow = min(d.detailsBelow, len(d.details)-1)
 	}
-	if d.showDetails {
-		d.setState(func(s *State) { s.Details = &Details{Lines: slices.Clone(d.details)} })
-	}
+	d.syncDetails()
 }
 
-// toggleDetails switches between the splash and the details view.
+// toggleDetails switches between the splash and the details view, which
+// opens at its newest line.
 func (d *Daemon) toggleDetails() {
 	d.showDetails = !d.showDetails
+	d.detailsBelow = 0
+	d.syncDetails()
+}
+
+// syncDetails puts the details view, as scrolled, in the State.
+func (d *Daemon) syncDetails() {
 	var v *Details
 	if d.showDetails {
-		v = &Details{Lines: slices.Clone(d.details)}
+		v = &Details{Lines: slices.Clone(d.details), Below: d.detailsBelow}
 	}
 	d.setState(func(s *State) { s.Details = v })
+}
+
+// DetailsPager is a Screen that says how many rows of the details view
+// it shows (the least over its outputs): what Page Up and Page Down
+// move the view by.
+type DetailsPager interface {
+	DetailsRows() int
+}
+
+// defaultDetailsPage is the page of a Screen that is no DetailsPager.
+const defaultDetailsPage = 20
+
+// scrollDetails moves the details view by a line (Up, Down), a page
+// (PageUp, PageDown) or to an end (Home, End), no further than the
+// oldest line at the top and the newest at the bottom.
+func (d *Daemon) scrollDetails(k input.Kind) {
+	if !d.showDetails {
+		return
+	}
+	page := defaultDetailsPage
+	if p, ok := d.cfg.Screen.(DetailsPager); ok {
+		page = max(1, p.DetailsRows())
+	}
+	// A page of the oldest lines is the top; the indicator row below
+	// them leaves one fewer.
+	top := max(0, len(d.details)-max(1, page-1))
+	b := d.detailsBelow
+	switch k {
+	case input.Up:
+		b++
+	case input.Down:
+		b--
+	case input.PageUp:
+		b += max(1, page-1)
+	case input.PageDown:
+		b -= max(1, page-1)
+	case input.Home:
+		b = top
+	case input.End:
+		b = 0
+	}
+	b = min(max(b, 0), top)
+	if b != d.detailsBelow {
+		d.detailsBelow = b
+		d.syncDetails()
+	}
 }
 
 // openBootLog starts the boot log with the lines so far. Only a regular

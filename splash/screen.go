@@ -318,3 +318,16 @@ func (hs *headScreen) hide() error {
 	hs.drawn = false
 	return hs.h.Present()
 }
+
+// DetailsRows is how many rows of the details view the smallest head
+// shows (DetailsPager); 0 with no heads.
+func (s *DisplayScreen) DetailsRows() int {
+	n := 0
+	for _, hs := range s.heads {
+		sz := hs.h.Framebuffer.Bounds().Size()
+		if r := hs.r.DetailsRows(sz.X, sz.Y); n == 0 || r < n {
+			n = r
+		}
+	}
+	return n
+}

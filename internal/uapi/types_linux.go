@@ -337,8 +337,15 @@ const (
 
 	EVIOCGRAB = C.EVIOCGRAB
 
-	// The keys a built-in layout maps, by their evdev codes.
+	// The keys a built-in layout maps, by their evdev codes, and the ones
+	// that scroll the details view.
 	KEY_ESC        = C.KEY_ESC
+	KEY_HOME       = C.KEY_HOME
+	KEY_UP         = C.KEY_UP
+	KEY_PAGEUP     = C.KEY_PAGEUP
+	KEY_END        = C.KEY_END
+	KEY_DOWN       = C.KEY_DOWN
+	KEY_PAGEDOWN   = C.KEY_PAGEDOWN
 	KEY_1          = C.KEY_1
 	KEY_2          = C.KEY_2
 	KEY_3          = C.KEY_3

@@ -632,6 +632,12 @@ const (
 	EVIOCGRAB = 0x40044590
 
 	KEY_ESC        = 0x1
+	KEY_HOME       = 0x66
+	KEY_UP         = 0x67
+	KEY_PAGEUP     = 0x68
+	KEY_END        = 0x6b
+	KEY_DOWN       = 0x6c
+	KEY_PAGEDOWN   = 0x6d
 	KEY_1          = 0x2
 	KEY_2          = 0x3
 	KEY_3          = 0x4

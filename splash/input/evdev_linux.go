@@ -70,7 +70,7 @@ type Evdev struct {
 	// Log says when a device is taken or goes; nil says nothing.
 	Log *slog.Logger
 
-	// passive reads without grabbing and passes on Escape only: the
+	// passive reads without grabbing and passes on the Watched keys only: the
 	// keys still reach the console (see WatchEscape).
 	passive bool
 	esc     *Evdev
@@ -300,7 +300,7 @@ func (r *evdevReader) read(path string, f *os.File) {
 			r.mu.Lock()
 			ev, ok := r.layout.key(&st, &r.caps, rec.code, rec.value)
 			r.mu.Unlock()
-			if r.passive && ev.Kind != Escape {
+			if r.passive && !ev.Kind.Watched() {
 				clear(ev.Text[:])
 				continue // the console's, not ours
 			}
@@ -330,7 +330,8 @@ func (r *evdevReader) read(path string, f *os.File) {
 
 // WatchEscape starts watching the same devices for Escape without taking
 // any key: nothing is grabbed, so what is typed still reaches the console,
-// and only Escape presses come on the channel. The splash uses it for the
+// and only Escape and the keys that scroll the view (Kind.Watched) come
+// on the channel. The splash uses it for the
 // details view while no question reads the keyboard. StopWatching ends it.
 func (e *Evdev) WatchEscape() (<-chan Event, error) {
 	e.mu.Lock()

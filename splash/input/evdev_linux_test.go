@@ -100,6 +100,7 @@ func TestLayoutKeys(t *testing.T) {
 		{US(), seq(tap(uapi.KEY_CAPSLOCK), tap(uapi.KEY_A), shifted(uapi.KEY_B), tap(uapi.KEY_1), tap(uapi.KEY_CAPSLOCK), tap(uapi.KEY_C)), "<caps-lock>Ab1<caps-lock>c"},
 		{US(), seq([]press{{uapi.KEY_Q, 1}, {uapi.KEY_Q, 2}, {uapi.KEY_Q, 2}, {uapi.KEY_Q, 0}}), "qqq"},
 		{US(), seq(tap(uapi.KEY_X), tap(uapi.KEY_BACKSPACE), tap(uapi.KEY_ENTER), tap(uapi.KEY_KPENTER), tap(uapi.KEY_ESC)), "x<backspace><enter><enter><escape>"},
+		{US(), seq(tap(uapi.KEY_UP), tap(uapi.KEY_DOWN), tap(uapi.KEY_PAGEUP), tap(uapi.KEY_PAGEDOWN), tap(uapi.KEY_HOME), tap(uapi.KEY_END)), "<up><down><page-up><page-down><home><end>"},
 		{US(), seq([]press{{uapi.KEY_LEFTCTRL, 1}}, tap(uapi.KEY_C), tap(uapi.KEY_X), []press{{uapi.KEY_LEFTCTRL, 0}}), "<interrupt>"},
 		{DE(), seq(tap(uapi.KEY_Y), tap(uapi.KEY_SEMICOLON), shifted(uapi.KEY_2)), "zö\""},
 		{FR(), seq(tap(uapi.KEY_Q), tap(uapi.KEY_1), shifted(uapi.KEY_1)), "a&1"},
@@ -211,13 +212,13 @@ func TestEvdevWatchEscape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write(keys(recordSize, uapi.KEY_A, uapi.KEY_ENTER, uapi.KEY_CAPSLOCK, uapi.KEY_ESC, uapi.KEY_B))
-	if got := collect(t, ch, 1); got[0].Kind != Escape {
-		t.Errorf("watch sent %+v, want Escape", got[0])
+	f.Write(keys(recordSize, uapi.KEY_A, uapi.KEY_ENTER, uapi.KEY_CAPSLOCK, uapi.KEY_ESC, uapi.KEY_B, uapi.KEY_PAGEUP, uapi.KEY_C, uapi.KEY_END))
+	if got := collect(t, ch, 3); got[0].Kind != Escape || got[1].Kind != PageUp || got[2].Kind != End {
+		t.Errorf("watch sent %+v, want Escape, PageUp, End", got)
 	}
 	select {
 	case ev := <-ch:
-		t.Errorf("watch sent %+v after Escape; it passes on nothing else", ev)
+		t.Errorf("watch sent %+v after End; it passes on nothing else", ev)
 	case <-time.After(50 * time.Millisecond):
 	}
 	if err := e.StopWatching(); err != nil {

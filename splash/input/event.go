@@ -17,9 +17,24 @@ const (
 	Interrupt
 	// CapsLock says Caps Lock changed; Event.CapsLock is its new state.
 	CapsLock
+	// Up, Down, PageUp, PageDown, Home and End scroll the details view.
+	Up
+	Down
+	PageUp
+	PageDown
+	Home
+	End
 )
 
-var kindNames = [...]string{"text", "enter", "backspace", "escape", "interrupt", "caps-lock"}
+var kindNames = [...]string{"text", "enter", "backspace", "escape", "interrupt", "caps-lock", "up", "down", "page-up", "page-down", "home", "end"}
+
+// Scrolls says the kind moves the details view (Up to End).
+func (k Kind) Scrolls() bool { return k >= Up && k <= End }
+
+// Watched says an EscapeWatcher passes the kind on: Escape, which
+// toggles the details view, and the keys that scroll it. The console
+// still gets them, as the watch takes no key.
+func (k Kind) Watched() bool { return k == Escape || k.Scrolls() }
 
 // String names the kind, for logs; it never includes what was typed.
 func (k Kind) String() string {
@@ -56,7 +71,8 @@ type Source interface {
 // EscapeWatcher is a Source that can also watch for Escape while it is
 // closed, without taking the keys typed for the console: the details
 // view toggles on Escape at any time, as Plymouth's does, while keys are
-// taken only for a question. Only Escape events come on the channel.
+// taken only for a question. Only the Watched kinds (Escape and the keys
+// that scroll the view) come on the channel.
 type EscapeWatcher interface {
 	Source
 	WatchEscape() (<-chan Event, error)

@@ -117,6 +117,18 @@ func (l *Layout) key(st *keyState, caps *bool, code uint16, value int32) (Event,
 		ev.Kind = Backspace
 	case uapi.KEY_ESC:
 		ev.Kind = Escape
+	case uapi.KEY_UP:
+		ev.Kind = Up
+	case uapi.KEY_DOWN:
+		ev.Kind = Down
+	case uapi.KEY_PAGEUP:
+		ev.Kind = PageUp
+	case uapi.KEY_PAGEDOWN:
+		ev.Kind = PageDown
+	case uapi.KEY_HOME:
+		ev.Kind = Home
+	case uapi.KEY_END:
+		ev.Kind = End
 	default:
 		r, ok := l.keys[code]
 		if !ok {

@@ -82,11 +82,12 @@ func TestTTYOnPty(t *testing.T) {
 	if during.Lflag&(unix.ICANON|unix.ECHO|unix.ISIG) != 0 {
 		t.Errorf("open tty still canonical, echoing or with signals: lflag %#x", during.Lflag)
 	}
-	// Letters, a 3-byte UTF-8 character, DEL, Enter, an arrow key (an
-	// escape sequence, dropped), Ctrl+C, then a lone Escape.
-	m.Write([]byte("pa\x7fs€\r\x1b[A\x03"))
-	got := collect(t, ch, 6)
-	want := []Event{text("p"), text("a"), {Kind: Backspace}, text("s"), text("€"), {Kind: Enter}}
+	// Letters, a 3-byte UTF-8 character, DEL, Enter, the Up arrow (an
+	// escape sequence), Left (one that means nothing, dropped), Ctrl+C,
+	// then a lone Escape.
+	m.Write([]byte("pa\x7fs€\r\x1b[A\x1b[D\x03"))
+	got := collect(t, ch, 7)
+	want := []Event{text("p"), text("a"), {Kind: Backspace}, text("s"), text("€"), {Kind: Enter}, {Kind: Up}}
 	for i := range got {
 		got[i].CapsLock, got[i].Known = false, false // a pty has no keyboard flags
 	}

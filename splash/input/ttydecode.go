@@ -5,11 +5,16 @@ import "unicode/utf8"
 // ttyDecoder turns the bytes a VT's tty hands over in non-canonical mode
 // into Events. The tty has already applied the keymap: letters come as
 // UTF-8, Enter as "\r", Backspace as DEL, Ctrl+C as ETX, and keys
-// without a character as escape sequences, which are dropped.
+// without a character as escape sequences: the arrows, Page Up and Down,
+// Home and End (as the Linux console and xterm send them) become their
+// Kinds, the others are dropped.
 type ttyDecoder struct {
 	rune [utf8.UTFMax]byte // a character cut between two reads
 	n    int
 	esc  escState
+	// param is a CSI sequence's first number; more says a ';' ended it.
+	param int
+	more  bool
 }
 
 type escState int
@@ -30,7 +35,7 @@ func (d *ttyDecoder) feed(b []byte, emit func(Event)) {
 		case escStart:
 			switch c {
 			case '[':
-				d.esc = escCSI
+				d.esc, d.param, d.more = escCSI, 0, false
 				continue
 			case 'O':
 				d.esc = escSS3
@@ -39,13 +44,27 @@ func (d *ttyDecoder) feed(b []byte, emit func(Event)) {
 			d.esc = escNone
 			emit(Event{Kind: Escape})
 		case escCSI:
-			if c == '[' {
+			switch {
+			case c == '[' && d.param == 0 && !d.more:
 				d.esc = escCSI2
-			} else if c >= 0x40 && c <= 0x7e {
+			case c >= '0' && c <= '9' && !d.more:
+				d.param = min(d.param*10+int(c-'0'), 1000)
+			case c == ';':
+				d.more = true // a modifier follows: the key is the same
+			case c >= 0x40 && c <= 0x7e:
 				d.esc = escNone
+				if k, ok := csiKey(c, d.param); ok {
+					emit(Event{Kind: k})
+				}
 			}
 			continue
-		case escCSI2, escSS3:
+		case escSS3:
+			d.esc = escNone
+			if k, ok := csiKey(c, 0); ok {
+				emit(Event{Kind: k})
+			}
+			continue
+		case escCSI2:
 			d.esc = escNone
 			continue
 		}
@@ -80,6 +99,35 @@ func (d *ttyDecoder) feed(b []byte, emit func(Event)) {
 			emit(Event{Kind: Text, Text: [4]byte{c}, Len: 1})
 		}
 	}
+}
+
+// csiKey names the key of a CSI (or SS3) sequence ending in final with
+// first number param: ESC [ A and ESC O A are Up, ESC [ 5 ~ is Page Up,
+// ESC [ 1 ~ (the console's), ESC [ 7 ~ (rxvt's), ESC [ H and ESC O H
+// (xterm's) are Home.
+func csiKey(final byte, param int) (Kind, bool) {
+	switch final {
+	case 'A':
+		return Up, true
+	case 'B':
+		return Down, true
+	case 'H':
+		return Home, true
+	case 'F':
+		return End, true
+	case '~':
+		switch param {
+		case 1, 7:
+			return Home, true
+		case 4, 8:
+			return End, true
+		case 5:
+			return PageUp, true
+		case 6:
+			return PageDown, true
+		}
+	}
+	return 0, false
 }
 
 // flush ends a read: an ESC last in it was the Escape key itself, not

@@ -47,39 +47,10 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 		t.Fatalf("UEFI firmware for the VM (apt-get install ovmf): %v", err)
 	}
 	ctx := context.Background()
-	root, dir, guestInit := guestBase(t, ctx)
-	buildGuestPrograms(t, ctx, root, dir, map[string]string{
-		"bootsplash":  "./cmd/bootsplash",
-		"insmod":      "./internal/vmtest/internal/insmod",
-		"guesthelper": "./internal/vmtest/internal/guesthelper",
-	})
-	k := fetchKernel(t, ctx, root, Kernel612)
-	out := freshOut(t, root, "firmware")
-
-	// bochs and what it needs, in load order, put into the guest unloaded.
-	mods, err := OrderModules([]ModuleSpec{{Name: "bochs"}}, k.ModuleDepends)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := newLateBochs(t, ctx, "firmware")
 	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
-	themeDir := filepath.Join(root, "themes", "firmware")
-	files := []File{
-		{Path: bs, HostPath: filepath.Join(dir, "bootsplash")},
-		{Path: "/bin/insmod", HostPath: filepath.Join(dir, "insmod")},
-		{Path: gh, HostPath: filepath.Join(dir, "guesthelper")},
-		{Path: "/theme/theme.toml", HostPath: filepath.Join(themeDir, "theme.toml")},
-		{Path: "/theme/logo.png", HostPath: filepath.Join(themeDir, "logo.png")},
-	}
-	insmod := []string{"/bin/insmod"}
-	for _, m := range mods {
-		b, err := k.Module(m.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := "/lib/late/" + m.Name + ".ko"
-		files = append(files, File{Path: p, Data: b})
-		insmod = append(insmod, p)
-	}
+	guestInit, k, out, themeDir := g.guestInit, g.k, g.out, g.themeDir
+	files, insmod := g.files, g.insmod
 	th, err := theme.Load(filepath.Join(themeDir, "theme.toml"), theme.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -494,43 +465,16 @@ func TestVMVesafb(t *testing.T) {
 func TestVMVesafbHandover(t *testing.T) {
 	vmEnabled(t)
 	ctx := context.Background()
-	root, dir, guestInit := guestBase(t, ctx)
-	buildGuestPrograms(t, ctx, root, dir, map[string]string{
-		"bootsplash":  "./cmd/bootsplash",
-		"insmod":      "./internal/vmtest/internal/insmod",
-		"guesthelper": "./internal/vmtest/internal/guesthelper",
-	})
-	k := fetchKernel(t, ctx, root, Kernel612)
-	out := freshOut(t, root, "vesafb-handover")
-	mods, err := OrderModules([]ModuleSpec{{Name: "bochs"}}, k.ModuleDepends)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := newLateBochs(t, ctx, "vesafb-handover")
 	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
-	themeDir := filepath.Join(root, "themes", "firmware")
-	files := []File{
-		{Path: bs, HostPath: filepath.Join(dir, "bootsplash")},
-		{Path: "/bin/insmod", HostPath: filepath.Join(dir, "insmod")},
-		{Path: gh, HostPath: filepath.Join(dir, "guesthelper")},
-		{Path: "/theme/theme.toml", HostPath: filepath.Join(themeDir, "theme.toml")},
-		{Path: "/theme/logo.png", HostPath: filepath.Join(themeDir, "logo.png")},
-	}
+	guestInit, k, out, themeDir := g.guestInit, g.k, g.out, g.themeDir
+	files, insmod := g.files, g.insmod
 	th, err := theme.Load(filepath.Join(themeDir, "theme.toml"), theme.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// No BGRT on SeaBIOS: the theme's own logo stands in.
 	fw := &firmwareScreens{dir: out, theme: th, frames: map[string]image.Image{}}
-	insmod := []string{"/bin/insmod"}
-	for _, m := range mods {
-		b, err := k.Module(m.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := "/lib/late/" + m.Name + ".ko"
-		files = append(files, File{Path: p, Data: b})
-		insmod = append(insmod, p)
-	}
 	long := proto.Duration(3 * time.Minute)
 	var fb0 *image.RGBA
 	var watch *screenWatch
@@ -645,28 +589,17 @@ func TestVMFirmwareFirstFrame(t *testing.T) {
 		t.Fatalf("gcc is needed to build the plymouthd launcher (apt-get install gcc libc6-dev): %v", err)
 	}
 	ctx := context.Background()
-	root, dir, guestInit := guestBase(t, ctx)
-	buildGuestPrograms(t, ctx, root, dir, map[string]string{
-		"bootsplash":  "./cmd/bootsplash",
-		"insmod":      "./internal/vmtest/internal/insmod",
-		"guesthelper": "./internal/vmtest/internal/guesthelper",
-	})
+	g := newLateBochs(t, ctx, "firmware-first-frame")
+	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
+	root, dir, guestInit, k, out := g.root, g.dir, g.guestInit, g.k, g.out
 	launcher := filepath.Join(dir, "ttff_plymouth")
 	buildC(t, ctx, root, "ttff_plymouth.c", launcher)
-	k := fetchKernel(t, ctx, root, Kernel612)
-	out := freshOut(t, root, "firmware-first-frame")
-	mods, err := OrderModules([]ModuleSpec{{Name: "bochs"}}, k.ModuleDepends)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
-	themeDir := filepath.Join(root, "themes", "firmware")
 	// plymouthd with its frame-buffer renderer and the BGRT theme (which
 	// takes the spinner theme's images), shown at once.
 	base := fetchDebTree(t, ctx, root, "plymouth")
 	themes := fetchDebTree(t, ctx, root, "plymouth-themes")
 	const plugins = "/usr/lib/x86_64-linux-gnu/plymouth"
-	files := []File{{Path: "/etc/plymouth/plymouthd.conf", Data: []byte("[Daemon]\nTheme=bgrt\nShowDelay=0\nDeviceTimeout=1\n")}}
+	files := append(g.files, File{Path: "/etc/plymouth/plymouthd.conf", Data: []byte("[Daemon]\nTheme=bgrt\nShowDelay=0\nDeviceTimeout=1\n")})
 	fb, err := ProgramFiles(filepath.Join(base, plugins, "renderers/frame-buffer.so"), plugins+"/renderers/frame-buffer.so")
 	if err != nil {
 		t.Fatal(err)
@@ -681,24 +614,8 @@ func TestVMFirmwareFirstFrame(t *testing.T) {
 		files = append(files, File{Path: bgrtTheme + "/" + e.Name(), HostPath: filepath.Join(themes, bgrtTheme, e.Name())})
 	}
 	files = append(files, plymouthdFiles(t, ctx, root)...)
-	files = append(files, []File{
-		{Path: bs, HostPath: filepath.Join(dir, "bootsplash")},
-		{Path: "/bin/insmod", HostPath: filepath.Join(dir, "insmod")},
-		{Path: gh, HostPath: filepath.Join(dir, "guesthelper")},
-		{Path: "/bin/ttff_plymouth", HostPath: launcher},
-		{Path: "/theme/theme.toml", HostPath: filepath.Join(themeDir, "theme.toml")},
-		{Path: "/theme/logo.png", HostPath: filepath.Join(themeDir, "logo.png")},
-	}...)
-	insmod := []string{"/bin/insmod"}
-	for _, m := range mods {
-		b, err := k.Module(m.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := "/lib/late/" + m.Name + ".ko"
-		files = append(files, File{Path: p, Data: b})
-		insmod = append(insmod, p)
-	}
+	files = append(files, File{Path: "/bin/ttff_plymouth", HostPath: launcher})
+	insmod := g.insmod
 	long := proto.Duration(2 * time.Minute)
 	changes := map[string]*changeWatch{}
 	arm := func(name string) HostFunc {
@@ -870,4 +787,53 @@ func (w *changeWatch) every() time.Duration {
 		return 0
 	}
 	return w.at.Sub(w.start) / time.Duration(w.shots)
+}
+
+// lateBochs is the guest the firmware tests boot: bootsplash, insmod and
+// guesthelper built for it, Debian's 6.12 kernel, themes/firmware at
+// /theme, and the bochs DRM driver with what it needs put into the guest
+// unloaded (under /lib/late), Insmod being the command that loads them in
+// order while the splash runs on the firmware's framebuffer.
+type lateBochs struct {
+	root, dir, guestInit, out string
+	themeDir                  string
+	k                         *KernelTree
+	files                     []File
+	insmod                    []string
+}
+
+func newLateBochs(t *testing.T, ctx context.Context, name string) *lateBochs {
+	t.Helper()
+	g := &lateBochs{}
+	g.root, g.dir, g.guestInit = guestBase(t, ctx)
+	buildGuestPrograms(t, ctx, g.root, g.dir, map[string]string{
+		"bootsplash":  "./cmd/bootsplash",
+		"insmod":      "./internal/vmtest/internal/insmod",
+		"guesthelper": "./internal/vmtest/internal/guesthelper",
+	})
+	g.k = fetchKernel(t, ctx, g.root, Kernel612)
+	g.out = freshOut(t, g.root, name)
+	mods, err := OrderModules([]ModuleSpec{{Name: "bochs"}}, g.k.ModuleDepends)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.themeDir = filepath.Join(g.root, "themes", "firmware")
+	g.files = []File{
+		{Path: "/bin/bootsplash", HostPath: filepath.Join(g.dir, "bootsplash")},
+		{Path: "/bin/insmod", HostPath: filepath.Join(g.dir, "insmod")},
+		{Path: "/bin/guesthelper", HostPath: filepath.Join(g.dir, "guesthelper")},
+		{Path: "/theme/theme.toml", HostPath: filepath.Join(g.themeDir, "theme.toml")},
+		{Path: "/theme/logo.png", HostPath: filepath.Join(g.themeDir, "logo.png")},
+	}
+	g.insmod = []string{"/bin/insmod"}
+	for _, m := range mods {
+		b, err := g.k.Module(m.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := "/lib/late/" + m.Name + ".ko"
+		g.files = append(g.files, File{Path: p, Data: b})
+		g.insmod = append(g.insmod, p)
+	}
+	return g
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"slices"
 	"strings"
 
 	"golang.org/x/image/font"
@@ -152,83 +153,131 @@ func detailsMoreText(n int) string {
 	return fmt.Sprintf("-- %d more lines below (End) --", n)
 }
 
-// paintDetails draws the details view over the whole of s, word-wrapped:
-// the newest lines at the bottom or, scrolled up (d.Below), the lines
-// before them with a last row that says how many are below; a
-// right-to-left line from the right margin.
-func (r *Renderer) paintDetails(s *fbemu.Surface, d *Details) error {
-	s.FillRect(s.Bounds(), detailsBackground)
-	g, err := r.detailsGeometry(s.Width(), s.Height())
+// detailsView is what the details view shows on a surface: the rows of
+// Lines[first:end] (the first one's top rows cut when it does not fit),
+// from y, and how many lines are below them (more, said on the last
+// row when indicator).
+type detailsView struct {
+	g          detailsGeometry
+	wrapped    []detailRow
+	sh         *text.Shaper
+	first, end int
+	y, more    int
+	indicator  bool
+	errs       []error
+}
+
+// layoutDetails places d on a w×h surface: the newest lines at the
+// bottom or, scrolled up (d.Below), the lines before them with a last
+// row that says how many are below.
+func (r *Renderer) layoutDetails(w, h int, d *Details) (*detailsView, error) {
+	g, err := r.detailsGeometry(w, h)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	face, lineH, margin := g.face, g.lineH, g.margin
-	m := face.Metrics()
+	v := &detailsView{g: g}
 	below := min(max(d.Below, 0), max(len(d.Lines)-1, 0))
 	rows := g.rows
 	if below > 0 && rows > 1 {
 		rows-- // the last row says what is below
+		v.indicator = true
 	}
-	var sh *text.Shaper
-	var errs []error
 	wrap := func(i int) []detailRow {
-		w, lsh, err := r.detailRows(face, d.Lines[i], g.width)
+		w, lsh, err := r.detailRows(g.face, d.Lines[i], g.width)
 		if err != nil {
-			errs = append(errs, err)
+			v.errs = append(v.errs, err)
 			return nil
 		}
 		if lsh != nil {
-			sh = lsh
+			v.sh = lsh
 		}
 		return w
 	}
 	// The view ends with the line below lines hide; before it, as many
 	// as fit.
 	end := len(d.Lines) - below // one past the last line shown
-	var wrapped []detailRow
 	first := end
-	for first > 0 && len(wrapped) < rows {
+	for first > 0 && len(v.wrapped) < rows {
 		first--
-		wrapped = append(wrap(first), wrapped...)
+		v.wrapped = append(wrap(first), v.wrapped...)
 	}
-	top := false
-	if len(wrapped) > rows {
-		wrapped = wrapped[len(wrapped)-rows:]
+	textTop := h - g.margin - g.rows*g.lineH
+	v.y = textTop + (rows-len(v.wrapped))*g.lineH
+	if len(v.wrapped) > rows {
+		v.wrapped = v.wrapped[len(v.wrapped)-rows:]
+		v.y = textTop
 	} else if below > 0 {
 		// Scrolled up to the oldest line: it stays at the top, and the
 		// lines after fill the view as far as they fit whole.
-		top = true
+		v.y = textTop
 		for end < len(d.Lines) {
 			w := wrap(end)
-			if len(wrapped)+len(w) > rows {
+			if len(v.wrapped)+len(w) > rows {
 				break
 			}
-			wrapped = append(wrapped, w...)
+			v.wrapped = append(v.wrapped, w...)
 			end++
 		}
 	}
-	y := s.Height() - margin - g.rows*lineH + (g.rows-len(wrapped))*lineH
-	if below > 0 {
-		y = s.Height() - margin - g.rows*lineH + (rows-len(wrapped))*lineH
+	v.first, v.end, v.more = first, end, len(d.Lines)-end
+	return v, nil
+}
+
+// paintDetails draws the details view over the whole of s (see
+// layoutDetails); a right-to-left line from the right margin.
+func (r *Renderer) paintDetails(s *fbemu.Surface, d *Details) error {
+	s.FillRect(s.Bounds(), detailsBackground)
+	v, err := r.layoutDetails(s.Width(), s.Height(), d)
+	if err != nil {
+		return err
 	}
-	if top {
-		y = s.Height() - margin - g.rows*lineH
-	}
-	for _, row := range wrapped {
+	face, lineH, margin := v.g.face, v.g.lineH, v.g.margin
+	m := face.Metrics()
+	y := v.y
+	for _, row := range v.wrapped {
 		base := y + m.Ascent.Ceil()
 		switch {
 		case row.shaped == nil:
 			s.DrawText(image.Pt(margin, base), face, row.text, detailsText)
 		case row.rtl:
-			sh.Draw(s, *row.shaped, image.Pt(s.Width()-margin-row.shaped.Width.Ceil(), base), detailsText)
+			v.sh.Draw(s, *row.shaped, image.Pt(s.Width()-margin-row.shaped.Width.Ceil(), base), detailsText)
 		default:
-			sh.Draw(s, *row.shaped, image.Pt(margin, base), detailsText)
+			v.sh.Draw(s, *row.shaped, image.Pt(margin, base), detailsText)
 		}
 		y += lineH
 	}
-	if n := len(d.Lines) - end; n > 0 && rows < g.rows {
-		base := s.Height() - margin - lineH + m.Ascent.Ceil()
-		s.DrawText(image.Pt(margin, base), face, detailsMoreText(n), detailsMore)
+	r.paintDetailsMore(s, v)
+	return errors.Join(v.errs...)
+}
+
+// paintDetailsMore draws the row under a view scrolled up.
+func (r *Renderer) paintDetailsMore(s *fbemu.Surface, v *detailsView) {
+	if v.more > 0 && v.indicator {
+		base := s.Height() - v.g.margin - v.g.lineH + v.g.face.Metrics().Ascent.Ceil()
+		s.DrawText(image.Pt(v.g.margin, base), v.g.face, detailsMoreText(v.more), detailsMore)
 	}
-	return errors.Join(errs...)
+}
+
+// updateDetails changes s from showing old to showing new, both details
+// views. Where the same lines show at the same place (a view scrolled
+// up as lines come), only the row saying how many are below is drawn
+// again; otherwise every row moves and the view is drawn whole.
+func (r *Renderer) updateDetails(s *fbemu.Surface, old, new *Details) error {
+	a, err := r.layoutDetails(s.Width(), s.Height(), old)
+	if err != nil {
+		return r.Paint(s, State{Details: new})
+	}
+	b, err := r.layoutDetails(s.Width(), s.Height(), new)
+	if err != nil || len(a.errs) > 0 || len(b.errs) > 0 || a.y != b.y || a.indicator != b.indicator ||
+		a.end-a.first != b.end-b.first || len(a.wrapped) != len(b.wrapped) ||
+		!slices.Equal(old.Lines[a.first:a.end], new.Lines[b.first:b.end]) {
+		return r.Paint(s, State{Details: new})
+	}
+	if a.more == b.more {
+		return nil
+	}
+	g := b.g
+	s.FillRect(image.Rect(0, s.Height()-g.margin-g.lineH, s.Width(), s.Height()-g.margin), detailsBackground)
+	r.paintDetailsMore(s, b)
+	return nil
 }

@@ -103,6 +103,39 @@ func TestPaintDetailsScroll(t *testing.T) {
 		}
 		prev = next
 	}
+	// A line coming while scrolled up damages the indicator row only;
+	// one coming at the bottom moves every row.
+	g, err := r.detailsGeometry(w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	indicator := image.Rect(0, h-g.margin-g.lineH, w, h-g.margin)
+	more := append(slices.Clone(lines), "a new line")
+	for _, c := range []struct {
+		a, b       *Details
+		onlyBottom bool
+	}{
+		{&Details{Lines: lines, Below: 5}, &Details{Lines: more, Below: 6}, true},
+		{&Details{Lines: lines, Below: 1000}, &Details{Lines: more, Below: 1001}, true},
+		{&Details{Lines: lines}, &Details{Lines: more}, false},
+	} {
+		s := paintOn(t, th, w, h, State{Details: c.a})
+		d := fbemu.NewDamage(s.Bounds())
+		s.SetDamage(d)
+		if err := r.Update(s, State{Details: c.a}, State{Details: c.b}); err != nil {
+			t.Fatal(err)
+		}
+		if n := surfacesDiffer(s, paintOn(t, th, w, h, State{Details: c.b})); n != 0 {
+			t.Errorf("%d up, a line comes: Update differs from Paint in %d pixels", c.a.Below, n)
+		}
+		inside := true
+		for _, rc := range d.Rects() {
+			inside = inside && rc.In(indicator)
+		}
+		if d.Empty() || inside != c.onlyBottom {
+			t.Errorf("%d up, a line comes: damage %v; want only the indicator row %v: %v", c.a.Below, d.Rects(), indicator, c.onlyBottom)
+		}
+	}
 }
 
 // shownScreen is a DisplayScreen that records the States it has drawn.

@@ -134,6 +134,9 @@ func (r *Renderer) Update(s *fbemu.Surface, old, new State) error {
 		if old.Details == new.Details {
 			return nil
 		}
+		if old.Details != nil && new.Details != nil {
+			return r.updateDetails(s, old.Details, new.Details)
+		}
 		return r.Paint(s, new) // the details view is drawn whole
 	}
 	if l := r.lay; l == nil || l.w != s.Width() || l.h != s.Height() || l.format != s.Format() {

@@ -84,7 +84,8 @@ func pressKey(m *Machine, qcode string) error {
 //     run with each, and the client succeeds;
 //   - Escape at the prompt shows the details view (the kernel's log), and
 //     Escape again the prompt as it was; with no question open Escape
-//     toggles the view too;
+//     toggles the view too, and Home scrolls it to the kernel's first
+//     lines (the screendump changes);
 //   - while the splash is hidden a question gets no answer (the client
 //     gives up at once, as with plymouthd and no splash);
 //   - with --keyboard evdev the keys come from /dev/input/event* through
@@ -221,6 +222,32 @@ func TestVMAskPassword(t *testing.T) {
 		}
 		if err := detailsOn(m); err != nil {
 			return fmt.Errorf("no question open: %w", err)
+		}
+		// Home scrolls the view to the kernel's first lines (the watch
+		// passes the scroll keys on too): its text moves.
+		time.Sleep(500 * time.Millisecond)
+		before, err := m.Screendump("details bottom", -1)
+		if err != nil {
+			return err
+		}
+		if err := pressKey(m, "home"); err != nil {
+			return err
+		}
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			shot, err := m.Screendump("details top", -1)
+			if err != nil {
+				return err
+			}
+			if n, _ := comparePixels(shot, before); n > 1000 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("the details view did not move on Home")
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if err := pressKey(m, "end"); err != nil {
+			return err
 		}
 		if err := typeKeys(m, "\x1b"); err != nil {
 			return err

@@ -18,6 +18,10 @@
 // Both read only while open: the daemon opens its Source when the first
 // question or keystroke watch comes and closes it when the last is
 // answered, so keys typed for the console are not taken otherwise.
+// Between questions an EscapeWatcher reads evdev without a grab and
+// passes on only Escape and the keys that scroll the details view
+// (arrows, Page Up and Down, Home, End; Kind.Watched); the console still
+// gets them.
 // Typed characters travel in Events of fixed-size arrays, never in
 // strings, so the daemon can zero a passphrase once answered.
 package input

@@ -184,6 +184,15 @@ func TestDaemonDetailsScroll(t *testing.T) {
 	}
 	defer d.Close()
 	scr := &shownScreen{DisplayScreen: NewScreen(d, th, ScreenOptions{})}
+	// The screen's page, asked before the daemon draws on it (then only
+	// the daemon's goroutine may).
+	if err := scr.DisplayScreen.Show(State{}); err != nil {
+		t.Fatal(err)
+	}
+	page := NewRenderer(th, 1).DetailsRows(sz.X, sz.Y)
+	if got := scr.DetailsRows(); got != page {
+		t.Fatalf("the screen's page is %d rows, the renderer's %d", got, page)
+	}
 	kb := &watchingKeyboard{}
 	dm, cancel, wait := startDaemon(t, DaemonConfig{Screen: scr, Input: kb})
 	defer func() { cancel(); wait() }()
@@ -200,10 +209,6 @@ func TestDaemonDetailsScroll(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the Escape watch", kb.watching)
-	page := NewRenderer(th, 1).DetailsRows(sz.X, sz.Y)
-	if got := scr.DetailsRows(); got != page {
-		t.Fatalf("the screen's page is %d rows, the renderer's %d", got, page)
-	}
 	n := 40
 	topBelow := n - (page - 1)
 	check := func(what string, wantBelow, wantLines int) {

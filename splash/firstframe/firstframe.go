@@ -233,7 +233,9 @@ func Show(d display.Display, opt Options) (int, error) {
 // mapped with plain system calls (a regular file needs no poller, whose
 // set-up is four more calls), the mapping populated in the same call.
 func mapFrame(name string, k Key) ([]byte, error) {
-	fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	// O_NONBLOCK: a FIFO put where a frame was expected is opened
+	// without waiting for a writer, then refused as not a regular file.
+	fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/bootsplash/bootsplash/display"
@@ -128,6 +129,16 @@ func TestShowRefuses(t *testing.T) {
 		}},
 		{what: "not a frame", key: k, build: k.Build, want: "bad magic", spoil: func(t *testing.T, p string) {
 			if err := os.WriteFile(p, bytes.Repeat([]byte{'x'}, headerSize+w*h*4), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{what: "a FIFO", key: k, build: k.Build, want: "not a regular file", spoil: func(t *testing.T, p string) {
+			// Opened without O_NONBLOCK, a FIFO with no writer blocked the
+			// start-up here for good.
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}},

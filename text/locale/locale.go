@@ -8,9 +8,10 @@ package locale
 import (
 	"bufio"
 	"bytes"
-	"io"
 	"os"
 	"strings"
+
+	"github.com/bootsplash/bootsplash/internal/regfile"
 )
 
 // Key names one of the splash's own strings.
@@ -141,12 +142,9 @@ func System() string {
 	return Detect(Sources{Getenv: os.Getenv, Cmdline: string(cmdline), LocaleConf: conf})
 }
 
-// readSmall reads at most 64 KiB of a regular file.
+// readSmall reads a regular file of at most 64 KiB: a FIFO or a device
+// node at the path is refused, never waited on, as every file bootsplash
+// reads at start-up.
 func readSmall(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, 64<<10))
+	return regfile.ReadFile(path, 64<<10, "locale file")
 }

@@ -1,8 +1,14 @@
 package locale
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/bootsplash/bootsplash/text"
 )
@@ -98,5 +104,33 @@ func TestCataloguesDrawable(t *testing.T) {
 				t.Errorf("%s %s %q: right to left %v, catalogue says %v", l, k, s, rtl, c.RTL)
 			}
 		}
+	}
+}
+
+// TestReadSmallRefusesFIFO: /etc/locale.conf or the command line replaced
+// by a FIFO is refused at once, naming it, not waited on (a blocking open
+// of a FIFO with no writer never returns, and this runs before the first
+// frame).
+func TestReadSmallRefusesFIFO(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "locale.conf")
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := readSmall(p); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "FIFO") {
+			t.Errorf("readSmall of a FIFO: %v, want an error naming the path and saying it is a FIFO", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("readSmall blocked on a FIFO")
+	}
+	big := filepath.Join(t.TempDir(), "big.conf")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("LANG=C\n"), 20000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readSmall(big); err == nil {
+		t.Error("readSmall took a 140 KB locale.conf, want it refused over its 64 KiB cap")
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/go-text/typesetting/font"
 	ot "github.com/go-text/typesetting/font/opentype"
 	"github.com/go-text/typesetting/font/opentype/tables"
+
+	"github.com/bootsplash/bootsplash/internal/regfile"
 )
 
 // footprint is what the fallback needs to know of one face of a system
@@ -144,7 +146,7 @@ func isFontName(name string) bool {
 // readFootprints reads the footprint of every face of a font file: its
 // name, OS/2 and cmap tables only.
 func readFootprints(path string) ([]footprint, error) {
-	f, err := os.Open(path)
+	f, _, err := regfile.Open(path, maxFontBytes, "font")
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +267,7 @@ func writeFontIndex(path string, files []fontFile) error {
 var errFontIndex = errors.New("not a font index of this version, or truncated")
 
 func readFontIndex(path string) ([]fontFile, error) {
-	f, err := os.Open(path)
+	f, _, err := regfile.Open(path, maxFontIndexBytes, "font index")
 	if err != nil {
 		return nil, err
 	}

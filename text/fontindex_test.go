@@ -3,8 +3,12 @@ package text
 import (
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/go-text/typesetting/font"
 
 	"golang.org/x/image/font/gofont/gomono"
 	"golang.org/x/image/font/gofont/goregular"
@@ -120,4 +124,34 @@ func FuzzFontIndex(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFontFilesMustBeRegular: a font file or the index replaced by a FIFO
+// after the scan (the index names it, the theme's text is drawn later) is
+// refused at once, naming it, not waited on: drawing must not stall.
+func TestFontFilesMustBeRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "font.ttf")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		read func() error
+	}{
+		{"loadFace", func() error { _, err := loadFace(font.FontID{File: fifo}); return err }},
+		{"readFootprints", func() error { _, err := readFootprints(fifo); return err }},
+		{"readFontIndex", func() error { _, err := readFontIndex(fifo); return err }},
+	} {
+		done := make(chan error, 1)
+		go func() { done <- c.read() }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), fifo) {
+				t.Errorf("%s of a FIFO: %v, want an error naming it", c.name, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s blocked on a FIFO", c.name)
+		}
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/go-text/typesetting/font"
 	ot "github.com/go-text/typesetting/font/opentype"
 	"golang.org/x/image/font/gofont/goregular"
+
+	"github.com/bootsplash/bootsplash/internal/regfile"
 )
 
 // maxFontBytes bounds a font file read from the system's directories.
@@ -271,18 +273,13 @@ func (s *systemFonts) face(r rune) *font.Face {
 // loadFace parses one face of a font file, reading only the tables it
 // needs (a CJK collection is tens of megabytes).
 func loadFace(loc font.FontID) (*font.Face, error) {
-	f, err := os.Open(loc.File)
+	// A regular file only, checked before it is opened and opened
+	// O_NONBLOCK: a FIFO swapped in after the scan must not stall drawing.
+	f, _, err := regfile.Open(loc.File, maxFontBytes, "font")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() || st.Size() > maxFontBytes {
-		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", loc.File, maxFontBytes)
-	}
 	lds, err := ot.NewLoaders(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", loc.File, err)

@@ -160,6 +160,16 @@ func logger(w io.Writer, verbose bool) *slog.Logger {
 
 // keyboardSource is the keyboard --keyboard and --keymap name.
 func keyboardSource(kind, keymap string, backend splash.Backend, log *slog.Logger) (input.Source, error) {
+	if keymap == "" && (kind == "auto" || kind == "evdev") && backend != splash.BackendEmu {
+		var why string
+		keymap, why = input.SystemKeymap(input.ReadKeymapSources())
+		if log != nil {
+			log.Info("keymap for evdev", "layout", keymap, "why", why)
+		}
+	}
+	if keymap == "" {
+		keymap = "us"
+	}
 	layout, err := input.ParseLayout(keymap)
 	if err != nil {
 		return nil, fmt.Errorf("%w: --keymap: %v", errUsage, err)
@@ -202,7 +212,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	plymouthSock := fs.Bool("plymouth", true, "accept plymouth's boot protocol on its abstract socket")
 	plymouthName := fs.String("plymouth-name", "", `plymouth's abstract socket name, without the leading NUL (default "/org/freedesktop/plymouthd")`)
 	keyboard := fs.String("keyboard", "auto", "where questions are answered from: auto (the VT's tty, else evdev; none with --backend emu), tty, evdev or none")
-	keymap := fs.String("keymap", "us", "evdev's keyboard layout where there is no VT: us, de or fr (a VT's tty uses the console's keymap)")
+	keymap := fs.String("keymap", "", "evdev's keyboard layout where there is no VT: us, de or fr (default: the system's, from rd.vconsole.keymap= or vconsole.keymap= on the kernel command line, KEYMAP= in /etc/vconsole.conf or XKBLAYOUT= in /etc/default/keyboard, else us; a VT's tty uses the console's keymap)")
 	kernelLog := fs.String("kernel-log", "/dev/kmsg", `the kernel's log the details view (Escape, ctl details) shows ("" for none)`)
 	bootLog := fs.String("boot-log", "/var/log/boot.log", `where the details view's lines are written once the root filesystem is writable (plymouth update-root-fs --read-write; "" for nowhere)`)
 	masterWait := fs.Duration("master-wait", 5*time.Second, "how long to wait for DRM master while another process holds it (0: fail at once)")

@@ -160,19 +160,12 @@ func logger(w io.Writer, verbose bool) *slog.Logger {
 
 // keyboardSource is the keyboard --keyboard and --keymap name.
 func keyboardSource(kind, keymap string, backend splash.Backend, log *slog.Logger) (input.Source, error) {
-	if keymap == "" && (kind == "auto" || kind == "evdev") && backend != splash.BackendEmu {
-		var why string
-		keymap, why = input.SystemKeymap(input.ReadKeymapSources())
-		if log != nil {
-			log.Info("keymap for evdev", "layout", keymap, "why", why)
+	var layout *input.Layout // nil: the system's, looked up when a question first opens evdev
+	if keymap != "" {
+		var err error
+		if layout, err = input.ParseLayout(keymap); err != nil {
+			return nil, fmt.Errorf("%w: --keymap: %v", errUsage, err)
 		}
-	}
-	if keymap == "" {
-		keymap = "us"
-	}
-	layout, err := input.ParseLayout(keymap)
-	if err != nil {
-		return nil, fmt.Errorf("%w: --keymap: %v", errUsage, err)
 	}
 	switch kind {
 	case "auto":

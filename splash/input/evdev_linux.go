@@ -62,7 +62,8 @@ func decodeRecords(b []byte, size int) ([]rawEvent, int) {
 type Evdev struct {
 	// Glob finds the devices; "" means DefaultEvdevGlob.
 	Glob string
-	// Layout turns key codes into characters; nil means US.
+	// Layout turns key codes into characters; nil means the system's
+	// (SystemKeymap), looked up at the first Open.
 	Layout *Layout
 	// Rescan is how often the devices are looked for again while open;
 	// 0 means a second.
@@ -95,6 +96,16 @@ func (e *Evdev) Open() (<-chan Event, error) {
 		glob = DefaultEvdevGlob
 	}
 	layout := e.Layout
+	if layout == nil && !e.passive {
+		// The system's, looked up when a keyboard is first wanted (a
+		// question opens), not on the way to the first frame.
+		name, why := SystemKeymap(ReadKeymapSources())
+		layout = Layouts()[name]
+		e.Layout = layout
+		if e.Log != nil {
+			e.Log.Info("keymap for evdev", "layout", name, "why", why)
+		}
+	}
 	if layout == nil {
 		layout = US()
 	}

@@ -369,6 +369,15 @@ func (ks *kmsDisplay) refresh() error {
 		if ks.departed("probe", err) {
 			return nil
 		}
+		if errors.Is(err, syscall.ENOENT) {
+			// GETRESOURCES lists every connector of the device, GETCONNECTOR
+			// finds only registered ones: a driver still binding (the card's
+			// node is there, its connectors not yet) or a connector being
+			// removed. The kernel's hotplug event follows either, and the
+			// heads follow then.
+			ks.log.Debug("hotplug: a connector is not registered (yet); waiting for the next event", "err", err)
+			return nil
+		}
 		return fmt.Errorf("hotplug: %w", err)
 	}
 	var keep []*head

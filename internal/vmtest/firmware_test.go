@@ -133,15 +133,7 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 			},
 		},
 	}
-	rep, err := Boot(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range cfg.Plan.Steps {
-		if r := rep.Step(s.Name); !r.OK() {
-			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
-		}
-	}
+	rep := bootChecked(t, ctx, cfg)
 	run := string(rep.Step("run").Output)
 	t.Logf("bootsplash run -v:\n%s", run)
 	for _, w := range []string{
@@ -433,15 +425,7 @@ func TestVMVesafb(t *testing.T) {
 			"fb0 at 70": screen("fb0-70", splash.State{Progress: 0.7}),
 		},
 	}
-	rep, err := Boot(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range cfg.Plan.Steps {
-		if r := rep.Step(s.Name); !r.OK() {
-			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
-		}
-	}
+	rep := bootChecked(t, ctx, cfg)
 	run := string(rep.Step("run").Output)
 	t.Logf("bootsplash run -v --buffers 2:\n%s", run)
 	for _, w := range []string{"output: fb0 (VESA VGA)", "fbdev: one buffer, drawn while on screen: the virtual height 768 holds one screen"} {
@@ -529,15 +513,7 @@ func TestVMVesafbHandover(t *testing.T) {
 			},
 		},
 	}
-	rep, err := Boot(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range cfg.Plan.Steps {
-		if r := rep.Step(s.Name); !r.OK() {
-			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
-		}
-	}
+	rep := bootChecked(t, ctx, cfg)
 	run := string(rep.Step("run").Output)
 	t.Logf("bootsplash run -v:\n%s", run)
 	for _, w := range []string{"output: fb0 (VESA VGA)", "firmware logo: none (no ACPI BGRT): the theme's logo is drawn", "handover: /dev/dri/card0 (bochs-drm) takes the display over from /dev/fb0", "handover: the kernel removed /dev/fb0 (VESA VGA)", "ms after the kernel removed it", "handover: first frame on /dev/dri/card0"} {

@@ -115,15 +115,7 @@ func TestVMHotplug(t *testing.T) {
 			"late device":  screen("late", 0, splash.State{Message: "early"}, false),
 		},
 	}
-	rep, err := Boot(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range cfg.Plan.Steps {
-		if r := rep.Step(s.Name); !r.OK() {
-			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
-		}
-	}
+	rep := bootChecked(t, ctx, cfg)
 	run := string(rep.Step("run").Output)
 	t.Logf("bootsplash run -v:\n%s", run)
 	for _, w := range []string{
@@ -307,15 +299,7 @@ func TestVMUnplug(t *testing.T) {
 			},
 		},
 	}
-	rep, err := Boot(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range cfg.Plan.Steps {
-		if r := rep.Step(s.Name); !r.OK() {
-			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
-		}
-	}
+	rep := bootChecked(t, ctx, cfg)
 	run := string(rep.Step("run").Output)
 	t.Logf("bootsplash run -v:\n%s", run)
 	for _, w := range []string{"display device /dev/dri/card0 lost", "display device /dev/dri/card0 appeared"} {

@@ -132,15 +132,7 @@ func TestVMLateKeyboard(t *testing.T) {
 			},
 		},
 	}
-	rep, err := Boot(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range cfg.Plan.Steps {
-		if r := rep.Step(s.Name); !r.OK() {
-			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
-		}
-	}
+	rep := bootChecked(t, ctx, cfg)
 	if got := string(rep.Step("ask tty").Output); got != ttyPass {
 		t.Errorf("through the tty, plymouth ask-for-password printed %q, want %q typed on the late USB keyboard", got, ttyPass)
 	}

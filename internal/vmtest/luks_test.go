@@ -273,15 +273,7 @@ func TestVMLuksUnlock(t *testing.T) {
 			},
 		},
 	}
-	rep, err := Boot(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range cfg.Plan.Steps {
-		if r := rep.Step(s.Name); !r.OK() {
-			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
-		}
-	}
+	rep := bootChecked(t, ctx, cfg)
 	sum := sha256.Sum256(payload[:check])
 	want := fmt.Sprintf("sha256 %x\nfirst line %q\n", sum, "bootsplash LUKS2 test volume")
 	if got := string(rep.Step("read back").Output); got != want {

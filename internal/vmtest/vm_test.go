@@ -623,3 +623,19 @@ func comparePixels(got *image.RGBA, want image.Image) (int, []string) {
 	}
 	return n, first
 }
+
+// bootChecked boots cfg and fails the test when the boot fails, or, with
+// the end of its output, for every step of the plan that did not succeed.
+func bootChecked(t *testing.T, ctx context.Context, cfg Config) *Report {
+	t.Helper()
+	rep, err := Boot(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cfg.Plan.Steps {
+		if r := rep.Step(s.Name); !r.OK() {
+			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
+		}
+	}
+	return rep
+}

@@ -45,17 +45,21 @@ const (
 type debSource struct {
 	arch Arch
 	// version pins a foreign package ("" for host packages, whose name
-	// pins the ABI and whose version is the host archive's).
+	// pins the ABI and whose version is the host archive's, and for
+	// foreign packages taken at the archive's current version).
 	version string
 	// suites are Debian archive lines: "URI SUITE".
 	suites []string
 }
 
+// bookwormSuites are the archive lines of Debian bookworm and its
+// security updates.
+var bookwormSuites = []string{"http://deb.debian.org/debian bookworm", "http://deb.debian.org/debian-security bookworm-security"}
+
 func debSourceOf(pkg string) debSource {
-	bookworm := []string{"http://deb.debian.org/debian bookworm", "http://deb.debian.org/debian-security bookworm-security"}
 	switch pkg {
 	case KernelArm64:
-		return debSource{arch: ARM64, version: "6.12.107-1~deb12u1", suites: bookworm}
+		return debSource{arch: ARM64, version: "6.12.107-1~deb12u1", suites: bookwormSuites}
 	case KernelRISCV64:
 		return debSource{arch: RISCV64, version: "6.12.107-1", suites: []string{"http://deb.debian.org/debian trixie"}}
 	}
@@ -232,7 +236,11 @@ func foreignApt(ctx context.Context, cacheDir, pkg string, src debSource, opts [
 	}
 	// The lists are fetched once per cache and again when they no longer
 	// have the pinned version (the archive moved on, or the suites changed).
-	known := exec.CommandContext(ctx, "apt-cache", append(append(append([]string{}, opts...), aptOpts...), "show", pkg+":"+src.arch.Debian()+"="+src.version)...)
+	want := pkg + ":" + src.arch.Debian()
+	if src.version != "" {
+		want += "=" + src.version
+	}
+	known := exec.CommandContext(ctx, "apt-cache", append(append(append([]string{}, opts...), aptOpts...), "show", want)...)
 	if known.Run() == nil {
 		return aptOpts, nil
 	}

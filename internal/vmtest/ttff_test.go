@@ -287,9 +287,20 @@ func plymouthdFiles(t *testing.T, ctx context.Context, root string) []File {
 	t.Helper()
 	base := fetchDebTree(t, ctx, root, "plymouth")
 	themes := fetchDebTree(t, ctx, root, "plymouth-themes")
+	return plymouthdFilesFrom(t, base, themes, "/usr/lib/x86_64-linux-gnu", func(tree, p string) ([]File, error) {
+		return ProgramFiles(filepath.Join(tree, p), p)
+	})
+}
+
+// plymouthdFilesFrom are plymouthdFiles from the extracted plymouth and
+// plymouth-themes packages base and themes, whose plugins are under
+// libdir/plymouth; programFiles returns a program of a tree with what it
+// needs to run.
+func plymouthdFilesFrom(t *testing.T, base, themes, libdir string, programFiles func(tree, p string) ([]File, error)) []File {
+	t.Helper()
 	var files []File
 	add := func(tree, p string) {
-		fs, err := ProgramFiles(filepath.Join(tree, p), p)
+		fs, err := programFiles(tree, p)
 		if err != nil {
 			t.Fatalf("plymouthd cannot go into the guest: %v", err)
 		}
@@ -297,7 +308,7 @@ func plymouthdFiles(t *testing.T, ctx context.Context, root string) []File {
 	}
 	add(base, "/usr/sbin/plymouthd")
 	add(base, "/usr/bin/plymouth")
-	const plugins = "/usr/lib/x86_64-linux-gnu/plymouth"
+	plugins := libdir + "/plymouth"
 	add(base, plugins+"/renderers/drm.so")
 	add(base, plugins+"/details.so")
 	add(base, plugins+"/text.so")
@@ -328,16 +339,16 @@ func dedupFiles(files []File) []File {
 	return out
 }
 
-// buildAt builds cmd/bootsplash as it was at the git revision rev into
-// out, from a copy of that revision's tree.
-func buildAt(t *testing.T, ctx context.Context, root, rev, out string) string {
+// buildAt builds cmd/bootsplash for arch as it was at the git revision
+// rev into out, from a copy of that revision's tree.
+func buildAt(t *testing.T, ctx context.Context, root string, arch Arch, rev, out string) string {
 	t.Helper()
 	tree := t.TempDir()
 	archive := exec.CommandContext(ctx, "sh", "-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", root, rev, tree)
 	if b, err := archive.CombinedOutput(); err != nil {
 		t.Fatalf("BOOTSPLASH_TTFF_BASE=%s: git archive: %v\n%s", rev, err, b)
 	}
-	if err := GoBuild(ctx, tree, "./cmd/bootsplash", out); err != nil {
+	if err := GoBuildFor(ctx, tree, arch, "./cmd/bootsplash", out); err != nil {
 		t.Fatalf("BOOTSPLASH_TTFF_BASE=%s: %v", rev, err)
 	}
 	return out
@@ -346,9 +357,16 @@ func buildAt(t *testing.T, ctx context.Context, root, rev, out string) string {
 // buildC compiles a C program of testdata statically with the host's gcc.
 func buildC(t *testing.T, ctx context.Context, root, src, out string) {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, "gcc", "-static", "-O2", "-Wall", "-o", out, filepath.Join(root, "internal", "vmtest", "testdata", src))
+	buildCWith(t, ctx, "gcc", "gcc libc6-dev", root, src, out)
+}
+
+// buildCWith compiles a C program of testdata statically with the C
+// compiler cc, which the Debian packages pkgs install.
+func buildCWith(t *testing.T, ctx context.Context, cc, pkgs, root, src, out string) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, cc, "-static", "-O2", "-Wall", "-o", out, filepath.Join(root, "internal", "vmtest", "testdata", src))
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gcc -static %s (apt-get install gcc libc6-dev): %v\n%s", src, err, b)
+		t.Fatalf("%s -static %s (apt-get install %s): %v\n%s", cc, src, pkgs, err, b)
 	}
 }
 
@@ -374,17 +392,7 @@ func TestVMTTFF(t *testing.T) {
 	if st, err := os.Stat(bin); err == nil {
 		t.Logf("bootsplash binary: %d bytes", st.Size())
 	}
-	// The first frames run copies to the screen before it renders, as the
-	// initramfs hook writes them: one per size the devices come up at.
-	frames := filepath.Join(dir, "frames")
-	if b, err := exec.CommandContext(ctx, bin, "prerender", "--size", "1024x768,1280x800", "--out", frames).CombinedOutput(); err != nil {
-		t.Fatalf("bootsplash prerender: %v\n%s", err, b)
-	}
-	var frameFiles []File
-	for _, size := range []string{"1024x768", "1280x800"} {
-		name := size + "-XRGB8888.frame"
-		frameFiles = append(frameFiles, File{Path: "/usr/lib/bootsplash/frames/" + name, HostPath: filepath.Join(frames, name)})
-	}
+	frameFiles := prerenderFrames(t, ctx, []string{bin}, filepath.Join(dir, "frames"))
 	// The floor in Go, on bootsplash's kernel layers alone.
 	gofloor := filepath.Join(dir, "ttff-gofloor")
 	if err := GoBuild(ctx, root, "./internal/vmtest/cmd/ttff-gofloor", gofloor); err != nil {
@@ -400,7 +408,7 @@ func TestVMTTFF(t *testing.T) {
 	baseRev := os.Getenv("BOOTSPLASH_TTFF_BASE")
 	var base string
 	if baseRev != "" {
-		base = buildAt(t, ctx, root, baseRev, filepath.Join(dir, "bootsplash-base"))
+		base = buildAt(t, ctx, root, AMD64, baseRev, filepath.Join(dir, "bootsplash-base"))
 	}
 	runs := ttffRuns(t)
 	for _, d := range ttffDevices(t) {
@@ -417,9 +425,43 @@ func TestVMTTFF(t *testing.T) {
 			}...)
 			files = append(files, plymouth...)
 			files = append(files, frameFiles...)
-			runTTFF(t, ctx, root, guestInit, bin, d, runs, files, base != "")
+			tg := ttffTarget{name: "ttff-" + string(d), board: PC, device: d, kernel: fetchKernel(t, ctx, root, Kernel612)}
+			runTTFF(t, ctx, root, guestInit, bin, tg, runs, files, base != "")
 		})
 	}
+}
+
+// prerenderFrames has bootsplash prerender (the command line cmd, the
+// guest's bootsplash or an emulator running it: the frames carry its build
+// ID) draw the first frames run copies to the screen before it renders,
+// into dir, as the initramfs hook writes them: one per size the devices
+// come up at. It returns them as guest files.
+func prerenderFrames(t *testing.T, ctx context.Context, cmd []string, dir string) []File {
+	t.Helper()
+	args := append(append([]string{}, cmd[1:]...), "prerender", "--size", "1024x768,1280x800", "--out", dir)
+	if b, err := exec.CommandContext(ctx, cmd[0], args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(append(cmd[:1:1], args...), " "), err, b)
+	}
+	var files []File
+	for _, size := range []string{"1024x768", "1280x800"} {
+		name := size + "-XRGB8888.frame"
+		files = append(files, File{Path: "/usr/lib/bootsplash/frames/" + name, HostPath: filepath.Join(dir, name)})
+	}
+	return files
+}
+
+// ttffTarget is the machine one TTFF boot runs on.
+type ttffTarget struct {
+	// name is the boot's directory under out/vmtest.
+	name   string
+	board  Board
+	device Device
+	kernel *KernelTree
+	// append is added to the kernel command line.
+	append []string
+	// waitTimeout bounds the wait for the display device (0: the plan's
+	// default).
+	waitTimeout time.Duration
 }
 
 func ttffPrograms(renderer string, out string) []ttffProgram {
@@ -491,9 +533,9 @@ func ttffPrograms(renderer string, out string) []ttffProgram {
 	}
 }
 
-func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string, d Device, runs int, files []File, withBase bool) {
-	k := fetchKernel(t, ctx, root, Kernel612)
-	out := freshOut(t, root, "ttff-"+string(d))
+func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string, tg ttffTarget, runs int, files []File, withBase bool) {
+	k, d := tg.kernel, tg.device
+	out := freshOut(t, root, tg.name)
 	pollDir, err := os.MkdirTemp("/dev/shm", "ttff-")
 	if err != nil {
 		pollDir = t.TempDir()
@@ -502,19 +544,20 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	}
 	cfg := Config{
 		Kernel:    k,
+		Board:     tg.board,
 		Device:    d,
 		GuestInit: guestInit,
 		WorkDir:   out,
 		Timeout:   8 * time.Minute,
 		Logf:      t.Logf,
 		Host:      map[string]HostFunc{},
-		Plan:      proto.Plan{WaitPaths: []string{"/dev/dri/card0"}},
+		Plan:      proto.Plan{WaitPaths: []string{"/dev/dri/card0"}, WaitTimeout: proto.Duration(tg.waitTimeout)},
 		Files:     files,
 		// No cursor on the console: between runs the screen is black.
 		// plymouthd shows its theme only with "splash" on the command
 		// line, and only text on a serial console; there is no udev in
 		// the guest: it takes card0 directly.
-		Append: []string{"vt.global_cursor_default=0", "splash", "plymouth.ignore-udev", "plymouth.ignore-serial-consoles"},
+		Append: append([]string{"vt.global_cursor_default=0", "splash", "plymouth.ignore-udev", "plymouth.ignore-serial-consoles"}, tg.append...),
 	}
 	if plymouthDebug() {
 		cfg.Append = append(cfg.Append, "plymouth.debug=stream:/dev/stderr")
@@ -627,7 +670,9 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	// BOOTSPLASH_TTFF_STRACE=1: one more run under the host's strace,
 	// each system call with its time, to see where the kernel's time goes.
 	if os.Getenv("BOOTSPLASH_TTFF_STRACE") == "1" {
-		if host, err := exec.LookPath("strace"); err != nil {
+		if arch := tg.board.Arch(); arch != HostArch {
+			t.Errorf("BOOTSPLASH_TTFF_STRACE=1 puts the host's strace into the guest: not on %s (%s)", tg.board, arch)
+		} else if host, err := exec.LookPath("strace"); err != nil {
 			t.Errorf("BOOTSPLASH_TTFF_STRACE=1 needs strace: %v", err)
 		} else if fs, err := ProgramFiles(host, "/usr/bin/strace"); err != nil {
 			t.Errorf("strace cannot go into the guest: %v", err)
@@ -639,8 +684,8 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 
 	rep, bootErr := Boot(ctx, cfg)
 	if rep != nil {
-		t.Logf("boot %s: ready after %v, wall time %v; console log and transcript in %s",
-			d, rep.Ready.Round(time.Millisecond), rep.Wall.Round(time.Millisecond), out)
+		t.Logf("boot %s %s: ready after %v, wall time %v; console log and transcript in %s",
+			tg.board, d, rep.Ready.Round(time.Millisecond), rep.Wall.Round(time.Millisecond), out)
 	}
 	if bootErr != nil {
 		t.Errorf("%v", bootErr)
@@ -718,7 +763,7 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 		t.Logf("strace of bootsplash run -v: %s", filepath.Join(out, "strace.txt"))
 	}
 	var summary strings.Builder
-	fmt.Fprintf(&summary, "time to first visible frame on %s (%s), %d runs each; median [min, max]; then the same to the whole frame\n", d, k.Release, runs)
+	fmt.Fprintf(&summary, "time to first visible frame on %s (%s), %d runs each; median [min, max]; then the same to the whole frame\n", ttffMachine(tg), k.Release, runs)
 	med := map[string]time.Duration{}
 	for _, p := range append(programs, ttffProgram{name: cold.program}, ttffProgram{name: verbose.program}, ttffProgram{name: verboseNF.program}) {
 		ts := times[p.name]
@@ -785,4 +830,13 @@ func durs(ts []time.Duration) string {
 		s = append(s, fmt.Sprintf("%.3f", d.Seconds()))
 	}
 	return strings.Join(s, " ")
+}
+
+// ttffMachine names the board and device of a TTFF boot as the summary
+// says it: the device alone on the PC, as before there were other boards.
+func ttffMachine(tg ttffTarget) string {
+	if tg.board == PC || tg.board == "" {
+		return string(tg.device)
+	}
+	return string(tg.board) + " " + string(tg.device)
 }

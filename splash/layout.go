@@ -57,8 +57,11 @@ type layout struct {
 	bar      *barLayout
 	message  *textLayout
 	status   *textLayout
-	spinner  *spinnerLayout
-	prompt   *promptLayout // the arrangement of the prompt drawn last
+	// warning is the [secure_boot] line, nil unless the theme has one
+	// and the firmware says Secure Boot is off.
+	warning *textLayout
+	spinner *spinnerLayout
+	prompt  *promptLayout // the arrangement of the prompt drawn last
 	// prompts are the prompt's arrangements, made when each is first
 	// drawn (see arrangePrompt).
 	prompts      map[promptKey]*promptLayout
@@ -270,6 +273,9 @@ func (r *Renderer) newLayout(w, h int, f fbemu.Format) (*layout, error) {
 			below = func() (image.Rectangle, error) { return r.lineBox(l, l.message, "") }
 		}
 		l.status = text(s, below)
+	}
+	if sb := sec.SecureBoot; sb != nil && r.secureBoot == display.SecureBootOff {
+		l.warning = text(sb.Line(), fixed(sb.Below))
 	}
 
 	if sp := sec.Spinner; sp != nil {

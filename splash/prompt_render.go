@@ -93,6 +93,7 @@ const (
 	hideBar
 	hideMessage
 	hideStatus
+	hideWarning
 )
 
 // The steps by which the prompt block is made smaller when it does not
@@ -418,7 +419,7 @@ func (r *Renderer) elementBoxes(l *layout) map[hidden]image.Rectangle {
 	for _, tx := range []struct {
 		tl *textLayout
 		h  hidden
-	}{{l.message, hideMessage}, {l.status, hideStatus}} {
+	}{{l.message, hideMessage}, {l.status, hideStatus}, {l.warning, hideWarning}} {
 		if tx.tl == nil {
 			continue
 		}

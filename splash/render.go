@@ -15,6 +15,7 @@ import (
 	"github.com/bootsplash/bootsplash/fbemu"
 	"github.com/bootsplash/bootsplash/splash/theme"
 	"github.com/bootsplash/bootsplash/text"
+	"github.com/bootsplash/bootsplash/text/locale"
 )
 
 // Renderer draws a Theme's splash for a State on the surfaces of one
@@ -55,6 +56,9 @@ type Renderer struct {
 	// firmware drew it in (zero: not known).
 	fwLogo *display.FirmwareLogo
 	fwMode image.Point
+	// What the firmware says of Secure Boot, for a theme with a
+	// [secure_boot] line.
+	secureBoot display.SecureBoot
 }
 
 // NewRenderer returns a renderer of t at scale (see OutputScale; 0 or
@@ -74,6 +78,15 @@ func NewRenderer(t *theme.Theme, scale float64) *Renderer {
 func (r *Renderer) SetFirmwareLogo(l *display.FirmwareLogo, firmware image.Point) {
 	r.fwLogo, r.fwMode = l, firmware
 	r.lay = nil
+}
+
+// SetSecureBoot gives the renderer what the firmware says of Secure Boot
+// (display.ReadSecureBoot): a theme's [secure_boot] line is drawn when it
+// is SecureBootOff, and never otherwise.
+func (r *Renderer) SetSecureBoot(s display.SecureBoot) {
+	if s != r.secureBoot {
+		r.secureBoot, r.lay = s, nil
+	}
 }
 
 // Scale returns the scale the renderer draws at.
@@ -184,7 +197,7 @@ func (r *Renderer) Update(s *fbemu.Surface, old, new State) error {
 	for _, tx := range []struct {
 		tl   *textLayout
 		text string
-	}{{l.message, new.Message}, {l.status, new.Status}} {
+	}{{l.message, new.Message}, {l.status, new.Status}, {l.warning, r.warningText(l)}} {
 		if tx.tl != nil && tx.text != "" {
 			box, err := r.textInk(l, tx.tl, tx.text)
 			errs = append(errs, err)
@@ -231,7 +244,7 @@ func settle(dirty, boxes []image.Rectangle, bounds image.Rectangle) []image.Rect
 }
 
 // paintRect draws everything of the splash inside clip, in order:
-// background, logo, spinner, bar, message, status. Text lines are drawn
+// background, logo, spinner, bar, message, status, the Secure Boot line. Text lines are drawn
 // only when they lie inside clip (Update makes sure of that).
 func (r *Renderer) paintRect(s *fbemu.Surface, l *layout, st State, clip image.Rectangle) error {
 	pl, err := r.promptArrangement(l, st)
@@ -261,7 +274,7 @@ func (r *Renderer) paintRect(s *fbemu.Surface, l *layout, st State, clip image.R
 		tl   *textLayout
 		text string
 		h    hidden
-	}{{l.message, st.Message, hideMessage}, {l.status, st.Status, hideStatus}} {
+	}{{l.message, st.Message, hideMessage}, {l.status, st.Status, hideStatus}, {l.warning, r.warningText(l), hideWarning}} {
 		if tx.tl == nil || tx.text == "" || hide&tx.h != 0 {
 			continue
 		}
@@ -703,6 +716,10 @@ type FrameOptions struct {
 	// in; zero is Width x Height: the splash drawn in the firmware's
 	// mode, as on the firmware framebuffer.
 	FirmwareMode image.Point
+	// SecureBoot is what the firmware says of Secure Boot; the zero
+	// value, SecureBootUnknown, draws no [secure_boot] line, as on the
+	// emulated display.
+	SecureBoot display.SecureBoot
 }
 
 // RenderFrame draws one frame on the emulated display, by the same
@@ -736,8 +753,22 @@ func RenderFrame(out string, opt FrameOptions) error {
 		}
 		r.SetFirmwareLogo(opt.FirmwareLogo, mode)
 	}
+	r.SetSecureBoot(opt.SecureBoot)
 	if err := e.Frame(func(s *fbemu.Surface) error { return r.Paint(s, opt.State) }); err != nil {
 		return err
 	}
 	return e.SavePNG(out)
+}
+
+// warningText is the [secure_boot] line's text on l: the theme's, else
+// the splash's own in the renderer's locale; "" when l has no such line
+// (no table, or Secure Boot not known to be off).
+func (r *Renderer) warningText(l *layout) string {
+	if l.warning == nil {
+		return ""
+	}
+	if t := l.sec.SecureBoot.Text; t != nil {
+		return *t
+	}
+	return r.catalogue().Get(locale.SecureBootOff)
 }

@@ -28,6 +28,11 @@ type ScreenOptions struct {
 	// takes it ([logo] firmware = true): "" is display.BGRTDir, except
 	// on the emulated display, which has no firmware and so no logo.
 	BGRT string
+	// EFIVars is where the firmware's variables are read from for a
+	// theme with a [secure_boot] line: "" is the system's efivarfs
+	// (display.ReadSecureBoot), except on the emulated display, which
+	// has no firmware and so says nothing.
+	EFIVars string
 }
 
 // DisplayScreen is the Screen a Daemon drives on a display.Display: a
@@ -51,6 +56,10 @@ type DisplayScreen struct {
 	// The firmware's logo, read the first time a theme takes it.
 	fwLogo *display.FirmwareLogo
 	fwRead bool
+	// What the firmware says of Secure Boot, read the first time a
+	// theme has a line for it.
+	secureBoot     display.SecureBoot
+	secureBootRead bool
 }
 
 // headScreen is one head and the renderer drawing on it.
@@ -86,7 +95,48 @@ func (s *DisplayScreen) renderer(h *display.Head) *Renderer {
 			r.SetFirmwareLogo(l, display.FirmwareMode(s.disp))
 		}
 	}
+	if warnsSecureBoot(s.theme, h.Size) {
+		r.SetSecureBoot(s.readSecureBoot())
+	}
 	return r
+}
+
+// warnsSecureBoot says whether th has a [secure_boot] line on a screen
+// of size.
+func warnsSecureBoot(th *theme.Theme, size image.Point) bool {
+	for _, sec := range []*theme.Sections{th.Base(), th.Resolve(size.X, size.Y), th.Resolve(size.Y, size.X)} {
+		if sec.SecureBoot != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// readSecureBoot reads once what the firmware says of Secure Boot,
+// saying in the log what it is or why it is not known.
+func (s *DisplayScreen) readSecureBoot() display.SecureBoot {
+	if s.secureBootRead {
+		return s.secureBoot
+	}
+	s.secureBootRead = true
+	dir := s.opt.EFIVars
+	if dir == "" && s.disp.Kind() == display.Emulated {
+		s.opt.Log.Debug("secure boot: not known on the emulated display: no warning")
+		return display.SecureBootUnknown
+	}
+	sb, err := display.ReadSecureBoot(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		s.opt.Log.Info(fmt.Sprintf("%v: no warning", err))
+	case err != nil:
+		s.opt.Log.Warn(fmt.Sprintf("%v: no warning", err))
+	case sb == display.SecureBootOff:
+		s.opt.Log.Info("secure boot: off, says the firmware: the theme's warning is drawn")
+	default:
+		s.opt.Log.Info("secure boot: " + sb.String() + ", says the firmware")
+	}
+	s.secureBoot = sb
+	return sb
 }
 
 // SetLocale sets the locale of the splash's own strings on every head

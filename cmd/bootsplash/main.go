@@ -332,6 +332,7 @@ func cmdRender(args []string, stderr io.Writer) error {
 	lang := fs.String("lang", "", "locale of the splash's own strings (an empty --prompt, the retry, Caps Lock and details lines), such as ar or zh_CN.UTF-8 (default: the system's, as run finds it)")
 	bgrt := fs.String("bgrt", "", "the firmware's logo for a theme that takes it: a directory laid out as /sys/firmware/acpi/bgrt (image, xoffset, yoffset, status, type)")
 	fwMode := fs.String("firmware-mode", "", "with --bgrt: the size WxH of the mode the firmware drew its logo in (default: --size, the splash drawn in the firmware's mode)")
+	secureBoot := fs.String("secure-boot", "", "what the firmware says of Secure Boot, for a theme with a [secure_boot] line: on or off (default: not known, no line; a render reads no firmware)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -383,6 +384,11 @@ func cmdRender(args []string, stderr io.Writer) error {
 				return err
 			}
 			opt.FirmwareMode = image.Pt(x, y)
+		}
+	}
+	if fs.Changed("secure-boot") {
+		if opt.SecureBoot, err = display.ParseSecureBoot(*secureBoot); err != nil {
+			return fmt.Errorf("%w: --secure-boot: %v", errUsage, err)
 		}
 	}
 	if *themePath != "" {

@@ -54,3 +54,37 @@ func TestRenderBGRT(t *testing.T) {
 		t.Errorf("--firmware-mode alone: %v", err)
 	}
 }
+
+// TestRenderSecureBoot: render --secure-boot off draws the firmware
+// theme's [secure_boot] line, on draws what no flag draws (a render reads
+// no firmware), and another word is refused.
+func TestRenderSecureBoot(t *testing.T) {
+	th := filepath.Join("..", "..", "themes", "firmware", "theme.toml")
+	dir := t.TempDir()
+	render := func(name string, args ...string) (string, error) {
+		out := filepath.Join(dir, name+".png")
+		_, stderr, err := runArgs(t, append([]string{"render", "--theme", th, "--size", "1280x800", "--lang", "en", "--out", out}, args...)...)
+		if err != nil {
+			return "", errors.Join(err, errors.New(stderr))
+		}
+		return out, nil
+	}
+	var imgs []string
+	for _, args := range [][]string{{"--secure-boot", "off"}, {"--secure-boot", "on"}, nil} {
+		p, err := render(strings.Join(append([]string{"x"}, args...), "-"), args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, p)
+	}
+	off, on, none := readPNGFile(t, imgs[0]), readPNGFile(t, imgs[1]), readPNGFile(t, imgs[2])
+	if testutil.DifferingPixels(off, none) == 0 {
+		t.Error("--secure-boot off draws no line")
+	}
+	if n := testutil.DifferingPixels(on, none); n != 0 {
+		t.Errorf("--secure-boot on differs from no flag in %d pixels", n)
+	}
+	if _, err := render("bad", "--secure-boot", "maybe"); err == nil || !strings.Contains(err.Error(), "--secure-boot") {
+		t.Errorf("--secure-boot maybe: %v", err)
+	}
+}

@@ -77,7 +77,7 @@ func (t *Theme) files() (refs []fileRef, globs map[string][]string, err error) {
 		for _, tx := range []struct {
 			name string
 			f    *Text
-		}{{"message", s.Message}, {"status", s.Status}} {
+		}{{"message", s.Message}, {"status", s.Status}, {"secure_boot", secureBootLine(s)}} {
 			if tx.f == nil {
 				continue
 			}

@@ -30,6 +30,7 @@ type Sections struct {
 	Status     *Text       `toml:"status"`
 	Spinner    *Spinner    `toml:"spinner"`
 	Prompt     *Prompt     `toml:"prompt"`
+	SecureBoot *SecureBoot `toml:"secure_boot"`
 }
 
 // Place says where an element goes: the point Anchor of the element at
@@ -101,6 +102,31 @@ type Text struct {
 	// last one ending in an ellipsis); 1 keeps one line shortened in
 	// its middle.
 	MaxLines *int `toml:"max_lines"`
+}
+
+// SecureBoot is the [secure_boot] table: a warning line drawn when the
+// firmware says Secure Boot is off (a UEFI boot whose firmware checks no
+// signature: switched off, in setup mode, or without Secure Boot). A
+// theme without the table says nothing; nor does any theme on a machine
+// that did not boot through UEFI.
+type SecureBoot struct {
+	Place
+	// Text is the warning; unset, it is the splash's own string in the
+	// locale's language.
+	Text *string `toml:"text"`
+	Font *string `toml:"font"`
+	// Fonts are tried, in order, for characters Font lacks, before the
+	// system's fonts and the embedded one.
+	Fonts    *[]string `toml:"fonts"`
+	Size     *float64  `toml:"size"`
+	Color    *string   `toml:"color"`
+	MaxLines *int      `toml:"max_lines"`
+}
+
+// Line returns the table's text style and place as a [message] table
+// has them.
+func (s *SecureBoot) Line() *Text {
+	return &Text{Place: s.Place, Font: s.Font, Fonts: s.Fonts, Size: s.Size, Color: s.Color, MaxLines: s.MaxLines}
 }
 
 // Spinner is the [spinner] table: a sequence of image frames, or the

@@ -145,7 +145,7 @@ func (v *validator) sections(prefix string, s *Sections) {
 		name  string
 		f     *Text
 		below []string
-	}{{"message", s.Message, []string{"logo", "progress"}}, {"status", s.Status, []string{"logo", "progress", "message"}}} {
+	}{{"message", s.Message, []string{"logo", "progress"}}, {"status", s.Status, []string{"logo", "progress", "message"}}, {"secure_boot", secureBootLine(s), []string{"logo", "progress"}}} {
 		if tx.f == nil {
 			continue
 		}
@@ -206,6 +206,9 @@ func (v *validator) sections(prefix string, s *Sections) {
 		v.color(p+"retry_color", pr.RetryColor)
 		v.color(p+"caps_color", pr.CapsColor)
 	}
+	if sb := s.SecureBoot; sb != nil && sb.Text != nil && (len(*sb.Text) > 200 || strings.ContainsAny(*sb.Text, "\n\x00")) {
+		v.fail(prefix+"secure_boot.text", errors.New("want one line of at most 200 bytes"))
+	}
 	if sp := s.Spinner; sp != nil {
 		p := prefix + "spinner."
 		v.place(p, &sp.Place, "logo", "progress")
@@ -227,4 +230,12 @@ func (v *validator) sections(prefix string, s *Sections) {
 			}
 		}
 	}
+}
+
+// secureBootLine is the [secure_boot] table's line, nil without one.
+func secureBootLine(s *Sections) *Text {
+	if s.SecureBoot == nil {
+		return nil
+	}
+	return s.SecureBoot.Line()
 }

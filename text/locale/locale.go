@@ -27,6 +27,8 @@ const (
 	Retry Key = "retry"
 	// CapsLock warns that Caps Lock is on while typing a passphrase.
 	CapsLock Key = "capslock"
+	// SecureBootOff warns that the firmware does not enforce Secure Boot.
+	SecureBootOff Key = "secureboot-off"
 )
 
 // Sources are where the locale may be given, in the order Detect tries

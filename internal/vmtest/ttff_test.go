@@ -462,6 +462,8 @@ type ttffTarget struct {
 	// waitTimeout bounds the wait for the display device (0: the plan's
 	// default).
 	waitTimeout time.Duration
+	// before are steps the guest runs before the first timed run.
+	before []proto.Step
 }
 
 func ttffPrograms(renderer string, out string) []ttffProgram {
@@ -562,6 +564,7 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	if plymouthDebug() {
 		cfg.Append = append(cfg.Append, "plymouth.debug=stream:/dev/stderr")
 	}
+	cfg.Plan.Steps = append(cfg.Plan.Steps, tg.before...)
 	programs := ttffPrograms(renderer, out)
 	// The same bootsplash with no pre-rendered frame: what the frame buys,
 	// in the same boot.
@@ -694,6 +697,11 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 		return
 	}
 	_ = os.Remove(filepath.Join(out, "initrd.cpio.gz"))
+	for _, st := range tg.before {
+		if res := rep.Step(st.Name); !res.OK() {
+			t.Errorf("%s: exit %d %s\n%s", st.Name, res.Code, res.Note, res.Output)
+		}
+	}
 
 	times := map[string][]time.Duration{} // first not black
 	whole := map[string][]time.Duration{} // first showing the frame the screen settled on

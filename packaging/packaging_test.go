@@ -616,6 +616,10 @@ func TestInitramfsToolsHook(t *testing.T) {
 	if !strings.Contains(out, "MODULES=list") {
 		t.Errorf("the hook did not warn that MODULES=list leaves the display driver out:\n%s", out)
 	}
+	// The theme's first frame is drawn at build time for run --theme.
+	if b := frameHeader(t, destdir); !bytes.Contains(b, []byte(theme)) {
+		t.Errorf("the initramfs's pre-rendered frame is not drawn for the theme %s (header %q)", theme, b)
+	}
 
 	// A theme with mistakes stays out, and the initramfs falls back to the
 	// built-in one.
@@ -636,8 +640,8 @@ func TestInitramfsToolsHook(t *testing.T) {
 	}
 	// The built-in theme's first frame is drawn at build time, raw, for
 	// run to copy to the screen before it renders.
-	if fi, err := os.Stat(filepath.Join(destdir, "usr/lib/bootsplash/frames/1024x768-XRGB8888.frame")); err != nil || fi.Size() != 256+1024*768*4 {
-		t.Errorf("the initramfs has no pre-rendered 1024x768 first frame: %v", err)
+	if b := frameHeader(t, destdir); bytes.Contains(b, []byte(dir)) {
+		t.Errorf("the initramfs's pre-rendered frame is drawn for a theme, not the built-in one (header %q)", b)
 	}
 
 	// No binary: no splash, and no failure of the whole initramfs.
@@ -648,6 +652,24 @@ func TestInitramfsToolsHook(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(destdir, "usr/bin/bootsplash")); err == nil {
 		t.Errorf("the hook copied something with no binary")
 	}
+}
+
+// frameHeader returns the start of the pre-rendered 1024x768 first frame
+// in the initramfs tree destdir, after checking that it is a frame file
+// of that size.
+func frameHeader(t *testing.T, destdir string) []byte {
+	t.Helper()
+	p := filepath.Join(destdir, "usr/lib/bootsplash/frames/1024x768-XRGB8888.frame")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Errorf("the initramfs has no pre-rendered 1024x768 first frame: %v", err)
+		return nil
+	}
+	if !bytes.HasPrefix(b, []byte("BSFRAME2")) || len(b) <= 1024*768*4 || len(b) > 1024*768*4+64<<10 {
+		t.Errorf("%s: %d bytes, not a 1024x768 frame file", p, len(b))
+		return nil
+	}
+	return b[:len(b)-1024*768*4]
 }
 
 // needRoot skips unless the test runs as root (as it does under CI, where

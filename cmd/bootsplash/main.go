@@ -196,7 +196,7 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	buffers := fs.Int("buffers", 1, "1 (draw in place) or 2 (double-buffered, flipped on vblank)")
 	legacy := fs.Bool("legacy", false, "use the legacy KMS ioctls even where atomic commits work")
 	theme := fs.String("theme", "", "theme file (default: the embedded theme)")
-	frames := fs.String("frames", firstframe.DefaultDir, `directory of the first frames bootsplash prerender drew, shown before the embedded theme is rendered ("" for none)`)
+	frames := fs.String("frames", firstframe.DefaultDir, `directory of the first frames bootsplash prerender drew, shown before the theme is rendered ("" for none)`)
 	scale := fs.Float64("scale", 0, "output scale, 0.25 to 8 (default: from the display's physical size)")
 	rotate := fs.String("rotate", "0", "rotation on the way to the panel, on top of its orientation: 0, 90, 180 or 270")
 	socket := fs.String("socket", control.DefaultSocket, `bootsplash's control socket ("" for none)`)
@@ -270,9 +270,10 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 		return err
 	}
 	// A pre-rendered frame shows the state prerender drew: none when the
-	// first frame is to show another.
-	if *frames != "" && *theme == "" && cfg.Initial == (splash.State{}) {
-		cfg.Open = openWithFrame(*frames, *scale, start, cfg.Log)
+	// first frame is to show another. A theme file's frame is checked
+	// against the theme's files as they are now.
+	if *frames != "" && cfg.Initial == (splash.State{}) {
+		cfg.Open = openWithFrame(*frames, *theme, *scale, start, cfg.Log)
 	}
 	cfg.Ready = func() {
 		if err := sdNotify("READY=1"); err != nil {

@@ -15,14 +15,16 @@ import (
 	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
-// cmdPrerender writes the first frame of the embedded theme for each size
-// asked for, the frames `run` copies to the screen before it renders.
+// cmdPrerender writes the first frame of the embedded theme, or of a
+// theme file, for each size asked for, the frames `run` copies to the
+// screen before it renders.
 func cmdPrerender(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("prerender", stderr)
 	sizes := fs.String("size", "1024x768", "panel sizes WxH, comma-separated (the connectors' preferred modes)")
 	dir := fs.String("out", firstframe.DefaultDir, "directory the frames are written to")
 	scale := fs.Float64("scale", 0, "output scale, 0.25 to 8, as run --scale (default: guessed from the size, as for a panel of unknown physical size)")
 	format := fs.String("format", "XRGB8888", "pixel formats of the framebuffers, comma-separated: XRGB8888, ARGB8888, RGB565")
+	themePath := fs.String("theme", "", "theme file, as run --theme will be given it (default: the embedded theme); its frames are used only while the theme file and its images stay as they are now")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -41,7 +43,7 @@ func cmdPrerender(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	th, err := theme.Default()
+	th, err := loadTheme(*themePath)
 	if err != nil {
 		return err
 	}
@@ -78,13 +80,13 @@ func parseFormat(s string) (fbemu.Format, error) {
 // openWithFrame opens the display as run does and, when dir holds a
 // pre-rendered first frame for a head, puts it on that head at once; the
 // full render follows. It logs when that frame went up.
-func openWithFrame(dir string, scale float64, start time.Time, log *slog.Logger) func(context.Context, display.Options) (display.Display, error) {
+func openWithFrame(dir, themeFile string, scale float64, start time.Time, log *slog.Logger) func(context.Context, display.Options) (display.Display, error) {
 	return func(ctx context.Context, opt display.Options) (display.Display, error) {
 		d, err := display.Open(ctx, opt)
 		if err != nil {
 			return d, err
 		}
-		n, err := firstframe.Show(d, firstframe.Options{Dir: dir, Scale: scale, Log: log})
+		n, err := firstframe.Show(d, firstframe.Options{Dir: dir, Theme: themeFile, Scale: scale, Log: log})
 		if err != nil {
 			log.Warn(err.Error())
 		}
@@ -96,4 +98,13 @@ func openWithFrame(dir string, scale float64, start time.Time, log *slog.Logger)
 		}
 		return d, nil
 	}
+}
+
+// loadTheme loads the theme file path as run does, or the embedded theme
+// for "".
+func loadTheme(path string) (*theme.Theme, error) {
+	if path == "" {
+		return theme.Default()
+	}
+	return theme.Load(path, theme.Options{})
 }

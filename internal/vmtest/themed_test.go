@@ -128,6 +128,10 @@ func addThemed(t *testing.T, a *artefacts, cfg *Config, out string, plymouth boo
 		cfg.Host[c.host] = func(ctx context.Context, m *Machine) error { return r.hostCheck(ctx, m, c) }
 	}
 
+	// The theme's first frame drawn ahead, in the guest, as the
+	// initramfs hook draws it: run copies it to the screen before it
+	// parses the theme, and the initial check holds it to render.
+	cmd("themed prerender", bs, "prerender", "--theme", themeGuest+"/"+themeFile, "--size", "1024x768,1280x800")
 	step(proto.Step{Name: themedStep, Cmd: []string{bs, "run", "--theme", themeGuest + "/" + themeFile, "-v"},
 		Background: true, WaitFor: "first frame", Timeout: proto.Duration(60 * time.Second)})
 	check(themedCheck{name: "initial", request: themedStep})
@@ -335,6 +339,14 @@ func (r *themedRun) report(t *testing.T, rep *Report, wantBuffer []string) {
 	}
 	if line, ok := logLine(res.Output, "first frame"); ok {
 		t.Logf("time to first frame: %s", line)
+	}
+	if pr := rep.Step("themed prerender"); pr.Code != 0 {
+		t.Errorf("bootsplash prerender --theme in the guest: exit %d %s\n%s", pr.Code, pr.Note, pr.Output)
+	}
+	if line, ok := logLine(res.Output, "pre-rendered frame up"); ok {
+		t.Logf("the theme's pre-rendered frame: %s", line)
+	} else {
+		t.Errorf("bootsplash run --theme did not put up the theme's pre-rendered frame")
 	}
 	buf, ok := logLine(res.Output, "buffer: ")
 	if !ok {

@@ -2,6 +2,7 @@ package firstframe
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/png"
 	"log/slog"
@@ -23,8 +24,15 @@ func TestMain(m *testing.M) { testutil.LeakCheckMain(m) }
 // rendered is what `bootsplash render` writes for a w x h panel.
 func rendered(t *testing.T, w, h int, scale float64) *image.RGBA {
 	t.Helper()
+	return renderedTheme(t, nil, w, h, scale)
+}
+
+// renderedTheme is what `bootsplash render --theme` writes for th (nil:
+// the embedded theme).
+func renderedTheme(t *testing.T, th *theme.Theme, w, h int, scale float64) *image.RGBA {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "render.png")
-	if err := splash.RenderFrame(out, splash.FrameOptions{Width: w, Height: h, Scale: scale}); err != nil {
+	if err := splash.RenderFrame(out, splash.FrameOptions{Width: w, Height: h, Scale: scale, Theme: th}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(out)
@@ -66,6 +74,12 @@ func differ(got, want *image.RGBA) int {
 // display shows and the log.
 func show(t *testing.T, dir string, build string, dw, dh int) (int, *image.RGBA, string) {
 	t.Helper()
+	return showTheme(t, dir, build, "", dw, dh)
+}
+
+// showTheme is show for run --theme themeFile.
+func showTheme(t *testing.T, dir, build, themeFile string, dw, dh int) (int, *image.RGBA, string) {
+	t.Helper()
 	var snap *image.RGBA
 	d, err := display.NewEmulated(display.EmulatedOptions{Size: image.Pt(dw, dh), Present: func(e *fbemu.Emulated) error {
 		var err error
@@ -77,7 +91,7 @@ func show(t *testing.T, dir string, build string, dw, dh int) (int, *image.RGBA,
 	}
 	defer d.Close()
 	var log bytes.Buffer
-	n, err := Show(d, Options{Dir: dir, Build: build, Log: slog.New(slog.NewTextHandler(&log, nil))})
+	n, err := Show(d, Options{Dir: dir, Build: build, Theme: themeFile, Log: slog.New(slog.NewTextHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,12 +137,12 @@ func TestShowRefuses(t *testing.T) {
 		{what: "another build", key: k, build: "e/f/g/h", want: "another bootsplash build"},
 		{what: "another scale", key: Key{Build: k.Build, Width: w, Height: h, Format: fbemu.XRGB8888, Scale: 2}, build: k.Build, want: "scale 2"},
 		{what: "truncated", key: k, build: k.Build, want: "truncated", spoil: func(t *testing.T, p string) {
-			if err := os.Truncate(p, headerSize+w*4*10); err != nil {
+			if err := os.Truncate(p, 300+w*4*10); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{what: "not a frame", key: k, build: k.Build, want: "bad magic", spoil: func(t *testing.T, p string) {
-			if err := os.WriteFile(p, bytes.Repeat([]byte{'x'}, headerSize+w*h*4), 0o644); err != nil {
+			if err := os.WriteFile(p, bytes.Repeat([]byte{'x'}, 300+w*h*4), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -167,6 +181,223 @@ func TestShowRefuses(t *testing.T) {
 				t.Errorf("the log does not say %q:\n%s", tc.want, log)
 			}
 		})
+	}
+}
+
+// themeCopy copies the theme directory src into a new directory and
+// returns the theme file's path there.
+func themeCopy(t *testing.T, src string) string {
+	t.Helper()
+	dir := t.TempDir()
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "theme.toml")
+}
+
+// A theme file's first frame, drawn ahead of time, is used by run
+// --theme with that file, pixel for pixel what render draws; and it is
+// refused, saying why, when the theme, one of its images or the set of
+// its spinner's frames changed since, or when the frame was drawn for
+// another theme.
+func TestShowThemeFrame(t *testing.T) {
+	const w, h = 800, 480
+	const build = "a/b/c/d"
+	key := Key{Build: build, Width: w, Height: h, Format: fbemu.XRGB8888, Scale: splash.OutputScale(w, h, 0, 0)}
+	write := func(t *testing.T, file string) string {
+		t.Helper()
+		th, err := theme.Load(file, theme.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if _, err := Write(dir, th, key); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	t.Run("used", func(t *testing.T) {
+		file := themeCopy(t, "../../themes/product")
+		frames := write(t, file)
+		n, got, log := showTheme(t, frames, build, file, w, h)
+		if n != 1 || got == nil {
+			t.Fatalf("Show put the theme's frame on %d heads, want 1; log:\n%s", n, log)
+		}
+		th, err := theme.Load(file, theme.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := differ(got, renderedTheme(t, th, w, h, 0)); d != 0 {
+			t.Errorf("the theme's pre-rendered frame differs from render in %d pixels", d)
+		}
+		// The same frame, the theme's directory reached by another
+		// path (a relative one, as --theme may be given).
+		wd, err := os.Getwd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, err := filepath.Rel(wd, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _, log := showTheme(t, frames, build, rel, w, h); n != 1 {
+			t.Errorf("--theme %s: the frame drawn for %s was not used; log:\n%s", rel, file, log)
+		}
+	})
+	spinnerTheme := func(t *testing.T) string {
+		t.Helper()
+		file := themeCopy(t, "../../themes/product")
+		dir := filepath.Dir(file)
+		logo, err := os.ReadFile(filepath.Join(dir, "logo.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []string{"spin-1.png", "spin-2.png"} {
+			if err := os.WriteFile(filepath.Join(dir, n), logo, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString("\n[spinner]\nframes = \"spin-*.png\"\ny = 0.8\n"); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	for _, tc := range []struct {
+		what   string
+		theme  func(t *testing.T) string
+		change func(t *testing.T, file string) string // returns run's --theme
+		want   string
+	}{
+		{"the theme file changed", func(t *testing.T) string { return themeCopy(t, "../../themes/product") }, func(t *testing.T, file string) string {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(file, bytes.Replace(b, []byte("#ffb347"), []byte("#ff0000"), 1), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return file
+		}, "theme.toml changed since the frame was drawn"},
+		{"an image changed, same size", func(t *testing.T) string { return themeCopy(t, "../../themes/product") }, func(t *testing.T, file string) string {
+			p := filepath.Join(filepath.Dir(file), "background.jpg")
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[len(b)/2] ^= 0xff
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return file
+		}, "background.jpg changed since the frame was drawn"},
+		{"an image replaced by a FIFO", func(t *testing.T) string { return themeCopy(t, "../../themes/product") }, func(t *testing.T, file string) string {
+			p := filepath.Join(filepath.Dir(file), "logo.png")
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return file
+		}, "logo.png"},
+		{"a spinner frame added", spinnerTheme, func(t *testing.T, file string) string {
+			logo, err := os.ReadFile(filepath.Join(filepath.Dir(file), "logo.png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(filepath.Dir(file), "spin-0.png"), logo, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return file
+		}, "3 files match, 2 did"},
+		{"another theme", func(t *testing.T) string { return themeCopy(t, "../../themes/product") }, func(t *testing.T, file string) string {
+			return themeCopy(t, "../../themes/product")
+		}, "drawn for the theme"},
+		{"the built-in theme", func(t *testing.T) string { return themeCopy(t, "../../themes/product") }, func(t *testing.T, file string) string {
+			return ""
+		}, "the splash shows the built-in one"},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			file := tc.theme(t)
+			frames := write(t, file)
+			runTheme := tc.change(t, file)
+			n, got, log := showTheme(t, frames, build, runTheme, w, h)
+			if n != 0 || got != nil {
+				t.Errorf("Show put a stale frame on %d heads, want none", n)
+			}
+			if !strings.Contains(log, tc.want) || !strings.Contains(log, "rendering it") {
+				t.Errorf("the log does not say %q and that the frame is rendered:\n%s", tc.want, log)
+			}
+		})
+	}
+	t.Run("built-in frame, theme run", func(t *testing.T) {
+		th, err := theme.Default()
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames := t.TempDir()
+		if _, err := Write(frames, th, key); err != nil {
+			t.Fatal(err)
+		}
+		file := themeCopy(t, "../../themes/product")
+		n, _, log := showTheme(t, frames, build, file, w, h)
+		if n != 0 || !strings.Contains(log, "drawn for the built-in theme") || !strings.Contains(log, "prerender --theme") {
+			t.Errorf("a frame of the built-in theme, run --theme: %d heads, log:\n%s", n, log)
+		}
+	})
+	t.Run("firmware logo", func(t *testing.T) {
+		th, err := theme.Load("../../themes/firmware/theme.toml", theme.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Write(t.TempDir(), th, key); !errors.Is(err, ErrFirmwareLogo) {
+			t.Errorf("Write of a theme drawing the firmware's logo: %v, want ErrFirmwareLogo", err)
+		}
+	})
+}
+
+// A header that claims more than the file holds, or inputs that run past
+// it, is not a frame.
+func TestParseHeaderBounds(t *testing.T) {
+	k := Key{Build: "a/b", Width: 2, Height: 2, Format: fbemu.XRGB8888, Scale: 1, Theme: "/t/theme.toml",
+		Inputs: []Input{{Path: "/t/theme.toml", Size: 10, Sum: 7}, {Path: "/t/s-*.png", Glob: true, Size: 2, Sum: 9}}}
+	b, err := k.header()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := parseHeader(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.build != k.Build || h.theme != k.Theme || !sameInputs(h.inputs, k.Inputs) || h.size != len(b) {
+		t.Fatalf("parseHeader(header(k)) = %+v, want k back", h)
+	}
+	for i := fixedHeader; i < len(b); i++ {
+		if _, err := parseHeader(b[:i]); err == nil {
+			t.Errorf("a header cut at %d of %d bytes was read", i, len(b))
+		}
+	}
+	for _, off := range []int{8, fixedHeader, fixedHeader + 4 + len(k.Build)} {
+		bad := append([]byte(nil), b...)
+		bad[off+3] = 0x7f
+		if _, err := parseHeader(bad); err == nil {
+			t.Errorf("a header with a length at %d of %#x was read", off, bad[off:off+4])
+		}
 	}
 }
 

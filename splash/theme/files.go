@@ -134,3 +134,90 @@ func (t *Theme) placedErr(name string, err error) error {
 	}
 	return t.placed(name, err)
 }
+
+// Inputs are the files a theme's first frame is drawn from, for a frame
+// drawn ahead of time to be checked against (package firstframe).
+type Inputs struct {
+	// Files are the theme file and every image any section names, as
+	// absolute, cleaned paths, sorted, each once.
+	Files []string
+	// Globs are the spinner's frame patterns, absolute: the files they
+	// match, and in which order, choose the frames.
+	Globs []string
+	// FirmwareLogo says a section draws the firmware's logo (ACPI BGRT),
+	// which is read from the firmware at boot, not from a file of the
+	// theme's.
+	FirmwareLogo bool
+}
+
+// FirstFrameInputs lists what the theme's first frame (the initial
+// state: no message, status or prompt, so no text and no font) is drawn
+// from. The embedded theme has none: the binary holds it.
+func (t *Theme) FirstFrameInputs() (Inputs, error) {
+	var in Inputs
+	if t.dir == "" {
+		return in, nil
+	}
+	abs := func(name string) (string, error) {
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(t.dir, name)
+		}
+		return filepath.Abs(name)
+	}
+	seen := map[string]bool{}
+	add := func(name string) error {
+		p, err := abs(name)
+		if err != nil {
+			return err
+		}
+		if !seen[p] {
+			seen[p] = true
+			in.Files = append(in.Files, p)
+		}
+		return nil
+	}
+	if err := add(t.File); err != nil {
+		return in, err
+	}
+	globs := map[string]bool{}
+	for _, k := range t.all() {
+		s := k.s
+		if s.Background != nil && s.Background.Image != nil {
+			if err := add(*s.Background.Image); err != nil {
+				return in, err
+			}
+		}
+		if s.Logo != nil {
+			if s.Logo.Image != nil {
+				if err := add(*s.Logo.Image); err != nil {
+					return in, err
+				}
+			}
+			if s.Logo.Firmware != nil && *s.Logo.Firmware {
+				in.FirmwareLogo = true
+			}
+		}
+		if s.Spinner != nil && s.Spinner.Frames != nil {
+			names, err := t.FrameNames(*s.Spinner.Frames)
+			if err != nil {
+				return in, err
+			}
+			for _, n := range names {
+				if err := add(n); err != nil {
+					return in, err
+				}
+			}
+			p, err := abs(*s.Spinner.Frames)
+			if err != nil {
+				return in, err
+			}
+			if !globs[p] {
+				globs[p] = true
+				in.Globs = append(in.Globs, p)
+			}
+		}
+	}
+	sort.Strings(in.Files)
+	sort.Strings(in.Globs)
+	return in, nil
+}

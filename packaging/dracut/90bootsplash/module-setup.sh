@@ -53,8 +53,22 @@ install() {
         else
             dwarn "bootsplash: the theme $BOOTSPLASH_THEME has mistakes; the initramfs shows the built-in theme"
             echo 'BOOTSPLASH_THEME=""' >> "$initdir/etc/default/bootsplash"
+            BOOTSPLASH_THEME=""
         fi
     fi
+
+    # The theme's first frame for each connected display's preferred mode
+    # and 1024x768, copied to the screen at boot before anything is
+    # decoded; used only while the build, the size and the theme's files
+    # are what they were when it was drawn.
+    local sizes=1024x768 modes mode
+    for modes in /sys/class/drm/card*-*/modes; do
+        [[ -r $modes ]] || continue
+        mode=$(head -n 1 "$modes")
+        [[ $mode =~ ^[0-9]+x[0-9]+$ ]] && sizes+=",$mode"
+    done
+    "$BOOTSPLASH" prerender --theme "$BOOTSPLASH_THEME" --size "$sizes" --out "$initdir/usr/lib/bootsplash/frames" >/dev/null ||
+        dwarn "bootsplash: could not draw the first frames; the splash renders its first frame at boot"
 
     inst_hook emergency 50 "$moddir/bootsplash-emergency.sh"
     if dracut_module_included "systemd"; then

@@ -58,11 +58,8 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 	fw := &firmwareScreens{dir: out, theme: th, frames: map[string]image.Image{}}
 
 	long := proto.Duration(3 * time.Minute)
-	bgrt := []string{"type", "status", "xoffset", "yoffset", "image"}
 	steps := []proto.Step{{Name: "no card", WaitPath: "/dev/dri/card0", WaitGone: true, Timeout: proto.Duration(time.Second)}}
-	for _, f := range bgrt {
-		steps = append(steps, proto.Step{Name: "bgrt " + f, Cmd: []string{gh, "cat", "/sys/firmware/acpi/bgrt/" + f}})
-	}
+	steps = append(steps, bgrtSteps(gh)...)
 	var fb0, card0 *image.RGBA
 	var watch *screenWatch
 	steps = append(steps, []proto.Step{
@@ -91,27 +88,7 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 		Append: []string{"vt.global_cursor_default=0"},
 		Plan:   proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: steps},
 		Host: map[string]HostFunc{
-			"copy bgrt": func(ctx context.Context, m *Machine) error {
-				d := filepath.Join(out, "bgrt")
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					return err
-				}
-				for _, f := range bgrt {
-					r := m.Result("bgrt " + f)
-					if !r.OK() {
-						return fmt.Errorf("the guest has no BGRT %s (OVMF publishes one): %s %s", f, r.Note, r.Output)
-					}
-					if err := os.WriteFile(filepath.Join(d, f), r.Output, 0o644); err != nil {
-						return err
-					}
-				}
-				l, err := display.ReadFirmwareLogo(d)
-				if err != nil {
-					return err
-				}
-				fw.logo = l
-				return nil
-			},
+			"copy bgrt": fw.copyBGRT,
 			"on fb0": func(ctx context.Context, m *Machine) error {
 				var err error
 				fb0, err = fw.await(m, "fb0", splash.State{}, 2*time.Minute)
@@ -142,6 +119,9 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 		"handover: /dev/dri/card0 (bochs-drm) takes the display over from /dev/fb0",
 		"firmware logo: ACPI BGRT ",
 		"handover: first frame on /dev/dri/card0",
+		// A UEFI boot, but nothing mounted efivarfs: no Secure Boot
+		// line (the screendumps are render's without it).
+		"secure boot: efivarfs is not mounted on /sys/firmware/efi/efivars",
 	} {
 		if !strings.Contains(run, w) {
 			t.Errorf("bootsplash run's log does not say %q", w)
@@ -212,19 +192,60 @@ type firmwareScreens struct {
 	dir    string
 	theme  *theme.Theme
 	logo   *display.FirmwareLogo
-	frames map[string]image.Image
+	// secureBoot is what the splash is drawn with: a theme's
+	// [secure_boot] line when it is off.
+	secureBoot display.SecureBoot
+	frames     map[string]image.Image
 	waited map[string]time.Duration
+}
+
+// bgrtFiles are the files of /sys/firmware/acpi/bgrt.
+var bgrtFiles = []string{"type", "status", "xoffset", "yoffset", "image"}
+
+// bgrtSteps read the guest's BGRT, each file its own step, for copyBGRT
+// (a host step named "copy bgrt" after them).
+func bgrtSteps(gh string) []proto.Step {
+	var steps []proto.Step
+	for _, f := range bgrtFiles {
+		steps = append(steps, proto.Step{Name: "bgrt " + f, Cmd: []string{gh, "cat", "/sys/firmware/acpi/bgrt/" + f}})
+	}
+	return steps
+}
+
+// copyBGRT writes the guest's BGRT, read by bgrtSteps, to a directory
+// laid out as /sys/firmware/acpi/bgrt (as `render --bgrt` takes it) and
+// reads the logo from there.
+func (f *firmwareScreens) copyBGRT(ctx context.Context, m *Machine) error {
+	d := filepath.Join(f.dir, "bgrt")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return err
+	}
+	for _, name := range bgrtFiles {
+		r := m.Result("bgrt " + name)
+		if !r.OK() {
+			return fmt.Errorf("the guest has no BGRT %s (OVMF publishes one): %s %s", name, r.Note, r.Output)
+		}
+		if err := os.WriteFile(filepath.Join(d, name), r.Output, 0o644); err != nil {
+			return err
+		}
+	}
+	l, err := display.ReadFirmwareLogo(d)
+	if err != nil {
+		return err
+	}
+	f.logo = l
+	return nil
 }
 
 // want is the splash showing st on a screen of size in the firmware's
 // mode.
 func (f *firmwareScreens) want(size image.Point, st splash.State) (image.Image, error) {
-	key := fmt.Sprintf("%dx%d-%g", size.X, size.Y, st.Progress)
+	key := fmt.Sprintf("%dx%d-%g-sb%v", size.X, size.Y, st.Progress, f.secureBoot)
 	if img, ok := f.frames[key]; ok {
 		return img, nil
 	}
 	name := filepath.Join(f.dir, "render-bgrt-"+key+".png")
-	if err := splash.RenderFrame(name, splash.FrameOptions{Width: size.X, Height: size.Y, Theme: f.theme, State: st, FirmwareLogo: f.logo}); err != nil {
+	if err := splash.RenderFrame(name, splash.FrameOptions{Width: size.X, Height: size.Y, Theme: f.theme, State: st, FirmwareLogo: f.logo, SecureBoot: f.secureBoot}); err != nil {
 		return nil, err
 	}
 	img, err := readPNG(name)
@@ -516,7 +537,7 @@ func TestVMVesafbHandover(t *testing.T) {
 	rep := bootChecked(t, ctx, cfg)
 	run := string(rep.Step("run").Output)
 	t.Logf("bootsplash run -v:\n%s", run)
-	for _, w := range []string{"output: fb0 (VESA VGA)", "firmware logo: none (no ACPI BGRT): the theme's logo is drawn", "handover: /dev/dri/card0 (bochs-drm) takes the display over from /dev/fb0", "handover: the kernel removed /dev/fb0 (VESA VGA)", "ms after the kernel removed it", "handover: first frame on /dev/dri/card0"} {
+	for _, w := range []string{"output: fb0 (VESA VGA)", "firmware logo: none (no ACPI BGRT): the theme's logo is drawn", "handover: /dev/dri/card0 (bochs-drm) takes the display over from /dev/fb0", "handover: the kernel removed /dev/fb0 (VESA VGA)", "ms after the kernel removed it", "handover: first frame on /dev/dri/card0", "secure boot: not a UEFI boot"} {
 		if !strings.Contains(run, w) {
 			t.Errorf("bootsplash run's log does not say %q", w)
 		}

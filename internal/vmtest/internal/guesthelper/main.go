@@ -8,7 +8,9 @@
 // for the heap tests: fragment N takes N 1 MiB buffers from the system
 // dma-buf heap and gives back every other one, so that no two free 1 MiB
 // blocks are adjacent where they were, and holds the rest until SIGTERM;
-// dmesg prints the kernel log.
+// dmesg prints the kernel log; ls lists a directory; mount FSTYPE DIR mounts a file system
+// with no source, as systemd mounts its API file systems (efivarfs on
+// /sys/firmware/efi/efivars), nosuid, nodev and noexec.
 package main
 
 import (
@@ -24,7 +26,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: guesthelper exit N | hang | cat FILE | fill | kdmode | chvt N | fragment N | dmesg")
+		fmt.Fprintln(os.Stderr, "usage: guesthelper exit N | hang | cat FILE | fill | kdmode | chvt N | fragment N | dmesg | ls DIR | mount FSTYPE DIR")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -75,6 +77,25 @@ func main() {
 			fmt.Fprintln(os.Stderr, "dmesg:", err)
 			os.Exit(1)
 		}
+	case "ls":
+		ents, err := os.ReadDir(os.Args[2])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		for _, e := range ents {
+			fmt.Println(e.Name())
+		}
+	case "mount":
+		if len(os.Args) != 4 {
+			fmt.Fprintln(os.Stderr, "usage: guesthelper mount FSTYPE DIR")
+			os.Exit(2)
+		}
+		if err := mount(os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "mount:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("mounted %s on %s\n", os.Args[2], os.Args[3])
 	default:
 		fmt.Fprintln(os.Stderr, "unknown mode", os.Args[1])
 		os.Exit(2)

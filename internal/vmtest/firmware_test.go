@@ -189,14 +189,14 @@ func kernelStartOffset(t *testing.T, rep *Report) time.Duration {
 // firmwareScreens renders the splash with the guest's firmware logo, as
 // `bootsplash render --bgrt` does, and polls screendumps against it.
 type firmwareScreens struct {
-	dir    string
-	theme  *theme.Theme
-	logo   *display.FirmwareLogo
+	dir   string
+	theme *theme.Theme
+	logo  *display.FirmwareLogo
 	// secureBoot is what the splash is drawn with: a theme's
 	// [secure_boot] line when it is off.
 	secureBoot display.SecureBoot
 	frames     map[string]image.Image
-	waited map[string]time.Duration
+	waited     map[string]time.Duration
 }
 
 // bgrtFiles are the files of /sys/firmware/acpi/bgrt.

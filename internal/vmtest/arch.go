@@ -115,7 +115,7 @@ func (b Board) spec() (boardSpec, error) {
 	switch b {
 	case PC, "":
 		return boardSpec{arch: AMD64, cpu: "max", memoryMB: 512, console: "ttyS0", control: "/dev/ttyS1",
-			kind: controlSerial, devices: []Device{Cirrus, Bochs, Virtio, BochsDisplay}}, nil
+			kind: controlSerial, devices: []Device{Cirrus, Bochs, Virtio, BochsDisplay, VirtioVGA}}, nil
 	case Arm64Virt:
 		return boardSpec{arch: ARM64, machine: "virt", cpu: "cortex-a57", memoryMB: 1024, console: "ttyAMA0",
 			control: "/dev/hvc0", kind: controlVirtio, devices: []Device{Virtio}}, nil

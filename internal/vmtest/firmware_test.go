@@ -195,8 +195,11 @@ type firmwareScreens struct {
 	// secureBoot is what the splash is drawn with: a theme's
 	// [secure_boot] line when it is off.
 	secureBoot display.SecureBoot
-	frames     map[string]image.Image
-	waited     map[string]time.Duration
+	// mode is the firmware's mode, when the splash may be drawn in
+	// another (zero: every screen is in the firmware's mode).
+	mode   image.Point
+	frames map[string]image.Image
+	waited map[string]time.Duration
 }
 
 // bgrtFiles are the files of /sys/firmware/acpi/bgrt.
@@ -245,7 +248,7 @@ func (f *firmwareScreens) want(size image.Point, st splash.State) (image.Image, 
 		return img, nil
 	}
 	name := filepath.Join(f.dir, "render-bgrt-"+key+".png")
-	if err := splash.RenderFrame(name, splash.FrameOptions{Width: size.X, Height: size.Y, Theme: f.theme, State: st, FirmwareLogo: f.logo, SecureBoot: f.secureBoot}); err != nil {
+	if err := splash.RenderFrame(name, splash.FrameOptions{Width: size.X, Height: size.Y, Theme: f.theme, State: st, FirmwareLogo: f.logo, FirmwareMode: f.mode, SecureBoot: f.secureBoot}); err != nil {
 		return nil, err
 	}
 	img, err := readPNG(name)
@@ -801,6 +804,13 @@ type lateBochs struct {
 
 func newLateBochs(t *testing.T, ctx context.Context, name string) *lateBochs {
 	t.Helper()
+	return newLateDriver(t, ctx, name, BochsDisplay)
+}
+
+// newLateDriver is newLateBochs with dev's DRM driver (and the modules
+// it needs) put in /lib/late instead of bochs.
+func newLateDriver(t *testing.T, ctx context.Context, name string, dev Device) *lateBochs {
+	t.Helper()
 	g := &lateBochs{}
 	g.root, g.dir, g.guestInit = guestBase(t, ctx)
 	buildGuestPrograms(t, ctx, g.root, g.dir, map[string]string{
@@ -810,7 +820,7 @@ func newLateBochs(t *testing.T, ctx context.Context, name string) *lateBochs {
 	})
 	g.k = fetchKernel(t, ctx, g.root, Kernel612)
 	g.out = freshOut(t, g.root, name)
-	mods, err := OrderModules([]ModuleSpec{{Name: "bochs"}}, g.k.ModuleDepends)
+	mods, err := OrderModules(g.k.present(dev.Modules()), g.k.ModuleDepends)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,10 @@ const (
 	// while the guest runs (device_del, device_add); it is not in the
 	// matrix.
 	BochsDisplay Device = "bochs-display"
+	// VirtioVGA is virtio-vga: virtio-gpu with QEMU's standard VGA
+	// beside it, on which OVMF's GOP sets its mode (efifb) until the
+	// virtio-gpu driver takes the device; it is not in the matrix.
+	VirtioVGA Device = "virtio-vga"
 	// PL111 is the ARM PrimeCell CLCD controller built into the vexpress
 	// boards, driven by pl111_drm through the GEM DMA helper: it scans out
 	// contiguous memory only (no IOMMU). QEMU gives it no id.
@@ -58,10 +62,12 @@ func (d Device) QEMUArgs() ([]string, error) {
 		return []string{"-vga", "none", "-device", "virtio-gpu-pci,max_outputs=2,id=" + DisplayID}, nil
 	case BochsDisplay:
 		return []string{"-vga", "none", "-device", "bochs-display,id=" + DisplayID}, nil
+	case VirtioVGA:
+		return []string{"-vga", "none", "-device", "virtio-vga,id=" + DisplayID}, nil
 	case PL111:
 		return nil, nil // part of the board
 	}
-	return nil, fmt.Errorf("unknown display device %q (want cirrus, bochs, virtio, bochs-display or pl111)", string(d))
+	return nil, fmt.Errorf("unknown display device %q (want cirrus, bochs, virtio, bochs-display, virtio-vga or pl111)", string(d))
 }
 
 // Modules returns the DRM driver module of the device (its dependencies
@@ -72,7 +78,7 @@ func (d Device) Modules() []ModuleSpec {
 		return []ModuleSpec{{Name: "cirrus"}}
 	case Bochs, BochsDisplay:
 		return []ModuleSpec{{Name: "bochs"}}
-	case Virtio:
+	case Virtio, VirtioVGA:
 		return []ModuleSpec{{Name: "virtio_pci", Optional: true}, {Name: "virtio-gpu"}}
 	case PL111:
 		// Built in where the kernel was built for the board.

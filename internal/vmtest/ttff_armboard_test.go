@@ -126,6 +126,10 @@ func crossToolsFor(a Arch) (crossTools, error) {
 // they need (Debian bookworm's plymouth 22.02).
 var ttffPlymouthDebs = []string{"plymouth", "plymouth-themes", "libplymouth5", "libdrm2", "libpng16-16", "libudev1", "zlib1g", "libc6"}
 
+// ttffStraceDebs are the packages of strace and the libraries it needs,
+// for BOOTSPLASH_TTFF_STRACE=1 on a board of another architecture.
+var ttffStraceDebs = []string{"strace", "libunwind8", "liblzma5", "libc6"}
+
 // TestVMTTFFArm is TestVMTTFF on ARM boards, arm64 virt with virtio-gpu
 // and vexpress-a9 with pl111 (BOOTSPLASH_TTFF_ARM_BOARDS chooses):
 // bootsplash, Debian's plymouthd and the C floor, all built for the
@@ -201,7 +205,15 @@ func runTTFFArm(t *testing.T, ctx context.Context, b ttffArmBoard, runs int, dir
 	files = append(files, plymouth...)
 	files = append(files, frames...)
 	tg := ttffTarget{name: "ttff-" + b.name, board: b.board, device: b.device, kernel: b.kernel(t, ctx, a.root),
-		append: b.append, waitTimeout: 60 * time.Second, before: before}
+		append: b.append, waitTimeout: 60 * time.Second, before: before,
+		strace: func(t *testing.T) []File {
+			st := fetchForeignDebTrees(t, ctx, a.root, arch, ttffStraceDebs)
+			fs, err := sysrootProgramFiles(st, st["strace"], "/usr/bin/strace", libdirs)
+			if err != nil {
+				t.Fatalf("strace cannot go into the guest: %v", err)
+			}
+			return fs
+		}}
 	runTTFF(t, ctx, a.root, a.guestInit, a.hostBootsplash, tg, runs, files, withBase)
 }
 

@@ -464,6 +464,9 @@ type ttffTarget struct {
 	waitTimeout time.Duration
 	// before are steps the guest runs before the first timed run.
 	before []proto.Step
+	// strace, when set, returns strace for the guest, with what it needs
+	// (BOOTSPLASH_TTFF_STRACE=1); the host's is used when it is not.
+	strace func(t *testing.T) []File
 }
 
 func ttffPrograms(renderer string, out string) []ttffProgram {
@@ -670,16 +673,22 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 
 	// What the runtime and each package's init cost before main, once.
 	cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: "inittrace", Cmd: []string{"/bin/bootsplash", "help"}, Env: []string{"GODEBUG=inittrace=1"}})
-	// BOOTSPLASH_TTFF_STRACE=1: one more run under the host's strace,
-	// each system call with its time, to see where the kernel's time goes.
+	// BOOTSPLASH_TTFF_STRACE=1: one more run under strace (the host's,
+	// or the board's own), each system call with its time, to see where
+	// the kernel's time goes.
 	if os.Getenv("BOOTSPLASH_TTFF_STRACE") == "1" {
-		if arch := tg.board.Arch(); arch != HostArch {
+		var fs []File
+		if tg.strace != nil {
+			fs = tg.strace(t)
+		} else if arch := tg.board.Arch(); arch != HostArch {
 			t.Errorf("BOOTSPLASH_TTFF_STRACE=1 puts the host's strace into the guest: not on %s (%s)", tg.board, arch)
 		} else if host, err := exec.LookPath("strace"); err != nil {
 			t.Errorf("BOOTSPLASH_TTFF_STRACE=1 needs strace: %v", err)
-		} else if fs, err := ProgramFiles(host, "/usr/bin/strace"); err != nil {
+		} else if fs, err = ProgramFiles(host, "/usr/bin/strace"); err != nil {
 			t.Errorf("strace cannot go into the guest: %v", err)
-		} else {
+			fs = nil
+		}
+		if fs != nil {
 			cfg.Files = dedupFiles(append(cfg.Files, fs...))
 			cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: "strace", Cmd: []string{"/usr/bin/strace", "-f", "-r", "-T", "/bin/bootsplash", "run", "-v", "--for", "3s"}})
 		}

@@ -177,7 +177,7 @@ func (r *Renderer) Update(s *fbemu.Surface, old, new State) error {
 	for _, tx := range []struct {
 		tl       *textLayout
 		old, new string
-	}{{l.message, old.Message, new.Message}, {l.status, old.Status, new.Status}} {
+	}{{l.message, old.Message, new.Message}, {l.status, old.Status, new.Status}, {l.warning, r.warningFor(l, old), r.warningFor(l, new)}} {
 		if tx.tl == nil || tx.old == tx.new {
 			continue
 		}
@@ -197,7 +197,7 @@ func (r *Renderer) Update(s *fbemu.Surface, old, new State) error {
 	for _, tx := range []struct {
 		tl   *textLayout
 		text string
-	}{{l.message, new.Message}, {l.status, new.Status}, {l.warning, r.warningText(l)}} {
+	}{{l.message, new.Message}, {l.status, new.Status}, {l.warning, r.warningFor(l, new)}} {
 		if tx.tl != nil && tx.text != "" {
 			box, err := r.textInk(l, tx.tl, tx.text)
 			errs = append(errs, err)
@@ -274,7 +274,7 @@ func (r *Renderer) paintRect(s *fbemu.Surface, l *layout, st State, clip image.R
 		tl   *textLayout
 		text string
 		h    hidden
-	}{{l.message, st.Message, hideMessage}, {l.status, st.Status, hideStatus}, {l.warning, r.warningText(l), hideWarning}} {
+	}{{l.message, st.Message, hideMessage}, {l.status, st.Status, hideStatus}, {l.warning, r.warningFor(l, st), hideWarning}} {
 		if tx.tl == nil || tx.text == "" || hide&tx.h != 0 {
 			continue
 		}
@@ -771,4 +771,13 @@ func (r *Renderer) warningText(l *layout) string {
 		return *t
 	}
 	return r.catalogue().Get(locale.SecureBootOff)
+}
+
+// warningFor is the [secure_boot] line's text as st shows it: none in a
+// first frame that leaves it out (see withoutColdText).
+func (r *Renderer) warningFor(l *layout, st State) string {
+	if st.coldWarning {
+		return ""
+	}
+	return r.warningText(l)
 }

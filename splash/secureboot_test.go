@@ -174,3 +174,40 @@ func TestScreenReadsSecureBoot(t *testing.T) {
 		t.Error("warnsSecureBoot does not tell a theme with the line from one without")
 	}
 }
+
+// TestSecureBootLineCold: the line in a script the theme's font lacks
+// (Japanese) is left out of a head's first frame, which makes no
+// shaper; the frame after it, damage only, shows exactly what one full
+// paint shows. In English it stays in the first frame.
+func TestSecureBootLineCold(t *testing.T) {
+	th := parseTheme(t, secureBootTheme)
+	st := State{Status: "udev"}
+	r := NewRenderer(th, 1)
+	r.SetLocale("ja")
+	r.SetSecureBoot(display.SecureBootOff)
+	s := fbemu.NewSurface(640, 400, fbemu.XRGB8888)
+	light, cold := r.withoutColdText(s, st)
+	if !cold || !light.coldWarning || light.Status != st.Status {
+		t.Fatalf("first frame's State %+v (cold %v): want the line left out only", light, cold)
+	}
+	if err := r.Paint(s, light); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.shapers) != 0 {
+		t.Errorf("the first frame made %d shapers", len(r.shapers))
+	}
+	if n, _ := differing(s, paintSB(t, th, "ja", display.SecureBootUnknown, st)); n != 0 {
+		t.Errorf("the first frame differs from one without the line in %d pixels", n)
+	}
+	if err := r.Update(s, light, st); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := differing(s, paintSB(t, th, "ja", display.SecureBootOff, st)); n != 0 {
+		t.Errorf("the two frames differ from one full paint in %d pixels", n)
+	}
+	en := NewRenderer(th, 1)
+	en.SetSecureBoot(display.SecureBootOff)
+	if light, cold := en.withoutColdText(s, st); cold || light != st {
+		t.Errorf("the English line left out of the first frame: %+v", light)
+	}
+}

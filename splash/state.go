@@ -19,4 +19,9 @@ type State struct {
 	Prompt Prompt
 	// Details, when not nil, is shown instead of the splash.
 	Details *Details
+
+	// coldWarning leaves the theme's [secure_boot] line out of a head's
+	// first frame when it needs a shaper not made yet
+	// (Renderer.withoutColdText); the frame after it draws the line.
+	coldWarning bool
 }

@@ -314,6 +314,11 @@ func (r *Renderer) withoutColdText(s *fbemu.Surface, st State) (light State, col
 			*tx.text, cold = "", true
 		}
 	}
+	if tl := l.warning; tl != nil {
+		if face, err := r.lineFace(tl); err == nil && needs(tl.font, tl.fonts, tl.px, face, r.warningText(l), tl.maxLines) {
+			light.coldWarning, cold = true, true
+		}
+	}
 	if st.Prompt.Active {
 		// Checked before the prompt is laid out, which shapes what it
 		// must measure.

@@ -258,10 +258,22 @@ func fetchForeignDebTrees(t *testing.T, ctx context.Context, root string, arch A
 		for _, p := range missing {
 			args = append(args, p+":"+arch.Debian())
 		}
-		cmd := exec.CommandContext(ctx, "apt-get", args...)
-		cmd.Dir = debDir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("apt-get %s: %v\n%s", strings.Join(args, " "), err, out)
+		download := func() ([]byte, error) {
+			cmd := exec.CommandContext(ctx, "apt-get", args...)
+			cmd.Dir = debDir
+			return cmd.CombinedOutput()
+		}
+		if _, err := download(); err != nil {
+			// The lists may name a version the archive no longer has
+			// (a security update since they were fetched): fetch them
+			// again and retry once.
+			update := append(append(append([]string{}, opts...), aptOpts...), "update")
+			if out, err := exec.CommandContext(ctx, "apt-get", update...).CombinedOutput(); err != nil {
+				t.Fatalf("apt-get %s: %v\n%s", strings.Join(update, " "), err, out)
+			}
+			if out, err := download(); err != nil {
+				t.Fatalf("apt-get %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
 		}
 	}
 	trees := map[string]string{}

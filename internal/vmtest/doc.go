@@ -144,6 +144,13 @@
 // the breakdown `run -v` prints ("TTFF target: ...") and appends it to
 // out/vmtest/ttff.tsv.
 //
+// TestVMTTFF (ttff_test.go) times the first visible frame from outside the
+// guest, bootsplash against Debian's plymouthd and a static C floor in one
+// boot on the PC; TestVMTTFFArm (ttff_armboard_test.go) does the same on
+// arm64 virt with virtio-gpu and on armhf vexpress-a9 with pl111, with the
+// C programs built by Debian's cross compilers and plymouthd from the
+// board's own Debian packages (docs/first-frame.md).
+//
 // # Adding to it
 //
 //   - A package with kernel tests: add it to guestPackages in vm_test.go;

@@ -92,7 +92,9 @@
 // by FirmwareLogo.Place: where the firmware drew it in the firmware's mode
 // (FirmwareMode, known to a display that began on the firmware
 // framebuffer), as Plymouth's BGRT theme places it in another.
-// docs/firmware.md gives the whole sequence and the times measured.
+// ReadSecureBoot says whether the firmware enforces Secure Boot, from the
+// UEFI variables efivarfs shows (it mounts nothing: without efivarfs,
+// nothing is known). docs/firmware.md gives the whole sequence and the times measured.
 //
 // A backend beside these (a window that shows the frames) implements
 // Display with heads made by NewHead.

@@ -30,6 +30,8 @@ type ttffArmBoard struct {
 	device Device
 	kernel func(t *testing.T, ctx context.Context, root string) *KernelTree
 	append []string
+	// buffer is what `run -v` must say of its scanout buffer there.
+	buffer string
 }
 
 // ttffArmBoards are the ARM machines: arm64 `virt` with virtio-gpu on
@@ -39,13 +41,14 @@ type ttffArmBoard struct {
 func ttffArmBoards() []ttffArmBoard {
 	return []ttffArmBoard{
 		{
-			name: "arm64-virt-virtio", board: Arm64Virt, device: Virtio,
+			name: "arm64-virt-virtio", board: Arm64Virt, device: Virtio, buffer: "buffer: dumb buffer of virtio_gpu",
 			kernel: func(t *testing.T, ctx context.Context, root string) *KernelTree {
 				return fetchKernel(t, ctx, root, KernelArm64)
 			},
 		},
 		{
 			name: "armhf-vexpress-a9-pl111", board: VexpressA9, device: PL111, append: []string{"cma=64M"},
+			buffer: `buffer: heap "reserved", imported via PRIME`,
 			kernel: func(t *testing.T, ctx context.Context, root string) *KernelTree {
 				b, err := BuildKernel(ctx, CacheDir(root), ArmVexpressKernel())
 				if err != nil {
@@ -205,7 +208,7 @@ func runTTFFArm(t *testing.T, ctx context.Context, b ttffArmBoard, runs int, dir
 	files = append(files, plymouth...)
 	files = append(files, frames...)
 	tg := ttffTarget{name: "ttff-" + b.name, board: b.board, device: b.device, kernel: b.kernel(t, ctx, a.root),
-		append: b.append, waitTimeout: 60 * time.Second, before: before,
+		append: b.append, waitTimeout: 60 * time.Second, before: before, wantBuffer: b.buffer,
 		strace: func(t *testing.T) []File {
 			st := fetchForeignDebTrees(t, ctx, a.root, arch, ttffStraceDebs)
 			fs, err := sysrootProgramFiles(st, st["strace"], "/usr/bin/strace", libdirs)

@@ -467,6 +467,9 @@ type ttffTarget struct {
 	// strace, when set, returns strace for the guest, with what it needs
 	// (BOOTSPLASH_TTFF_STRACE=1); the host's is used when it is not.
 	strace func(t *testing.T) []File
+	// wantBuffer, when set, is what `run -v` must say of the scanout
+	// buffer it took ("buffer: dumb buffer"): the path being timed.
+	wantBuffer string
 }
 
 func ttffPrograms(renderer string, out string) []ttffProgram {
@@ -763,6 +766,9 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 		// must have put it up, not rendered its first frame.
 		if !bytes.Contains(out, []byte("pre-rendered frame up after")) {
 			t.Errorf("bootsplash run -v did not show the pre-rendered first frame")
+		}
+		if tg.wantBuffer != "" && !bytes.Contains(out, []byte(tg.wantBuffer)) {
+			t.Errorf("bootsplash run -v does not say %q: not the buffer path this board is timed on", tg.wantBuffer)
 		}
 	}
 	if out := rep.Step("bootsplash-first -v").Output; len(out) > 0 {

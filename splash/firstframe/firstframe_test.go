@@ -369,6 +369,25 @@ func TestShowThemeFrame(t *testing.T) {
 			t.Errorf("Write of a theme drawing the firmware's logo: %v, want ErrFirmwareLogo", err)
 		}
 	})
+	t.Run("secure boot line", func(t *testing.T) {
+		file := themeCopy(t, "../../themes/product")
+		f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.WriteString("\n[secure_boot]\ny = 0.9\n")
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		th, err := theme.Load(file, theme.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Write(t.TempDir(), th, key); !errors.Is(err, ErrSecureBootLine) {
+			t.Errorf("Write of a theme with a Secure Boot line: %v, want ErrSecureBootLine", err)
+		}
+	})
 }
 
 // A header that claims more than the file holds, or inputs that run past

@@ -32,6 +32,11 @@ type Input struct {
 // frame drawn ahead of time: the logo is the firmware's, read at boot.
 var ErrFirmwareLogo = errors.New("the theme draws the firmware's logo (ACPI BGRT), which is read at boot: its first frame cannot be drawn ahead of time")
 
+// ErrSecureBootLine is why a theme with a [secure_boot] line gets no
+// frame drawn ahead of time: whether the line is drawn is the firmware's
+// Secure Boot state at boot.
+var ErrSecureBootLine = errors.New("the theme has a [secure_boot] line, drawn or not by the firmware's state at boot: its first frame cannot be drawn ahead of time")
+
 var crcTable = crc64.MakeTable(crc64.ECMA)
 
 // ThemeInputs returns the inputs of th's first frame (none for the
@@ -43,6 +48,9 @@ func ThemeInputs(th *theme.Theme) ([]Input, error) {
 	}
 	if in.FirmwareLogo {
 		return nil, ErrFirmwareLogo
+	}
+	if in.SecureBootLine {
+		return nil, ErrSecureBootLine
 	}
 	var out []Input
 	for _, f := range in.Files {

@@ -148,6 +148,9 @@ type Inputs struct {
 	// which is read from the firmware at boot, not from a file of the
 	// theme's.
 	FirmwareLogo bool
+	// SecureBootLine says a section has a [secure_boot] line, drawn or
+	// not by what the firmware says at boot.
+	SecureBootLine bool
 }
 
 // FirstFrameInputs lists what the theme's first frame (the initial
@@ -196,6 +199,12 @@ func (t *Theme) FirstFrameInputs() (Inputs, error) {
 			if s.Logo.Firmware != nil && *s.Logo.Firmware {
 				in.FirmwareLogo = true
 			}
+		}
+		if s.SecureBoot != nil {
+			in.SecureBootLine = true
+		}
+		if s.SecureBoot != nil {
+			in.SecureBootLine = true
 		}
 		if s.Spinner != nil && s.Spinner.Frames != nil {
 			names, err := t.FrameNames(*s.Spinner.Frames)

@@ -285,12 +285,25 @@ func syncFlagsString(flags uint64) string {
 	return s
 }
 
+// mmap maps b whole. A mapping kept until Close (all strategies but
+// PerAccess and Guarded) is populated in the same call (MAP_POPULATE):
+// the first frame writes every page, and a fresh buffer's pages (a dumb
+// buffer's shmem, a CMA heap's) are otherwise faulted in one by one
+// from user space, a trap each; on arm64 under TCG that first pass over
+// 4 MB took a quarter of a second. Populating writes no pixel: it maps
+// the pages the exporter's fault handler would map. PerAccess maps for
+// each bracket and Guarded keeps its mapping PROT_NONE outside one:
+// both fault as they go, which is what they are there to measure.
 func (m *Mapping) mmap(b *Buffer) ([]byte, error) {
 	fd := b.Fd()
 	if fd < 0 {
 		return nil, ErrClosed
 	}
-	mem, err := uapi.Mmap(fd, b.offset, b.size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	flags := unix.MAP_SHARED
+	if m.strategy != PerAccess && m.strategy != Guarded {
+		flags |= unix.MAP_POPULATE
+	}
+	mem, err := uapi.Mmap(fd, b.offset, b.size, unix.PROT_READ|unix.PROT_WRITE, flags)
 	if err != nil {
 		return nil, fmt.Errorf("mmap %d bytes at offset %d: %w", b.size, b.offset, err)
 	}

@@ -39,14 +39,17 @@ func (d *Device) HeapChoice() HeapChoice {
 // scanoutHeapChoice is HeapChoice on the way to the first frame: with one
 // heap or none there is nothing to order, and the device is not looked up
 // in sysfs (a dozen lookups and links followed, for a class that would
-// change nothing). With more heaps it is HeapChoice.
+// change nothing; on arm64 virt under TCG the walk for virtio-gpu took a
+// fifth of a second). No heap directory at all (a kernel without
+// CONFIG_DMABUF_HEAPS, whose listing fails) is none. With more heaps it
+// is HeapChoice.
 func (d *Device) scanoutHeapChoice() HeapChoice {
 	heaps, err := access.Heaps()
-	if err != nil || len(heaps) > 1 {
+	if err == nil && len(heaps) > 1 {
 		return chooseHeaps(d.Class(), heaps, err)
 	}
 	c := DeviceClass{DRMDriver: d.driver.Name, Why: "one dma-buf heap or none, nothing to order: " + d.driver.Name + " not looked up in sysfs"}
-	return chooseHeaps(c, heaps, nil)
+	return chooseHeaps(c, heaps, err)
 }
 
 // TryHeaps allocates a size-byte buffer from each heap of ch, in order,

@@ -2,6 +2,7 @@ package vmtest
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 )
 
@@ -66,6 +67,9 @@ const (
 	// virtconsole port: the guest's /dev/hvc0), for boards that have one
 	// UART only (QEMU's virt boards).
 	controlVirtio
+	// controlVirtioMMIO is the same virtio console on a virtio-mmio
+	// transport (virtio-serial-device), for kernels built without PCI.
+	controlVirtioMMIO
 )
 
 // Board is the emulated machine a kernel boots on: everything QEMU
@@ -80,6 +84,13 @@ const (
 	PC Board = "pc"
 	// Arm64Virt is QEMU's generic arm64 board: PCIe, one PL011, virtio.
 	Arm64Virt Board = "arm64-virt"
+	// Arm64VirtUEFI is QEMU's virt board booted through UEFI: Debian's
+	// AAVMF (AAVMFCode) starts the kernel's EFI stub, QEMU handing it
+	// the kernel, the initramfs and the command line through fw_cfg, and
+	// describes the board in ACPI only. Its display is ramfb, which
+	// AAVMF's GOP lights; the control line is a virtio console on
+	// virtio-mmio (the kernel built for it has no PCI).
+	Arm64VirtUEFI Board = "arm64-virt-uefi"
 	// RISCV64Virt is QEMU's generic riscv64 board, booted through QEMU's
 	// bundled OpenSBI: PCIe, one 16550 UART, virtio.
 	RISCV64Virt Board = "riscv64-virt"
@@ -106,6 +117,11 @@ type boardSpec struct {
 	// how it gets there.
 	control string
 	kind    controlKind
+	// firmware is the UEFI firmware's code, flashed read-only into the
+	// board's first pflash, its variable store (a template used with
+	// snapshot=on: nothing is written back) in the second; none boots
+	// the kernel directly.
+	firmware, firmwareVars string
 	// devices are the display devices the board can show: PCI ones it
 	// takes with -device, or its built-in controller.
 	devices []Device
@@ -119,6 +135,10 @@ func (b Board) spec() (boardSpec, error) {
 	case Arm64Virt:
 		return boardSpec{arch: ARM64, machine: "virt", cpu: "cortex-a57", memoryMB: 1024, console: "ttyAMA0",
 			control: "/dev/hvc0", kind: controlVirtio, devices: []Device{Virtio}}, nil
+	case Arm64VirtUEFI:
+		return boardSpec{arch: ARM64, machine: "virt", cpu: "cortex-a57", memoryMB: 1024, console: "ttyAMA0",
+			control: "/dev/hvc0", kind: controlVirtioMMIO, firmware: AAVMFCode, firmwareVars: AAVMFVars,
+			devices: []Device{Ramfb}}, nil
 	case RISCV64Virt:
 		return boardSpec{arch: RISCV64, machine: "virt", cpu: "rv64", memoryMB: 1024, console: "ttyS0",
 			control: "/dev/hvc0", kind: controlVirtio, devices: []Device{Virtio}}, nil
@@ -138,14 +158,42 @@ func (b Board) Arch() Arch {
 	return s.arch
 }
 
+// Debian's UEFI firmware for QEMU's arm64 virt board (package
+// qemu-efi-aarch64): the code and the variable store, each the size of a
+// virt pflash bank.
+const (
+	AAVMFCode = "/usr/share/AAVMF/AAVMF_CODE.fd"
+	AAVMFVars = "/usr/share/AAVMF/AAVMF_VARS.fd"
+)
+
 // qemuArgs returns the board's part of QEMU's command line: machine, CPU,
-// memory.
+// memory, firmware.
 func (s boardSpec) qemuArgs(memoryMB int) []string {
 	var args []string
 	if s.machine != "" {
 		args = append(args, "-M", s.machine)
 	}
-	return append(args, "-accel", "tcg", "-cpu", s.cpu, "-m", fmt.Sprint(memoryMB), "-smp", "1")
+	args = append(args, "-accel", "tcg", "-cpu", s.cpu, "-m", fmt.Sprint(memoryMB), "-smp", "1")
+	if s.firmware != "" {
+		args = append(args,
+			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+s.firmware,
+			"-drive", "if=pflash,format=raw,unit=1,snapshot=on,file="+s.firmwareVars)
+	}
+	return args
+}
+
+// checkFirmware says which package to install when the board's firmware
+// is missing.
+func (s boardSpec) checkFirmware(b Board) error {
+	for _, f := range []string{s.firmware, s.firmwareVars} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("board %s boots through UEFI (apt-get install qemu-efi-aarch64): %w", string(b), err)
+		}
+	}
+	return nil
 }
 
 // controlArgs returns the QEMU options for the console (on stdio) and the
@@ -155,8 +203,11 @@ func (s boardSpec) controlArgs(ctlSock string) []string {
 		"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
 		"-chardev", "socket,id=ctl,path=" + ctlSock + ",server=on,wait=on",
 	}
-	if s.kind == controlVirtio {
+	switch s.kind {
+	case controlVirtio:
 		return append(args, "-device", "virtio-serial-pci,id=vser", "-device", "virtconsole,chardev=ctl,bus=vser.0")
+	case controlVirtioMMIO:
+		return append(args, "-device", "virtio-serial-device,id=vser", "-device", "virtconsole,chardev=ctl,bus=vser.0")
 	}
 	return append(args, "-serial", "chardev:ctl")
 }

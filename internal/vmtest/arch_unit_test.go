@@ -38,8 +38,12 @@ func TestQEMUArgsBoards(t *testing.T) {
 		virtioConsole bool
 		secondUART    bool
 		machineArg    string
+		// mmio: the virtio console is on virtio-mmio; uefi: AAVMF in
+		// the pflash banks, its variables never written back.
+		mmio, uefi bool
 	}{
 		{board: Arm64Virt, qemu: "qemu-system-aarch64", console: "console=ttyAMA0", control: "/dev/hvc0", virtioConsole: true, machineArg: "virt"},
+		{board: Arm64VirtUEFI, qemu: "qemu-system-aarch64", console: "console=ttyAMA0", control: "/dev/hvc0", virtioConsole: true, machineArg: "virt", mmio: true, uefi: true},
 		{board: RISCV64Virt, qemu: "qemu-system-riscv64", console: "console=ttyS0", control: "/dev/hvc0", virtioConsole: true, machineArg: "virt"},
 		{board: VexpressA9, qemu: "qemu-system-arm", console: "console=ttyAMA0", control: "/dev/ttyAMA1", secondUART: true, machineArg: "vexpress-a9"},
 		{board: VexpressA15Arm64, qemu: "qemu-system-aarch64", console: "console=ttyAMA0", control: "/dev/ttyAMA1", secondUART: true, machineArg: "vexpress-a15,secure=off"},
@@ -68,6 +72,13 @@ func TestQEMUArgsBoards(t *testing.T) {
 			if got := strings.Contains(args, "-serial chardev:ctl"); got != c.secondUART {
 				t.Errorf("second UART = %v, want %v: %s", got, c.secondUART, args)
 			}
+			if got := strings.Contains(args, "-device virtio-serial-device,id=vser "); got != c.mmio {
+				t.Errorf("virtio console on virtio-mmio = %v, want %v: %s", got, c.mmio, args)
+			}
+			uefi := "-drive if=pflash,format=raw,unit=0,readonly=on,file=" + AAVMFCode + " -drive if=pflash,format=raw,unit=1,snapshot=on,file=" + AAVMFVars + " "
+			if got := strings.Contains(args, uefi); got != c.uefi {
+				t.Errorf("UEFI firmware = %v, want %v: %s", got, c.uefi, args)
+			}
 		})
 	}
 	if _, err := Board("sun4m").spec(); err == nil {
@@ -76,6 +87,9 @@ func TestQEMUArgsBoards(t *testing.T) {
 	spec, _ := Arm64Virt.spec()
 	if err := spec.check(Arm64Virt, Cirrus); err == nil {
 		t.Errorf("arm64 virt claims a cirrus VGA")
+	}
+	if err := spec.check(Arm64Virt, Ramfb); err == nil {
+		t.Errorf("arm64 virt booted without UEFI claims ramfb, which nothing would light")
 	}
 }
 

@@ -109,7 +109,10 @@ func ArmVexpressKernel() KernelSpec {
 // Arm64VexpressKernel is the arm64 kernel for QEMU's -M
 // vexpress-a15,secure=off -cpu cortex-a57, booted with DTBVexpressCA53CMA
 // (pl111 from CMA, imports) or DTBVexpressCA53VRAM (pl111 from its VRAM,
-// dumb buffers only).
+// dumb buffers only). The same kernel boots on QEMU's virt board through
+// UEFI (Arm64VirtUEFI, with no device tree: the firmware describes the
+// board in ACPI), where simpledrm drives the framebuffer the firmware
+// left.
 func Arm64VexpressKernel() KernelSpec {
 	const clcd = "/bus@8000000/motherboard-bus@8000000/iofpga-bus@300000000/clcd@1f0000"
 	return KernelSpec{

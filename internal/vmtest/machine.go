@@ -45,6 +45,12 @@ const (
 	// boards, driven by pl111_drm through the GEM DMA helper: it scans out
 	// contiguous memory only (no IOMMU). QEMU gives it no id.
 	PL111 Device = "pl111"
+	// Ramfb is QEMU's ramfb: a framebuffer in guest memory that the
+	// firmware sets up through fw_cfg and no kernel driver knows. UEFI's
+	// GOP lights it, the EFI stub passes the mode on, and simpledrm drives
+	// it as the simple-framebuffer sysfb makes of it (built into the
+	// kernel: no module).
+	Ramfb Device = "ramfb"
 )
 
 // DisplayID is the QOM id the display device gets, for screendump's device
@@ -66,8 +72,10 @@ func (d Device) QEMUArgs() ([]string, error) {
 		return []string{"-vga", "none", "-device", "virtio-vga,id=" + DisplayID}, nil
 	case PL111:
 		return nil, nil // part of the board
+	case Ramfb:
+		return []string{"-device", "ramfb,id=" + DisplayID}, nil
 	}
-	return nil, fmt.Errorf("unknown display device %q (want cirrus, bochs, virtio, bochs-display, virtio-vga or pl111)", string(d))
+	return nil, fmt.Errorf("unknown display device %q (want cirrus, bochs, virtio, bochs-display, virtio-vga, pl111 or ramfb)", string(d))
 }
 
 // Modules returns the DRM driver module of the device (its dependencies
@@ -389,6 +397,9 @@ func Boot(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	if err := board.check(cfg.Board, cfg.Device); err != nil {
+		return nil, err
+	}
+	if err := board.checkFirmware(cfg.Board); err != nil {
 		return nil, err
 	}
 	if cfg.Kernel.Arch != "" && cfg.Kernel.Arch != board.arch { // empty: the board's

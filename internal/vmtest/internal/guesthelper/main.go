@@ -10,7 +10,11 @@
 // blocks are adjacent where they were, and holds the rest until SIGTERM;
 // dmesg prints the kernel log; ls lists a directory; mount FSTYPE DIR mounts a file system
 // with no source, as systemd mounts its API file systems (efivarfs on
-// /sys/firmware/efi/efivars), nosuid, nodev and noexec.
+// /sys/firmware/efi/efivars), nosuid, nodev and noexec. And three put a
+// file of the test's in place of a kernel's: truncate SRC DST SIZE writes
+// a copy of SRC cut to SIZE bytes ("half": half of SRC's), or extended to
+// it with a hole; bind SRC DST bind-mounts SRC over DST (a sysfs
+// attribute); umount DIR undoes it.
 package main
 
 import (
@@ -26,7 +30,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: guesthelper exit N | hang | cat FILE | fill | kdmode | chvt N | fragment N | dmesg | ls DIR | mount FSTYPE DIR")
+		fmt.Fprintln(os.Stderr, "usage: guesthelper exit N | hang | cat FILE | fill | kdmode | chvt N | fragment N | dmesg | ls DIR | mount FSTYPE DIR | truncate SRC DST SIZE|half | bind SRC DST | umount DIR")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -96,10 +100,58 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Printf("mounted %s on %s\n", os.Args[2], os.Args[3])
+	case "truncate":
+		if len(os.Args) != 5 {
+			fmt.Fprintln(os.Stderr, "usage: guesthelper truncate SRC DST SIZE|half")
+			os.Exit(2)
+		}
+		n, err := truncateCopy(os.Args[2], os.Args[3], os.Args[4])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "truncate:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("%s: %d bytes of %s\n", os.Args[3], n, os.Args[2])
+	case "bind", "umount":
+		var err error
+		if os.Args[1] == "bind" && len(os.Args) == 4 {
+			err = bind(os.Args[2], os.Args[3])
+		} else if os.Args[1] == "umount" && len(os.Args) == 3 {
+			err = umount(os.Args[2])
+		} else {
+			fmt.Fprintln(os.Stderr, "usage: guesthelper bind SRC DST | umount DIR")
+			os.Exit(2)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", os.Args[1], err)
+			os.Exit(1)
+		}
+		fmt.Println(os.Args[1], strings.Join(os.Args[2:], " "))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown mode", os.Args[1])
 		os.Exit(2)
 	}
+}
+
+// truncateCopy writes SRC to DST cut to size bytes, or extended to it
+// with a hole; size "half" is half of SRC's length. It returns DST's size.
+func truncateCopy(src, dst, size string) (int64, error) {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return 0, err
+	}
+	n := int64(len(b)) / 2
+	if size != "half" {
+		if n, err = strconv.ParseInt(size, 0, 64); err != nil || n < 0 {
+			return 0, fmt.Errorf("size %q is not a number of bytes or half", size)
+		}
+	}
+	if n < int64(len(b)) {
+		b = b[:n]
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		return 0, err
+	}
+	return n, os.Truncate(dst, n)
 }
 
 func sysInt(name string, field int) (int, error) {

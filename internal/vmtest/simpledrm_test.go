@@ -22,7 +22,9 @@ import (
 // AAVMF) with ramfb as the only display: AAVMF's GOP lights ramfb, the
 // EFI stub hands the mode to the kernel, sysfb makes a simple-framebuffer
 // of it and simpledrm registers card0 (its platform driver is
-// simple-framebuffer, its DRM name simpledrm). Then:
+// simple-framebuffer, its DRM name simpledrm). Up to the splash, the
+// screen keeps AAVMF's picture (its BGRT logo on black, pixel for pixel):
+// the kernel has no VT, so no fbcon draws on it. Then:
 //   - `bootsplash run` with the default backend (auto) and theme draws on
 //     card0 through the KMS path, saying which buffer it took and why:
 //     simpledrm keeps buffers in shmem and copies them with the CPU, so
@@ -66,20 +68,23 @@ func TestVMSimpledrm(t *testing.T) {
 	steps := []proto.Step{
 		{Name: "uptime", Cmd: []string{gh, "cat", "/proc/uptime"}},
 		{Name: "card0 device", Cmd: []string{gh, "cat", "/sys/class/drm/card0/device/uevent"}},
+	}
+	steps = append(steps, bgrtSteps(gh)...)
+	steps = append(steps, []proto.Step{
+		{Name: "copy bgrt", Host: true},
+		{Name: "before run", Host: true},
 		{Name: "run", Cmd: []string{bs, "run", "-v"}, Background: true, WaitFor: "first frame", Timeout: long},
 		{Name: "run screendump", Host: true, Timeout: long},
 		{Name: "run bufinfo", Cmd: []string{gh, "cat", "/sys/kernel/debug/dma_buf/bufinfo"}},
 		{Name: "run stop", Stop: "run"},
-	}
-	steps = append(steps, bgrtSteps(gh)...)
+	}...)
 	steps = append(steps,
-		proto.Step{Name: "copy bgrt", Host: true},
 		proto.Step{Name: "run bgrt", Cmd: []string{bs, "run", "-v", "--theme", "/theme/theme.toml"}, Background: true, WaitFor: "first frame", Timeout: long},
 		proto.Step{Name: "bgrt screendump", Host: true, Timeout: long},
 		proto.Step{Name: "run bgrt stop", Stop: "run bgrt"},
 		proto.Step{Name: "dmesg", Cmd: []string{gh, "dmesg"}},
 	)
-	var shot, bgrtShot *image.RGBA
+	var shot, bgrtShot, before *image.RGBA
 	cfg := Config{
 		Kernel: k, Board: Arm64VirtUEFI, Device: Ramfb, GuestInit: a.guestInit, Logf: t.Logf, WorkDir: out, Timeout: 15 * time.Minute,
 		LateModules: []ModuleSpec{},
@@ -102,6 +107,11 @@ func TestVMSimpledrm(t *testing.T) {
 				return nil
 			},
 			"copy bgrt": fw.copyBGRT,
+			"before run": func(ctx context.Context, m *Machine) error {
+				var err error
+				before, err = m.Screendump("before", 0)
+				return err
+			},
 			"bgrt screendump": func(ctx context.Context, m *Machine) error {
 				var err error
 				bgrtShot, err = fw.await(m, "card0-bgrt", splash.State{}, 2*time.Minute)
@@ -140,6 +150,30 @@ func TestVMSimpledrm(t *testing.T) {
 	t.Logf("bootsplash run -v --theme themes/firmware:\n%s", runBGRT)
 	if !strings.Contains(runBGRT, "firmware logo: ACPI BGRT ") {
 		t.Errorf("bootsplash run with themes/firmware does not say it draws the ACPI BGRT logo")
+	}
+	// Nothing has drawn on the firmware's framebuffer before the splash:
+	// no fbcon (the kernel has no VT), and simpledrm's fbdev emulation
+	// sets no mode of its own. The screen is AAVMF's picture, its logo on
+	// black.
+	if before != nil && fw.logo != nil {
+		sz := fw.logo.Image.Bounds().Size()
+		logo := image.Rectangle{Min: fw.logo.Offset, Max: fw.logo.Offset.Add(sz)}
+		n, first := logoDiff(before, fw.logo)
+		lit := 0
+		for y := 0; y < before.Bounds().Dy(); y++ {
+			for x := 0; x < before.Bounds().Dx(); x++ {
+				if c := before.RGBAAt(x, y); !image.Pt(x, y).In(logo) && c.R|c.G|c.B != 0 {
+					lit++
+				}
+			}
+		}
+		if n != 0 || lit != 0 {
+			_ = writePNG(filepath.Join(out, "before.png"), before)
+			t.Errorf("before the splash, the screen is not AAVMF's picture (kept as before.png): %d of the logo's pixels differ (first: %s), %d pixels around it are not black",
+				n, strings.Join(first, "; "), lit)
+		} else {
+			t.Logf("before the splash, with simpledrm's card0 up: the screen is still AAVMF's picture, its logo at %v on black", fw.logo.Offset)
+		}
 	}
 	// simpledrm runs in the firmware's mode: the logo must be where AAVMF
 	// drew it, in its own pixels.

@@ -116,13 +116,19 @@ func readCapped(p string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil {
+	st, err := f.Stat()
+	if err != nil {
 		return nil, err
 	} else if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file (%v)", p, st.Mode().Type())
 	}
-	// sysfs text attributes say 4096 bytes whatever they hold: the read
-	// is what is capped.
+	// A file that says it is over the cap is refused before it is read
+	// (the BGRT's image is a binary attribute, its size the image's), so
+	// a bad one costs no time at boot. sysfs text attributes say a page
+	// whatever they hold: the read is what is capped.
+	if st.Size() > max && st.Size() != int64(os.Getpagesize()) {
+		return nil, fmt.Errorf("%s: %d bytes, over the limit of %d bytes", p, st.Size(), max)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)

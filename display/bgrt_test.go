@@ -3,6 +3,7 @@ package display
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"os"
@@ -88,8 +89,16 @@ func TestReadFirmwareLogoRefuses(t *testing.T) {
 	if err := os.Truncate(big, MaxLogoBytes+1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadFirmwareLogo(dir); err == nil || !strings.Contains(err.Error(), "image: over the limit of") {
+	if _, err := ReadFirmwareLogo(dir); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("image: %d bytes, over the limit of", MaxLogoBytes+1)) {
 		t.Errorf("a file over the cap: %v", err)
+	}
+	// A file whose size is a page, as a sysfs text attribute's is
+	// whatever it holds, is read up to the cap and refused there.
+	dir = bgrtDir(t, good, "1", "0", "0")
+	os.Remove(filepath.Join(dir, "status"))
+	os.WriteFile(filepath.Join(dir, "status"), bytes.Repeat([]byte("1"), os.Getpagesize()), 0o444)
+	if _, err := ReadFirmwareLogo(dir); err == nil || !strings.Contains(err.Error(), "status: over the limit of 64 bytes") {
+		t.Errorf("a page over the cap: %v", err)
 	}
 	dir = bgrtDir(t, good, "1", "0", "0")
 	os.WriteFile(filepath.Join(dir, "type"), []byte("1\n"), 0o444)

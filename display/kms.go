@@ -619,3 +619,19 @@ func watchUevents(l *client.UeventListener, ks *kmsDisplay, to chan<- Event, don
 		}
 	}
 }
+
+// firmwareDrivers are the DRM drivers of a framebuffer the firmware left
+// lit: simpledrm (a simple-framebuffer, or EFI's or VESA's mode handed
+// over as one), efidrm, vesadrm and ofdrm. Their one mode is the
+// firmware's.
+var firmwareDrivers = map[string]bool{"simpledrm": true, "efidrm": true, "vesadrm": true, "ofdrm": true}
+
+// firmwareMode is the firmware's mode (FirmwareMode) on a card whose
+// driver drives the framebuffer the firmware left: the mode of its one
+// output. On any other card the firmware's mode is not known.
+func (ks *kmsDisplay) firmwareMode() image.Point {
+	if ks.dev == nil || !firmwareDrivers[ks.dev.Driver().Name] || len(ks.heads) == 0 {
+		return image.Point{}
+	}
+	return ks.heads[0].h.Size
+}

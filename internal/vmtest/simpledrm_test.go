@@ -151,6 +151,10 @@ func TestVMSimpledrm(t *testing.T) {
 	if !strings.Contains(runBGRT, "firmware logo: ACPI BGRT ") {
 		t.Errorf("bootsplash run with themes/firmware does not say it draws the ACPI BGRT logo")
 	}
+	// simpledrm's one mode is the firmware's, and the splash knows it.
+	if !strings.Contains(runBGRT, "on the firmware's 800x600") {
+		t.Errorf("bootsplash run on simpledrm does not take the card's mode for the firmware's (want \"on the firmware's 800x600\")")
+	}
 	// Nothing has drawn on the firmware's framebuffer before the splash:
 	// no fbcon (the kernel has no VT), and simpledrm's fbdev emulation
 	// sets no mode of its own. The screen is AAVMF's picture, its logo on

@@ -303,6 +303,10 @@ type Options struct {
 	Theme string
 	// Log says which frames were refused and why; nil discards it.
 	Log *slog.Logger
+	// Up, if set, is called once, when the first head's frame has been
+	// presented: the moment it is on the screen, before the display
+	// layer paints a head's first frame again after its modeset.
+	Up func()
 }
 
 // Show puts the frame drawn for each head of d on it, read straight into
@@ -381,6 +385,9 @@ func Show(d display.Display, opt Options) (int, error) {
 		}
 		if err := h.Present(); err != nil {
 			return err
+		}
+		if shown == 0 && opt.Up != nil {
+			opt.Up()
 		}
 		shown++
 		return nil

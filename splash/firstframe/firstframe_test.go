@@ -434,3 +434,38 @@ func TestBuildID(t *testing.T) {
 		}
 	}
 }
+
+// Up is called once, when the first head's frame is presented, and not
+// when no frame is shown.
+func TestShowUp(t *testing.T) {
+	th, err := theme.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const w, h = 160, 120
+	k := Key{Build: "a/b", Width: w, Height: h, Format: fbemu.XRGB8888, Scale: splash.OutputScale(w, h, 0, 0)}
+	dir := t.TempDir()
+	if _, err := Write(dir, th, k); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		size image.Point
+		want int
+	}{{image.Pt(w, h), 1}, {image.Pt(w*2, h), 0}} {
+		presents, ups := 0, 0
+		d, err := display.NewEmulated(display.EmulatedOptions{Size: tc.size, Present: func(*fbemu.Emulated) error { presents++; return nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := Show(d, Options{Dir: dir, Build: k.Build, Up: func() {
+			ups++
+			if presents == 0 {
+				t.Errorf("Up before the frame was presented")
+			}
+		}})
+		d.Close()
+		if err != nil || n != tc.want || ups != tc.want {
+			t.Errorf("%v: Show = %d, %v; Up called %d times, want %d", tc.size, n, err, ups, tc.want)
+		}
+	}
+}

@@ -4,7 +4,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
 	"strings"
 )
 
@@ -20,32 +20,55 @@ var LibraryDirs = []string{
 // in the guest, each at the path the dynamic loader will look for it: the
 // program itself at guestPath, its ELF interpreter (PT_INTERP) and every
 // shared library its DT_NEEDED entries reach, transitively, found in each
-// object's RUNPATH or RPATH and then LibraryDirs. A static program needs
-// only itself. A library that cannot be found is an error.
+// object's RUNPATH or RPATH and then LibraryDirs, on this machine at the
+// same paths. A static program needs only itself. A library that cannot
+// be found is an error.
 func ProgramFiles(hostPath, guestPath string) ([]File, error) {
-	files := []File{{Path: guestPath, HostPath: hostPath}}
-	f, err := elf.Open(hostPath)
+	return elfWalk(guestPath, hostPath, LibraryDirs, hostFile, "not on this machine")
+}
+
+// hostFile is the lookup of ProgramFiles: a guest path is the same path on
+// this machine.
+func hostFile(p string) (string, bool) {
+	if _, err := os.Stat(p); err != nil {
+		return "", false
+	}
+	return p, true
+}
+
+// elfWalk lists the files the ELF program at guest path prog (host file
+// host) needs in the guest: itself, its interpreter and the libraries its
+// DT_NEEDED entries reach, transitively, each searched for in the
+// object's RUNPATH or RPATH (with $ORIGIN its guest directory, as the
+// guest's loader expands it) and then libdirs. lookup gives the host
+// file holding a guest path (false: none); where says in errors where it
+// looked. A library of another machine or class is passed over, as the
+// loader does.
+func elfWalk(prog, host string, libdirs []string, lookup func(string) (string, bool), where string) ([]File, error) {
+	files := []File{{Path: prog, HostPath: host}}
+	f, err := elf.Open(host)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", hostPath, err)
+		return nil, fmt.Errorf("%s: %w", host, err)
 	}
 	machine, class := f.Machine, f.Class
 	interp, err := elfInterpreter(f)
 	f.Close()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", hostPath, err)
+		return nil, fmt.Errorf("%s: %w", host, err)
 	}
 	if interp != "" {
-		if _, err := os.Stat(interp); err != nil {
-			return nil, fmt.Errorf("%s: interpreter: %w", hostPath, err)
+		h, ok := lookup(interp)
+		if !ok {
+			return nil, fmt.Errorf("%s: interpreter %s: %s", prog, interp, where)
 		}
-		files = append(files, File{Path: interp, HostPath: interp})
+		files = append(files, File{Path: interp, HostPath: h})
 	}
 	seen := map[string]bool{}
-	queue := []string{hostPath}
+	queue := []File{files[0]}
 	for len(queue) > 0 {
-		obj := queue[0]
+		o := queue[0]
 		queue = queue[1:]
-		needed, dirs, err := elfNeeds(obj)
+		needed, dirs, err := elfNeeds(o.HostPath, path.Dir(o.Path))
 		if err != nil {
 			return nil, err
 		}
@@ -54,12 +77,16 @@ func ProgramFiles(hostPath, guestPath string) ([]File, error) {
 				continue
 			}
 			seen[lib] = true
-			p, err := findLibrary(lib, append(dirs, LibraryDirs...), machine, class)
-			if err != nil {
-				return nil, fmt.Errorf("%s needs %s: %w", obj, lib, err)
+			search, name := append(dirs, libdirs...), lib
+			if strings.Contains(lib, "/") {
+				search, name = []string{path.Dir(lib)}, path.Base(lib)
 			}
-			files = append(files, File{Path: p, HostPath: p})
-			queue = append(queue, p)
+			found, ok := findLibrary(name, search, lookup, machine, class)
+			if !ok {
+				return nil, fmt.Errorf("%s needs %s: %s, under %s", o.Path, lib, where, strings.Join(search, ", "))
+			}
+			files = append(files, found)
+			queue = append(queue, found)
 		}
 	}
 	return files, nil
@@ -80,23 +107,23 @@ func elfInterpreter(f *elf.File) (string, error) {
 }
 
 // elfNeeds returns an object's DT_NEEDED names and its own search
-// directories (RUNPATH, or else RPATH, with $ORIGIN expanded).
-func elfNeeds(path string) (needed, dirs []string, err error) {
-	f, err := elf.Open(path)
+// directories as guest paths (RUNPATH, or else RPATH, with $ORIGIN the
+// object's guest directory origin).
+func elfNeeds(host, origin string) (needed, dirs []string, err error) {
+	f, err := elf.Open(host)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", host, err)
 	}
 	defer f.Close()
 	if needed, err = f.DynString(elf.DT_NEEDED); err != nil {
-		return nil, nil, fmt.Errorf("%s: DT_NEEDED: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: DT_NEEDED: %w", host, err)
 	}
 	paths, _ := f.DynString(elf.DT_RUNPATH)
 	if len(paths) == 0 {
 		paths, _ = f.DynString(elf.DT_RPATH)
 	}
-	origin := filepath.Dir(path)
 	for _, p := range paths {
-		for _, d := range filepath.SplitList(p) {
+		for _, d := range strings.Split(p, ":") {
 			d = strings.ReplaceAll(strings.ReplaceAll(d, "${ORIGIN}", origin), "$ORIGIN", origin)
 			if d != "" {
 				dirs = append(dirs, d)
@@ -106,24 +133,26 @@ func elfNeeds(path string) (needed, dirs []string, err error) {
 	return needed, dirs, nil
 }
 
-// findLibrary returns the first dirs/name that is an ELF object for the
-// program's machine and class (a 32-bit library of the same name is passed
-// over, as the loader does).
-func findLibrary(name string, dirs []string, machine elf.Machine, class elf.Class) (string, error) {
-	if strings.Contains(name, "/") {
-		dirs, name = []string{filepath.Dir(name)}, filepath.Base(name)
-	}
+// findLibrary returns the first dirs/name (a guest path, and the host
+// file lookup gives for it) that is an ELF object for the program's
+// machine and class (a 32-bit library of the same name is passed over,
+// as the loader does).
+func findLibrary(name string, dirs []string, lookup func(string) (string, bool), machine elf.Machine, class elf.Class) (File, bool) {
 	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		f, err := elf.Open(p)
+		g := path.Join(d, name)
+		h, ok := lookup(g)
+		if !ok {
+			continue
+		}
+		f, err := elf.Open(h)
 		if err != nil {
 			continue
 		}
-		ok := f.Machine == machine && f.Class == class
+		match := f.Machine == machine && f.Class == class
 		f.Close()
-		if ok {
-			return p, nil
+		if match {
+			return File{Path: g, HostPath: h}, true
 		}
 	}
-	return "", fmt.Errorf("not found in %s", strings.Join(dirs, ", "))
+	return File{}, false
 }

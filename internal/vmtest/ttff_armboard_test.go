@@ -2,7 +2,6 @@ package vmtest
 
 import (
 	"context"
-	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
@@ -337,92 +336,7 @@ func sysrootProgramFiles(trees map[string]string, tree, p string, libdirs []stri
 	if !ok {
 		return nil, fmt.Errorf("%s: not in %s", p, tree)
 	}
-	files := []File{{Path: p, HostPath: host}}
-	f, err := elf.Open(host)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", host, err)
-	}
-	machine, class := f.Machine, f.Class
-	interp, err := elfInterpreter(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", host, err)
-	}
-	if interp != "" {
-		h, ok := lookup(interp)
-		if !ok {
-			return nil, fmt.Errorf("%s: interpreter %s is in none of the packages %s", p, interp, strings.Join(names, ", "))
-		}
-		files = append(files, File{Path: interp, HostPath: h})
-	}
-	seen := map[string]bool{}
-	type obj struct{ guest, host string }
-	queue := []obj{{p, host}}
-	for len(queue) > 0 {
-		o := queue[0]
-		queue = queue[1:]
-		needed, dirs, err := elfNeedsGuest(o.host, path.Dir(o.guest))
-		if err != nil {
-			return nil, err
-		}
-		for _, lib := range needed {
-			if seen[lib] {
-				continue
-			}
-			seen[lib] = true
-			var found obj
-			for _, d := range append(dirs, libdirs...) {
-				g := path.Join(d, lib)
-				h, ok := lookup(g)
-				if !ok {
-					continue
-				}
-				lf, err := elf.Open(h)
-				if err != nil {
-					continue
-				}
-				match := lf.Machine == machine && lf.Class == class
-				lf.Close()
-				if match {
-					found = obj{g, h}
-					break
-				}
-			}
-			if found.host == "" {
-				return nil, fmt.Errorf("%s needs %s: in none of the packages %s under %s", o.guest, lib, strings.Join(names, ", "), strings.Join(append(dirs, libdirs...), ", "))
-			}
-			files = append(files, File{Path: found.guest, HostPath: found.host})
-			queue = append(queue, found)
-		}
-	}
-	return files, nil
-}
-
-// elfNeedsGuest returns an object's DT_NEEDED names and its own search
-// directories as guest paths (RUNPATH, or else RPATH, with $ORIGIN the
-// object's guest directory origin).
-func elfNeedsGuest(host, origin string) (needed, dirs []string, err error) {
-	f, err := elf.Open(host)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", host, err)
-	}
-	defer f.Close()
-	if needed, err = f.DynString(elf.DT_NEEDED); err != nil {
-		return nil, nil, fmt.Errorf("%s: DT_NEEDED: %w", host, err)
-	}
-	paths, _ := f.DynString(elf.DT_RUNPATH)
-	if len(paths) == 0 {
-		paths, _ = f.DynString(elf.DT_RPATH)
-	}
-	for _, p := range paths {
-		for _, d := range strings.Split(p, ":") {
-			d = strings.ReplaceAll(strings.ReplaceAll(d, "${ORIGIN}", origin), "$ORIGIN", origin)
-			if d != "" {
-				dirs = append(dirs, d)
-			}
-		}
-	}
-	return needed, dirs, nil
+	return elfWalk(p, host, libdirs, lookup, "in none of the packages "+strings.Join(names, ", "))
 }
 
 // resolveInTree returns the host path of the regular file at guest path p

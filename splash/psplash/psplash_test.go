@@ -314,8 +314,21 @@ func TestFIFOOverlongCutShort(t *testing.T) {
 	if err != nil || n >= len(msg) {
 		t.Fatalf("write of %d bytes: %d, %v; want a partial write", len(msg), n, err)
 	}
-	// The next psplash-write, once the pipe has room again.
+	// The reader ends the cut-short command where the pipe runs empty,
+	// and says so. Written before that, the next command would follow
+	// the cut-short bytes in the pipe with no boundary between them (on
+	// a loaded machine the write gets room as soon as the reader has
+	// taken one page): wait for the refusal, as the next psplash-write of
+	// a boot script comes after the last has returned.
 	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "command too long, refused") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the command cut short was not refused within 5 s; log:\n%s", logs.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The next psplash-write, once the pipe has room again.
+	deadline = time.Now().Add(5 * time.Second)
 	for {
 		fd, err := unix.Open(p.Path(), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 		if err != nil {

@@ -44,123 +44,28 @@ func TestVMInitramfsTools(t *testing.T) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	work := t.TempDir()
-	bin := filepath.Join(work, "bootsplash")
-	if err := GoBuild(ctx, root, "./cmd/bootsplash", bin); err != nil {
-		t.Fatal(err)
-	}
-
-	// A local initramfs-tools configuration holding packaging's hook and
-	// scripts; the driver is named in its modules list.
-	pkg := filepath.Join(root, "packaging")
-	conf := filepath.Join(work, "conf")
-	copies := map[string]string{
-		"initramfs-tools/hooks/bootsplash":               "hooks/bootsplash",
-		"initramfs-tools/scripts/init-top/bootsplash":    "scripts/init-top/bootsplash",
-		"initramfs-tools/scripts/init-bottom/bootsplash": "scripts/init-bottom/bootsplash",
-		"initramfs-tools/scripts/panic/bootsplash":       "scripts/panic/bootsplash",
-	}
-	for from, to := range copies {
-		b, err := os.ReadFile(filepath.Join(pkg, from))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(conf, to)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(conf, to), b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	files := map[string]string{
+	// The driver is named in the configuration's modules list.
+	img := mkinitramfsTools(t, ctx, mk, unshare, root, kernel, map[string]string{
 		"initramfs.conf": "MODULES=list\nBUSYBOX=auto\nCOMPRESS=gzip\n",
 		"modules":        "cirrus\n",
-	}
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(conf, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	defaults := filepath.Join(work, "default")
-	if err := os.WriteFile(defaults, []byte("BOOTSPLASH_THEME=\"\"\nBOOTSPLASH_OPTS=\"\"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	// mkinitramfs reads /lib/modules/RELEASE and /boot/config-RELEASE: show
-	// it the pinned kernel's in a private mount namespace.
-	for _, d := range []string{"upper", "ovwork", "boot"} {
-		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg, err := os.ReadFile(filepath.Join(kernel.Dir, "boot", "config-"+kernel.Release))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(work, "boot", "config-"+kernel.Release), cfg, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	img := filepath.Join(work, "initrd.img")
-	script := fmt.Sprintf(`set -e
-mount -t overlay overlay -o lowerdir=/usr/lib:%s,upperdir=%s,workdir=%s /usr/lib
-mount --bind %s /boot
-%s -d %s -o %s %s
-`, filepath.Join(kernel.Dir, "lib"), filepath.Join(work, "upper"), filepath.Join(work, "ovwork"),
-		filepath.Join(work, "boot"), mk, conf, img, kernel.Release)
-	cmd := exec.CommandContext(ctx, unshare, "--mount", "--propagation", "private", "sh", "-c", script)
-	cmd.Env = append(os.Environ(),
-		"BOOTSPLASH="+bin,
-		"BOOTSPLASH_HELPER="+filepath.Join(pkg, "bootsplash-helper"),
-		"BOOTSPLASH_DEFAULTS="+defaults)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("mkinitramfs: %v\n%s", err, b)
-	}
+	})
 
 	// The frame the splash shows first, at cirrus's preferred size.
 	want := renderSplash(t, out, 1024, 768)
 
-	sockDir, err := os.MkdirTemp("", "vmsock-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(sockDir)
-	qmpSock := filepath.Join(sockDir, "qmp")
 	console := filepath.Join(out, "console.log")
 	devArgs, err := Cirrus.QEMUArgs()
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{
+	q, stderr := startQEMU(t, ctx, append([]string{
 		"-nodefaults", "-accel", "tcg", "-cpu", "max", "-m", "512", "-smp", "1",
 		"-kernel", kernel.Vmlinuz, "-initrd", img,
 		// No root device: the init waits for it (30 s) and then panics.
 		"-append", "console=ttyS0 splash root=/dev/vdz",
 		"-display", "none", "-no-reboot",
 		"-serial", "file:" + console,
-		"-qmp", "unix:" + qmpSock + ",server=on,wait=off",
-	}, devArgs...)
-	qemu := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
-	dieWithParent(qemu)
-	var stderr bytes.Buffer
-	qemu.Stderr = &stderr
-	if err := qemu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		qemu.Process.Kill()
-		qemu.Wait()
-	}()
-	var q *QMP
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if q, err = DialQMP(qmpSock, 10*time.Second); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("QMP: %v\n%s", err, stderr.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	defer q.Close()
+	}, devArgs...))
 
 	shotPath := filepath.Join(out, "screen.ppm")
 	shot := func() *image.RGBA {
@@ -217,6 +122,124 @@ mount --bind %s /boot
 			t.Fatalf("the splash is still on the screen 30 s after the init panicked; console:\n%s", tail(consoleText(), 40))
 		}
 		time.Sleep(time.Second)
+	}
+}
+
+// mkinitramfsTools builds, with Debian's mkinitramfs (mk, run in a
+// private mount namespace by unshare), an initramfs for kernel from a
+// local initramfs-tools configuration holding packaging's hook and
+// scripts, the current bootsplash and its helper, and conf: more files of
+// that configuration by their path in it (initramfs.conf, modules, a
+// test's own hooks and scripts, which are made executable). It returns the
+// image's path.
+func mkinitramfsTools(t *testing.T, ctx context.Context, mk, unshare, root string, kernel *KernelTree, conf map[string]string) string {
+	t.Helper()
+	work := t.TempDir()
+	bin := filepath.Join(work, "bootsplash")
+	if err := GoBuild(ctx, root, "./cmd/bootsplash", bin); err != nil {
+		t.Fatal(err)
+	}
+	pkg := filepath.Join(root, "packaging")
+	dir := filepath.Join(work, "conf")
+	files := map[string]string{}
+	for _, name := range []string{
+		"hooks/bootsplash",
+		"scripts/init-top/bootsplash",
+		"scripts/init-bottom/bootsplash",
+		"scripts/panic/bootsplash",
+	} {
+		b, err := os.ReadFile(filepath.Join(pkg, "initramfs-tools", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = string(b)
+	}
+	for name, data := range conf {
+		files[name] = data
+	}
+	for name, data := range files {
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(name, "hooks/") || strings.HasPrefix(name, "scripts/") {
+			mode = 0o755
+		}
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defaults := filepath.Join(work, "default")
+	if err := os.WriteFile(defaults, []byte("BOOTSPLASH_THEME=\"\"\nBOOTSPLASH_OPTS=\"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// mkinitramfs reads /lib/modules/RELEASE and /boot/config-RELEASE: show
+	// it the pinned kernel's in a private mount namespace.
+	for _, d := range []string{"upper", "ovwork", "boot"} {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := os.ReadFile(filepath.Join(kernel.Dir, "boot", "config-"+kernel.Release))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "boot", "config-"+kernel.Release), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(work, "initrd.img")
+	script := fmt.Sprintf(`set -e
+mount -t overlay overlay -o lowerdir=/usr/lib:%s,upperdir=%s,workdir=%s /usr/lib
+mount --bind %s /boot
+%s -d %s -o %s %s
+`, filepath.Join(kernel.Dir, "lib"), filepath.Join(work, "upper"), filepath.Join(work, "ovwork"),
+		filepath.Join(work, "boot"), mk, dir, img, kernel.Release)
+	cmd := exec.CommandContext(ctx, unshare, "--mount", "--propagation", "private", "sh", "-c", script)
+	cmd.Env = append(os.Environ(),
+		"BOOTSPLASH="+bin,
+		"BOOTSPLASH_HELPER="+filepath.Join(pkg, "bootsplash-helper"),
+		"BOOTSPLASH_DEFAULTS="+defaults)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mkinitramfs: %v\n%s", err, b)
+	}
+	return img
+}
+
+// startQEMU starts qemu-system-x86_64 with args and a QMP socket, and
+// dials that; QEMU is killed and the connection closed when the test
+// ends. The buffer collects QEMU's stderr.
+func startQEMU(t *testing.T, ctx context.Context, args []string) (*QMP, *bytes.Buffer) {
+	t.Helper()
+	sockDir, err := os.MkdirTemp("", "vmsock-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	qmpSock := filepath.Join(sockDir, "qmp")
+	args = append(args, "-qmp", "unix:"+qmpSock+",server=on,wait=off")
+	qemu := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
+	dieWithParent(qemu)
+	var stderr bytes.Buffer
+	qemu.Stderr = &stderr
+	if err := qemu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		qemu.Process.Kill()
+		qemu.Wait()
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		q, err := DialQMP(qmpSock, 10*time.Second)
+		if err == nil {
+			t.Cleanup(func() { q.Close() })
+			return q, &stderr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("QMP: %v\n%s", err, stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

@@ -108,11 +108,11 @@ exit 0
 // by the test's own init-premount script (lateBochsScript). Seen from the
 // host by QMP screendumps and the serial console: the splash must be on
 // the screen, pixel for pixel `bootsplash render` at the GOP's 1280x800,
-// before the kernel says "switching to bochs-drm from EFI VGA" (so drawn on
-// fb0); after the switch the screen must again be the splash, on the card,
-// every screendump in between that is not the splash counted; and the
-// splash's log must show the firmware framebuffer, then the handover to
-// the card, and no emulated display, with no bootsplash.png anywhere.
+// before the console shows the kernel removing efifb (so drawn on fb0);
+// after the handover the screen must again be the splash, on the card,
+// with no screendump in between that is not the splash; and the splash's
+// log must show the firmware framebuffer, then the handover to the card,
+// and no emulated display, with no bootsplash.png anywhere.
 func TestVMInitramfsToolsFirmware(t *testing.T) {
 	vmEnabled(t)
 	if _, err := os.Stat(OVMF); err != nil {

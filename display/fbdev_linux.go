@@ -34,11 +34,14 @@ import (
 // card's outputs become the heads, each wanting a full frame, as a KMS
 // display's hotplug lights them. From then on everything is the card's.
 type fbdevDisplay struct {
-	ctx  context.Context
-	why  string
-	opt  Options
-	log  *slog.Logger
-	path string
+	// vtWas is the mode graphicsNow found the VT in before the first
+	// frame (-1: it left the VT alone).
+	vtWas int32
+	ctx   context.Context
+	why   string
+	opt   Options
+	log   *slog.Logger
+	path  string
 
 	fd   int // -1 once released
 	geo  fbGeometry
@@ -71,7 +74,7 @@ func openFbdev(ctx context.Context, path string, opt Options, log *slog.Logger) 
 	if step == nil {
 		step = func(string) {}
 	}
-	d := &fbdevDisplay{ctx: ctx, opt: opt, log: log, path: path, fd: -1, master: true, done: make(chan struct{}), releaseVT: func(bool) {}}
+	d := &fbdevDisplay{ctx: ctx, opt: opt, log: log, path: path, fd: -1, vtWas: -1, master: true, done: make(chan struct{}), releaseVT: func(bool) {}}
 	fd, err := openFbNode(path)
 	if err != nil {
 		return nil, err
@@ -80,6 +83,20 @@ func openFbdev(ctx context.Context, path string, opt Options, log *slog.Logger) 
 	if err := d.setup(); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("display: %s: %w", path, err)
+	}
+	// fbcon draws in this memory too: the VT goes to graphics mode
+	// before the first frame, or its cursor blinks on over the splash
+	// (TestVMInitramfsToolsFirmware saw it at the top left). Listen takes
+	// the VT over as on a card.
+	if d.vtWas = graphicsNow(); d.vtWas >= 0 {
+		// Closed before Listen takes the VT over: back as it was,
+		// unless the splash is left up for a successor.
+		was := d.vtWas
+		d.releaseVT = func(text bool) {
+			if text {
+				vtModeBack(was)
+			}
+		}
 	}
 	step("open and map " + path)
 	// The card the display moves to: none yet.
@@ -312,7 +329,7 @@ func (d *fbdevDisplay) Listen(send func(Event) bool) {
 			}
 		}
 	}()
-	d.releaseVT = takeVT(d.log, &vtSwitches{away: d.vtAway, back: d.vtBack, changes: events, done: d.done})
+	d.releaseVT = takeVTWas(d.log, &vtSwitches{away: d.vtAway, back: d.vtBack, changes: events, done: d.done}, d.vtWas)
 	l, err := client.ListenUevents()
 	if err != nil {
 		d.log.Warn(fmt.Sprintf("hotplug: %v: the splash stays on %s when a DRM driver binds", err, d.path))

@@ -67,6 +67,52 @@ const vtNeeds = "KDSETMODE needs root (CAP_SYS_TTY_CONFIG) or the VT as controll
 // in between, and the VT is released (VT_RELDISP) or acknowledged after
 // them. release puts the VT back under VT_AUTO.
 func takeVT(log *slog.Logger, sw *vtSwitches) (release func(text bool)) {
+	return takeVTWas(log, sw, -1)
+}
+
+// graphicsNow puts the foreground VT in graphics mode at once, before a
+// first frame is drawn in memory fbcon draws in too (a firmware
+// framebuffer): fbcon's blinking cursor would otherwise be drawn over the
+// splash until takeVT, after that frame, stopped it. It returns the mode
+// the VT was in, -1 when it left the VT alone (takeVT then says why).
+func graphicsNow() int32 {
+	n, err := foregroundVT()
+	if err != nil {
+		return -1
+	}
+	fd, err := uapi.Open("/dev/tty"+strconv.Itoa(n), unix.O_WRONLY|unix.O_NOCTTY, 0)
+	if err != nil {
+		return -1
+	}
+	defer unix.Close(fd)
+	var mode int32
+	if err := uapi.Ioctl(fd, uapi.KDGETMODE, unsafe.Pointer(&mode)); err != nil {
+		return -1
+	}
+	if err := uapi.IoctlInt(fd, uapi.KDSETMODE, uapi.KD_GRAPHICS); err != nil {
+		return -1
+	}
+	return mode
+}
+
+// vtModeBack puts the foreground VT back in mode, for a display that
+// switched it with graphicsNow and closes before takeVT took it over.
+func vtModeBack(mode int32) {
+	n, err := foregroundVT()
+	if err != nil {
+		return
+	}
+	fd, err := uapi.Open("/dev/tty"+strconv.Itoa(n), unix.O_WRONLY|unix.O_NOCTTY, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	uapi.IoctlInt(fd, uapi.KDSETMODE, uintptr(mode))
+}
+
+// takeVTWas is takeVT for a VT graphicsNow switched already: was is the
+// mode it found then (-1: none).
+func takeVTWas(log *slog.Logger, sw *vtSwitches, was int32) (release func(text bool)) {
 	nothing := func(bool) {}
 	n, err := foregroundVT()
 	if err != nil {
@@ -91,6 +137,9 @@ func takeVT(log *slog.Logger, sw *vtSwitches) (release func(text bool)) {
 		unix.Close(fd)
 		logVT(log, &vtError{Op: "KDSETMODE KD_GRAPHICS", Path: path, Err: err})
 		return nothing
+	}
+	if was >= 0 {
+		mode = was
 	}
 	if mode == uapi.KD_GRAPHICS {
 		log.Debug("vt: " + path + " was already in graphics mode (left by another program); a plain quit puts it in text mode")

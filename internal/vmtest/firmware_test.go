@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -582,100 +581,40 @@ func awaitResize(m *Machine, old image.Point, timeout time.Duration) error {
 // show anything from DRM once an initramfs loads the driver.
 func TestVMFirmwareFirstFrame(t *testing.T) {
 	vmEnabled(t)
-	if _, err := os.Stat(OVMF); err != nil {
-		t.Fatalf("UEFI firmware for the VM (apt-get install ovmf): %v", err)
-	}
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Fatalf("gcc is needed to build the plymouthd launcher (apt-get install gcc libc6-dev): %v", err)
-	}
 	ctx := context.Background()
-	g := newLateBochs(t, ctx, "firmware-first-frame")
-	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
-	root, dir, guestInit, k, out := g.root, g.dir, g.guestInit, g.k, g.out
-	launcher := filepath.Join(dir, "ttff_plymouth")
-	buildC(t, ctx, root, "ttff_plymouth.c", launcher)
-	// plymouthd with its frame-buffer renderer and the BGRT theme (which
-	// takes the spinner theme's images), shown at once.
-	base := fetchDebTree(t, ctx, root, "plymouth")
-	themes := fetchDebTree(t, ctx, root, "plymouth-themes")
-	const plugins = "/usr/lib/x86_64-linux-gnu/plymouth"
-	files := append(g.files, File{Path: "/etc/plymouth/plymouthd.conf", Data: []byte("[Daemon]\nTheme=bgrt\nShowDelay=0\nDeviceTimeout=1\n")})
-	fb, err := ProgramFiles(filepath.Join(base, plugins, "renderers/frame-buffer.so"), plugins+"/renderers/frame-buffer.so")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = append(files, fb...)
-	const bgrtTheme = "/usr/share/plymouth/themes/bgrt"
-	entries, err := os.ReadDir(filepath.Join(themes, bgrtTheme))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		files = append(files, File{Path: bgrtTheme + "/" + e.Name(), HostPath: filepath.Join(themes, bgrtTheme, e.Name())})
-	}
-	files = append(files, plymouthdFiles(t, ctx, root)...)
-	files = append(files, File{Path: "/bin/ttff_plymouth", HostPath: launcher})
-	insmod := g.insmod
+	// plymouthd with its frame-buffer renderer and the BGRT theme, shown
+	// at once.
+	g := newPlymouthGuest(t, ctx, "firmware-first-frame", "[Daemon]\nTheme=bgrt\nShowDelay=0\nDeviceTimeout=1\n")
+	const gh = "/bin/guesthelper"
+	k, out := g.k, g.out
 	long := proto.Duration(2 * time.Minute)
-	changes := map[string]*changeWatch{}
-	arm := func(name string) HostFunc {
-		return func(ctx context.Context, m *Machine) error {
-			w, err := watchChange(m, name)
-			changes[name] = w
-			return err
-		}
-	}
-	seen := func(name string) HostFunc {
-		return func(ctx context.Context, m *Machine) error {
-			return changes[name].wait(30 * time.Second)
-		}
-	}
-	cfg := Config{
-		Kernel: k, Device: BochsDisplay, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 15 * time.Minute,
-		Modules:     []ModuleSpec{},
-		LateModules: []ModuleSpec{},
-		Files:       dedupFiles(files),
-		ExtraArgs:   []string{"-bios", OVMF},
-		Append:      []string{"vt.global_cursor_default=0", "splash", "plymouth.ignore-udev", "plymouth.ignore-serial-consoles"},
-		Plan: proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: []proto.Step{
-			{Name: "uptime", Cmd: []string{gh, "cat", "/proc/uptime"}},
-			{Name: "arm bootsplash", Host: true},
-			{Name: "bootsplash", Cmd: []string{bs, "run", "-v", "--theme", "/theme/theme.toml"}, Background: true, WaitFor: "first frame", Timeout: long},
-			{Name: "seen bootsplash", Host: true, Timeout: long},
-			{Name: "bootsplash quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
-			{Name: "bootsplash wait", Wait: "bootsplash", Timeout: long},
-			{Name: "clear", Write: &proto.WriteFile{Path: "/dev/tty1", Data: []byte(clearConsole)}},
-			{Name: "arm plymouthd", Host: true},
-			{Name: "plymouthd", Cmd: []string{"/bin/ttff_plymouth"}, Background: true, Timeout: long},
-			{Name: "seen plymouthd", Host: true, Timeout: long},
-			{Name: "plymouthd quit", Cmd: []string{"/usr/bin/plymouth", "quit"}, Timeout: proto.Duration(20 * time.Second)},
-			{Name: "plymouthd wait", Wait: "plymouthd", Timeout: proto.Duration(10 * time.Second)},
-			{Name: "load bochs", Cmd: insmod, Timeout: long},
-			{Name: "card0", WaitPath: "/dev/dri/card0", Timeout: long},
-			{Name: "settle", Cmd: []string{gh, "exit", "0"}},
-			{Name: "dmesg", Cmd: []string{gh, "dmesg"}},
-		}},
-		Host: map[string]HostFunc{
-			"arm bootsplash":  arm("bootsplash"),
-			"seen bootsplash": seen("bootsplash"),
-			"arm plymouthd":   arm("plymouthd"),
-			// plymouthd may show nothing on the firmware
-			// framebuffer: that is a result, said below.
-			"seen plymouthd": func(ctx context.Context, m *Machine) error {
-				_ = changes["plymouthd"].wait(30 * time.Second)
-				return nil
-			},
+	changes := screenChanges{}
+	steps := append(firstFrameSteps(long),
+		proto.Step{Name: "arm plymouthd", Host: true},
+		proto.Step{Name: "plymouthd", Cmd: []string{"/bin/ttff_plymouth"}, Background: true, Timeout: long},
+		proto.Step{Name: "seen plymouthd", Host: true, Timeout: long})
+	steps = append(steps, plymouthdQuitSteps()...)
+	steps = append(steps, []proto.Step{
+		{Name: "load bochs", Cmd: g.insmod, Timeout: long},
+		{Name: "card0", WaitPath: "/dev/dri/card0", Timeout: long},
+		{Name: "settle", Cmd: []string{gh, "exit", "0"}},
+		{Name: "dmesg", Cmd: []string{gh, "dmesg"}},
+	}...)
+	cfg := g.ovmfConfig(t, BochsDisplay, 15*time.Minute, steps)
+	cfg.Files = dedupFiles(g.files)
+	cfg.Append = append(cfg.Append, "splash", "plymouth.ignore-udev", "plymouth.ignore-serial-consoles")
+	cfg.Host = map[string]HostFunc{
+		"arm bootsplash":  changes.arm("bootsplash"),
+		"seen bootsplash": changes.seen("bootsplash", 30*time.Second),
+		"arm plymouthd":   changes.arm("plymouthd"),
+		// plymouthd may show nothing on the firmware
+		// framebuffer: that is a result, said below.
+		"seen plymouthd": func(ctx context.Context, m *Machine) error {
+			_ = changes["plymouthd"].wait(30 * time.Second)
+			return nil
 		},
 	}
-	rep, err := Boot(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range cfg.Plan.Steps {
-		if r := rep.Step(s.Name); !r.OK() && s.Name != "plymouthd wait" {
-			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
-		}
-	}
+	rep := bootPlymouthd(t, ctx, cfg)
 	kstart := kernelStartOffset(t, rep)
 	var summary strings.Builder
 	fmt.Fprintf(&summary, "first frame through OVMF on bochs-display (%s), efifb's fb0 only:\n", k.Release)

@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/draw"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -50,41 +49,12 @@ var initramfsUdevRules = []string{
 // printed: the device manager's lines.
 func TestVMPlymouthUdevFirmware(t *testing.T) {
 	vmEnabled(t)
-	if _, err := os.Stat(OVMF); err != nil {
-		t.Fatalf("UEFI firmware for the VM (apt-get install ovmf): %v", err)
-	}
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Fatalf("gcc is needed to build the plymouthd launcher (apt-get install gcc libc6-dev): %v", err)
-	}
 	ctx := context.Background()
-	g := newLateBochs(t, ctx, "plymouth-udev")
-	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
-	root, dir, guestInit, k, out := g.root, g.dir, g.guestInit, g.k, g.out
-	launcher := filepath.Join(dir, "ttff_plymouth")
-	buildC(t, ctx, root, "ttff_plymouth.c", launcher)
-
-	// plymouthd, its frame-buffer and DRM renderers, the BGRT theme;
-	// Debian's defaults but for the theme (the first plymouthd.conf
-	// given wins over plymouthdFiles' own).
-	base := fetchDebTree(t, ctx, root, "plymouth")
-	themes := fetchDebTree(t, ctx, root, "plymouth-themes")
-	const plugins = "/usr/lib/x86_64-linux-gnu/plymouth"
-	files := append(append([]File{}, g.files...), File{Path: "/etc/plymouth/plymouthd.conf", Data: []byte("[Daemon]\nTheme=bgrt\n")})
-	fb, err := ProgramFiles(filepath.Join(base, plugins, "renderers/frame-buffer.so"), plugins+"/renderers/frame-buffer.so")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = append(files, fb...)
-	const bgrtTheme = "/usr/share/plymouth/themes/bgrt"
-	entries, err := os.ReadDir(filepath.Join(themes, bgrtTheme))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		files = append(files, File{Path: bgrtTheme + "/" + e.Name(), HostPath: filepath.Join(themes, bgrtTheme, e.Name())})
-	}
-	files = append(files, plymouthdFiles(t, ctx, root)...)
-	files = append(files, File{Path: "/bin/ttff_plymouth", HostPath: launcher})
+	// Debian's defaults but for the theme.
+	g := newPlymouthGuest(t, ctx, "plymouth-udev", "[Daemon]\nTheme=bgrt\n")
+	const gh = "/bin/guesthelper"
+	root, k, out := g.root, g.k, g.out
+	files := g.files
 
 	// Debian's udevd (udevadm, which is systemd-udevd by its name) and
 	// the rules initramfs-tools copies.
@@ -120,76 +90,48 @@ func TestVMPlymouthUdevFirmware(t *testing.T) {
 	}
 
 	long := proto.Duration(2 * time.Minute)
-	changes := map[string]*changeWatch{}
+	changes := screenChanges{}
 	var tl *screenTimeline
-	cfg := Config{
-		Kernel: k, Device: BochsDisplay, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 15 * time.Minute,
-		Modules:     []ModuleSpec{},
-		LateModules: []ModuleSpec{},
-		Files:       dedupFiles(files),
-		ExtraArgs:   []string{"-bios", OVMF},
-		Append:      []string{"vt.global_cursor_default=0", "splash", "plymouth.ignore-serial-consoles", "plymouth.debug=stream:/run/plymouth.debug"},
-		Plan: proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: []proto.Step{
-			{Name: "uptime", Cmd: []string{gh, "cat", "/proc/uptime"}},
-			{Name: "arm bootsplash", Host: true},
-			{Name: "bootsplash", Cmd: []string{bs, "run", "-v", "--theme", "/theme/theme.toml"}, Background: true, WaitFor: "first frame", Timeout: long},
-			{Name: "seen bootsplash", Host: true, Timeout: long},
-			{Name: "bootsplash quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
-			{Name: "bootsplash wait", Wait: "bootsplash", Timeout: long},
-			{Name: "clear", Write: &proto.WriteFile{Path: "/dev/tty1", Data: []byte(clearConsole)}},
-			// As initramfs-tools' init-top/udev starts it.
-			{Name: "udevd", Cmd: []string{"/lib/systemd/systemd-udevd", "--daemon", "--resolve-names=never"}, Timeout: long},
-			{Name: "trigger subsystems", Cmd: []string{"/bin/udevadm", "trigger", "--type=subsystems", "--action=add"}, Timeout: long},
-			{Name: "trigger devices", Cmd: []string{"/bin/udevadm", "trigger", "--type=devices", "--action=add"}, Timeout: long},
-			{Name: "settle", Cmd: []string{"/bin/udevadm", "settle", "--timeout=60"}, Timeout: long},
-			{Name: "udev fb0", Cmd: []string{"/bin/udevadm", "info", "/dev/fb0"}, Timeout: long},
-			{Name: "arm plymouthd", Host: true},
-			{Name: "plymouthd", Cmd: []string{"/bin/ttff_plymouth"}, Background: true, Timeout: proto.Duration(5 * time.Minute)},
-			{Name: "seen plymouthd", Host: true, Timeout: long},
-			{Name: "follow", Host: true},
-			{Name: "load bochs", Cmd: g.insmod, Timeout: long},
-			{Name: "card0", WaitPath: "/dev/dri/card0", Timeout: long},
-			{Name: "still", Host: true, Timeout: long},
-			{Name: "udev card0", Cmd: []string{"/bin/udevadm", "info", "/dev/dri/card0"}, Timeout: long},
-			{Name: "plymouthd quit", Cmd: []string{"/usr/bin/plymouth", "quit"}, Timeout: proto.Duration(20 * time.Second)},
-			{Name: "plymouthd wait", Wait: "plymouthd", Timeout: proto.Duration(10 * time.Second)},
-			{Name: "debug", Cmd: []string{gh, "cat", "/run/plymouth.debug"}},
-			{Name: "dmesg", Cmd: []string{gh, "dmesg"}},
-		}},
-		Host: map[string]HostFunc{
-			"arm bootsplash": func(ctx context.Context, m *Machine) error {
-				w, err := watchChange(m, "bootsplash")
-				changes["bootsplash"] = w
-				return err
-			},
-			"seen bootsplash": func(ctx context.Context, m *Machine) error { return changes["bootsplash"].wait(30 * time.Second) },
-			"arm plymouthd": func(ctx context.Context, m *Machine) error {
-				w, err := watchChange(m, "plymouthd")
-				changes["plymouthd"] = w
-				return err
-			},
-			// Nothing on screen is a result, said below from
-			// plymouthd's debug log.
-			"seen plymouthd": func(ctx context.Context, m *Machine) error {
-				_ = changes["plymouthd"].wait(35 * time.Second)
-				return nil
-			},
-			"follow": func(ctx context.Context, m *Machine) error {
-				tl = followScreen(m, out)
-				return nil
-			},
-			"still": func(ctx context.Context, m *Machine) error { return tl.awaitStill(5*time.Second, time.Minute) },
+	steps := append(firstFrameSteps(long), []proto.Step{
+		// As initramfs-tools' init-top/udev starts it.
+		{Name: "udevd", Cmd: []string{"/lib/systemd/systemd-udevd", "--daemon", "--resolve-names=never"}, Timeout: long},
+		{Name: "trigger subsystems", Cmd: []string{"/bin/udevadm", "trigger", "--type=subsystems", "--action=add"}, Timeout: long},
+		{Name: "trigger devices", Cmd: []string{"/bin/udevadm", "trigger", "--type=devices", "--action=add"}, Timeout: long},
+		{Name: "settle", Cmd: []string{"/bin/udevadm", "settle", "--timeout=60"}, Timeout: long},
+		{Name: "udev fb0", Cmd: []string{"/bin/udevadm", "info", "/dev/fb0"}, Timeout: long},
+		{Name: "arm plymouthd", Host: true},
+		{Name: "plymouthd", Cmd: []string{"/bin/ttff_plymouth"}, Background: true, Timeout: proto.Duration(5 * time.Minute)},
+		{Name: "seen plymouthd", Host: true, Timeout: long},
+		{Name: "follow", Host: true},
+		{Name: "load bochs", Cmd: g.insmod, Timeout: long},
+		{Name: "card0", WaitPath: "/dev/dri/card0", Timeout: long},
+		{Name: "still", Host: true, Timeout: long},
+		{Name: "udev card0", Cmd: []string{"/bin/udevadm", "info", "/dev/dri/card0"}, Timeout: long},
+	}...)
+	steps = append(steps, plymouthdQuitSteps()...)
+	steps = append(steps,
+		proto.Step{Name: "debug", Cmd: []string{gh, "cat", "/run/plymouth.debug"}},
+		proto.Step{Name: "dmesg", Cmd: []string{gh, "dmesg"}})
+	cfg := g.ovmfConfig(t, BochsDisplay, 15*time.Minute, steps)
+	cfg.Files = dedupFiles(files)
+	cfg.Append = append(cfg.Append, "splash", "plymouth.ignore-serial-consoles", "plymouth.debug=stream:/run/plymouth.debug")
+	cfg.Host = map[string]HostFunc{
+		"arm bootsplash":  changes.arm("bootsplash"),
+		"seen bootsplash": changes.seen("bootsplash", 30*time.Second),
+		"arm plymouthd":   changes.arm("plymouthd"),
+		// Nothing on screen is a result, said below from
+		// plymouthd's debug log.
+		"seen plymouthd": func(ctx context.Context, m *Machine) error {
+			_ = changes["plymouthd"].wait(35 * time.Second)
+			return nil
 		},
+		"follow": func(ctx context.Context, m *Machine) error {
+			tl = followScreen(m, out)
+			return nil
+		},
+		"still": func(ctx context.Context, m *Machine) error { return tl.awaitStill(5*time.Second, time.Minute) },
 	}
-	rep, err := Boot(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range cfg.Plan.Steps {
-		if r := rep.Step(s.Name); !r.OK() && s.Name != "plymouthd wait" {
-			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
-		}
-	}
+	rep := bootPlymouthd(t, ctx, cfg)
 	debug := string(rep.Step("debug").Output)
 	_ = os.WriteFile(filepath.Join(out, "plymouth.debug"), []byte(debug), 0o644)
 	_ = os.WriteFile(filepath.Join(out, "dmesg.txt"), rep.Step("dmesg").Output, 0o644)

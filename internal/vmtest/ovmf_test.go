@@ -1,0 +1,143 @@
+package vmtest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
+)
+
+// needOVMF fails the test when OVMF, the UEFI firmware the firmware tests
+// boot through, is not installed.
+func needOVMF(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(OVMF); err != nil {
+		t.Fatalf("UEFI firmware for the VM (apt-get install ovmf): %v", err)
+	}
+}
+
+// ovmfConfig sets up the boot of g's guest on dev through OVMF with no DRM
+// driver loaded at boot, so that efifb's fb0 is the only display: g's
+// files, no late modules (no vgem), fbcon's cursor off, and a plan that
+// waits up to two minutes for /dev/fb0 before it runs steps. Tests add
+// their own files, firmware options, kernel arguments and host steps.
+func (g *lateBochs) ovmfConfig(t *testing.T, dev Device, timeout time.Duration, steps []proto.Step) Config {
+	return Config{
+		Kernel: g.k, Device: dev, GuestInit: g.guestInit, Logf: t.Logf, WorkDir: g.out, Timeout: timeout,
+		Modules:     []ModuleSpec{}, // no DRM driver: efifb's fb0 is the display
+		LateModules: []ModuleSpec{},
+		Files:       append([]File{}, g.files...),
+		ExtraArgs:   []string{"-bios", OVMF},
+		// The cursor would blink on fbcon's console over the splash
+		// until the splash puts the VT in graphics mode.
+		Append: []string{"vt.global_cursor_default=0"},
+		Plan:   proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: steps},
+	}
+}
+
+// newPlymouthGuest sets up the guest in which plymouthd is timed against
+// the splash on OVMF's efifb: newLateBochs's guest, plus Debian's
+// plymouthd with its frame-buffer and DRM renderers and the BGRT theme
+// (which takes the spinner theme's images), conf as its plymouthd.conf
+// (the first one given wins over plymouthdFiles' own), and
+// /bin/ttff_plymouth, which starts plymouthd as an initramfs starts it.
+// The files are g.files, not yet deduplicated.
+func newPlymouthGuest(t *testing.T, ctx context.Context, name, conf string) *lateBochs {
+	t.Helper()
+	needOVMF(t)
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Fatalf("gcc is needed to build the plymouthd launcher (apt-get install gcc libc6-dev): %v", err)
+	}
+	g := newLateBochs(t, ctx, name)
+	launcher := filepath.Join(g.dir, "ttff_plymouth")
+	buildC(t, ctx, g.root, "ttff_plymouth.c", launcher)
+	base := fetchDebTree(t, ctx, g.root, "plymouth")
+	themes := fetchDebTree(t, ctx, g.root, "plymouth-themes")
+	const plugins = "/usr/lib/x86_64-linux-gnu/plymouth"
+	files := append(append([]File{}, g.files...), File{Path: "/etc/plymouth/plymouthd.conf", Data: []byte(conf)})
+	fb, err := ProgramFiles(filepath.Join(base, plugins, "renderers/frame-buffer.so"), plugins+"/renderers/frame-buffer.so")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, fb...)
+	const bgrtTheme = "/usr/share/plymouth/themes/bgrt"
+	entries, err := os.ReadDir(filepath.Join(themes, bgrtTheme))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		files = append(files, File{Path: bgrtTheme + "/" + e.Name(), HostPath: filepath.Join(themes, bgrtTheme, e.Name())})
+	}
+	files = append(files, plymouthdFiles(t, ctx, g.root)...)
+	g.files = append(files, File{Path: "/bin/ttff_plymouth", HostPath: launcher})
+	return g
+}
+
+// firstFrameSteps set up the timing of `bootsplash run` on the firmware
+// framebuffer before plymouthd runs in the same boot: the guest's uptime
+// read (for kernelStartOffset), the screen armed ("arm bootsplash"), the
+// splash started, its first change seen ("seen bootsplash") and the splash
+// quit, then the console cleared for what comes next.
+func firstFrameSteps(long proto.Duration) []proto.Step {
+	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
+	return []proto.Step{
+		{Name: "uptime", Cmd: []string{gh, "cat", "/proc/uptime"}},
+		{Name: "arm bootsplash", Host: true},
+		{Name: "bootsplash", Cmd: []string{bs, "run", "-v", "--theme", "/theme/theme.toml"}, Background: true, WaitFor: "first frame", Timeout: long},
+		{Name: "seen bootsplash", Host: true, Timeout: long},
+		{Name: "bootsplash quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+		{Name: "bootsplash wait", Wait: "bootsplash", Timeout: long},
+		{Name: "clear", Write: &proto.WriteFile{Path: "/dev/tty1", Data: []byte(clearConsole)}},
+	}
+}
+
+// plymouthdQuitSteps ask plymouthd, started by the step "plymouthd", to
+// quit and wait for it.
+func plymouthdQuitSteps() []proto.Step {
+	return []proto.Step{
+		{Name: "plymouthd quit", Cmd: []string{"/usr/bin/plymouth", "quit"}, Timeout: proto.Duration(20 * time.Second)},
+		{Name: "plymouthd wait", Wait: "plymouthd", Timeout: proto.Duration(10 * time.Second)},
+	}
+}
+
+// screenChanges are a boot's changeWatches by name, set up by its host
+// steps.
+type screenChanges map[string]*changeWatch
+
+// arm is the host step that takes the screen as it is and starts watching
+// it for a change, as name.
+func (c screenChanges) arm(name string) HostFunc {
+	return func(ctx context.Context, m *Machine) error {
+		w, err := watchChange(m, name)
+		c[name] = w
+		return err
+	}
+}
+
+// seen is the host step that waits up to timeout for name's change.
+func (c screenChanges) seen(name string, timeout time.Duration) HostFunc {
+	return func(ctx context.Context, m *Machine) error {
+		return c[name].wait(timeout)
+	}
+}
+
+// bootPlymouthd boots cfg and fails the test as bootChecked does, except
+// for the step "plymouthd wait": how plymouthd exits after `plymouth quit`
+// is not what the tests check.
+func bootPlymouthd(t *testing.T, ctx context.Context, cfg Config) *Report {
+	t.Helper()
+	rep, err := Boot(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cfg.Plan.Steps {
+		if r := rep.Step(s.Name); !r.OK() && s.Name != "plymouthd wait" {
+			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
+		}
+	}
+	return rep
+}

@@ -18,7 +18,6 @@ import (
 	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
 	"github.com/bootsplash/bootsplash/splash"
-	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // TestVMFirmwareBadBGRT boots the Debian 6.12 kernel through OVMF on
@@ -41,25 +40,19 @@ import (
 // size, not read).
 func TestVMFirmwareBadBGRT(t *testing.T) {
 	vmEnabled(t)
-	if _, err := os.Stat(OVMF); err != nil {
-		t.Fatalf("UEFI firmware for the VM (apt-get install ovmf): %v", err)
-	}
+	needOVMF(t)
 	ctx := context.Background()
 	g := newLateBochs(t, ctx, "firmware-bad-bgrt")
 	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
 	const bgrtImage = display.BGRTDir + "/image"
-	th, err := theme.Load(filepath.Join(g.themeDir, "theme.toml"), theme.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// withLogo draws render --bgrt with the guest's BGRT; plain draws
 	// render without it, the theme's own logo.
-	withLogo := &firmwareScreens{dir: g.out, theme: th, frames: map[string]image.Image{}}
+	withLogo := newFirmwareScreens(t, g.out, g.themeDir)
 	plainDir := filepath.Join(g.out, "no-bgrt")
 	if err := os.MkdirAll(plainDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	plain := &firmwareScreens{dir: plainDir, theme: th, frames: map[string]image.Image{}}
+	plain := newFirmwareScreens(t, plainDir, g.themeDir)
 
 	// A BMP whose header says 8192x8192 over 1 KiB of pixels.
 	var huge bytes.Buffer
@@ -90,7 +83,7 @@ func TestVMFirmwareBadBGRT(t *testing.T) {
 	}
 
 	long := proto.Duration(time.Minute)
-	steps := append(bgrtSteps(gh), proto.Step{Name: "copy bgrt", Host: true})
+	steps := bgrtCopySteps(gh)
 	// runSteps start the splash and quit it once the screen shows what
 	// screen waits for; the console is cleared first and seen not to be
 	// the splash.
@@ -162,16 +155,8 @@ func TestVMFirmwareBadBGRT(t *testing.T) {
 			return err
 		}
 	}
-	cfg := Config{
-		Kernel: g.k, Device: BochsDisplay, GuestInit: g.guestInit, Logf: t.Logf, WorkDir: g.out, Timeout: 10 * time.Minute,
-		Modules:     []ModuleSpec{}, // no DRM driver: efifb's fb0 is the display
-		LateModules: []ModuleSpec{},
-		Files:       g.files,
-		ExtraArgs:   []string{"-bios", OVMF},
-		Append:      []string{"vt.global_cursor_default=0"},
-		Plan:        proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: steps},
-		Host:        host,
-	}
+	cfg := g.ovmfConfig(t, BochsDisplay, 10*time.Minute, steps)
+	cfg.Host = host
 	rep := bootChecked(t, ctx, cfg)
 
 	firstFrame := regexp.MustCompile(`first frame after ([0-9.]+)ms`)

@@ -13,7 +13,6 @@ import (
 	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
 	"github.com/bootsplash/bootsplash/splash"
-	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // Debian's OVMF split in code and variables (package ovmf), 4 MiB flash,
@@ -77,14 +76,11 @@ func TestVMFirmwareSecureBoot(t *testing.T) {
 	ctx := context.Background()
 	g := newLateBochs(t, ctx, "secureboot")
 	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
-	th, err := theme.Load(filepath.Join(g.themeDir, "theme.toml"), theme.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw := &firmwareScreens{dir: g.out, theme: th, frames: map[string]image.Image{}, secureBoot: display.SecureBootOff}
+	fw := newFirmwareScreens(t, g.out, g.themeDir)
+	fw.secureBoot = display.SecureBootOff
 	efiFiles, efiSteps := efivarfsFiles(t, g.k, gh)
 	long := proto.Duration(3 * time.Minute)
-	steps := append(bgrtSteps(gh), proto.Step{Name: "copy bgrt", Host: true})
+	steps := bgrtCopySteps(gh)
 	steps = append(steps, efiSteps...)
 	// This firmware has both variables, Secure Boot off and a platform
 	// key enrolled or not: their bytes are checked below.
@@ -98,23 +94,17 @@ func TestVMFirmwareSecureBoot(t *testing.T) {
 		{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
 		{Name: "wait run", Wait: "run", Timeout: long},
 	}...)
-	cfg := Config{
-		Kernel: g.k, Device: BochsDisplay, GuestInit: g.guestInit, Logf: t.Logf, WorkDir: g.out, Timeout: 10 * time.Minute,
-		Modules:     []ModuleSpec{},
-		LateModules: []ModuleSpec{},
-		Files:       append(g.files, efiFiles...),
-		ExtraArgs:   ovmfPflash(t, g.out),
-		Append:      []string{"vt.global_cursor_default=0"},
-		Plan:        proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: steps},
-		Host: map[string]HostFunc{
-			"copy bgrt": fw.copyBGRT,
-			"on fb0": func(ctx context.Context, m *Machine) error {
-				var err error
-				if shot, err = fw.await(m, "fb0", splash.State{}, 2*time.Minute); err != nil {
-					return err
-				}
-				return writePNG(filepath.Join(g.out, "fb0-secure-boot-off.png"), shot)
-			},
+	cfg := g.ovmfConfig(t, BochsDisplay, 10*time.Minute, steps)
+	cfg.Files = append(cfg.Files, efiFiles...)
+	cfg.ExtraArgs = ovmfPflash(t, g.out)
+	cfg.Host = map[string]HostFunc{
+		"copy bgrt": fw.copyBGRT,
+		"on fb0": func(ctx context.Context, m *Machine) error {
+			var err error
+			if shot, err = fw.await(m, "fb0", splash.State{}, 2*time.Minute); err != nil {
+				return err
+			}
+			return writePNG(filepath.Join(g.out, "fb0-secure-boot-off.png"), shot)
 		},
 	}
 	rep := bootChecked(t, ctx, cfg)

@@ -42,77 +42,36 @@ const OVMF = "/usr/share/ovmf/OVMF.fd"
 // kernel start to the first frame is logged.
 func TestVMFirmwareFramebuffer(t *testing.T) {
 	vmEnabled(t)
-	if _, err := os.Stat(OVMF); err != nil {
-		t.Fatalf("UEFI firmware for the VM (apt-get install ovmf): %v", err)
-	}
+	needOVMF(t)
 	ctx := context.Background()
 	g := newLateBochs(t, ctx, "firmware")
-	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
-	guestInit, k, out, themeDir := g.guestInit, g.k, g.out, g.themeDir
-	files, insmod := g.files, g.insmod
-	th, err := theme.Load(filepath.Join(themeDir, "theme.toml"), theme.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw := &firmwareScreens{dir: out, theme: th, frames: map[string]image.Image{}}
+	const gh = "/bin/guesthelper"
+	out := g.out
+	fw := newFirmwareScreens(t, out, g.themeDir)
+	h := &efifbHandover{fw: fw}
 
 	long := proto.Duration(3 * time.Minute)
 	steps := []proto.Step{{Name: "no card", WaitPath: "/dev/dri/card0", WaitGone: true, Timeout: proto.Duration(time.Second)}}
-	steps = append(steps, bgrtSteps(gh)...)
-	var fb0, card0 *image.RGBA
-	var watch *screenWatch
-	steps = append(steps, []proto.Step{
-		{Name: "copy bgrt", Host: true},
-		{Name: "uptime", Cmd: []string{gh, "cat", "/proc/uptime"}},
-		{Name: "run", Cmd: []string{bs, "run", "-v", "--theme", "/theme/theme.toml"}, Background: true, WaitFor: "first frame", Timeout: long},
-		{Name: "on fb0", Host: true, Timeout: long},
-		{Name: "watch", Host: true},
-		{Name: "load bochs", Cmd: insmod, Timeout: long},
-		{Name: "card0", WaitPath: "/dev/dri/card0", Timeout: long},
-		{Name: "on card0", Host: true, Timeout: long},
-		{Name: "dmesg", Cmd: []string{gh, "dmesg"}},
-		{Name: "progress 50", Cmd: []string{bs, "ctl", "progress", "50"}, Timeout: long},
-		{Name: "card0 at 50", Host: true, Timeout: long},
-		{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
-		{Name: "wait run", Wait: "run", Timeout: long},
-	}...)
-	cfg := Config{
-		Kernel: k, Device: BochsDisplay, GuestInit: guestInit, Logf: t.Logf, WorkDir: out, Timeout: 15 * time.Minute,
-		Modules:     []ModuleSpec{}, // no DRM driver: efifb's fb0 is the display
-		LateModules: []ModuleSpec{}, // no vgem
-		Files:       files,
-		ExtraArgs:   []string{"-bios", OVMF},
-		// The cursor would blink on fbcon's console over the splash
-		// until the splash puts the VT in graphics mode.
-		Append: []string{"vt.global_cursor_default=0"},
-		Plan:   proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: steps},
-		Host: map[string]HostFunc{
-			"copy bgrt": fw.copyBGRT,
-			"on fb0": func(ctx context.Context, m *Machine) error {
-				var err error
-				fb0, err = fw.await(m, "fb0", splash.State{}, 2*time.Minute)
-				return err
-			},
-			"watch": func(ctx context.Context, m *Machine) error {
-				watch = watchScreen(m, func(size image.Point) (image.Image, error) { return fw.want(size, splash.State{}) })
-				return nil
-			},
-			"on card0": func(ctx context.Context, m *Machine) error {
-				var err error
-				card0, err = fw.await(m, "card0", splash.State{}, 2*time.Minute)
-				watch.end()
-				return err
-			},
-			"card0 at 50": func(ctx context.Context, m *Machine) error {
-				_, err := fw.await(m, "card0-50", splash.State{Progress: 0.5}, 2*time.Minute)
-				return err
-			},
-		},
+	steps = append(steps, bgrtCopySteps(gh)...)
+	steps = append(steps, proto.Step{Name: "uptime", Cmd: []string{gh, "cat", "/proc/uptime"}})
+	steps = append(steps, h.steps("load bochs", g.insmod, long)...)
+	cfg := g.ovmfConfig(t, BochsDisplay, 15*time.Minute, steps)
+	cfg.Host = h.host()
+	cfg.Host["on fb0"] = func(ctx context.Context, m *Machine) error {
+		var err error
+		h.fb0, err = fw.await(m, "fb0", splash.State{}, 2*time.Minute)
+		return err
+	}
+	cfg.Host["on card0"] = func(ctx context.Context, m *Machine) error {
+		var err error
+		h.card0, err = fw.await(m, "card0", splash.State{}, 2*time.Minute)
+		h.watch.end()
+		return err
 	}
 	rep := bootChecked(t, ctx, cfg)
 	run := string(rep.Step("run").Output)
 	t.Logf("bootsplash run -v:\n%s", run)
-	for _, w := range []string{
+	checkRunLog(t, run,
 		"the firmware framebuffer /dev/fb0 exists",
 		"no dma-buf and no DMA_BUF_IOCTL_SYNC",
 		"handover: /dev/dri/card0 (bochs-drm) takes the display over from /dev/fb0",
@@ -121,16 +80,12 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 		// A UEFI boot, but nothing mounted efivarfs: no Secure Boot
 		// line (the screendumps are render's without it).
 		"secure boot: efivarfs is not mounted on /sys/firmware/efi/efivars",
-	} {
-		if !strings.Contains(run, w) {
-			t.Errorf("bootsplash run's log does not say %q", w)
-		}
-	}
+	)
 	if fw.logo != nil {
 		b := fw.logo.Image.Bounds().Size()
 		t.Logf("OVMF's BGRT: %dx%d at %v; fb0 compared with render --bgrt: 0 pixels differ", b.X, b.Y, fw.logo.Offset)
 	}
-	if fb0 != nil && card0 != nil {
+	if fb0, card0 := h.fb0, h.card0; fb0 != nil && card0 != nil {
 		n, first := comparePixels(card0, fb0)
 		if n != 0 {
 			t.Errorf("the card shows another picture than fb0 did: %d pixels differ; first: %s", n, strings.Join(first, "; "))
@@ -138,8 +93,8 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 			t.Logf("screendumps compared: fb0 (efifb) before and card0 (bochs-drm) after the handover: %v, 0 pixels differ", card0.Bounds().Size())
 		}
 	}
-	if watch != nil {
-		t.Logf("while bochs bound: %s", watch.summary(out))
+	if h.watch != nil {
+		t.Logf("while bochs bound: %s", h.watch.summary(out))
 	}
 	kstart := kernelStartOffset(t, rep)
 	if m := regexp.MustCompile(`first frame after ([0-9.]+)ms`).FindStringSubmatch(run); m != nil && kstart >= 0 {
@@ -148,11 +103,7 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 		t.Logf("kernel start to the first splash frame on efifb: %v (run started %v after kernel start, its first frame %.1fms later)",
 			(start + time.Duration(ms*float64(time.Millisecond))).Round(time.Millisecond), start.Round(time.Millisecond), ms)
 	}
-	if m := regexp.MustCompile(`first frame on /dev/dri/card0 ([0-9.]+)ms after the last frame on /dev/fb0 \(([0-9.]+)ms after the kernel removed it; ([0-9.]+)ms after the card's event came\)`).FindStringSubmatch(run); m != nil {
-		t.Logf("handover gap: first frame on card0 %sms after the kernel removed efifb's fb0 (%sms after the card's event came; %sms after the last frame drawn on fb0)", m[2], m[3], m[1])
-	} else {
-		t.Errorf("bootsplash run's log does not give the handover's gap from the framebuffer's removal")
-	}
+	logHandoverGap(t, run)
 	if d := string(rep.Step("dmesg").Output); d != "" {
 		for _, l := range strings.Split(d, "\n") {
 			if strings.Contains(l, "bochs") || strings.Contains(l, "fbcon") || strings.Contains(l, "efifb") || strings.Contains(l, "switching to") {
@@ -212,6 +163,12 @@ func bgrtSteps(gh string) []proto.Step {
 		steps = append(steps, proto.Step{Name: "bgrt " + f, Cmd: []string{gh, "cat", "/sys/firmware/acpi/bgrt/" + f}})
 	}
 	return steps
+}
+
+// bgrtCopySteps are bgrtSteps and the host step "copy bgrt" after them,
+// which the test sets to copyBGRT.
+func bgrtCopySteps(gh string) []proto.Step {
+	return append(bgrtSteps(gh), proto.Step{Name: "copy bgrt", Host: true})
 }
 
 // copyBGRT writes the guest's BGRT, read by bgrtSteps, to a directory

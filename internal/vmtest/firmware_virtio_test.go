@@ -2,9 +2,7 @@ package vmtest
 
 import (
 	"context"
-	"image"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +10,6 @@ import (
 	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
 	"github.com/bootsplash/bootsplash/splash"
-	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // TestVMFirmwareVirtioHandover is TestVMFirmwareFramebuffer on virtio-vga:
@@ -42,92 +39,55 @@ func testVirtioHandover(t *testing.T, name string, qemuArgs []string) {
 	ctx := context.Background()
 	g := newLateDriver(t, ctx, name, VirtioVGA)
 	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
-	th, err := theme.Load(filepath.Join(g.themeDir, "theme.toml"), theme.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw := &firmwareScreens{dir: g.out, theme: th, frames: map[string]image.Image{}, secureBoot: display.SecureBootOff}
+	fw := newFirmwareScreens(t, g.out, g.themeDir)
+	fw.secureBoot = display.SecureBootOff
+	h := &efifbHandover{fw: fw}
 	efiFiles, efiSteps := efivarfsFiles(t, g.k, gh)
 	long := proto.Duration(3 * time.Minute)
 	steps := []proto.Step{{Name: "no card", WaitPath: "/dev/dri/card0", WaitGone: true, Timeout: proto.Duration(time.Second)}}
-	steps = append(steps, bgrtSteps(gh)...)
-	steps = append(steps, proto.Step{Name: "copy bgrt", Host: true})
+	steps = append(steps, bgrtCopySteps(gh)...)
 	steps = append(steps, efiSteps...)
-	var fb0, card0 *image.RGBA
-	var watch *screenWatch
-	steps = append(steps, []proto.Step{
-		{Name: "run", Cmd: []string{bs, "run", "-v", "--theme", "/theme/theme.toml"}, Background: true, WaitFor: "first frame", Timeout: long},
-		{Name: "on fb0", Host: true, Timeout: long},
-		{Name: "watch", Host: true},
-		{Name: "load virtio-gpu", Cmd: g.insmod, Timeout: long},
-		{Name: "card0", WaitPath: "/dev/dri/card0", Timeout: long},
-		{Name: "on card0", Host: true, Timeout: long},
-		{Name: "info", Cmd: []string{bs, "info"}, Timeout: long},
-		{Name: "dmesg", Cmd: []string{gh, "dmesg"}},
-		{Name: "progress 50", Cmd: []string{bs, "ctl", "progress", "50"}, Timeout: long},
-		{Name: "card0 at 50", Host: true, Timeout: long},
-		{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
-		{Name: "wait run", Wait: "run", Timeout: long},
-	}...)
-	cfg := Config{
-		Kernel: g.k, Device: VirtioVGA, GuestInit: g.guestInit, Logf: t.Logf, WorkDir: g.out, Timeout: 15 * time.Minute,
-		Modules:     []ModuleSpec{}, // no DRM driver: efifb's fb0 is the display
-		LateModules: []ModuleSpec{},
-		Files:       append(g.files, efiFiles...),
-		ExtraArgs:   append(ovmfPflash(t, g.out), qemuArgs...),
-		Append:      []string{"vt.global_cursor_default=0"},
-		Plan:        proto.Plan{WaitPaths: []string{"/dev/fb0"}, WaitTimeout: proto.Duration(2 * time.Minute), Steps: steps},
-		Host: map[string]HostFunc{
-			"copy bgrt": fw.copyBGRT,
-			"on fb0": func(ctx context.Context, m *Machine) error {
-				var err error
-				if fb0, err = fw.await(m, "fb0", splash.State{}, 2*time.Minute); err == nil {
-					fw.mode = fb0.Bounds().Size()
-					err = writePNG(filepath.Join(g.out, "fb0.png"), fb0)
-				}
+	steps = append(steps, h.steps("load virtio-gpu", g.insmod, long,
+		proto.Step{Name: "info", Cmd: []string{bs, "info"}, Timeout: long})...)
+	cfg := g.ovmfConfig(t, VirtioVGA, 15*time.Minute, steps)
+	cfg.Files = append(cfg.Files, efiFiles...)
+	cfg.ExtraArgs = append(ovmfPflash(t, g.out), qemuArgs...)
+	cfg.Host = h.host()
+	cfg.Host["on fb0"] = func(ctx context.Context, m *Machine) error {
+		var err error
+		if h.fb0, err = fw.await(m, "fb0", splash.State{}, 2*time.Minute); err == nil {
+			fw.mode = h.fb0.Bounds().Size()
+			err = writePNG(filepath.Join(g.out, "fb0.png"), h.fb0)
+		}
+		return err
+	}
+	cfg.Host["on card0"] = func(ctx context.Context, m *Machine) error {
+		defer h.watch.end()
+		if len(qemuArgs) > 0 {
+			// Until virtio-gpu sets its mode the screen is
+			// the GOP's.
+			if err := awaitResize(m, fw.mode, time.Minute); err != nil {
 				return err
-			},
-			"watch": func(ctx context.Context, m *Machine) error {
-				watch = watchScreen(m, func(size image.Point) (image.Image, error) { return fw.want(size, splash.State{}) })
-				return nil
-			},
-			"on card0": func(ctx context.Context, m *Machine) error {
-				defer watch.end()
-				if len(qemuArgs) > 0 {
-					// Until virtio-gpu sets its mode the screen is
-					// the GOP's.
-					if err := awaitResize(m, fw.mode, time.Minute); err != nil {
-						return err
-					}
-				}
-				var err error
-				if card0, err = fw.await(m, "card0", splash.State{}, 2*time.Minute); err == nil {
-					err = writePNG(filepath.Join(g.out, "card0.png"), card0)
-				}
-				return err
-			},
-			"card0 at 50": func(ctx context.Context, m *Machine) error {
-				_, err := fw.await(m, "card0-50", splash.State{Progress: 0.5}, 2*time.Minute)
-				return err
-			},
-		},
+			}
+		}
+		var err error
+		if h.card0, err = fw.await(m, "card0", splash.State{}, 2*time.Minute); err == nil {
+			err = writePNG(filepath.Join(g.out, "card0.png"), h.card0)
+		}
+		return err
 	}
 	rep := bootChecked(t, ctx, cfg)
 	run := string(rep.Step("run").Output)
 	t.Logf("bootsplash run -v:\n%s", run)
-	for _, w := range []string{
+	checkRunLog(t, run,
 		"output: fb0 (EFI VGA)",
 		"no dma-buf and no DMA_BUF_IOCTL_SYNC",
 		"firmware logo: ACPI BGRT ",
 		"secure boot: off, says the firmware",
 		"takes the display over from /dev/fb0",
 		"handover: first frame on /dev/dri/card0",
-	} {
-		if !strings.Contains(run, w) {
-			t.Errorf("bootsplash run's log does not say %q", w)
-		}
-	}
-	if fb0 != nil && card0 != nil {
+	)
+	if fb0, card0 := h.fb0, h.card0; fb0 != nil && card0 != nil {
 		if a, b := fb0.Bounds().Size(), card0.Bounds().Size(); a != b {
 			t.Logf("modes: the GOP's %dx%d on efifb, virtio-gpu's %dx%d on the card: the splash laid out again, the firmware logo placed as Plymouth's BGRT theme places it", a.X, a.Y, b.X, b.Y)
 		} else if n, first := comparePixels(card0, fb0); n != 0 {
@@ -136,14 +96,10 @@ func testVirtioHandover(t *testing.T, name string, qemuArgs []string) {
 			t.Logf("modes: the GOP's and virtio-gpu's are both %dx%d; screendumps of fb0 (efifb) before and card0 (virtio-gpu) after the handover: 0 pixels differ", a.X, a.Y)
 		}
 	}
-	if watch != nil {
-		t.Logf("while virtio-gpu bound: %s", watch.summary(g.out))
+	if h.watch != nil {
+		t.Logf("while virtio-gpu bound: %s", h.watch.summary(g.out))
 	}
-	if m := regexp.MustCompile(`first frame on /dev/dri/card0 ([0-9.]+)ms after the last frame on /dev/fb0 \(([0-9.]+)ms after the kernel removed it; ([0-9.]+)ms after the card's event came\)`).FindStringSubmatch(run); m != nil {
-		t.Logf("handover gap: first frame on card0 %sms after the kernel removed efifb's fb0 (%sms after the card's event came; %sms after the last frame drawn on fb0)", m[2], m[3], m[1])
-	} else {
-		t.Errorf("bootsplash run's log does not give the handover's gap from the framebuffer's removal")
-	}
+	logHandoverGap(t, run)
 	t.Logf("info:\n%s", rep.Step("info").Output)
 	for _, l := range strings.Split(string(rep.Step("dmesg").Output), "\n") {
 		if strings.Contains(l, "virtio") || strings.Contains(l, "fbcon") || strings.Contains(l, "efifb") || strings.Contains(l, "switching to") {

@@ -2,13 +2,18 @@ package vmtest
 
 import (
 	"context"
+	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
+	"github.com/bootsplash/bootsplash/splash"
+	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // needOVMF fails the test when OVMF, the UEFI firmware the firmware tests
@@ -140,4 +145,92 @@ func bootPlymouthd(t *testing.T, ctx context.Context, cfg Config) *Report {
 		}
 	}
 	return rep
+}
+
+// newFirmwareScreens sets up the screens a firmware test compares with:
+// the theme of themeDir rendered with the guest's firmware logo (once
+// copyBGRT has read it), the renders kept in dir.
+func newFirmwareScreens(t *testing.T, dir, themeDir string) *firmwareScreens {
+	t.Helper()
+	th, err := theme.Load(filepath.Join(themeDir, "theme.toml"), theme.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &firmwareScreens{dir: dir, theme: th, frames: map[string]image.Image{}}
+}
+
+// efifbHandover sets up the handover from efifb's fb0 to a DRM driver
+// loaded late: `bootsplash run` with themes/firmware on fb0, the driver
+// loaded while the screen is watched, the splash on card0, then a
+// progress update there. fw is what the screen must show; fb0 and card0
+// are the screendumps the test's own "on fb0" and "on card0" host steps
+// keep; watch is started by the host step "watch" and ended by the test's
+// "on card0".
+type efifbHandover struct {
+	fw         *firmwareScreens
+	fb0, card0 *image.RGBA
+	watch      *screenWatch
+}
+
+// steps are the handover's plan from the splash's start: "run", "on fb0",
+// "watch", load (insmod), "card0", "on card0", then afterCard, "dmesg",
+// "progress 50", "card0 at 50", "quit" and "wait run".
+func (h *efifbHandover) steps(load string, insmod []string, long proto.Duration, afterCard ...proto.Step) []proto.Step {
+	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
+	steps := []proto.Step{
+		{Name: "run", Cmd: []string{bs, "run", "-v", "--theme", "/theme/theme.toml"}, Background: true, WaitFor: "first frame", Timeout: long},
+		{Name: "on fb0", Host: true, Timeout: long},
+		{Name: "watch", Host: true},
+		{Name: load, Cmd: insmod, Timeout: long},
+		{Name: "card0", WaitPath: "/dev/dri/card0", Timeout: long},
+		{Name: "on card0", Host: true, Timeout: long},
+	}
+	steps = append(steps, afterCard...)
+	return append(steps, []proto.Step{
+		{Name: "dmesg", Cmd: []string{gh, "dmesg"}},
+		{Name: "progress 50", Cmd: []string{bs, "ctl", "progress", "50"}, Timeout: long},
+		{Name: "card0 at 50", Host: true, Timeout: long},
+		{Name: "quit", Cmd: []string{bs, "ctl", "quit"}, Timeout: long},
+		{Name: "wait run", Wait: "run", Timeout: long},
+	}...)
+}
+
+// host are the handover's host steps but "on fb0" and "on card0", which
+// the test adds: "copy bgrt", "watch" (the splash as it is at its start
+// wanted at every size) and "card0 at 50".
+func (h *efifbHandover) host() map[string]HostFunc {
+	return map[string]HostFunc{
+		"copy bgrt": h.fw.copyBGRT,
+		"watch": func(ctx context.Context, m *Machine) error {
+			h.watch = watchScreen(m, func(size image.Point) (image.Image, error) { return h.fw.want(size, splash.State{}) })
+			return nil
+		},
+		"card0 at 50": func(ctx context.Context, m *Machine) error {
+			_, err := h.fw.await(m, "card0-50", splash.State{Progress: 0.5}, 2*time.Minute)
+			return err
+		},
+	}
+}
+
+// checkRunLog fails the test for each of want that bootsplash run's log
+// run does not say.
+func checkRunLog(t *testing.T, run string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(run, w) {
+			t.Errorf("bootsplash run's log does not say %q", w)
+		}
+	}
+}
+
+// logHandoverGap logs the handover's gap from efifb's removal to the first
+// frame on card0 as bootsplash run's log run gives it, and fails the test
+// when it does not.
+func logHandoverGap(t *testing.T, run string) {
+	t.Helper()
+	if m := regexp.MustCompile(`first frame on /dev/dri/card0 ([0-9.]+)ms after the last frame on /dev/fb0 \(([0-9.]+)ms after the kernel removed it; ([0-9.]+)ms after the card's event came\)`).FindStringSubmatch(run); m != nil {
+		t.Logf("handover gap: first frame on card0 %sms after the kernel removed efifb's fb0 (%sms after the card's event came; %sms after the last frame drawn on fb0)", m[2], m[3], m[1])
+	} else {
+		t.Errorf("bootsplash run's log does not give the handover's gap from the framebuffer's removal")
+	}
 }

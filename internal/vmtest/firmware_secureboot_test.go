@@ -107,9 +107,7 @@ func TestVMFirmwareSecureBoot(t *testing.T) {
 			return writePNG(filepath.Join(g.out, "fb0-secure-boot-off.png"), shot)
 		},
 	}
-	rep := bootChecked(t, ctx, cfg)
-	run := string(rep.Step("run").Output)
-	t.Logf("bootsplash run -v:\n%s", run)
+	rep, run := bootRun(t, ctx, cfg)
 	if w := "secure boot: off, says the firmware: the theme's warning is drawn"; !strings.Contains(run, w) {
 		t.Errorf("bootsplash run's log does not say %q", w)
 	}

@@ -68,9 +68,7 @@ func TestVMFirmwareFramebuffer(t *testing.T) {
 		h.watch.end()
 		return err
 	}
-	rep := bootChecked(t, ctx, cfg)
-	run := string(rep.Step("run").Output)
-	t.Logf("bootsplash run -v:\n%s", run)
+	rep, run := bootRun(t, ctx, cfg)
 	checkRunLog(t, run,
 		"the firmware framebuffer /dev/fb0 exists",
 		"no dma-buf and no DMA_BUF_IOCTL_SYNC",
@@ -560,17 +558,9 @@ func TestVMFirmwareFirstFrame(t *testing.T) {
 	cfg := g.ovmfConfig(t, BochsDisplay, 15*time.Minute, steps)
 	cfg.Files = dedupFiles(g.files)
 	cfg.Append = append(cfg.Append, "splash", "plymouth.ignore-udev", "plymouth.ignore-serial-consoles")
-	cfg.Host = map[string]HostFunc{
-		"arm bootsplash":  changes.arm("bootsplash"),
-		"seen bootsplash": changes.seen("bootsplash", 30*time.Second),
-		"arm plymouthd":   changes.arm("plymouthd"),
-		// plymouthd may show nothing on the firmware
-		// framebuffer: that is a result, said below.
-		"seen plymouthd": func(ctx context.Context, m *Machine) error {
-			_ = changes["plymouthd"].wait(30 * time.Second)
-			return nil
-		},
-	}
+	// plymouthd may show nothing on the firmware framebuffer: that is a
+	// result, said below.
+	cfg.Host = changes.plymouthHost(30 * time.Second)
 	rep := bootPlymouthd(t, ctx, cfg)
 	kstart := kernelStartOffset(t, rep)
 	var summary strings.Builder

@@ -76,9 +76,7 @@ func testVirtioHandover(t *testing.T, name string, qemuArgs []string) {
 		}
 		return err
 	}
-	rep := bootChecked(t, ctx, cfg)
-	run := string(rep.Step("run").Output)
-	t.Logf("bootsplash run -v:\n%s", run)
+	rep, run := bootRun(t, ctx, cfg)
 	checkRunLog(t, run,
 		"output: fb0 (EFI VGA)",
 		"no dma-buf and no DMA_BUF_IOCTL_SYNC",

@@ -234,3 +234,30 @@ func logHandoverGap(t *testing.T, run string) {
 		t.Errorf("bootsplash run's log does not give the handover's gap from the framebuffer's removal")
 	}
 }
+
+// plymouthHost are the host steps of firstFrameSteps and of plymouthd's
+// start ("arm plymouthd", then "seen plymouthd" once it runs): the screen
+// watched for bootsplash's first change (30 s) and for plymouthd's, which
+// is waited for up to plymouthdWait and may not come: plymouthd showing
+// nothing is a result the test reports, not a failed step.
+func (c screenChanges) plymouthHost(plymouthdWait time.Duration) map[string]HostFunc {
+	return map[string]HostFunc{
+		"arm bootsplash":  c.arm("bootsplash"),
+		"seen bootsplash": c.seen("bootsplash", 30*time.Second),
+		"arm plymouthd":   c.arm("plymouthd"),
+		"seen plymouthd": func(ctx context.Context, m *Machine) error {
+			_ = c["plymouthd"].wait(plymouthdWait)
+			return nil
+		},
+	}
+}
+
+// bootRun boots cfg as bootChecked does and logs the output of its step
+// "run", bootsplash run -v's log, which it returns.
+func bootRun(t *testing.T, ctx context.Context, cfg Config) (*Report, string) {
+	t.Helper()
+	rep := bootChecked(t, ctx, cfg)
+	run := string(rep.Step("run").Output)
+	t.Logf("bootsplash run -v:\n%s", run)
+	return rep, run
+}

@@ -115,22 +115,14 @@ func TestVMPlymouthUdevFirmware(t *testing.T) {
 	cfg := g.ovmfConfig(t, BochsDisplay, 15*time.Minute, steps)
 	cfg.Files = dedupFiles(files)
 	cfg.Append = append(cfg.Append, "splash", "plymouth.ignore-serial-consoles", "plymouth.debug=stream:/run/plymouth.debug")
-	cfg.Host = map[string]HostFunc{
-		"arm bootsplash":  changes.arm("bootsplash"),
-		"seen bootsplash": changes.seen("bootsplash", 30*time.Second),
-		"arm plymouthd":   changes.arm("plymouthd"),
-		// Nothing on screen is a result, said below from
-		// plymouthd's debug log.
-		"seen plymouthd": func(ctx context.Context, m *Machine) error {
-			_ = changes["plymouthd"].wait(35 * time.Second)
-			return nil
-		},
-		"follow": func(ctx context.Context, m *Machine) error {
-			tl = followScreen(m, out)
-			return nil
-		},
-		"still": func(ctx context.Context, m *Machine) error { return tl.awaitStill(5*time.Second, time.Minute) },
+	// Nothing on screen from plymouthd is a result, said below from its
+	// debug log.
+	cfg.Host = changes.plymouthHost(35 * time.Second)
+	cfg.Host["follow"] = func(ctx context.Context, m *Machine) error {
+		tl = followScreen(m, out)
+		return nil
 	}
+	cfg.Host["still"] = func(ctx context.Context, m *Machine) error { return tl.awaitStill(5*time.Second, time.Minute) }
 	rep := bootPlymouthd(t, ctx, cfg)
 	debug := string(rep.Step("debug").Output)
 	_ = os.WriteFile(filepath.Join(out, "plymouth.debug"), []byte(debug), 0o644)

@@ -1,7 +1,6 @@
 package vmtest
 
 import (
-	"context"
 	"fmt"
 	"image"
 	"math"
@@ -12,14 +11,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/bootsplash/bootsplash/internal/testutil"
 )
 
-// lateBochsHook is the test's own initramfs-tools hook: it puts the bochs
-// DRM driver and the modules it needs into the initramfs without naming it
-// in the modules list, so that only lateBochsScript loads it.
-const lateBochsHook = `#!/bin/sh
+// initramfsPrereqs is the head of an initramfs-tools hook or boot script
+// that needs no other to run before it: it answers initramfs-tools'
+// "prereqs" call with none.
+const initramfsPrereqs = `#!/bin/sh
 PREREQ=""
 prereqs() {
 	echo "$PREREQ"
@@ -30,7 +27,12 @@ prereqs)
 	exit 0
 	;;
 esac
-. /usr/share/initramfs-tools/hook-functions
+`
+
+// lateBochsHook is the test's own initramfs-tools hook: it puts the bochs
+// DRM driver and the modules it needs into the initramfs without naming it
+// in the modules list, so that only lateBochsScript loads it.
+const lateBochsHook = initramfsPrereqs + `. /usr/share/initramfs-tools/hook-functions
 manual_add_modules bochs
 `
 
@@ -42,18 +44,7 @@ manual_add_modules bochs
 // log and every bootsplash.png in the initramfs's files (/proc, /sys and
 // /dev left out). It
 // uses only the shell and klibc-utils, as the initramfs has no busybox.
-const lateBochsScript = `#!/bin/sh
-PREREQ=""
-prereqs() {
-	echo "$PREREQ"
-}
-case "$1" in
-prereqs)
-	prereqs
-	exit 0
-	;;
-esac
-
+const lateBochsScript = initramfsPrereqs + `
 pngs() {
 	local f
 	for f in "$1"/* "$1"/.[!.]*; do
@@ -115,26 +106,10 @@ exit 0
 // and no emulated display, with no bootsplash.png anywhere.
 func TestVMInitramfsToolsFirmware(t *testing.T) {
 	vmEnabled(t)
-	if _, err := os.Stat(OVMF); err != nil {
-		t.Fatalf("UEFI firmware for the VM (apt-get install ovmf): %v", err)
-	}
-	mk := testutil.NeedCommand(t, "mkinitramfs")
-	unshare := testutil.NeedCommand(t, "unshare")
-	if os.Geteuid() != 0 {
-		if testutil.RequireTools() {
-			t.Fatal("required under CI: root, to build an initramfs against the pinned kernel in a private mount namespace")
-		}
-		t.Skip("not root: cannot build an initramfs against the pinned kernel in a private mount namespace")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kernel := fetchKernel(t, ctx, root, Kernel612)
-	out := freshOut(t, root, "initramfs-tools-firmware")
-	img := mkinitramfsTools(t, ctx, mk, unshare, root, kernel, map[string]string{
+	needOVMF(t)
+	it := newInitramfsTools(t)
+	out := freshOut(t, it.root, "initramfs-tools-firmware")
+	img := it.build(t, map[string]string{
 		"initramfs.conf":                  "MODULES=list\nBUSYBOX=auto\nCOMPRESS=gzip\n",
 		"modules":                         "",
 		"hooks/latebochs":                 lateBochsHook,
@@ -145,36 +120,14 @@ func TestVMInitramfsToolsFirmware(t *testing.T) {
 	// the GOP's size, on fb0 and on the card alike.
 	want := renderSplash(t, out, 1280, 800)
 
-	console := filepath.Join(out, "console.log")
-	devArgs, err := BochsDisplay.QEMUArgs()
-	if err != nil {
-		t.Fatal(err)
-	}
 	qemuStart := time.Now()
-	q, stderr := startQEMU(t, ctx, append([]string{
-		"-nodefaults", "-accel", "tcg", "-cpu", "max", "-m", "512", "-smp", "1",
-		"-bios", OVMF,
-		"-kernel", kernel.Vmlinuz, "-initrd", img,
-		// No root device: the init waits for it (30 s), long enough.
-		// bootsplash.debug: the helper starts the splash with -v, so its
-		// log shows the display it took. plymouth.enable=0: the host's
-		// plymouth hook may have put plymouthd in the image.
-		"-append", "console=ttyS0 splash root=/dev/vdz bootsplash.debug plymouth.enable=0 modprobe.blacklist=bochs",
-		"-display", "none", "-no-reboot",
-		"-serial", "file:" + console,
-	}, devArgs...))
-
-	shotPath := filepath.Join(out, "screen.ppm")
-	shot := func() *image.RGBA {
-		if err := q.Screendump(shotPath, "", -1); err != nil {
-			t.Fatalf("screendump: %v\n%s", err, stderr.String())
-		}
-		s, err := ReadPPM(shotPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	// No root device: the init waits for it (30 s), long enough.
+	// bootsplash.debug: the helper starts the splash with -v, so its
+	// log shows the display it took. plymouth.enable=0: the host's
+	// plymouth hook may have put plymouthd in the image.
+	shot, console := it.boot(t, out, BochsDisplay, img,
+		"console=ttyS0 splash root=/dev/vdz bootsplash.debug plymouth.enable=0 modprobe.blacklist=bochs",
+		"-bios", OVMF)
 	// kstart estimates when the kernel started, on the host's clock after
 	// qemuStart: a console line stamped ts read at host time h was
 	// printed at or before h, so the kernel started at or before h-ts.

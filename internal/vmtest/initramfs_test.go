@@ -25,27 +25,13 @@ import (
 // up, packaging's panic script must take the splash down for the shell.
 func TestVMInitramfsTools(t *testing.T) {
 	vmEnabled(t)
-	mk := testutil.NeedCommand(t, "mkinitramfs")
-	unshare := testutil.NeedCommand(t, "unshare")
-	if os.Geteuid() != 0 {
-		if testutil.RequireTools() {
-			t.Fatal("required under CI: root, to build an initramfs against the pinned kernel in a private mount namespace")
-		}
-		t.Skip("not root: cannot build an initramfs against the pinned kernel in a private mount namespace")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kernel := fetchKernel(t, ctx, root, Kernel612)
-	out := filepath.Join(root, "out", "vmtest", "initramfs-tools")
+	it := newInitramfsTools(t)
+	out := filepath.Join(it.root, "out", "vmtest", "initramfs-tools")
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	// The driver is named in the configuration's modules list.
-	img := mkinitramfsTools(t, ctx, mk, unshare, root, kernel, map[string]string{
+	img := it.build(t, map[string]string{
 		"initramfs.conf": "MODULES=list\nBUSYBOX=auto\nCOMPRESS=gzip\n",
 		"modules":        "cirrus\n",
 	})
@@ -53,31 +39,8 @@ func TestVMInitramfsTools(t *testing.T) {
 	// The frame the splash shows first, at cirrus's preferred size.
 	want := renderSplash(t, out, 1024, 768)
 
-	console := filepath.Join(out, "console.log")
-	devArgs, err := Cirrus.QEMUArgs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, stderr := startQEMU(t, ctx, append([]string{
-		"-nodefaults", "-accel", "tcg", "-cpu", "max", "-m", "512", "-smp", "1",
-		"-kernel", kernel.Vmlinuz, "-initrd", img,
-		// No root device: the init waits for it (30 s) and then panics.
-		"-append", "console=ttyS0 splash root=/dev/vdz",
-		"-display", "none", "-no-reboot",
-		"-serial", "file:" + console,
-	}, devArgs...))
-
-	shotPath := filepath.Join(out, "screen.ppm")
-	shot := func() *image.RGBA {
-		if err := q.Screendump(shotPath, "", -1); err != nil {
-			t.Fatalf("screendump: %v\n%s", err, stderr.String())
-		}
-		s, err := ReadPPM(shotPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	// No root device: the init waits for it (30 s) and then panics.
+	shot, console := it.boot(t, out, Cirrus, img, "console=ttyS0 splash root=/dev/vdz")
 	consoleText := func() string {
 		b, _ := os.ReadFile(console)
 		return string(b)
@@ -123,6 +86,81 @@ func TestVMInitramfsTools(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// initramfsTools is the set-up of a test that builds an initramfs with
+// Debian's mkinitramfs and boots it in QEMU with no guest init of ours:
+// mkinitramfs and unshare found, a context that ends after ten minutes or
+// with the test, the repository's root and the pinned 6.12 kernel.
+type initramfsTools struct {
+	ctx         context.Context
+	mk, unshare string
+	root        string
+	kernel      *KernelTree
+}
+
+// newInitramfsTools sets up an initramfs-tools test; it needs root, to
+// build the initramfs against the pinned kernel in a private mount
+// namespace, and fails under CI without it, or skips.
+func newInitramfsTools(t *testing.T) *initramfsTools {
+	t.Helper()
+	it := &initramfsTools{}
+	it.mk = testutil.NeedCommand(t, "mkinitramfs")
+	it.unshare = testutil.NeedCommand(t, "unshare")
+	if os.Geteuid() != 0 {
+		if testutil.RequireTools() {
+			t.Fatal("required under CI: root, to build an initramfs against the pinned kernel in a private mount namespace")
+		}
+		t.Skip("not root: cannot build an initramfs against the pinned kernel in a private mount namespace")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	t.Cleanup(cancel)
+	it.ctx = ctx
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	it.root = root
+	it.kernel = fetchKernel(t, ctx, root, Kernel612)
+	return it
+}
+
+// build is mkinitramfsTools for the pinned kernel with conf.
+func (it *initramfsTools) build(t *testing.T, conf map[string]string) string {
+	t.Helper()
+	return mkinitramfsTools(t, it.ctx, it.mk, it.unshare, it.root, it.kernel, conf)
+}
+
+// boot starts QEMU (TCG, 512 MiB, one CPU) on dev with the pinned kernel,
+// the initramfs img and the kernel command line cmdline, firmware's
+// options before them (none: QEMU's SeaBIOS), and the serial console
+// written to console.log in out, whose path it returns with a function
+// that takes a screendump (kept as screen.ppm in out).
+func (it *initramfsTools) boot(t *testing.T, out string, dev Device, img, cmdline string, firmware ...string) (shot func() *image.RGBA, console string) {
+	t.Helper()
+	console = filepath.Join(out, "console.log")
+	devArgs, err := dev.QEMUArgs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"-nodefaults", "-accel", "tcg", "-cpu", "max", "-m", "512", "-smp", "1"}, firmware...)
+	q, stderr := startQEMU(t, it.ctx, append(append(args,
+		"-kernel", it.kernel.Vmlinuz, "-initrd", img,
+		"-append", cmdline,
+		"-display", "none", "-no-reboot",
+		"-serial", "file:"+console,
+	), devArgs...))
+	shotPath := filepath.Join(out, "screen.ppm")
+	return func() *image.RGBA {
+		if err := q.Screendump(shotPath, "", -1); err != nil {
+			t.Fatalf("screendump: %v\n%s", err, stderr.String())
+		}
+		s, err := ReadPPM(shotPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, console
 }
 
 // mkinitramfsTools builds, with Debian's mkinitramfs (mk, run in a

@@ -45,3 +45,18 @@ func TestMeminfo(t *testing.T) {
 		t.Errorf("available = %+v, want at most 2 MiB", l)
 	}
 }
+
+// TestCheckNothing: a size checked only for its bounds (run's --mode, the
+// default --size) reads no /proc file on the way to the first frame. Each
+// read allocates, so none may happen.
+func TestCheckNothing(t *testing.T) {
+	if err := Check(0); err != nil {
+		t.Fatalf("Check(0) = %v", err)
+	}
+	if n := testing.AllocsPerRun(10, func() { _ = Check(0) }); n != 0 {
+		t.Errorf("Check(0) allocated %v times a call: it read the machine's memory", n)
+	}
+	if n := testing.AllocsPerRun(3, func() { _ = Check(1) }); n == 0 {
+		t.Errorf("Check(1) allocated nothing: this test no longer sees /proc being read")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/bootsplash/bootsplash/internal/regfile"
 	"github.com/bootsplash/bootsplash/splash/theme"
@@ -37,7 +38,10 @@ var ErrFirmwareLogo = errors.New("the theme draws the firmware's logo (ACPI BGRT
 // Secure Boot state at boot.
 var ErrSecureBootLine = errors.New("the theme has a [secure_boot] line, drawn or not by the firmware's state at boot: its first frame cannot be drawn ahead of time")
 
-var crcTable = crc64.MakeTable(crc64.ECMA)
+// crcTable is made when a theme's inputs are first summed, not at init:
+// making it builds 32 KB of tables, and the embedded theme's first frame
+// sums nothing.
+var crcTable = sync.OnceValue(func() *crc64.Table { return crc64.MakeTable(crc64.ECMA) })
 
 // ThemeInputs returns the inputs of th's first frame (none for the
 // embedded theme), each summed as it is now.
@@ -78,7 +82,7 @@ func sumFile(path string) (Input, error) {
 		return Input{}, err
 	}
 	defer f.Close()
-	h := crc64.New(crcTable)
+	h := crc64.New(crcTable())
 	n, err := io.Copy(h, io.LimitReader(f, theme.MaxImageBytes+1))
 	if err != nil {
 		return Input{}, fmt.Errorf("read %s: %w", path, err)
@@ -96,7 +100,7 @@ func sumGlob(pattern string) (Input, error) {
 		return Input{}, fmt.Errorf("bad pattern %q: %w", pattern, err)
 	}
 	sort.Strings(names)
-	h := crc64.New(crcTable)
+	h := crc64.New(crcTable())
 	for _, n := range names {
 		io.WriteString(h, n)
 		h.Write([]byte{0})

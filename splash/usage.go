@@ -1,14 +1,21 @@
 package splash
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
 
 // logUsage says, at debug level, what the way to the first frame cost the
 // process: the time since exec (the time before main added to d, the time
-// since main), its page faults, its peak memory and its CPU time.
+// since main), its page faults, its peak memory, its CPU time, its context
+// switches, the threads the runtime had started by then and what each
+// took of the CPU, and the garbage collections so far.
 func logUsage(cfg Config, d time.Duration) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -21,6 +28,70 @@ func logUsage(cfg Config, d time.Duration) {
 		args = append(args, "since_exec_ms", ms(cfg.BeforeMain+d))
 	}
 	args = append(args, "minflt", ru.Minflt, "majflt", ru.Majflt, "maxrss_kb", ru.Maxrss,
-		"user_ms", ms(tv(ru.Utime)), "sys_ms", ms(tv(ru.Stime)))
+		"user_ms", ms(tv(ru.Utime)), "sys_ms", ms(tv(ru.Stime)),
+		"vcsw", ru.Nvcsw, "ivcsw", ru.Nivcsw)
+	if n, ok := threads(); ok {
+		args = append(args, "threads", n)
+	}
+	if t := threadTimes(); t != "" {
+		args = append(args, "thread_cpu_ms", t)
+	}
+	var gc debug.GCStats
+	debug.ReadGCStats(&gc)
+	args = append(args, "gcs", gc.NumGC)
 	cfg.Log.Debug("first frame: process usage", args...)
+}
+
+// threads is the process's thread count, from /proc/self/stat.
+func threads() (int, bool) {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The command name, in parentheses, may hold spaces: count fields
+	// after its closing one. num_threads is field 20, the 18th after it.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 18 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(f[17])
+	return n, err == nil
+}
+
+// threadTimes lists each thread's time on a CPU in ms and its time slices,
+// the main thread first ("12.3/40,0.8/120,..."), from
+// /proc/self/task/*/schedstat; "" when the kernel has no schedstats.
+func threadTimes() string {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return ""
+	}
+	pid := strconv.Itoa(os.Getpid())
+	var main string
+	var rest []string
+	for _, e := range tasks {
+		b, err := os.ReadFile("/proc/self/task/" + e.Name() + "/schedstat")
+		if err != nil {
+			return ""
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 3 {
+			return ""
+		}
+		ns, err := strconv.ParseUint(f[0], 10, 64)
+		if err != nil {
+			return ""
+		}
+		v := fmt.Sprintf("%.1f/%s", float64(ns)/1e6, f[2])
+		if e.Name() == pid {
+			main = v
+		} else {
+			rest = append(rest, v)
+		}
+	}
+	return strings.Join(append([]string{main}, rest...), ",")
 }

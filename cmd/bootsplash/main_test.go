@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +15,15 @@ import (
 	"github.com/bootsplash/bootsplash/internal/testutil"
 )
 
-func TestMain(m *testing.M) { testutil.LeakCheckMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv("BOOTSPLASH_TEST_PROCS") != "" {
+		// The child of TestOneCPU: what main would make of this machine.
+		oneCPU()
+		fmt.Println(runtime.NumCPU(), runtime.GOMAXPROCS(0))
+		os.Exit(0)
+	}
+	testutil.LeakCheckMain(m)
+}
 
 func runArgs(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()

@@ -301,18 +301,30 @@ func cmdRun(start time.Time, args []string, stderr io.Writer) error {
 	// SIGTERM and SIGINT end the run after the frame being drawn; SIGHUP
 	// reloads the theme.
 	sinceMain(cfg, "flags parsed")
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	// One goroutine serves all three: on one CPU each goroutine started
+	// before the first frame is a thread woken or made on its way.
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	hup := make(chan os.Signal, 1)
+	term, hup := make(chan os.Signal, 1), make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(term)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	reload := make(chan struct{}, 1)
 	cfg.Reload = reload
 	go func() {
-		for range hup {
+		for {
 			select {
-			case reload <- struct{}{}:
-			default: // a reload is already asked for
+			case <-term:
+				stop()
+				return
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default: // a reload is already asked for
+				}
+			case <-ctx.Done():
+				return
 			}
 		}
 	}()

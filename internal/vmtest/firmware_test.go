@@ -431,12 +431,8 @@ func TestVMVesafbHandover(t *testing.T) {
 	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
 	guestInit, k, out, themeDir := g.guestInit, g.k, g.out, g.themeDir
 	files, insmod := g.files, g.insmod
-	th, err := theme.Load(filepath.Join(themeDir, "theme.toml"), theme.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// No BGRT on SeaBIOS: the theme's own logo stands in.
-	fw := &firmwareScreens{dir: out, theme: th, frames: map[string]image.Image{}}
+	fw := newFirmwareScreens(t, out, themeDir)
 	long := proto.Duration(3 * time.Minute)
 	var fb0 *image.RGBA
 	var watch *screenWatch
@@ -561,7 +557,8 @@ func TestVMFirmwareFirstFrame(t *testing.T) {
 	// plymouthd may show nothing on the firmware framebuffer: that is a
 	// result, said below.
 	cfg.Host = changes.plymouthHost(30 * time.Second)
-	rep := bootPlymouthd(t, ctx, cfg)
+	// How plymouthd exits after `plymouth quit` is not what is checked.
+	rep := bootChecked(t, ctx, cfg, "plymouthd wait")
 	kstart := kernelStartOffset(t, rep)
 	var summary strings.Builder
 	fmt.Fprintf(&summary, "first frame through OVMF on bochs-display (%s), efifb's fb0 only:\n", k.Release)

@@ -130,23 +130,6 @@ func (c screenChanges) seen(name string, timeout time.Duration) HostFunc {
 	}
 }
 
-// bootPlymouthd boots cfg and fails the test as bootChecked does, except
-// for the step "plymouthd wait": how plymouthd exits after `plymouth quit`
-// is not what the tests check.
-func bootPlymouthd(t *testing.T, ctx context.Context, cfg Config) *Report {
-	t.Helper()
-	rep, err := Boot(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range cfg.Plan.Steps {
-		if r := rep.Step(s.Name); !r.OK() && s.Name != "plymouthd wait" {
-			t.Errorf("step %q: exit %d %s\n%s", s.Name, r.Code, r.Note, tail(string(r.Output), 30))
-		}
-	}
-	return rep
-}
-
 // newFirmwareScreens sets up the screens a firmware test compares with:
 // the theme of themeDir rendered with the guest's firmware logo (once
 // copyBGRT has read it), the renders kept in dir.

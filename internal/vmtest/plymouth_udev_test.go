@@ -123,7 +123,8 @@ func TestVMPlymouthUdevFirmware(t *testing.T) {
 		return nil
 	}
 	cfg.Host["still"] = func(ctx context.Context, m *Machine) error { return tl.awaitStill(5*time.Second, time.Minute) }
-	rep := bootPlymouthd(t, ctx, cfg)
+	// How plymouthd exits after `plymouth quit` is not what is checked.
+	rep := bootChecked(t, ctx, cfg, "plymouthd wait")
 	debug := string(rep.Step("debug").Output)
 	_ = os.WriteFile(filepath.Join(out, "plymouth.debug"), []byte(debug), 0o644)
 	_ = os.WriteFile(filepath.Join(out, "dmesg.txt"), rep.Step("dmesg").Output, 0o644)

@@ -14,7 +14,6 @@ import (
 	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/internal/vmtest/proto"
 	"github.com/bootsplash/bootsplash/splash"
-	"github.com/bootsplash/bootsplash/splash/theme"
 )
 
 // TestVMSimpledrm boots the arm64 kernel the suite builds
@@ -57,11 +56,7 @@ func TestVMSimpledrm(t *testing.T) {
 	k.DTB = "" // AAVMF describes the board in ACPI
 	out := freshOut(t, a.root, "simpledrm")
 	themeDir := filepath.Join(a.root, "themes", "firmware")
-	th, err := theme.Load(filepath.Join(themeDir, "theme.toml"), theme.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw := &firmwareScreens{dir: out, theme: th, frames: map[string]image.Image{}}
+	fw := newFirmwareScreens(t, out, themeDir)
 
 	const bs, gh = "/bin/bootsplash", "/bin/guesthelper"
 	long := proto.Duration(3 * time.Minute)

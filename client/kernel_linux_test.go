@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -654,4 +655,59 @@ func TestKernelProbeCurrent(t *testing.T) {
 	if got.String() != want.String() {
 		t.Errorf("SelectOutput chose %v, a full probe chooses %v", got, want)
 	}
+}
+
+// TestKernelPropertyOneCall: reading a property with room for propGuess
+// values and enums in the first GETPROPERTY gives what reading it with
+// room for one gives (every property with more asked again with its own
+// counts), for every property of every connector, CRTC and plane.
+func TestKernelPropertyOneCall(t *testing.T) {
+	d := openCard(t, Options{})
+	s, err := d.Probe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []Object
+	for _, c := range s.Connectors {
+		objs = append(objs, c.ID)
+	}
+	for _, c := range s.CRTCs {
+		objs = append(objs, c.ID)
+	}
+	for _, p := range s.Planes {
+		objs = append(objs, p.ID)
+	}
+	read := func(guess uint32) []Properties {
+		old := propGuess
+		propGuess = guess
+		defer func() { propGuess = old }()
+		var all []Properties
+		for _, o := range objs {
+			p, err := d.Properties(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, p)
+		}
+		return all
+	}
+	wide, narrow := read(propGuess), read(1)
+	asked := 0
+	for i, o := range objs {
+		if !reflect.DeepEqual(wide[i], narrow[i]) {
+			t.Errorf("object %v: properties read with room for %d differ from those read with room for 1", o, propGuess)
+		}
+		for name, p := range wide[i] {
+			if len(p.Enums) > 1 || p.Kind == PropRange {
+				asked++
+			}
+			if p.Name != name || p.ID == 0 {
+				t.Errorf("object %v: property %q read as %+v", o, name, p.Property)
+			}
+		}
+	}
+	if asked == 0 {
+		t.Errorf("no property with more than one value or enum among %d objects: the second GETPROPERTY was never taken", len(objs))
+	}
+	t.Logf("%d objects, %d properties with more than one value or enum", len(objs), asked)
 }

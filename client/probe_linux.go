@@ -52,19 +52,22 @@ func (d *Device) Resources() (*Resources, error) {
 	return nil, d.err("list KMS resources of", errors.New("counts kept changing"))
 }
 
-// Property reads one property's description (two-pass GETPROPERTY).
+// propGuess is how many values and enum entries the first GETPROPERTY
+// makes room for. Most properties have fewer (a range has two values, an
+// enum a handful), so one call answers them; a larger one is asked again
+// with its own counts.
+var propGuess uint32 = 8
+
+// Property reads one property's description (GETPROPERTY, once for most
+// properties, twice for one with more than propGuess values or enums).
 func (d *Device) Property(id PropertyID) (*Property, error) {
 	op := fmt.Sprintf("read property %d of", id)
+	nv, ne := propGuess, propGuess
 	for try := 0; try < maxRetries; try++ {
-		g := uapi.ModeGetProperty{Prop_id: uint32(id)}
-		if err := d.ioctl(uapi.DRM_IOCTL_MODE_GETPROPERTY, unsafe.Pointer(&g)); err != nil {
-			return nil, d.err(op, err)
-		}
-		values := make([]uint64, g.Count_values)
-		enums := make([]uapi.ModePropertyEnum, g.Count_enum_blobs)
-		nv, ne := g.Count_values, g.Count_enum_blobs
-		g.Values_ptr = uapi.SlicePointer(values)
-		g.Enum_blob_ptr = uapi.SlicePointer(enums)
+		values := make([]uint64, nv)
+		enums := make([]uapi.ModePropertyEnum, ne)
+		g := uapi.ModeGetProperty{Prop_id: uint32(id), Count_values: nv, Count_enum_blobs: ne,
+			Values_ptr: uapi.SlicePointer(values), Enum_blob_ptr: uapi.SlicePointer(enums)}
 		err := d.ioctl(uapi.DRM_IOCTL_MODE_GETPROPERTY, unsafe.Pointer(&g))
 		runtime.KeepAlive(values)
 		runtime.KeepAlive(enums)
@@ -72,6 +75,8 @@ func (d *Device) Property(id PropertyID) (*Property, error) {
 			return nil, d.err(op, err)
 		}
 		if g.Count_values > nv || g.Count_enum_blobs > ne {
+			// Copied in part: ask again with room for all.
+			nv, ne = g.Count_values, g.Count_enum_blobs
 			continue
 		}
 		return newProperty(id, g.Name[:], g.Flags, values[:g.Count_values], enums[:g.Count_enum_blobs]), nil

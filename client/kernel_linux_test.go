@@ -338,11 +338,12 @@ func TestKernelScanoutAuto(t *testing.T) {
 		if s.Buffer.Kind() != access.KindDumb || !strings.HasPrefix(s.Path, "dumb buffer") || s.Source != SourceDumb {
 			t.Errorf("%s: path %q source %v, want a dumb buffer", drv, s.Path, s.Source)
 		}
-		// The heap's buffer is refused; a udmabuf, imported the same
-		// way, is then not tried.
-		if len(s.Fallbacks) != 2 || !strings.HasPrefix(s.Fallbacks[0], `heap "system": import refused by `+d.Driver().Name) ||
-			!strings.HasPrefix(s.Fallbacks[1], "udmabuf: not tried: the heap's dma-buf was refused (import refused by "+d.Driver().Name) {
-			t.Errorf("%s: fallbacks %q, want the heap's import refused and udmabuf not tried", drv, s.Fallbacks)
+		// A page of the heap is refused: neither the heap's buffer
+		// nor a udmabuf, imported the same way, is then tried.
+		refused := `a page of heap "system" was refused (import refused by ` + d.Driver().Name
+		if len(s.Fallbacks) != 2 || !strings.HasPrefix(s.Fallbacks[0], `heap "system": not tried: `+refused) ||
+			!strings.HasPrefix(s.Fallbacks[1], "udmabuf: not tried: "+refused) {
+			t.Errorf("%s: fallbacks %q, want a page of the heap refused and neither the heap's buffer nor a udmabuf tried", drv, s.Fallbacks)
 		}
 	}
 	if s.FB.Width != out.Mode.Width() || s.Buffer.Size() < s.Pitch*s.Height {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/bootsplash/bootsplash/access"
 	"github.com/bootsplash/bootsplash/kerror"
 )
@@ -39,15 +41,37 @@ func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout,
 	}
 	var fallbacks []string
 	var errs []error
-	var refused error // a heap buffer the driver would not import
+	var refused error    // a heap buffer the driver would not import
+	var refusedAll error // a page of one the driver would not import
+	probed := false
 	for _, st := range steps {
+		imported := st.src == SourceHeap || st.src == SourceUdmabuf
+		if imported && refusedAll != nil {
+			fallbacks = append(fallbacks, scanoutLabel(st)+": not tried: "+refusedAll.Error())
+			continue
+		}
 		if st.src == SourceUdmabuf && refused != nil {
 			// A udmabuf is scattered pages imported the same way: a
-			// driver that refused the heap's buffer refuses it too
-			// (bochs, virtio-gpu), after a 3 MB allocation and pin
-			// on the way to the first frame.
+			// driver that refused the heap's buffer refuses it too,
+			// after a 3 MB allocation and pin on the way to the
+			// first frame.
 			fallbacks = append(fallbacks, "udmabuf: not tried: the heap's dma-buf was refused ("+refused.Error()+"), and a udmabuf is imported the same way")
 			continue
+		}
+		if imported && opts.Source == SourceAuto && !probed {
+			// Before the frame's buffer, one page of it: a driver
+			// that imports no dma-buf it did not export (bochs,
+			// virtio-gpu) refuses the page as it would the buffer,
+			// which is then neither allocated nor cleared.
+			var note string
+			probed, refusedAll, note = dev.probeImport(st.src, st.heap)
+			if note != "" {
+				fallbacks = append(fallbacks, note)
+			}
+			if refusedAll != nil {
+				fallbacks = append(fallbacks, scanoutLabel(st)+": not tried: "+refusedAll.Error())
+				continue
+			}
 		}
 		s, label, err := dev.tryScanout(st.src, w, h, f, bpp, st.heap)
 		if st.src == SourceHeap && errors.Is(err, ErrImportUnsupported) {
@@ -64,6 +88,62 @@ func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout,
 	}
 	return nil, fmt.Errorf("scanout %dx%d %s on %s: every buffer source failed: %w",
 		w, h, f, dev.name(), errors.Join(errs...))
+}
+
+// scanoutLabel names a step as a fallback reason does.
+func scanoutLabel(st scanoutStep) string {
+	switch {
+	case st.src == SourceUdmabuf:
+		return "udmabuf"
+	case st.src == SourceHeap && st.heap != "":
+		return fmt.Sprintf("heap %q", st.heap)
+	}
+	return "heap"
+}
+
+// probeImport offers the driver one page of src (a buffer of the heap
+// named heap, or a udmabuf) over PRIME and releases it. probed says the
+// page was made and offered; refused is why the driver would not take it,
+// which it would not take the frame's buffer for either (it imports no
+// dma-buf it did not export: bochs, virtio-gpu). A page taken says
+// nothing of the whole buffer (a driver that scans out only contiguous
+// memory takes a page of anything), nor does a page that could not be
+// made: the frame's buffer is then tried and says why itself. note is a
+// failure to release the page, for the fallbacks.
+func (d *Device) probeImport(src Source, heap string) (probed bool, refused error, note string) {
+	page := unix.Getpagesize()
+	var b *access.Buffer
+	var err error
+	label := "udmabuf"
+	if src == SourceHeap {
+		hf, err := access.OpenHeap(heap)
+		if err != nil {
+			return false, nil, ""
+		}
+		label = fmt.Sprintf("heap %q", hf.Name())
+		b, err = hf.Alloc(page)
+		hf.Close()
+		if err != nil {
+			return false, nil, ""
+		}
+	} else if b, err = access.AllocUdmabuf(page); err != nil {
+		return false, nil, ""
+	}
+	var errs []error
+	g, err := d.ImportDmaBuf(b.Fd())
+	if err != nil {
+		var e *kerror.Error
+		if errors.As(err, &e) && errors.Is(err, ErrImportUnsupported) {
+			refused = fmt.Errorf("a page of %s was refused (%w), and every dma-buf is imported the same way", label, &refusedError{driver: d.name(), err: e.Err})
+		}
+	} else {
+		errs = append(errs, g.Close())
+	}
+	errs = append(errs, b.Close())
+	if err := errors.Join(errs...); err != nil {
+		note = fmt.Sprintf("a page of %s offered to %s: release: %v", label, d.name(), err)
+	}
+	return true, refused, note
 }
 
 // tryScanout makes a scanout along one path; label names the path for a

@@ -115,19 +115,22 @@ func archTargets() []archTarget {
 		withNoVTKeyboard(pl111CMA("arm64-vexpress-a15-pl111-cma", VexpressA15Arm64, built(Arm64VexpressKernel, DTBVexpressCA53CMA), true)),
 		{
 			// pl111 scanning out of its own VRAM (the device tree's
-			// memory-region) refuses every import: the CMA heap's and the
-			// system heap's, and then a udmabuf is not tried. run must
-			// end on a dumb buffer and say why.
+			// memory-region) refuses every import: a page of the CMA
+			// heap is refused, and then neither heap's buffer nor a
+			// udmabuf is tried. run must end on a dumb buffer and say
+			// why.
 			name: "arm64-vexpress-a15-pl111-vram", board: VexpressA15Arm64, device: PL111,
 			kernel: built(Arm64VexpressKernel, DTBVexpressCA53VRAM), append: []string{"cma=64M"},
 			cases: []e2eCase{{name: "run", wantBuffer: []string{"dumb"},
-				wantOutput: []string{`heap "reserved": import refused by pl111`, `heap "system": import refused by pl111`, "udmabuf: not tried: the heap's dma-buf was refused (import refused by pl111"}}},
+				wantOutput: []string{`heap "reserved": not tried: a page of heap "reserved" was refused (import refused by pl111`,
+					`heap "system": not tried: a page of heap "reserved" was refused`, `udmabuf: not tried: a page of heap "reserved" was refused`}}},
 		},
 		{
 			// Debian's arm64 kernel has no dma-buf heap; udmabuf is
-			// there, but virtio-gpu refuses every import (ENODEV).
+			// there, but virtio-gpu refuses every import (ENODEV): a
+			// page of a udmabuf says so, and the frame's is not made.
 			name: "arm64-virt-virtio", board: Arm64Virt, device: Virtio, kernel: debian(KernelArm64),
-			cases: []e2eCase{{name: "run", wantBuffer: []string{"dumb"}, wantOutput: []string{"no dma-buf heaps", "udmabuf: import refused by virtio_gpu"}}},
+			cases: []e2eCase{{name: "run", wantBuffer: []string{"dumb"}, wantOutput: []string{"no dma-buf heaps", "udmabuf: not tried: a page of udmabuf was refused (import refused by virtio_gpu"}}},
 		},
 	}
 }

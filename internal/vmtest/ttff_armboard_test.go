@@ -193,10 +193,11 @@ func runTTFFArm(t *testing.T, ctx context.Context, b ttffArmBoard, runs int, dir
 		return sysrootProgramFiles(trees, tree, p, libdirs)
 	})
 	files := []File{}
-	var withBase bool
+	base := noBase
 	if rev := os.Getenv("BOOTSPLASH_TTFF_BASE"); rev != "" {
-		files = append(files, File{Path: "/bin/bootsplash-base", HostPath: buildAt(t, ctx, a.root, arch, rev, filepath.Join(dir, "bootsplash-base"))})
-		withBase = true
+		bin := buildAt(t, ctx, a.root, arch, rev, filepath.Join(dir, "bootsplash-base"))
+		files = append(files, File{Path: "/bin/bootsplash-base", HostPath: bin})
+		base = ttffBaseKind(ctx, []string{tools.qemuUser, bin})
 	}
 	files = append(files, []File{
 		{Path: "/bin/bootsplash", HostPath: a.bootsplash},
@@ -216,7 +217,7 @@ func runTTFFArm(t *testing.T, ctx context.Context, b ttffArmBoard, runs int, dir
 			}
 			return fs
 		}}
-	runTTFF(t, ctx, a.root, a.guestInit, a.hostBootsplash, tg, runs, files, withBase)
+	runTTFF(t, ctx, a.root, a.guestInit, a.hostBootsplash, tg, runs, files, base)
 }
 
 // fetchForeignDebTrees returns the extracted trees of Debian bookworm's

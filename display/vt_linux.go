@@ -76,11 +76,7 @@ func takeVT(log *slog.Logger, sw *vtSwitches) (release func(text bool)) {
 // splash until takeVT, after that frame, stopped it. It returns the mode
 // the VT was in, -1 when it left the VT alone (takeVT then says why).
 func graphicsNow() int32 {
-	n, err := foregroundVT()
-	if err != nil {
-		return -1
-	}
-	fd, err := uapi.Open("/dev/tty"+strconv.Itoa(n), unix.O_WRONLY|unix.O_NOCTTY, 0)
+	fd, _, err := openForegroundVT()
 	if err != nil {
 		return -1
 	}
@@ -98,11 +94,7 @@ func graphicsNow() int32 {
 // vtModeBack puts the foreground VT back in mode, for a display that
 // switched it with graphicsNow and closes before takeVT took it over.
 func vtModeBack(mode int32) {
-	n, err := foregroundVT()
-	if err != nil {
-		return
-	}
-	fd, err := uapi.Open("/dev/tty"+strconv.Itoa(n), unix.O_WRONLY|unix.O_NOCTTY, 0)
+	fd, _, err := openForegroundVT()
 	if err != nil {
 		return
 	}
@@ -114,17 +106,9 @@ func vtModeBack(mode int32) {
 // mode it found then (-1: none).
 func takeVTWas(log *slog.Logger, sw *vtSwitches, was int32) (release func(text bool)) {
 	nothing := func(bool) {}
-	n, err := foregroundVT()
+	fd, path, err := openForegroundVT()
 	if err != nil {
 		logVT(log, err)
-		return nothing
-	}
-	path := "/dev/tty" + strconv.Itoa(n)
-	// Write access is all the ioctls need, and all the tty group has on
-	// the VT device nodes (0620).
-	fd, err := uapi.Open(path, unix.O_WRONLY|unix.O_NOCTTY, 0)
-	if err != nil {
-		logVT(log, &vtError{Op: "open", Path: path, Err: err})
 		return nothing
 	}
 	var mode int32
@@ -256,6 +240,21 @@ func watchVTSwitches(fd int, path string, sw *vtSwitches, log *slog.Logger) (sto
 		}
 		signal.Stop(sigs)
 	}
+}
+
+// openForegroundVT opens the VT in front (/dev/ttyN, its path returned)
+// for the ioctls that switch it: write access is all they need, and all
+// the tty group has on the VT device nodes (0620).
+func openForegroundVT() (fd int, path string, err error) {
+	n, err := foregroundVT()
+	if err != nil {
+		return -1, "", err
+	}
+	path = "/dev/tty" + strconv.Itoa(n)
+	if fd, err = uapi.Open(path, unix.O_WRONLY|unix.O_NOCTTY, 0); err != nil {
+		return -1, path, &vtError{Op: "open", Path: path, Err: err}
+	}
+	return fd, path, nil
 }
 
 // foregroundVT returns the number of the VT in front (1 for /dev/tty1).

@@ -20,12 +20,14 @@ const pitchAlign = 64
 // order the heap rule gives for this device (Device.HeapChoice: CMA first
 // for a display that scans out only contiguous memory, "system" first
 // otherwise; with a single heap the device is not classified), a udmabuf
-// imported over PRIME unless the driver refused a heap's buffer, and a dumb buffer of the
-// device, recording in Fallbacks why each earlier path failed, in Path
-// which one was taken and in Choice why the heaps were tried in that
-// order. SourceHeap tries the heaps alone. A heap named in opts.Heap is the
-// only heap tried. What a failed path made is released before the next is
-// tried.
+// imported over PRIME unless the driver refused a heap's buffer, and a
+// dumb buffer of the device, recording in Fallbacks why each earlier path
+// failed, in Path which one was taken and in Choice why the heaps were
+// tried in that order. Before the first buffer it would import, it offers
+// the driver one page of the same source (probeImport): a page refused
+// skips every imported path. SourceHeap tries the heaps alone, without
+// the page. A heap named in opts.Heap is the only heap tried. What a
+// failed path made is released before the next is tried.
 func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout, error) {
 	bpp := f.BytesPerPixel()
 	if w <= 0 || h <= 0 || bpp == 0 {

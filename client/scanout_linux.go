@@ -114,21 +114,21 @@ func scanoutLabel(st scanoutStep) string {
 // failure to release the page, for the fallbacks.
 func (d *Device) probeImport(src Source, heap string) (probed bool, refused error, note string) {
 	page := unix.Getpagesize()
+	label := "udmabuf"
 	var b *access.Buffer
 	var err error
-	label := "udmabuf"
 	if src == SourceHeap {
-		hf, err := access.OpenHeap(heap)
-		if err != nil {
+		var hf *access.HeapFile
+		if hf, err = access.OpenHeap(heap); err != nil {
 			return false, nil, ""
 		}
 		label = fmt.Sprintf("heap %q", hf.Name())
 		b, err = hf.Alloc(page)
 		hf.Close()
-		if err != nil {
-			return false, nil, ""
-		}
-	} else if b, err = access.AllocUdmabuf(page); err != nil {
+	} else {
+		b, err = access.AllocUdmabuf(page)
+	}
+	if err != nil {
 		return false, nil, ""
 	}
 	var errs []error

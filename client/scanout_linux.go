@@ -134,9 +134,8 @@ func (d *Device) probeImport(src Source, heap string) (probed bool, refused erro
 	var errs []error
 	g, err := d.ImportDmaBuf(b.Fd())
 	if err != nil {
-		var e *kerror.Error
-		if errors.As(err, &e) && errors.Is(err, ErrImportUnsupported) {
-			refused = fmt.Errorf("a page of %s was refused (%w), and every dma-buf is imported the same way", label, &refusedError{driver: d.name(), err: e.Err})
+		if r := d.importRefused(err); r != nil {
+			refused = fmt.Errorf("a page of %s was refused (%w), and every dma-buf is imported the same way", label, r)
 		}
 	} else {
 		errs = append(errs, g.Close())
@@ -208,9 +207,8 @@ func (d *Device) tryScanout(src Source, w, h int, f Format, bpp int, heap string
 	}
 	s.Pitch = pitch
 	if s.gem, err = d.ImportDmaBuf(s.Buffer.Fd()); err != nil {
-		var e *kerror.Error
-		if errors.As(err, &e) && errors.Is(err, ErrImportUnsupported) {
-			return s, label, &refusedError{driver: d.name(), err: e.Err}
+		if r := d.importRefused(err); r != nil {
+			return s, label, r
 		}
 		return s, label, err
 	}
@@ -253,6 +251,16 @@ func (s *Scanout) release(retain bool) error {
 		errs = append(errs, s.dumb.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// importRefused is ImportDmaBuf's err as a *refusedError when the driver
+// refused the dma-buf as one it cannot import, else nil.
+func (d *Device) importRefused(err error) error {
+	var e *kerror.Error
+	if errors.As(err, &e) && errors.Is(err, ErrImportUnsupported) {
+		return &refusedError{driver: d.name(), err: e.Err}
+	}
+	return nil
 }
 
 // refusedError is a path's import refused by the driver: "import refused

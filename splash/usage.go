@@ -1,7 +1,6 @@
 package splash
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -30,11 +29,11 @@ func logUsage(cfg Config, d time.Duration) {
 	args = append(args, "minflt", ru.Minflt, "majflt", ru.Majflt, "maxrss_kb", ru.Maxrss,
 		"user_ms", ms(tv(ru.Utime)), "sys_ms", ms(tv(ru.Stime)),
 		"vcsw", ru.Nvcsw, "ivcsw", ru.Nivcsw)
-	if n, ok := threads(); ok {
+	if n, t := threadTimes(); n > 0 {
 		args = append(args, "threads", n)
-	}
-	if t := threadTimes(); t != "" {
-		args = append(args, "thread_cpu_ms", t)
+		if t != "" {
+			args = append(args, "thread_cpu_ms", t)
+		}
 	}
 	var gc debug.GCStats
 	debug.ReadGCStats(&gc)
@@ -42,33 +41,14 @@ func logUsage(cfg Config, d time.Duration) {
 	cfg.Log.Debug("first frame: process usage", args...)
 }
 
-// threads is the process's thread count, from /proc/self/stat.
-func threads() (int, bool) {
-	b, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
-		return 0, false
-	}
-	// The command name, in parentheses, may hold spaces: count fields
-	// after its closing one. num_threads is field 20, the 18th after it.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 18 {
-		return 0, false
-	}
-	n, err := strconv.Atoi(f[17])
-	return n, err == nil
-}
-
-// threadTimes lists each thread's time on a CPU in ms and its time slices,
-// the main thread first ("12.3/40,0.8/120,..."), from
-// /proc/self/task/*/schedstat; "" when the kernel has no schedstats.
-func threadTimes() string {
+// threadTimes returns the process's thread count and lists each thread's
+// time on a CPU in ms and its time slices, the main thread first
+// ("12.3/40,0.8/120,..."), from /proc/self/task; n is 0 when the list
+// cannot be read, times "" when the kernel has no schedstats.
+func threadTimes() (n int, times string) {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
-		return ""
+		return 0, ""
 	}
 	pid := strconv.Itoa(os.Getpid())
 	var main string
@@ -76,15 +56,15 @@ func threadTimes() string {
 	for _, e := range tasks {
 		b, err := os.ReadFile("/proc/self/task/" + e.Name() + "/schedstat")
 		if err != nil {
-			return ""
+			return len(tasks), ""
 		}
 		f := strings.Fields(string(b))
 		if len(f) < 3 {
-			return ""
+			return len(tasks), ""
 		}
 		ns, err := strconv.ParseUint(f[0], 10, 64)
 		if err != nil {
-			return ""
+			return len(tasks), ""
 		}
 		v := fmt.Sprintf("%.1f/%s", float64(ns)/1e6, f[2])
 		if e.Name() == pid {
@@ -93,5 +73,5 @@ func threadTimes() string {
 			rest = append(rest, v)
 		}
 	}
-	return strings.Join(append([]string{main}, rest...), ",")
+	return len(tasks), strings.Join(append([]string{main}, rest...), ",")
 }

@@ -187,6 +187,7 @@ func runTTFFArm(t *testing.T, ctx context.Context, b ttffArmBoard, runs int, dir
 	buildCWith(t, ctx, tools.cc, tools.ccPkgs, a.root, "ttff_floor.c", floor)
 	launcher := filepath.Join(dir, "ttff_plymouth")
 	buildCWith(t, ctx, tools.cc, tools.ccPkgs, a.root, "ttff_plymouth.c", launcher)
+	clock := guestClockFiles(t, ctx, a.root, arch, tools.cc, tools.ccPkgs, dir)
 	trees := fetchForeignDebTrees(t, ctx, a.root, arch, ttffPlymouthDebs)
 	libdirs := []string{"/lib/" + tools.triplet, "/usr/lib/" + tools.triplet, "/lib", "/usr/lib"}
 	plymouth := plymouthdFilesFrom(t, trees["plymouth"], trees["plymouth-themes"], "/usr/lib/"+tools.triplet, func(tree, p string) ([]File, error) {
@@ -205,6 +206,7 @@ func runTTFFArm(t *testing.T, ctx context.Context, b ttffArmBoard, runs int, dir
 		{Path: "/bin/ttff-gofloor", HostPath: gofloor},
 		{Path: "/bin/ttff_plymouth", HostPath: launcher},
 	}...)
+	files = append(files, clock...)
 	files = append(files, plymouth...)
 	files = append(files, frames...)
 	tg := ttffTarget{name: "ttff-" + b.name, board: b.board, device: b.device, kernel: b.kernel(t, ctx, a.root),

@@ -402,6 +402,7 @@ func TestVMTTFF(t *testing.T) {
 	buildC(t, ctx, root, "ttff_floor.c", floor)
 	launcher := filepath.Join(dir, "ttff_plymouth")
 	buildC(t, ctx, root, "ttff_plymouth.c", launcher)
+	clock := guestClockFiles(t, ctx, root, AMD64, "gcc", "gcc libc6-dev", dir)
 	plymouth := plymouthdFiles(t, ctx, root)
 	// BOOTSPLASH_TTFF_BASE=REV: bootsplash built from that revision runs
 	// too, in the same boot, as the baseline a change is judged by.
@@ -425,6 +426,7 @@ func TestVMTTFF(t *testing.T) {
 				{Path: "/bin/ttff-gofloor", HostPath: gofloor},
 				{Path: "/bin/ttff_plymouth", HostPath: launcher},
 			}...)
+			files = append(files, clock...)
 			files = append(files, plymouth...)
 			files = append(files, frameFiles...)
 			tg := ttffTarget{name: "ttff-" + string(d), board: PC, device: d, kernel: fetchKernel(t, ctx, root, Kernel612)}
@@ -709,6 +711,10 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 		[]proto.Step{{Name: "bootsplash-noframe -v", Cmd: []string{"/bin/bootsplash", "run", "-v", "--frames", ""}, Background: true, Timeout: proto.Duration(time.Minute)}},
 		[]proto.Step{{Name: "bootsplash-noframe -v stop", Stop: "bootsplash-noframe -v"}})
 
+	// The same programs (and an empty one in C and in Go) on the
+	// in-guest clock.
+	clockRuns := guestClockRuns(runs)
+	cfg.Plan.Steps = append(cfg.Plan.Steps, guestClockStep(clockRuns))
 	// What the runtime and each package's init cost before main, once.
 	cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: "inittrace", Cmd: []string{"/bin/bootsplash", "help"}, Env: []string{"GODEBUG=inittrace=1"}})
 	// BOOTSPLASH_TTFF_STRACE=1: one more run under strace (the host's,
@@ -860,6 +866,7 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 		fmt.Fprintf(&summary, "  (bootsplash-base has no prerender: it renders its first frame)\n")
 		ratio("bootsplash-noframe", "bootsplash-base")
 	}
+	summary.WriteString(guestClockReport(t, rep.Step("in-guest clock"), clockRuns))
 	t.Log("\n" + summary.String())
 	_ = os.WriteFile(filepath.Join(out, "summary.txt"), []byte(summary.String()), 0o644)
 	// On a loaded machine single runs vary several-fold: a slower median

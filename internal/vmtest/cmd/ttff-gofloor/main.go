@@ -6,8 +6,10 @@
 // dumb buffer, as the C floor does). No theme, no text, no control
 // sockets. Beside the C floor (internal/vmtest/testdata/ttff_floor.c) it
 // shows what the Go runtime and the client and access packages cost;
-// beside bootsplash, what everything else does. It holds the frame until
-// it is killed.
+// beside bootsplash, what everything else does. It writes a line at main
+// and one when the frame is up, for the in-guest clock
+// (internal/vmtest/testdata/ttff_time.c), and holds the frame until it is
+// killed.
 package main
 
 import (
@@ -23,10 +25,14 @@ import (
 var colour = [4]byte{0x99, 0x66, 0x33, 0xff}
 
 func main() {
+	// For the in-guest clock (ttff_time.c): main is reached, then the
+	// frame is up.
+	os.Stderr.WriteString("ttff-gofloor: main\n")
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "ttff-gofloor:", err)
 		os.Exit(1)
 	}
+	os.Stderr.WriteString("ttff-gofloor: shown\n")
 	for {
 		time.Sleep(time.Hour)
 	}

@@ -66,10 +66,24 @@ func guestClockFiles(t *testing.T, ctx context.Context, root string, arch Arch, 
 	}
 }
 
+// guestClockBase is the base build on the in-guest clock, when it shows
+// the first frames it drew (BOOTSPLASH_TTFF_BASE of a revision with
+// prerender).
+var guestClockBase = guestClockProgram{name: "bootsplash-base", frame: "pre-rendered frame up after", cmd: []string{"/bin/bootsplash-base", "run", "--frames", baseFramesDir}}
+
+// guestClockTimed are the programs the in-guest clock runs: the base build
+// too when it shows its own first frames.
+func guestClockTimed(base ttffBase) []guestClockProgram {
+	if base == baseFrames {
+		return append(slices.Clip(guestClockPrograms), guestClockBase)
+	}
+	return guestClockPrograms
+}
+
 // guestClockStep is the plan step that runs the in-guest clock.
-func guestClockStep(runs int) proto.Step {
+func guestClockStep(runs int, base ttffBase) proto.Step {
 	cmd := []string{"/bin/ttff_time", strconv.Itoa(runs)}
-	for i, p := range guestClockPrograms {
+	for i, p := range guestClockTimed(base) {
 		if i > 0 {
 			cmd = append(cmd, "--")
 		}
@@ -152,7 +166,7 @@ func guestClockSummary(times map[string]*guestClockTimes, runs int) string {
 	fmt.Fprintf(&b, "in the guest: exec to the line a program writes when its frame is up (start-c, start-go: at main, then they exit), %d runs each, after the runs above; median [min, max] in ms; main: exec to the line at main\n", runs)
 	med := map[string]float64{}
 	mainMed := map[string]float64{}
-	for _, p := range guestClockPrograms {
+	for _, p := range guestClockTimed(baseFrames) {
 		tt := times[p.name]
 		if tt == nil || len(tt.frame) == 0 {
 			continue
@@ -174,6 +188,7 @@ func guestClockSummary(times map[string]*guestClockTimes, runs int) string {
 	ratio("bootsplash", "floor")
 	ratio("bootsplash", "floor-go")
 	ratio("start-go", "start-c")
+	ratio("bootsplash", "bootsplash-base")
 	if med["start-go"] > 0 && med["start-c"] > 0 && med["floor"] > 0 {
 		goStart := med["start-go"] - med["start-c"]
 		fmt.Fprintf(&b, "  the Go runtime's start (start-go - start-c) = %.1f ms = %.2f of the floor's frame\n", goStart, goStart/med["floor"])
@@ -186,7 +201,7 @@ func guestClockSummary(times map[string]*guestClockTimes, runs int) string {
 
 // guestClockReport checks the in-guest clock's step and returns its
 // summary: a program that did not reach its frame in a run is a failure.
-func guestClockReport(t *testing.T, res *Result, runs int) string {
+func guestClockReport(t *testing.T, res *Result, runs int, base ttffBase) string {
 	t.Helper()
 	if res == nil {
 		t.Errorf("in-guest clock: did not run")
@@ -199,7 +214,7 @@ func guestClockReport(t *testing.T, res *Result, runs int) string {
 	for _, f := range failed {
 		t.Errorf("in-guest clock: %s", f)
 	}
-	for _, p := range guestClockPrograms {
+	for _, p := range guestClockTimed(base) {
 		if tt := times[p.name]; tt == nil || len(tt.frame) != runs {
 			n := 0
 			if tt != nil {

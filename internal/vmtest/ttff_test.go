@@ -714,7 +714,7 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 	// The same programs (and an empty one in C and in Go) on the
 	// in-guest clock.
 	clockRuns := guestClockRuns(runs)
-	cfg.Plan.Steps = append(cfg.Plan.Steps, guestClockStep(clockRuns))
+	cfg.Plan.Steps = append(cfg.Plan.Steps, guestClockStep(clockRuns, base))
 	// What the runtime and each package's init cost before main, once.
 	cfg.Plan.Steps = append(cfg.Plan.Steps, proto.Step{Name: "inittrace", Cmd: []string{"/bin/bootsplash", "help"}, Env: []string{"GODEBUG=inittrace=1"}})
 	// BOOTSPLASH_TTFF_STRACE=1: one more run under strace (the host's,
@@ -866,7 +866,7 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 		fmt.Fprintf(&summary, "  (bootsplash-base has no prerender: it renders its first frame)\n")
 		ratio("bootsplash-noframe", "bootsplash-base")
 	}
-	summary.WriteString(guestClockReport(t, rep.Step("in-guest clock"), clockRuns))
+	summary.WriteString(guestClockReport(t, rep.Step("in-guest clock"), clockRuns, base))
 	t.Log("\n" + summary.String())
 	_ = os.WriteFile(filepath.Join(out, "summary.txt"), []byte(summary.String()), 0o644)
 	// On a loaded machine single runs vary several-fold: a slower median

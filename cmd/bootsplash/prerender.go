@@ -86,20 +86,18 @@ func openWithFrame(dir, themeFile string, scale float64, start time.Time, log *s
 		if err != nil {
 			return d, err
 		}
-		// The frame is on the screen at its first present; the display
-		// layer then paints it once more after the modeset, which the
-		// lap includes.
-		var up time.Duration
+		// The frame is on the screen at its first present, and said so
+		// then; the display layer then paints it once more after the
+		// modeset, which the lap includes.
 		n, err := firstframe.Show(d, firstframe.Options{Dir: dir, Theme: themeFile, Scale: scale, Log: log,
-			Up: func() { up = time.Since(start) }})
+			Up: func() {
+				log.Info(fmt.Sprintf("pre-rendered frame up after %.1fms", float64(time.Since(start).Microseconds())/1000))
+			}})
 		if err != nil {
 			log.Warn(err.Error())
 		}
-		if n > 0 {
-			if opt.Step != nil {
-				opt.Step("copy and commit the pre-rendered frame (and its repaint after the modeset)")
-			}
-			log.Info(fmt.Sprintf("pre-rendered frame up after %.1fms", float64(up.Microseconds())/1000))
+		if n > 0 && opt.Step != nil {
+			opt.Step("copy and commit the pre-rendered frame (and its repaint after the modeset)")
 		}
 		return d, nil
 	}

@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"io/fs"
+	"syscall"
 )
 
 // ErrNoBuildID is returned when an executable carries no Go build ID.
@@ -20,17 +20,27 @@ const buildIDPage = 4096
 // BuildID returns the Go build ID of the executable at path (the running
 // program's is in /proc/self/exe): the linker's hash of everything the
 // binary was built from, embedded files included, from the ELF note "Go"
-// of type 4. It reads one page.
+// of type 4. It reads one page, with plain system calls (openRegular).
 func BuildID(path string) (string, error) {
-	f, err := os.Open(path)
+	fd, _, err := openRegular(path)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
+	defer syscall.Close(fd)
 	b := make([]byte, buildIDPage)
-	n, err := io.ReadFull(f, b)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return "", fmt.Errorf("%s: %w", path, err)
+	n := 0
+	for n < len(b) {
+		m, err := syscall.Pread(fd, b[n:], int64(n))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return "", &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		if m == 0 {
+			break
+		}
+		n += m
 	}
 	id, err := elfBuildID(b[:n])
 	if err != nil {

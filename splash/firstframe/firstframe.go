@@ -402,21 +402,12 @@ func Show(d display.Display, opt Options) (int, error) {
 // more calls), the mapping populated in the same call.
 func mapFrame(name string, k Key) ([]byte, header, error) {
 	var h header
-	// O_NONBLOCK: a FIFO put where a frame was expected is opened
-	// without waiting for a writer, then refused as not a regular file.
-	fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+	fd, st, err := openRegular(name)
 	if err != nil {
-		return nil, h, &fs.PathError{Op: "open", Path: name, Err: err}
+		return nil, h, err
 	}
 	defer syscall.Close(fd)
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
-		return nil, h, &fs.PathError{Op: "fstat", Path: name, Err: err}
-	}
 	rows := int64(k.Height) * int64(k.Width*k.Format.BytesPerPixel())
-	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		return nil, h, fmt.Errorf("%s: not a regular file", name)
-	}
 	if st.Size < fixedHeader {
 		return nil, h, fmt.Errorf("%s: %d bytes: %w", name, st.Size, errNotFrame)
 	}
@@ -436,6 +427,29 @@ func mapFrame(name string, k Key) ([]byte, header, error) {
 		return nil, h, fmt.Errorf("%s: %d bytes, want %d (truncated or not a frame)", name, st.Size, want)
 	}
 	return b, h, nil
+}
+
+// openRegular opens the regular file name for reading with plain system
+// calls, and returns it with its status. Read once on the way to the first
+// frame, a file needs nothing of os.File: its first use sets up the
+// runtime's poller, four more calls. O_NONBLOCK: a FIFO put where a file
+// was expected is opened without waiting for a writer, then refused as
+// not a regular file.
+func openRegular(name string) (int, syscall.Stat_t, error) {
+	var st syscall.Stat_t
+	fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return -1, st, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	if err := syscall.Fstat(fd, &st); err != nil {
+		syscall.Close(fd)
+		return -1, st, &fs.PathError{Op: "fstat", Path: name, Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		syscall.Close(fd)
+		return -1, st, fmt.Errorf("%s: not a regular file", name)
+	}
+	return fd, st, nil
 }
 
 // sameInputs says whether two frames name the same inputs, as they were.

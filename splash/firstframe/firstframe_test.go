@@ -5,12 +5,14 @@ import (
 	"errors"
 	"image"
 	"image/png"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/bootsplash/bootsplash/display"
 	"github.com/bootsplash/bootsplash/fbemu"
@@ -432,6 +434,28 @@ func TestBuildID(t *testing.T) {
 		if id, err := elfBuildID(b); err == nil {
 			t.Errorf("elfBuildID(%q) = %q, want an error", b, id)
 		}
+	}
+	// What is not a regular file is refused at once, naming it: a FIFO
+	// with no writer (opened without waiting for one), a directory.
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, dir} {
+		done := make(chan error, 1)
+		go func() { _, err := BuildID(p); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), p+": not a regular file") {
+				t.Errorf("BuildID(%s) = %v, want %q", p, err, p+": not a regular file")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("BuildID(%s) still waiting after 5s", p)
+		}
+	}
+	if _, err := BuildID(filepath.Join(dir, "none")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("BuildID of a missing file: %v, want ErrNotExist", err)
 	}
 }
 

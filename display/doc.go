@@ -82,9 +82,11 @@
 // buffer of its own before the card's node is there to open. The splash
 // keeps the VT in graphics mode so fbcon draws nothing, and its first frame
 // on the card follows the card's event (TestVMFirmwareFramebuffer logs the
-// times). A head's first frame on a card sets its mode and is then
+// times). A head's first frame on a card that sets its mode is then
 // painted once more: the modeset may clear the memory the frame was drawn
 // in (QEMU's standard VGA clears its VRAM when bochs-drm enables a CRTC).
+// A CRTC the console left lit in the same mode is not set again, and its
+// first frame is painted once.
 // Before the splash runs, fbcon may show a blinking cursor on the firmware
 // framebuffer: the kernel argument vt.global_cursor_default=0 hides it.
 //

@@ -53,6 +53,9 @@ type head struct {
 	k     *fbemu.KMS
 	h     *Head
 	shown int // frames presented
+	// set: the CRTC already showed the head's mode when the head was
+	// made (the console lit it), so its first frame sets no mode.
+	set bool
 }
 
 // errDeviceGone marks the failures that mean the device went away.
@@ -143,7 +146,7 @@ func (ks *kmsDisplay) light(out *client.Output) error {
 	}
 	// Every buffer takes the path the first one found.
 	ks.log.Info("buffer: "+k.Paths()[0], "buffers", len(k.Paths()), "access", ks.opt.Access.String(), "format", k.Format().String())
-	h := &head{out: out, k: k}
+	h := &head{out: out, k: k, set: modeSet(out)}
 	h.h = NewHead(out.Connector.Name, k.Framebuffer, image.Pt(out.Connector.WidthMM, out.Connector.HeightMM), func() error {
 		h.shown++
 		return k.Wait()
@@ -151,6 +154,29 @@ func (ks *kmsDisplay) light(out *client.Output) error {
 	h.h.Size = image.Pt(out.Mode.Width(), out.Mode.Height())
 	ks.heads = append(ks.heads, h)
 	return nil
+}
+
+// modeSet says whether out's CRTC already shows out's mode, lit (by the
+// console, say): the first frame's commit then enables nothing and sets
+// no mode (the kernel finds no change to make), and the memory the frame
+// was drawn in is not cleared under it.
+func modeSet(out *client.Output) bool {
+	c := out.CRTC
+	if c == nil || !c.ModeValid || !sameTimings(c.Mode, out.Mode) {
+		return false
+	}
+	if p, ok := c.Props["ACTIVE"]; ok && p.Value == 0 {
+		return false
+	}
+	return true
+}
+
+// sameTimings says whether two modes are the same to the kernel
+// (drm_mode_equal): the clock, the timings and the flags.
+func sameTimings(a, b client.Mode) bool {
+	return a.Clock == b.Clock && a.Flags == b.Flags &&
+		a.HDisplay == b.HDisplay && a.HSyncStart == b.HSyncStart && a.HSyncEnd == b.HSyncEnd && a.HTotal == b.HTotal && a.HSkew == b.HSkew &&
+		a.VDisplay == b.VDisplay && a.VSyncStart == b.VSyncStart && a.VSyncEnd == b.VSyncEnd && a.VTotal == b.VTotal && a.VScan == b.VScan
 }
 
 // each runs f on every head, with memory faults in the scanout buffers
@@ -250,10 +276,10 @@ func (ks *kmsDisplay) Active() bool { return ks.holding() }
 func (ks *kmsDisplay) Each(op string, f func(*Head) error) error {
 	return ks.each(op, func(h *head) error {
 		before := h.shown
-		if err := f(h.h); err != nil || before > 0 || h.shown == 0 {
+		if err := f(h.h); err != nil || before > 0 || h.shown == 0 || h.set {
 			return err
 		}
-		// That frame was the head's first: it set the mode, and a
+		// That frame was the head's first, and it set the mode: a
 		// modeset may clear the scanout memory the frame was drawn in
 		// (QEMU's standard VGA clears its VRAM when bochs-drm enables a
 		// CRTC nothing lit before: a driver bound after the splash

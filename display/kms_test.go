@@ -45,3 +45,39 @@ func TestGone(t *testing.T) {
 	}()
 	guard(func() error { panic("not a fault") })
 }
+
+// TestModeSet: a head's first frame sets no mode only on a CRTC lit in the
+// same mode (the same timings to the kernel, whatever the name); anything
+// else (no mode, another mode, ACTIVE off) is a modeset, after which the
+// frame is painted once more.
+func TestModeSet(t *testing.T) {
+	mode := client.Mode{Clock: 65000, HDisplay: 1024, HSyncStart: 1048, HSyncEnd: 1184, HTotal: 1344,
+		VDisplay: 768, VSyncStart: 771, VSyncEnd: 777, VTotal: 806, VRefresh: 60, Name: "1024x768"}
+	other := mode
+	other.Clock = 78750
+	flags := mode
+	flags.Flags = 1 << 4 // interlaced
+	renamed := mode
+	renamed.Name, renamed.Type = "console's", 0
+	active := func(v uint64) client.Properties {
+		return client.Properties{"ACTIVE": {Property: &client.Property{Name: "ACTIVE"}, Value: v}}
+	}
+	for _, c := range []struct {
+		name string
+		crtc *client.CRTC
+		want bool
+	}{
+		{"lit in the mode", &client.CRTC{ModeValid: true, Mode: mode, Props: active(1)}, true},
+		{"lit in the mode, legacy (no ACTIVE)", &client.CRTC{ModeValid: true, Mode: mode}, true},
+		{"lit in the mode, another name", &client.CRTC{ModeValid: true, Mode: renamed, Props: active(1)}, true},
+		{"off", &client.CRTC{}, false},
+		{"the mode kept, ACTIVE off", &client.CRTC{ModeValid: true, Mode: mode, Props: active(0)}, false},
+		{"another clock", &client.CRTC{ModeValid: true, Mode: other, Props: active(1)}, false},
+		{"other flags", &client.CRTC{ModeValid: true, Mode: flags, Props: active(1)}, false},
+		{"no CRTC", nil, false},
+	} {
+		if got := modeSet(&client.Output{CRTC: c.crtc, Mode: mode}); got != c.want {
+			t.Errorf("%s: modeSet = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -42,14 +42,15 @@ func (d *Device) HeapChoice() HeapChoice {
 // change nothing; on arm64 virt under TCG the walk for virtio-gpu took a
 // fifth of a second). No heap directory at all (a kernel without
 // CONFIG_DMABUF_HEAPS, whose listing fails) is none. With more heaps it
-// is HeapChoice.
-func (d *Device) scanoutHeapChoice() HeapChoice {
+// is HeapChoice. listErr is why no heap could be listed, for the heap
+// step to fail with without listing them again.
+func (d *Device) scanoutHeapChoice() (ch HeapChoice, listErr error) {
 	heaps, err := access.Heaps()
 	if err == nil && len(heaps) > 1 {
-		return chooseHeaps(d.Class(), heaps, err)
+		return chooseHeaps(d.Class(), heaps, err), nil
 	}
 	c := DeviceClass{DRMDriver: d.driver.Name, Why: "one dma-buf heap or none, nothing to order: " + d.driver.Name + " not looked up in sysfs"}
-	return chooseHeaps(c, heaps, err)
+	return chooseHeaps(c, heaps, err), err
 }
 
 // TryHeaps allocates a size-byte buffer from each heap of ch, in order,

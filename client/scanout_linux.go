@@ -34,8 +34,9 @@ func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout,
 		return nil, fmt.Errorf("scanout %dx%d %s on %s: need a positive size and a packed RGB format", w, h, f, dev.name())
 	}
 	var choice HeapChoice
+	var listErr error // why no heap could be listed
 	if (opts.Source == SourceAuto || opts.Source == SourceHeap) && opts.Heap == "" {
-		choice = dev.scanoutHeapChoice()
+		choice, listErr = dev.scanoutHeapChoice()
 	}
 	steps, err := scanoutSteps(opts, choice)
 	if err != nil {
@@ -47,6 +48,13 @@ func NewScanout(dev *Device, w, h int, f Format, opts ScanoutOptions) (*Scanout,
 	var refusedAll error // a page of one the driver would not import
 	probed := false
 	for _, st := range steps {
+		if st.src == SourceHeap && st.heap == "" && listErr != nil {
+			// No heap to offer a page of or to allocate from, as
+			// listing them said: /dev/dma_heap is read once.
+			fallbacks = append(fallbacks, "heap: "+listErr.Error())
+			errs = append(errs, listErr)
+			continue
+		}
 		imported := st.src == SourceHeap || st.src == SourceUdmabuf
 		if imported && refusedAll != nil {
 			fallbacks = append(fallbacks, scanoutLabel(st)+": not tried: "+refusedAll.Error())

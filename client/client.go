@@ -221,6 +221,12 @@ type Device struct {
 	scratch   commitScratch
 	modeBlobs map[CRTCID]BlobID  // mode blob each CRTC was last set to by us
 	propIDs   map[uint32]propMap // property ids by object id, cached
+	// props are the descriptions of the properties read so far, by id:
+	// a property is one device-wide object that every plane, CRTC or
+	// connector carrying it shares (FB_ID, CRTC_ID, SRC_X, type), and
+	// its name, flags, range and enums stay as they are for the
+	// device's life. Values are read anew each time.
+	props map[PropertyID]*Property
 }
 
 type propMap map[string]PropertyID

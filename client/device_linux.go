@@ -72,7 +72,8 @@ func openPath(path string, opts Options) (*Device, error) {
 	if err != nil {
 		return nil, openErr(path, err)
 	}
-	d := &Device{path: path, fd: fd, modeBlobs: map[CRTCID]BlobID{}, propIDs: map[uint32]propMap{}}
+	d := &Device{path: path, fd: fd, modeBlobs: map[CRTCID]BlobID{}, propIDs: map[uint32]propMap{},
+		props: map[PropertyID]*Property{}}
 	if err := d.init(opts); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -174,34 +175,54 @@ func (d *Device) name() string {
 	return d.path
 }
 
-// version runs DRM_IOCTL_VERSION twice: once for the string lengths, once
-// to fill them.
+// versionGuess is how long a driver's name, date and description may be
+// for the first DRM_IOCTL_VERSION to read them all ("virtio_gpu",
+// "20180508"...); a longer one is asked again with its own lengths.
+var versionGuess = 64
+
+// version reads the driver's name and version: one DRM_IOCTL_VERSION,
+// a second when a string outgrew versionGuess.
 func (d *Device) version() (DriverInfo, error) {
 	var v uapi.DrmVersion
-	if err := d.ioctl(uapi.DRM_IOCTL_VERSION, unsafe.Pointer(&v)); err != nil {
-		return DriverInfo{}, &kerror.Error{Op: "read driver version of", Device: d.path, Err: err}
+	// The lengths are size_t, 32 bits on 32-bit machines: want keeps
+	// them in their own type.
+	var want uapi.DrmVersion
+	setSize(&want.Name_len, versionGuess)
+	want.Date_len, want.Desc_len = want.Name_len, want.Name_len
+	for try := 0; try < maxRetries; try++ {
+		name := make([]byte, want.Name_len+1)
+		date := make([]byte, want.Date_len+1)
+		desc := make([]byte, want.Desc_len+1)
+		v = uapi.DrmVersion{Name_len: want.Name_len, Date_len: want.Date_len, Desc_len: want.Desc_len}
+		// The fields are char *: *int8 on amd64 and 386, *uint8 on arm,
+		// arm64 and riscv64.
+		*(*unsafe.Pointer)(unsafe.Pointer(&v.Name)) = unsafe.Pointer(&name[0])
+		*(*unsafe.Pointer)(unsafe.Pointer(&v.Date)) = unsafe.Pointer(&date[0])
+		*(*unsafe.Pointer)(unsafe.Pointer(&v.Desc)) = unsafe.Pointer(&desc[0])
+		err := d.ioctl(uapi.DRM_IOCTL_VERSION, unsafe.Pointer(&v))
+		runtime.KeepAlive(name)
+		runtime.KeepAlive(date)
+		runtime.KeepAlive(desc)
+		if err != nil {
+			return DriverInfo{}, &kerror.Error{Op: "read driver version of", Device: d.path, Err: err}
+		}
+		if v.Name_len > want.Name_len || v.Date_len > want.Date_len || v.Desc_len > want.Desc_len {
+			// Cut short: ask again with room for all.
+			want.Name_len, want.Date_len, want.Desc_len = max(want.Name_len, v.Name_len), max(want.Date_len, v.Date_len), max(want.Desc_len, v.Desc_len)
+			continue
+		}
+		return DriverInfo{
+			Name:  cstr(name[:v.Name_len]),
+			Date:  cstr(date[:v.Date_len]),
+			Desc:  cstr(desc[:v.Desc_len]),
+			Major: int(v.Version_major), Minor: int(v.Version_minor), Patch: int(v.Version_patchlevel),
+		}, nil
 	}
-	name := make([]byte, v.Name_len+1)
-	date := make([]byte, v.Date_len+1)
-	desc := make([]byte, v.Desc_len+1)
-	// The fields are char *: *int8 on amd64 and 386, *uint8 on arm, arm64
-	// and riscv64; the lengths are size_t, 32 bits on 32-bit machines.
-	*(*unsafe.Pointer)(unsafe.Pointer(&v.Name)) = unsafe.Pointer(&name[0])
-	*(*unsafe.Pointer)(unsafe.Pointer(&v.Date)) = unsafe.Pointer(&date[0])
-	*(*unsafe.Pointer)(unsafe.Pointer(&v.Desc)) = unsafe.Pointer(&desc[0])
-	if err := d.ioctl(uapi.DRM_IOCTL_VERSION, unsafe.Pointer(&v)); err != nil {
-		return DriverInfo{}, &kerror.Error{Op: "read driver version of", Device: d.path, Err: err}
-	}
-	runtime.KeepAlive(name)
-	runtime.KeepAlive(date)
-	runtime.KeepAlive(desc)
-	return DriverInfo{
-		Name:  cstr(name[:min(uint64(len(name)-1), uint64(v.Name_len))]),
-		Date:  cstr(date[:min(uint64(len(date)-1), uint64(v.Date_len))]),
-		Desc:  cstr(desc[:min(uint64(len(desc)-1), uint64(v.Desc_len))]),
-		Major: int(v.Version_major), Minor: int(v.Version_minor), Patch: int(v.Version_patchlevel),
-	}, nil
+	return DriverInfo{}, &kerror.Error{Op: "read driver version of", Device: d.path, Err: errors.New("lengths kept changing")}
 }
+
+// setSize sets a size_t field, 64 or 32 bits by the machine.
+func setSize[T ~uint32 | ~uint64](p *T, n int) { *p = T(n) }
 
 // cstr converts a kernel char array, stopping at the first NUL.
 // cchar is C's char as cgo -godefs writes it: int8 on amd64, uint8 on

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"image"
 	"reflect"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -711,4 +713,164 @@ func TestKernelPropertyOneCall(t *testing.T) {
 		t.Errorf("no property with more than one value or enum among %d objects: the second GETPROPERTY was never taken", len(objs))
 	}
 	t.Logf("%d objects, %d properties with more than one value or enum", len(objs), asked)
+}
+
+// countIoctls runs f and counts the ioctls it makes, by request.
+func countIoctls(f func()) map[uint]int {
+	var mu sync.Mutex
+	n := map[uint]int{}
+	restore := uapi.SetFaultHook(func(s uapi.Site) error {
+		if s.Call == "ioctl" {
+			mu.Lock()
+			n[s.Req]++
+			mu.Unlock()
+		}
+		return nil
+	})
+	defer restore()
+	f()
+	return n
+}
+
+// TestKernelProbeCalls counts the ioctls of Open and of ProbeCurrent (the
+// way to the first frame): one VERSION and one GETRESOURCES to open; one
+// call for each list that fits its first room, one
+// GETCONNECTOR for each connector (its modes, encoders and properties),
+// one OBJ_GETPROPERTIES for each CRTC and plane, and one GETPROPERTY for
+// each property however many objects carry it, none the second time. What
+// it reads is what the properties read one by one and anew say.
+func TestKernelProbeCalls(t *testing.T) {
+	var d *Device
+	open := countIoctls(func() { d = openCard(t, Options{}) })
+	t.Logf("Open: %s", ioctlCounts(open))
+	for req, want := range map[uint]int{uapi.DRM_IOCTL_VERSION: 1, uapi.DRM_IOCTL_MODE_GETRESOURCES: 1} {
+		if open[req] != want {
+			t.Errorf("Open: %d %s, want %d", open[req], uapi.IoctlName(req), want)
+		}
+	}
+	var s *State
+	var err error
+	first := countIoctls(func() { s, err = d.ProbeCurrent() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ProbeCurrent: %s", ioctlCounts(first))
+	described := map[PropertyID]bool{}
+	objs := 0
+	check := func(what string, props Properties) {
+		objs++
+		if len(props) > int(objPropGuess) {
+			t.Errorf("%s: %d properties, more than the first call's room for %d", what, len(props), objPropGuess)
+		}
+		for name, v := range props {
+			described[v.Property.ID] = true
+			p, err := d.Property(v.Property.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(p, v.Property) {
+				t.Errorf("%s: property %q read as %+v, alone it reads %+v", what, name, v.Property, p)
+			}
+		}
+	}
+	blobs := 0
+	for _, c := range s.Connectors {
+		if e, ok := c.Props["EDID"]; ok && e.Value != 0 {
+			blobs += 2
+		}
+		if len(c.Modes) > int(modeGuess) {
+			t.Errorf("connector %s: %d modes, more than the first call's room for %d", c.Name, len(c.Modes), modeGuess)
+		}
+		check("connector "+c.Name, c.Props)
+		alone, err := d.Properties(c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(alone, c.Props) {
+			t.Errorf("connector %s: properties read with it differ from those read alone", c.Name)
+		}
+	}
+	for _, c := range s.CRTCs {
+		check(fmt.Sprintf("CRTC %d", c.ID), c.Props)
+	}
+	for _, p := range s.Planes {
+		check(fmt.Sprintf("plane %d", p.ID), p.Props)
+		if f, ok := p.Props["IN_FORMATS"]; ok && f.Value != 0 {
+			blobs += 2
+		}
+	}
+	want := map[uint]int{
+		uapi.DRM_IOCTL_MODE_GETRESOURCES:      1,
+		uapi.DRM_IOCTL_MODE_GETPLANERESOURCES: 1,
+		uapi.DRM_IOCTL_MODE_GETCONNECTOR:      len(s.Connectors),
+		uapi.DRM_IOCTL_MODE_GETENCODER:        len(s.Encoders),
+		uapi.DRM_IOCTL_MODE_GETCRTC:           len(s.CRTCs),
+		uapi.DRM_IOCTL_MODE_GETPLANE:          len(s.Planes),
+		uapi.DRM_IOCTL_MODE_OBJ_GETPROPERTIES: len(s.CRTCs) + len(s.Planes),
+		uapi.DRM_IOCTL_MODE_GETPROPERTY:       len(described),
+		uapi.DRM_IOCTL_MODE_GETPROPBLOB:       blobs,
+	}
+	for req, n := range want {
+		if first[req] != n {
+			t.Errorf("ProbeCurrent: %d %s, want %d", first[req], uapi.IoctlName(req), n)
+		}
+	}
+	t.Logf("%d objects carry %d distinct properties", objs, len(described))
+	again := countIoctls(func() { _, err = d.ProbeCurrent() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := again[uapi.DRM_IOCTL_MODE_GETPROPERTY]; n != 0 {
+		t.Errorf("ProbeCurrent again: %d GETPROPERTY, want none: the descriptions are the Device's", n)
+	}
+}
+
+// ioctlCounts is "GETCONNECTOR×2 ..." in a stable order.
+func ioctlCounts(n map[uint]int) string {
+	var parts []string
+	for req, c := range n {
+		parts = append(parts, fmt.Sprintf("%s×%d", strings.TrimPrefix(uapi.IoctlName(req), "DRM_IOCTL_"), c))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}
+
+// TestKernelOneCallRoom: the lists read in one call with room for a guess
+// (resources, planes, formats, a connector's modes, encoders and
+// properties, an object's properties, the driver's strings) read the same
+// when the room is one and each is asked again with its own count.
+func TestKernelOneCallRoom(t *testing.T) {
+	read := func(guess int) (DriverInfo, *State) {
+		oldRes, oldFmt, oldMode, oldProp, oldVer := resGuess, formatGuess, modeGuess, objPropGuess, versionGuess
+		resGuess, formatGuess, modeGuess, objPropGuess, versionGuess = uint32(guess), uint32(guess), uint32(guess), uint32(guess), guess
+		defer func() {
+			resGuess, formatGuess, modeGuess, objPropGuess, versionGuess = oldRes, oldFmt, oldMode, oldProp, oldVer
+		}()
+		d, err := Open("", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		s, err := d.ProbeCurrent()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Driver(), s
+	}
+	testutil.NeedPath(t, "/dev/dri/card0")
+	wideDrv, wide := read(int(resGuess))
+	var narrowDrv DriverInfo
+	var narrow *State
+	calls := countIoctls(func() { narrowDrv, narrow = read(1) })
+	if wideDrv != narrowDrv {
+		t.Errorf("driver read with room for 1: %+v, with room: %+v", narrowDrv, wideDrv)
+	}
+	if !reflect.DeepEqual(wide, narrow) {
+		t.Errorf("state read with room for 1 differs from the state read with room")
+	}
+	// Room for one is too little for something: a second call was made.
+	if calls[uapi.DRM_IOCTL_VERSION] < 2 || calls[uapi.DRM_IOCTL_MODE_GETCONNECTOR] <= len(narrow.Connectors) ||
+		calls[uapi.DRM_IOCTL_MODE_OBJ_GETPROPERTIES] <= len(narrow.CRTCs)+len(narrow.Planes) {
+		t.Errorf("room for one asked nothing again: %s", ioctlCounts(calls))
+	}
 }

@@ -14,18 +14,23 @@ import (
 // counts grew between the passes (hotplug).
 const maxRetries = 8
 
-// Resources lists the device's CRTCs, connectors, encoders and framebuffers.
+// resGuess is how many ids of each kind (CRTCs, connectors, encoders,
+// framebuffers, planes) the first GETRESOURCES or GETPLANERESOURCES makes
+// room for, so that one call answers; a device with more is asked again
+// with its own counts.
+var resGuess uint32 = 16
+
+// Resources lists the device's CRTCs, connectors, encoders and framebuffers
+// (one GETRESOURCES, a second when one list outgrows resGuess).
 func (d *Device) Resources() (*Resources, error) {
+	var want uapi.ModeCardRes
+	want.Count_fbs, want.Count_crtcs, want.Count_connectors, want.Count_encoders = resGuess, resGuess, resGuess, resGuess
 	for try := 0; try < maxRetries; try++ {
-		var r uapi.ModeCardRes
-		if err := d.ioctl(uapi.DRM_IOCTL_MODE_GETRESOURCES, unsafe.Pointer(&r)); err != nil {
-			return nil, d.err("list KMS resources of", err)
-		}
+		r := want
 		fbs := make([]FBID, r.Count_fbs)
 		crtcs := make([]CRTCID, r.Count_crtcs)
 		conns := make([]ConnectorID, r.Count_connectors)
 		encs := make([]EncoderID, r.Count_encoders)
-		want := r
 		r.Fb_id_ptr = uapi.SlicePointer(fbs)
 		r.Crtc_id_ptr = uapi.SlicePointer(crtcs)
 		r.Connector_id_ptr = uapi.SlicePointer(conns)
@@ -40,6 +45,11 @@ func (d *Device) Resources() (*Resources, error) {
 		}
 		if r.Count_fbs > want.Count_fbs || r.Count_crtcs > want.Count_crtcs ||
 			r.Count_connectors > want.Count_connectors || r.Count_encoders > want.Count_encoders {
+			// A list copied in part: ask again with room for all.
+			want.Count_fbs = max(want.Count_fbs, r.Count_fbs)
+			want.Count_crtcs = max(want.Count_crtcs, r.Count_crtcs)
+			want.Count_connectors = max(want.Count_connectors, r.Count_connectors)
+			want.Count_encoders = max(want.Count_encoders, r.Count_encoders)
 			continue
 		}
 		return &Resources{
@@ -141,21 +151,25 @@ func objectType(k ObjectType) uint32 {
 	return uapi.DRM_MODE_OBJECT_ANY
 }
 
-// Properties reads an object's properties and their current values
-// (two-pass OBJ_GETPROPERTIES, then GETPROPERTY for each).
+// objPropGuess is how many properties the first OBJ_GETPROPERTIES makes
+// room for. A plane, CRTC or connector has a dozen or two, so one call
+// answers; an object with more is asked again with its own count.
+var objPropGuess uint32 = 32
+
+// Properties reads an object's properties and their current values: one
+// OBJ_GETPROPERTIES (a second for an object with more than objPropGuess),
+// and one GETPROPERTY for each property this Device has not described
+// before. The *Property values are shared by every object that carries
+// the property and must not be changed.
 func (d *Device) Properties(obj Object) (Properties, error) {
 	id, kind := obj.Object()
 	op := fmt.Sprintf("read properties of object %d on", id)
+	n := objPropGuess
 	for try := 0; try < maxRetries; try++ {
-		g := uapi.ModeObjGetProperties{Obj_id: id, Obj_type: objectType(kind)}
-		if err := d.ioctl(uapi.DRM_IOCTL_MODE_OBJ_GETPROPERTIES, unsafe.Pointer(&g)); err != nil {
-			return nil, d.err(op, err)
-		}
-		n := g.Count_props
 		ids := make([]uint32, n)
 		vals := make([]uint64, n)
-		g.Props_ptr = uapi.SlicePointer(ids)
-		g.Prop_values_ptr = uapi.SlicePointer(vals)
+		g := uapi.ModeObjGetProperties{Obj_id: id, Obj_type: objectType(kind), Count_props: n,
+			Props_ptr: uapi.SlicePointer(ids), Prop_values_ptr: uapi.SlicePointer(vals)}
 		err := d.ioctl(uapi.DRM_IOCTL_MODE_OBJ_GETPROPERTIES, unsafe.Pointer(&g))
 		runtime.KeepAlive(ids)
 		runtime.KeepAlive(vals)
@@ -163,24 +177,54 @@ func (d *Device) Properties(obj Object) (Properties, error) {
 			return nil, d.err(op, err)
 		}
 		if g.Count_props > n {
+			// Copied in part: ask again with room for all.
+			n = g.Count_props
 			continue
 		}
-		props := Properties{}
-		names := propMap{}
-		for i := range g.Count_props {
-			p, err := d.Property(PropertyID(ids[i]))
-			if err != nil {
-				return nil, err
-			}
-			props[p.Name] = PropertyValue{Property: p, Value: vals[i]}
-			names[p.Name] = p.ID
-		}
-		d.mu.Lock()
-		d.propIDs[id] = names
-		d.mu.Unlock()
-		return props, nil
+		return d.propsOf(id, ids[:g.Count_props], vals[:g.Count_props])
 	}
 	return nil, d.err(op, errors.New("property count kept changing"))
+}
+
+// propsOf makes object id's Properties from the property ids and values
+// the kernel gave, describing each property this Device has not met.
+func (d *Device) propsOf(id uint32, ids []uint32, vals []uint64) (Properties, error) {
+	props := make(Properties, len(ids))
+	names := make(propMap, len(ids))
+	for i, pid := range ids {
+		p, err := d.describe(PropertyID(pid))
+		if err != nil {
+			return nil, err
+		}
+		props[p.Name] = PropertyValue{Property: p, Value: vals[i]}
+		names[p.Name] = p.ID
+	}
+	d.mu.Lock()
+	d.propIDs[id] = names
+	d.mu.Unlock()
+	return props, nil
+}
+
+// describe is Property for a property this Device has described before:
+// the description it read then.
+func (d *Device) describe(id PropertyID) (*Property, error) {
+	d.mu.Lock()
+	p := d.props[id]
+	d.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	p, err := d.Property(id)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	if d.props == nil {
+		d.props = map[PropertyID]*Property{}
+	}
+	d.props[id] = p
+	d.mu.Unlock()
+	return p, nil
 }
 
 // propID returns the id of obj's property name, reading the object's
@@ -324,46 +368,55 @@ func (d *Device) ConnectorCurrent(id ConnectorID) (*Connector, error) {
 	return d.connector(id, false)
 }
 
+// modeGuess is how many modes the first GETCONNECTOR makes room for (an
+// EDID lists a few dozen); a connector with more is asked again with its
+// own count.
+var modeGuess uint32 = 64
+
 func (d *Device) connector(id ConnectorID, probe bool) (*Connector, error) {
 	op := fmt.Sprintf("read connector %d of", id)
 	var g uapi.ModeGetConnector
 	var modes []uapi.ModeModeinfo
-	var encs []uint32
-	var one [1]uapi.ModeModeinfo
+	var encs, ids []uint32
+	var vals []uint64
+	// A zero mode count is what makes the kernel probe (for a DRM
+	// master): with room for modeGuess, one call reads the connector as
+	// it was last probed, with its modes, encoders and properties.
+	nm, ne, np := modeGuess, resGuess, objPropGuess
+	if probe {
+		nm = 0
+	}
 	ok := false
 	for try := 0; try < maxRetries && !ok; try++ {
-		g = uapi.ModeGetConnector{Connector_id: uint32(id)}
-		if !probe {
-			// A non-zero mode count is what keeps the kernel from
-			// probing.
-			g.Count_modes = 1
-			g.Modes_ptr = uapi.SlicePointer(one[:])
-		}
+		modes = make([]uapi.ModeModeinfo, nm)
+		encs = make([]uint32, ne)
+		ids = make([]uint32, np)
+		vals = make([]uint64, np)
+		g = uapi.ModeGetConnector{Connector_id: uint32(id),
+			Count_modes: nm, Modes_ptr: uapi.SlicePointer(modes),
+			Count_encoders: ne, Encoders_ptr: uapi.SlicePointer(encs),
+			Count_props: np, Props_ptr: uapi.SlicePointer(ids), Prop_values_ptr: uapi.SlicePointer(vals)}
 		err := d.ioctl(uapi.DRM_IOCTL_MODE_GETCONNECTOR, unsafe.Pointer(&g))
-		runtime.KeepAlive(&one)
+		runtime.KeepAlive(modes)
+		runtime.KeepAlive(encs)
+		runtime.KeepAlive(ids)
+		runtime.KeepAlive(vals)
 		if err != nil {
 			return nil, d.err(op, err)
 		}
 		if !probe && g.Count_modes == 0 && ConnectorStatus(g.Connection) != Disconnected {
 			// Never probed, or connected without modes: only a probe
 			// can tell more.
-			probe = true
+			probe, nm = true, 0
 			try--
 			continue
 		}
-		nm, ne := g.Count_modes, g.Count_encoders
-		modes = make([]uapi.ModeModeinfo, nm)
-		encs = make([]uint32, ne)
-		g.Modes_ptr = uapi.SlicePointer(modes)
-		g.Encoders_ptr = uapi.SlicePointer(encs)
-		g.Count_props = 0 // properties are read with OBJ_GETPROPERTIES
-		err = d.ioctl(uapi.DRM_IOCTL_MODE_GETCONNECTOR, unsafe.Pointer(&g))
-		runtime.KeepAlive(modes)
-		runtime.KeepAlive(encs)
-		if err != nil {
-			return nil, d.err(op, err)
-		}
+		// Modes and encoders are copied all or none; a count that
+		// outgrew its room (or a probe's first answer) is asked again
+		// with room for all, and a non-zero count, which does not
+		// probe again.
 		ok = g.Count_modes <= nm && g.Count_encoders <= ne
+		nm, ne = max(nm, g.Count_modes, 1), max(ne, g.Count_encoders)
 	}
 	if !ok {
 		return nil, d.err(op, errors.New("mode count kept changing"))
@@ -381,7 +434,15 @@ func (d *Device) connector(id ConnectorID, probe bool) (*Connector, error) {
 	for i := range g.Count_encoders {
 		c.Encoders = append(c.Encoders, EncoderID(encs[i]))
 	}
-	props, err := d.Properties(id)
+	// The properties came with the connector, copied up to np of them;
+	// a connector with more has them read on their own.
+	var props Properties
+	var err error
+	if g.Count_props <= np {
+		props, err = d.propsOf(uint32(id), ids[:g.Count_props], vals[:g.Count_props])
+	} else {
+		props, err = d.Properties(id)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -426,16 +487,13 @@ func (d *Device) CRTC(id CRTCID, index int) (*CRTC, error) {
 	return c, nil
 }
 
-// PlaneIDs lists the planes (all of them once universal planes are on).
+// PlaneIDs lists the planes (all of them once universal planes are on):
+// one GETPLANERESOURCES, a second for more than resGuess planes.
 func (d *Device) PlaneIDs() ([]PlaneID, error) {
+	n := resGuess
 	for try := 0; try < maxRetries; try++ {
-		var g uapi.ModeGetPlaneRes
-		if err := d.ioctl(uapi.DRM_IOCTL_MODE_GETPLANERESOURCES, unsafe.Pointer(&g)); err != nil {
-			return nil, d.err("list planes of", err)
-		}
-		n := g.Count_planes
 		ids := make([]PlaneID, n)
-		g.Plane_id_ptr = uapi.SlicePointer(ids)
+		g := uapi.ModeGetPlaneRes{Count_planes: n, Plane_id_ptr: uapi.SlicePointer(ids)}
 		err := d.ioctl(uapi.DRM_IOCTL_MODE_GETPLANERESOURCES, unsafe.Pointer(&g))
 		runtime.KeepAlive(ids)
 		if err != nil {
@@ -444,30 +502,34 @@ func (d *Device) PlaneIDs() ([]PlaneID, error) {
 		if g.Count_planes <= n {
 			return ids[:g.Count_planes], nil
 		}
+		n = g.Count_planes
 	}
 	return nil, d.err("list planes of", errors.New("plane count kept changing"))
 }
 
-// Plane reads a plane: formats, modifiers, type, rotation and damage support.
+// formatGuess is how many formats the first GETPLANE makes room for
+// (a plane of a simple display has a handful, of a GPU a few dozen); a
+// plane with more is asked again with its own count.
+var formatGuess uint32 = 64
+
+// Plane reads a plane: formats, modifiers, type, rotation and damage
+// support (one GETPLANE, a second for more than formatGuess formats).
 func (d *Device) Plane(id PlaneID) (*Plane, error) {
 	op := fmt.Sprintf("read plane %d of", id)
 	var g uapi.ModeGetPlane
 	var formats []Format
 	ok := false
+	n := formatGuess
 	for try := 0; try < maxRetries && !ok; try++ {
-		g = uapi.ModeGetPlane{Plane_id: uint32(id)}
-		if err := d.ioctl(uapi.DRM_IOCTL_MODE_GETPLANE, unsafe.Pointer(&g)); err != nil {
-			return nil, d.err(op, err)
-		}
-		n := g.Count_format_types
 		formats = make([]Format, n)
-		g.Format_type_ptr = uapi.SlicePointer(formats)
+		g = uapi.ModeGetPlane{Plane_id: uint32(id), Count_format_types: n, Format_type_ptr: uapi.SlicePointer(formats)}
 		err := d.ioctl(uapi.DRM_IOCTL_MODE_GETPLANE, unsafe.Pointer(&g))
 		runtime.KeepAlive(formats)
 		if err != nil {
 			return nil, d.err(op, err)
 		}
 		ok = g.Count_format_types <= n
+		n = g.Count_format_types
 	}
 	if !ok {
 		return nil, d.err(op, errors.New("format count kept changing"))

@@ -141,7 +141,7 @@ func (d *Device) AddFB(w, h int, f Format, handle Handle, pitch, offset uint32, 
 	c := uapi.ModeFbCmd2{Width: uint32(w), Height: uint32(h), Pixel_format: uint32(f)}
 	c.Handles[0], c.Pitches[0], c.Offsets[0] = uint32(handle), pitch, offset
 	used := ModifierInvalid
-	if mod != ModifierInvalid && d.caps.AddFB2Modifiers {
+	if mod != ModifierInvalid && d.Caps().AddFB2Modifiers {
 		c.Flags = uapi.DRM_MODE_FB_MODIFIERS
 		c.Modifier[0] = uint64(mod)
 		used = mod

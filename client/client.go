@@ -208,7 +208,8 @@ type Device struct {
 	path      string
 	fd        int
 	driver    DriverInfo
-	caps      Caps
+	caps      Caps // read at the first Caps call
+	capsRead  bool
 	universal bool
 	atomic    bool
 
@@ -247,8 +248,18 @@ func (d *Device) Fd() int {
 // Driver returns what the driver said about itself.
 func (d *Device) Driver() DriverInfo { return d.driver }
 
-// Caps returns the device capabilities.
-func (d *Device) Caps() Caps { return d.caps }
+// Caps returns the device capabilities. They are read from the kernel at
+// the first call, not by Open: nothing on the way to a first frame asks
+// for them. A Device closed before that call has none (all zero).
+func (d *Device) Caps() Caps {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.capsRead && !d.closed {
+		d.caps = d.readCaps()
+		d.capsRead = true
+	}
+	return d.caps
+}
 
 // Atomic reports whether commits use the atomic API.
 func (d *Device) Atomic() bool { return d.atomic }
@@ -529,7 +540,8 @@ type Connector struct {
 	Subpixel          uint32
 	Encoder           EncoderID   // current encoder, or 0
 	Encoders          []EncoderID // possible encoders
-	// EDID is the display's EDID blob, or nil.
+	// EDID is the display's EDID blob, or nil (also when the connector
+	// was read with ConnectorCurrent: Device.EDID reads it then).
 	EDID []byte
 	// PanelOrientation is the "panel orientation" property's value name
 	// ("Normal", "Upside Down", "Left Side Up", "Right Side Up"), or "".

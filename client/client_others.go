@@ -189,3 +189,9 @@ func (d *Device) HeapChoice() HeapChoice {
 
 // TryHeaps tries nothing off Linux.
 func (d *Device) TryHeaps(HeapChoice, int) []HeapTrial { return nil }
+
+// readCaps has nothing to read off Linux.
+func (d *Device) readCaps() Caps { return Caps{} }
+
+// EDID fails off Linux.
+func (d *Device) EDID(c *Connector) ([]byte, error) { return nil, errNotLinux("read EDID of") }

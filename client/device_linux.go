@@ -19,9 +19,10 @@ import (
 
 // Open opens the DRM device node at path (like "/dev/dri/card0"), or with
 // path "" the first node under /dev/dri that does modesetting (render
-// nodes are skipped). It reads the driver's name and capabilities and turns
-// on the universal planes and, unless opts.Legacy, atomic client caps. A
-// node this process may not open gives an error matching fs.ErrPermission
+// nodes are skipped). It reads the driver's name and turns on the
+// universal planes and, unless opts.Legacy, atomic client caps (the
+// device's capabilities are read when Caps is first called). A node this
+// process may not open gives an error matching fs.ErrPermission
 // that shows the node's mode and owner and says how access is granted.
 func Open(path string, opts Options) (*Device, error) {
 	if path != "" {
@@ -151,7 +152,6 @@ func (d *Device) init(opts Options) error {
 		return &kerror.Error{Op: "list KMS resources of", Device: d.path + " (" + v.Name + ")",
 			Err: errors.New("no CRTCs or connectors"), Kind: ErrNotSupported}
 	}
-	d.readCaps()
 	d.universal = d.setClientCap(uapi.DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) == nil
 	if !opts.Legacy && d.universal {
 		d.atomic = d.setClientCap(uapi.DRM_CLIENT_CAP_ATOMIC, 1) == nil
@@ -249,9 +249,10 @@ func (d *Device) getCap(c uint64) uint64 {
 	return g.Value
 }
 
-func (d *Device) readCaps() {
+// readCaps asks the kernel for every capability in Caps.
+func (d *Device) readCaps() Caps {
 	prime := d.getCap(uapi.DRM_CAP_PRIME)
-	d.caps = Caps{
+	return Caps{
 		DumbBuffer:         d.getCap(uapi.DRM_CAP_DUMB_BUFFER) != 0,
 		PrimeImport:        prime&uapi.DRM_PRIME_CAP_IMPORT != 0,
 		PrimeExport:        prime&uapi.DRM_PRIME_CAP_EXPORT != 0,

@@ -364,8 +364,28 @@ func (d *Device) Connector(id ConnectorID) (*Connector, error) {
 // makes the kernel detect the display and read its EDID anew (tens of
 // milliseconds over DDC); at boot the driver has just done that, so the
 // first frame need not wait for it (libdrm's drmModeGetConnectorCurrent).
+// Nor does the first frame need the EDID: it is left unread (Connector.EDID
+// nil) for Device.EDID to read when asked.
 func (d *Device) ConnectorCurrent(id ConnectorID) (*Connector, error) {
 	return d.connector(id, false)
+}
+
+// EDID returns c's EDID blob: the one read with c, or, for a connector
+// read with ConnectorCurrent, the blob its EDID property names now. A
+// connector without an EDID gives nil.
+func (d *Device) EDID(c *Connector) ([]byte, error) {
+	if c.EDID != nil {
+		return c.EDID, nil
+	}
+	p, ok := c.Props["EDID"]
+	if !ok || p.Value == 0 {
+		return nil, nil
+	}
+	b, err := d.Blob(BlobID(p.Value))
+	if err != nil {
+		return nil, fmt.Errorf("EDID of %s: %w", c.Name, err)
+	}
+	return b, nil
 }
 
 // modeGuess is how many modes the first GETCONNECTOR makes room for (an
@@ -374,6 +394,7 @@ func (d *Device) ConnectorCurrent(id ConnectorID) (*Connector, error) {
 var modeGuess uint32 = 64
 
 func (d *Device) connector(id ConnectorID, probe bool) (*Connector, error) {
+	current := !probe
 	op := fmt.Sprintf("read connector %d of", id)
 	var g uapi.ModeGetConnector
 	var modes []uapi.ModeModeinfo
@@ -447,7 +468,7 @@ func (d *Device) connector(id ConnectorID, probe bool) (*Connector, error) {
 		return nil, err
 	}
 	c.Props = props
-	if p, ok := props["EDID"]; ok && p.Value != 0 {
+	if p, ok := props["EDID"]; ok && p.Value != 0 && !current {
 		if b, err := d.Blob(BlobID(p.Value)); err == nil {
 			c.EDID = b
 		}
@@ -627,7 +648,7 @@ func (d *Device) Probe() (*State, error) { return d.probe(true) }
 
 // ProbeCurrent is Probe reading the connectors as the kernel last probed
 // them (see ConnectorCurrent): what the first frame needs, without waiting
-// for displays to be detected again.
+// for displays to be detected again, and without their EDIDs.
 func (d *Device) ProbeCurrent() (*State, error) { return d.probe(false) }
 
 func (d *Device) probe(force bool) (*State, error) {

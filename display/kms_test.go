@@ -81,3 +81,35 @@ func TestModeSet(t *testing.T) {
 		}
 	}
 }
+
+// TestEachFirstFrame: a head's first frame is drawn twice when it set the
+// mode, once on a CRTC the console left lit in the mode; later frames once.
+func TestEachFirstFrame(t *testing.T) {
+	for _, set := range []bool{false, true} {
+		h := &head{out: &client.Output{Connector: &client.Connector{Name: "VGA-1"}}, set: set}
+		h.h = &Head{present: func() error { h.shown++; return nil }}
+		ks := &kmsDisplay{heads: []*head{h}}
+		draws := 0
+		draw := func(hd *Head) error {
+			draws++
+			return hd.Present()
+		}
+		if err := ks.Each("draw", draw); err != nil {
+			t.Fatal(err)
+		}
+		want := 2
+		if set {
+			want = 1
+		}
+		if draws != want {
+			t.Errorf("mode already set %v: the first frame drawn %d times, want %d", set, draws, want)
+		}
+		draws = 0
+		if err := ks.Each("draw", draw); err != nil {
+			t.Fatal(err)
+		}
+		if draws != 1 {
+			t.Errorf("mode already set %v: the second frame drawn %d times, want 1", set, draws)
+		}
+	}
+}

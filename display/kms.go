@@ -172,11 +172,11 @@ func modeSet(out *client.Output) bool {
 }
 
 // sameTimings says whether two modes are the same to the kernel
-// (drm_mode_equal): the clock, the timings and the flags.
+// (drm_mode_equal): the clock, the timings and the flags, not the name,
+// the type or the rounded refresh.
 func sameTimings(a, b client.Mode) bool {
-	return a.Clock == b.Clock && a.Flags == b.Flags &&
-		a.HDisplay == b.HDisplay && a.HSyncStart == b.HSyncStart && a.HSyncEnd == b.HSyncEnd && a.HTotal == b.HTotal && a.HSkew == b.HSkew &&
-		a.VDisplay == b.VDisplay && a.VSyncStart == b.VSyncStart && a.VSyncEnd == b.VSyncEnd && a.VTotal == b.VTotal && a.VScan == b.VScan
+	a.Name, a.Type, a.VRefresh = b.Name, b.Type, b.VRefresh
+	return a == b
 }
 
 // each runs f on every head, with memory faults in the scanout buffers

@@ -145,19 +145,6 @@ func parseGuestClock(out []byte) (map[string]*guestClockTimes, []string) {
 	return times, failed
 }
 
-// medianMS is the median of ms (0 for none); it sorts ms.
-func medianMS(ms []float64) float64 {
-	n := len(ms)
-	if n == 0 {
-		return 0
-	}
-	slices.Sort(ms)
-	if n%2 == 1 {
-		return ms[n/2]
-	}
-	return (ms[n/2-1] + ms[n/2]) / 2
-}
-
 // guestClockSummary is the in-guest clock's part of a TTFF summary: each
 // program's median and spread, the ratios, and what the Go runtime's
 // start is against the C floor's whole way to its frame.
@@ -171,10 +158,12 @@ func guestClockSummary(times map[string]*guestClockTimes, runs int) string {
 		if tt == nil || len(tt.frame) == 0 {
 			continue
 		}
-		med[p.name] = medianMS(tt.frame)
+		slices.Sort(tt.frame)
+		med[p.name] = median(tt.frame)
 		fmt.Fprintf(&b, "  %-18s %7.1f [%.1f, %.1f]", p.name, med[p.name], tt.frame[0], tt.frame[len(tt.frame)-1])
 		if len(tt.main) > 0 {
-			mainMed[p.name] = medianMS(tt.main)
+			slices.Sort(tt.main)
+			mainMed[p.name] = median(tt.main)
 			fmt.Fprintf(&b, "  main %.1f [%.1f, %.1f]", mainMed[p.name], tt.main[0], tt.main[len(tt.main)-1])
 		}
 		b.WriteString("\n")

@@ -887,7 +887,8 @@ func runTTFF(t *testing.T, ctx context.Context, root, guestInit, renderer string
 // what it does into the test's transcript (which slows it down).
 func plymouthDebug() bool { return os.Getenv("BOOTSPLASH_TTFF_PLYMOUTH_DEBUG") == "1" }
 
-func median(sorted []time.Duration) time.Duration {
+// median is the median of sorted, which is not empty.
+func median[T time.Duration | float64](sorted []T) T {
 	n := len(sorted)
 	if n%2 == 1 {
 		return sorted[n/2]
